@@ -1,0 +1,261 @@
+import { resolve } from "node:path";
+import { AppClosedError, PluginError, PluginRegistrationError, TaplineError, describe } from "./errors.ts";
+import { createHookTable, type TaplineHooks } from "./hooks.ts";
+import { installAttribution } from "./internal/attribution.ts";
+import { RUN_STATE, type RunState } from "./internal/context.ts";
+import { checkPlugin } from "./internal/registry.ts";
+import { createConsoleLogger } from "./logger.ts";
+import { type BuilderApp, createBuilder, type PipelineBuilder } from "./pipeline.ts";
+import type { PluginApi, PluginDispose, TaplinePlugin } from "./plugin.ts";
+import { CORE_VERSION } from "./version.ts";
+import type { Logger, StatusPart } from "./vocabulary.ts";
+
+/** Options of {@link createTapline}. */
+export interface TaplineOptions {
+  /** Plugin instances, registered in order (a plugin's dependencies must come before it). */
+  plugins?: readonly TaplinePlugin[];
+  /** Data directory for plugins (logs, metrics, alert history). Default `./.tapline`, resolved from the cwd. */
+  dir?: string;
+  /** A pino-compatible logger. Default: readable lines on stderr, `warn` and above. */
+  logger?: Logger;
+  /**
+   * After a run is cancelled (or a step times out), how long to wait for the running step to settle before
+   * the run stops waiting and marks it `abandoned`. Default 2000 ms.
+   */
+  graceMs?: number;
+}
+
+/** Overall health: the worst level among the parts plugins contribute. */
+export interface AppStatus {
+  readonly level: "healthy" | "degraded" | "critical";
+  /** "healthy", or the non-ok parts: "critical: alerts: step tts failing 62% over 5m". */
+  readonly message: string;
+  readonly parts: readonly StatusPart[];
+  /** Epoch ms. */
+  readonly time: number;
+}
+
+/** A Tapline app: the plugin registry, the hooks, and the pipelines built on them. */
+export interface TaplineApp extends AsyncDisposable {
+  /** The lifecycle hooks. Tap them from plugins (in `setup`); only core calls them. */
+  readonly hooks: TaplineHooks;
+  /** The data directory (absolute). */
+  readonly dir: string;
+  readonly log: Logger;
+  /** Registered plugins, in order. */
+  readonly plugins: readonly { readonly name: string; readonly version: string }[];
+  /** Starts a pipeline definition; chain `.step()` calls, then `.build()`. */
+  pipeline<TInput = void>(name: string): PipelineBuilder<TInput, TInput, {}>;
+  /** Resolves when every plugin's asynchronous setup has finished; rejects if one failed. */
+  ready(): Promise<void>;
+  /** The health of the app, from every plugin's `status` tap. */
+  status(): AppStatus;
+  /**
+   * Cancels runs in flight (reason: an `AppClosedError`), waits for them, then disposes the plugins in reverse
+   * order. Idempotent. Afterwards no timer, child process or socket of Tapline keeps the process alive.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates an app and registers its plugins (checked and set up in order, synchronously).
+ * Throws a `PluginRegistrationError` naming the plugin when one cannot be registered.
+ *
+ * @example
+ * const app = createTapline({ plugins: [metrics(), retry()] });
+ * const story = app.pipeline<string>("story").step("upper", (s) => s.toUpperCase()).build();
+ * const report = await story.run("once upon a time");
+ * await app.close();
+ */
+export function createTapline(options: TaplineOptions = {}): TaplineApp {
+  const { plugins = [], logger = createConsoleLogger(), graceMs = 2000 } = options;
+  if (!Array.isArray(plugins)) throw new TaplineError("TAPLINE_ERR_PLUGIN_INVALID", 'createTapline: "plugins" must be an array of plugin instances');
+  if (!(Number.isFinite(graceMs) && graceMs >= 0)) {
+    throw new TaplineError("TAPLINE_ERR_PLUGIN_INVALID", `createTapline: "graceMs" must be a finite number ≥ 0, got ${String(graceMs)}`);
+  }
+  const dir = resolve(options.dir ?? ".tapline");
+  const hooks = createHookTable();
+  const registered: { name: string; version: string }[] = [];
+  const disposers: (PluginDispose | undefined)[] = [];
+  const setups: Promise<unknown>[] = [];
+  const runs = new Map<AbortController, Promise<unknown>>();
+  const stepOptionKeys = new Set<string>();
+  let current: string | undefined;
+  let closing: Promise<void> | undefined;
+
+  const reportPluginError = (error: PluginError, event: unknown): void => {
+    const ctx = (event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string } } | undefined)?.ctx;
+    ctx?.[RUN_STATE]?.report.pluginErrors.push(error);
+    logger.warn({ plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.step }, error.message);
+    if (hooks.pluginError.taps.length > 0) {
+      hooks.pluginError.call({
+        error,
+        ...(ctx?.runId !== undefined && { runId: ctx.runId }),
+        ...(ctx?.step !== undefined && { step: ctx.step }),
+      });
+    }
+  };
+  installAttribution(hooks, () => current, reportPluginError);
+
+  const app: TaplineApp & BuilderApp = {
+    hooks,
+    dir,
+    log: logger,
+    plugins: registered,
+    graceMs,
+    pending: undefined,
+    stepOptionKeys,
+    reportPluginError,
+    trackRun(controller, done) {
+      runs.set(controller, done);
+      done.then(() => runs.delete(controller));
+    },
+    assertOpen(what) {
+      if (closing) throw new AppClosedError(what);
+    },
+    pipeline(name) {
+      app.assertOpen(`define pipeline "${name}"`);
+      return createBuilder(app, name);
+    },
+    ready: () => app.pending ?? Promise.resolve(),
+    status() {
+      const parts: StatusPart[] = hooks.status.taps.length > 0 ? hooks.status.call([]) : [];
+      const closedPart: StatusPart[] = closing ? [{ component: "core", level: "degraded", message: "app closed" }] : [];
+      return summarizeStatus([...closedPart, ...parts]);
+    },
+    close() {
+      closing ??= closeApp();
+      return closing;
+    },
+    [Symbol.asyncDispose]: () => app.close(),
+  };
+
+  async function closeApp(): Promise<void> {
+    const reason = new AppClosedError("continue the run");
+    for (const controller of runs.keys()) controller.abort(reason);
+    await Promise.allSettled([...runs.values(), ...setups]);
+    for (let i = disposers.length - 1; i >= 0; i--) {
+      const dispose = disposers[i];
+      if (!dispose) continue;
+      try {
+        await dispose();
+      } catch (error) {
+        reportPluginError(new PluginError(registered[i]!.name, "dispose", error), undefined);
+      }
+    }
+  }
+
+  const names = new Set<string>();
+  for (const plugin of plugins) {
+    let pluginOptions: unknown;
+    try {
+      pluginOptions = checkPlugin(plugin, names, CORE_VERSION);
+    } catch (error) {
+      void app.close();
+      throw error;
+    }
+    const { name, version } = plugin;
+    const index = registered.length;
+    names.add(name);
+    registered.push({ name, version });
+    for (const key of plugin.stepOptions) stepOptionKeys.add(key);
+    const api = createPluginApi(app, plugin, pluginOptions, reportPluginError);
+    let result: ReturnType<TaplinePlugin["setup"]>;
+    current = name;
+    try {
+      result = plugin.setup(api);
+    } catch (error) {
+      current = undefined;
+      void app.close();
+      throw new PluginRegistrationError(
+        "TAPLINE_ERR_PLUGIN_SETUP",
+        name,
+        `plugin "${name}" failed in setup(): ${describe(error)}`,
+        { cause: error },
+      );
+    }
+    current = undefined;
+    if (typeof result === "function") disposers[index] = result;
+    else if (result && typeof (result as Promise<unknown>).then === "function") {
+      setups.push(
+        (result as Promise<void | PluginDispose>).then(
+          (dispose) => {
+            if (typeof dispose === "function") disposers[index] = dispose;
+          },
+          (error: unknown) => {
+            throw new PluginRegistrationError(
+              "TAPLINE_ERR_PLUGIN_SETUP",
+              name,
+              `plugin "${name}" failed in its asynchronous setup(): ${describe(error)}`,
+              { cause: error },
+            );
+          },
+        ),
+      );
+    }
+  }
+  if (setups.length > 0) {
+    const pending = Promise.all(setups).then(() => {
+      (app as { pending: Promise<void> | undefined }).pending = undefined;
+    });
+    pending.catch(() => {}); // surfaced by ready() and by run()
+    (app as { pending: Promise<void> | undefined }).pending = pending;
+  }
+  return app;
+}
+
+function createPluginApi(
+  app: TaplineApp,
+  plugin: TaplinePlugin,
+  options: unknown,
+  reportPluginError: (error: PluginError, event: unknown) => void,
+): PluginApi<unknown> {
+  const { hooks } = app;
+  const name = plugin.name;
+  return {
+    name,
+    options,
+    hooks,
+    app,
+    dir: app.dir,
+    log: app.log.child({ plugin: name }),
+    coreVersion: CORE_VERSION,
+    metric(metricName, value, labels = {}, extra) {
+      if (hooks.metric.taps.length === 0) return;
+      hooks.metric.call({
+        name: metricName,
+        value,
+        labels,
+        time: Date.now(),
+        ...(extra?.unit && { unit: extra.unit }),
+        ...(extra?.type && { type: extra.type }),
+      });
+    },
+    raiseAlert(event) {
+      if (hooks.alert.taps.length === 0) return;
+      hooks.alert.promise({ ...event, time: event.time ?? Date.now(), source: name }).catch((error: unknown) => {
+        reportPluginError(new PluginError(name, "alert", error), undefined);
+      });
+    },
+    reportError(error, hook = "background") {
+      reportPluginError(new PluginError(name, hook, error), undefined);
+    },
+  };
+}
+
+const RANK = { ok: 0, unknown: 1, degraded: 1, critical: 2 } as const;
+
+function summarizeStatus(parts: StatusPart[]): AppStatus {
+  let worst = 0;
+  for (const part of parts) worst = Math.max(worst, RANK[part.level] ?? 1);
+  const level = worst === 2 ? "critical" : worst === 1 ? "degraded" : "healthy";
+  const message =
+    level === "healthy"
+      ? "healthy"
+      : parts
+          .filter((p) => p.level !== "ok")
+          .sort((a, b) => (RANK[b.level] ?? 1) - (RANK[a.level] ?? 1))
+          .map((p) => `${p.level}: ${p.component}: ${p.message}`)
+          .join("; ");
+  return { level, message, parts, time: Date.now() };
+}

@@ -1,0 +1,153 @@
+import type { Finding, PluginError } from "./errors.ts";
+import type { RunReport, StepReport } from "./report.ts";
+import type { Artifact, Labels, Logger } from "./vocabulary.ts";
+
+/**
+ * Options a step accepts. Plugins add their own keys by module augmentation, so step options are typed
+ * and an unknown key is a type error (and, at run time, a `PipelineDefinitionError` when the pipeline is built):
+ *
+ * @example
+ * declare module "@tapline/core" {
+ *   interface StepOptions { retry?: RetryStepOptions }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: augmented by plugins
+export interface StepOptions {
+  /** Deadline for the whole step, all attempts included, in ms. The step's signal aborts with a `StepTimeoutError`. */
+  timeout?: number;
+  /** Labels added to every metric sample and alert the step produces. */
+  labels?: Record<string, string>;
+  /** A line for reports and progress displays. */
+  description?: string;
+}
+
+/** Options of `pipeline.run()`. */
+export interface RunOptions {
+  /** Aborting it cancels the run: the running step's `ctx.signal` aborts with the same reason. */
+  signal?: AbortSignal;
+  /** Defaults to a random UUID. */
+  runId?: string;
+  /** Labels added to every sample and alert of this run. */
+  labels?: Record<string, string>;
+  /** Overrides the app's `graceMs` for this run. */
+  graceMs?: number;
+}
+
+/** Context of a run, given to run-level hooks. */
+export interface RunContext {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** Aborted when the run is cancelled (its `reason` is the cancel reason). */
+  readonly signal: AbortSignal;
+  /** A child logger bound to `{ runId, pipeline }`. */
+  readonly log: Logger;
+  readonly labels: Labels;
+  /** Publish a sample through the `metric` hook, labelled with the pipeline (and step). */
+  metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void;
+}
+
+/** Extra fields of a sample published through `ctx.metric()`. */
+export interface MetricOptions {
+  unit?: string;
+  type?: "gauge" | "counter";
+}
+
+/** Context of one step execution, the second argument of every step function. */
+export interface StepContext<TOutputs = Record<string, unknown>> extends RunContext {
+  readonly step: string;
+  /** Zero-based position of the step in its pipeline. */
+  readonly index: number;
+  /** Number of the current attempt, from 1; retry plugins call the step again and this goes up. */
+  readonly attempt: number;
+  /** The outputs of every earlier step, by step name. */
+  readonly outputs: Readonly<TOutputs>;
+  readonly options: Readonly<StepOptions>;
+  /** Declare a file this attempt produced: validators check it, reports list it. */
+  artifact(path: string, info?: { kind?: string; meta?: Record<string, unknown> }): void;
+  /** Record a finding that does not fail the step (a warning, a measurement). */
+  finding(finding: Finding): void;
+  /** Attach plugin data to this step's report, under `report.extensions[key]`. */
+  annotate(key: string, value: unknown): void;
+}
+
+/** Calls the step (and whatever wraps it). `signal` is the signal the call must honour. */
+export type StepRunner = (input: unknown, signal: AbortSignal) => Promise<unknown>;
+
+/** What a `wrapStep` tap knows about the step it wraps. */
+export interface WrapStepInfo {
+  readonly ctx: StepContext;
+  readonly step: string;
+  readonly pipeline: string;
+  readonly options: Readonly<StepOptions>;
+}
+
+/** Fired once per run, before the first step; awaited. */
+export interface RunStartEvent {
+  readonly ctx: RunContext;
+  readonly input: unknown;
+}
+
+/** Fired before each step; awaited. */
+export interface StepStartEvent {
+  readonly ctx: StepContext;
+  readonly input: unknown;
+}
+
+/** Given to `validateStepInput` taps, once per step, before any attempt. */
+export interface StepInputEvent {
+  readonly ctx: StepContext;
+  readonly input: unknown;
+}
+
+/** Given to `validateStepOutput` taps after every successful call, inside the attempt. */
+export interface StepOutputEvent {
+  readonly ctx: StepContext;
+  readonly output: unknown;
+  /** Files declared through `ctx.artifact()` during this attempt. */
+  readonly artifacts: readonly Artifact[];
+}
+
+/** Fired synchronously around each real call of the step function. */
+export interface StepAttemptEvent {
+  readonly ctx: StepContext;
+  readonly attempt: number;
+  readonly phase: "start" | "end";
+  /** Set on `end`. */
+  readonly status?: "success" | "failed";
+  /** Set on `end`, in ms. */
+  readonly durationMs?: number;
+  /** Set on a failed `end`. */
+  readonly error?: unknown;
+}
+
+/** Fired after each step, whatever its outcome; awaited. */
+export interface StepEndEvent {
+  readonly ctx: StepContext;
+  /** The step's report; taps may add to `report.extensions`. */
+  readonly report: StepReport;
+}
+
+/** Fired once per run after the last step; taps run in parallel and are awaited. */
+export interface RunEndEvent {
+  readonly ctx: RunContext;
+  readonly report: RunReport;
+}
+
+/** The definition of one step, as `pipelineBuild` taps see it. */
+export interface StepDefinition {
+  readonly name: string;
+  readonly options: Readonly<StepOptions>;
+}
+
+/** Fired synchronously when a pipeline is built; a tap throws to reject the definition. */
+export interface PipelineBuildEvent {
+  readonly pipeline: string;
+  readonly steps: readonly StepDefinition[];
+}
+
+/** An error thrown by a plugin's tap (or reported by a plugin) that did not fail a run. */
+export interface PluginErrorEvent {
+  readonly error: PluginError;
+  readonly runId?: string;
+  readonly step?: string;
+}

@@ -1,0 +1,184 @@
+import { isStepValidationError, PluginError } from "../errors.ts";
+import { HOOK_FAMILY, type TaplineHooks } from "../hooks.ts";
+import type { StatusPart } from "../vocabulary.ts";
+
+type AnyFn = (...args: any[]) => any;
+interface TapInfo {
+  name: string;
+  type: string;
+  fn: AnyFn;
+}
+
+/** @internal Reports an observe-hook failure; `event` is the hook's first argument (it may carry `ctx`). */
+export type ReportPluginError = (error: PluginError, event: unknown) => void;
+
+/**
+ * @internal
+ * Installs a `register` interceptor on every hook that wraps each tap's function, so that any error thrown
+ * inside a tap comes out attributed (`PluginError { plugin, hook, cause }`) and is handled by the hook's
+ * family: observe taps are reported and swallowed (the other taps still run), decide taps rethrow.
+ * `currentPlugin()` names the plugin whose `setup()` is running; taps made outside setup are attributed to
+ * their tap name.
+ */
+export function installAttribution(
+  hooks: TaplineHooks,
+  currentPlugin: () => string | undefined,
+  report: ReportPluginError,
+): void {
+  for (const hookName of Object.keys(hooks) as (keyof TaplineHooks)[]) {
+    const family = HOOK_FAMILY[hookName];
+    const hook = hooks[hookName] as unknown as { intercept(i: { register(tap: TapInfo): TapInfo }): void };
+    hook.intercept({
+      register(tap: TapInfo) {
+        const plugin = currentPlugin() ?? tap.name;
+        const fn = tap.fn;
+        let wrapped: AnyFn;
+        switch (family) {
+          case "observe":
+            wrapped = observe(tap.type, fn, (e, event) => report(new PluginError(plugin, hookName, e), event));
+            break;
+          case "decide":
+            wrapped = decide(tap.type, fn, (e) => toDecideError(e, plugin, hookName));
+            break;
+          case "around":
+            wrapped = around(fn, plugin, hookName);
+            break;
+          case "status":
+            wrapped = status(fn, plugin, (e) => report(new PluginError(plugin, hookName, e), undefined));
+            break;
+          case "sink":
+            wrapped = sink(fn);
+            break;
+        }
+        return { ...tap, fn: wrapped };
+      },
+    });
+  }
+}
+
+function toDecideError(error: unknown, plugin: string, hook: string): unknown {
+  return isStepValidationError(error) ? error : new PluginError(plugin, hook, error);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return !!value && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+function observe(
+  type: string,
+  fn: AnyFn,
+  onError: (error: unknown, event: unknown) => void,
+): AnyFn {
+  if (type === "promise") {
+    return (event: unknown) => {
+      let result: unknown;
+      try {
+        result = fn(event);
+      } catch (e) {
+        onError(e, event);
+        return Promise.resolve();
+      }
+      return isThenable(result)
+        ? Promise.resolve(result).then(undefined, (e) => onError(e, event))
+        : Promise.resolve(result);
+    };
+  }
+  if (type === "async") {
+    return (event: unknown, callback: (err?: unknown, result?: unknown) => void) => {
+      try {
+        fn(event, (err?: unknown, result?: unknown) => {
+          if (err) {
+            onError(err, event);
+            callback();
+          } else callback(null, result);
+        });
+      } catch (e) {
+        onError(e, event);
+        callback();
+      }
+    };
+  }
+  return (event: unknown) => {
+    try {
+      return fn(event);
+    } catch (e) {
+      onError(e, event);
+      return undefined;
+    }
+  };
+}
+
+function decide(
+  type: string,
+  fn: AnyFn,
+  convert: (error: unknown) => unknown,
+): AnyFn {
+  if (type === "promise") {
+    return (event: unknown) => {
+      let result: unknown;
+      try {
+        result = fn(event);
+      } catch (e) {
+        return Promise.reject(convert(e));
+      }
+      return isThenable(result)
+        ? Promise.resolve(result).then(undefined, (e) => {
+            throw convert(e);
+          })
+        : Promise.resolve(result);
+    };
+  }
+  if (type === "async") {
+    return (event: unknown, callback: (err?: unknown, result?: unknown) => void) => {
+      try {
+        fn(event, (err?: unknown, result?: unknown) => (err ? callback(convert(err)) : callback(null, result)));
+      } catch (e) {
+        callback(convert(e));
+      }
+    };
+  }
+  return (event: unknown) => {
+    try {
+      return fn(event);
+    } catch (e) {
+      throw convert(e);
+    }
+  };
+}
+
+function around(fn: AnyFn, plugin: string, hook: string) {
+  return (next: unknown, info: unknown) => {
+    let runner: unknown;
+    try {
+      runner = fn(next, info);
+    } catch (e) {
+      throw new PluginError(plugin, hook, e);
+    }
+    if (runner === undefined) return next;
+    if (typeof runner !== "function") {
+      throw new PluginError(plugin, hook, new TypeError("a wrapStep tap must return a runner function"));
+    }
+    return runner;
+  };
+}
+
+function status(fn: AnyFn, plugin: string, onError: (error: unknown) => void) {
+  return (parts: StatusPart[]) => {
+    try {
+      return fn(parts) ?? parts;
+    } catch (e) {
+      onError(e);
+      return [...parts, { component: plugin, level: "unknown", message: `status failed: ${String(e)}` }];
+    }
+  };
+}
+
+function sink(fn: AnyFn) {
+  return (event: unknown) => {
+    try {
+      fn(event);
+    } catch {
+      // pluginError taps must not throw; there is nowhere left to report to.
+    }
+  };
+}

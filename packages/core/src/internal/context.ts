@@ -1,0 +1,139 @@
+import type { Finding, PluginError } from "../errors.ts";
+import type { MetricOptions, RunContext, StepContext, StepOptions } from "../events.ts";
+import type { TaplineHooks } from "../hooks.ts";
+import type { AttemptReport, RunReport, StepReport } from "../report.ts";
+import type { Labels, Logger } from "../vocabulary.ts";
+
+/** @internal What contexts need from their app. */
+export interface AppInternals {
+  readonly hooks: TaplineHooks;
+  readonly log: Logger;
+  reportPluginError(error: PluginError, event: unknown): void;
+}
+
+/** @internal Mutable state of one run, reachable from its contexts. */
+export interface RunState {
+  readonly app: AppInternals;
+  readonly report: RunReport;
+  readonly controller: AbortController;
+  readonly graceMs: number;
+  /** Set while a step is awaited: makes that wait reject (abandoning the step). */
+  abandon: ((reason: unknown) => void) | undefined;
+}
+
+/** @internal The symbol under which a context keeps its run's state. */
+export const RUN_STATE: unique symbol = Symbol("tapline.run");
+
+/** @internal */
+export class RunCtx implements RunContext {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly signal: AbortSignal;
+  readonly labels: Labels;
+  readonly [RUN_STATE]: RunState;
+  #log: Logger | undefined;
+
+  constructor(state: RunState, runId: string, pipeline: string, labels: Labels) {
+    this[RUN_STATE] = state;
+    this.runId = runId;
+    this.pipeline = pipeline;
+    this.signal = state.controller.signal;
+    this.labels = labels;
+  }
+
+  get log(): Logger {
+    this.#log ??= this[RUN_STATE].app.log.child({ runId: this.runId, pipeline: this.pipeline });
+    return this.#log;
+  }
+
+  metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void {
+    emitMetric(this[RUN_STATE].app.hooks, this.runId, { pipeline: this.pipeline, ...this.labels, ...labels }, name, value, options);
+  }
+}
+
+/** @internal */
+export class StepCtx implements StepContext {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly step: string;
+  readonly index: number;
+  readonly labels: Labels;
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly options: Readonly<StepOptions>;
+  readonly [RUN_STATE]: RunState;
+  /** The signal of the current attempt (set by core before each call). */
+  signal: AbortSignal;
+  attempt = 0;
+  /** @internal */
+  readonly report: StepReport;
+  /** @internal */
+  current: AttemptReport | undefined;
+  #log: Logger | undefined;
+  #run: RunCtx;
+
+  constructor(run: RunCtx, step: string, index: number, options: Readonly<StepOptions>, signal: AbortSignal, report: StepReport) {
+    this[RUN_STATE] = run[RUN_STATE];
+    this.#run = run;
+    this.runId = run.runId;
+    this.pipeline = run.pipeline;
+    this.step = step;
+    this.index = index;
+    this.labels = options.labels ? { ...run.labels, ...options.labels } : run.labels;
+    this.outputs = run[RUN_STATE].report.outputs as Record<string, unknown>;
+    this.options = options;
+    this.signal = signal;
+    this.report = report;
+  }
+
+  get log(): Logger {
+    this.#log ??= this.#run.log.child({ step: this.step });
+    return this.#log;
+  }
+
+  metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void {
+    emitMetric(
+      this[RUN_STATE].app.hooks,
+      this.runId,
+      { pipeline: this.pipeline, step: this.step, ...this.labels, ...labels },
+      name,
+      value,
+      options,
+    );
+  }
+
+  artifact(path: string, info?: { kind?: string; meta?: Record<string, unknown> }): void {
+    if (typeof path !== "string" || path === "") {
+      throw new TypeError(`ctx.artifact() in step "${this.step}" needs a non-empty file path, got ${String(path)}`);
+    }
+    const artifact = { path, step: this.step, ...(info?.kind && { kind: info.kind }), ...(info?.meta && { meta: info.meta }) };
+    (this.current?.artifacts ?? this.report.artifacts).push(artifact);
+  }
+
+  finding(finding: Finding): void {
+    (this.current?.findings ?? this.report.findings).push(finding);
+  }
+
+  annotate(key: string, value: unknown): void {
+    this.report.extensions[key] = value;
+  }
+}
+
+function emitMetric(
+  hooks: TaplineHooks,
+  runId: string,
+  labels: Labels,
+  name: string,
+  value: number,
+  options: MetricOptions | undefined,
+): void {
+  if (hooks.metric.taps.length === 0) return;
+  hooks.metric.call({
+    name,
+    value,
+    labels,
+    time: Date.now(),
+    runId,
+    ...(options?.unit && { unit: options.unit }),
+    ...(options?.type && { type: options.type }),
+  });
+}

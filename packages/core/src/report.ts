@@ -1,0 +1,66 @@
+import type { Finding, PluginError } from "./errors.ts";
+import type { Artifact } from "./vocabulary.ts";
+
+/** Outcome of a step. `skipped`: never started because an earlier step failed or the run was cancelled. */
+export type StepStatus = "success" | "failed" | "cancelled" | "skipped";
+
+/** Outcome of a run. */
+export type RunStatus = "success" | "failed" | "cancelled";
+
+/** One real call of a step function (plus output validation, which is part of the attempt). */
+export interface AttemptReport {
+  readonly attempt: number;
+  status: "running" | "success" | "failed";
+  /** Epoch ms. */
+  readonly startedAt: number;
+  durationMs: number;
+  error?: unknown;
+  readonly findings: Finding[];
+  readonly artifacts: Artifact[];
+}
+
+/** What happened to one step of a run. */
+export interface StepReport {
+  readonly name: string;
+  readonly index: number;
+  status: StepStatus;
+  /** Every attempt, in order; retry plugins may add attempts. */
+  readonly attempts: AttemptReport[];
+  /** Epoch ms; 0 for a skipped step. */
+  startedAt: number;
+  /** Wall time of the step, every attempt and backoff included. */
+  durationMs: number;
+  output?: unknown;
+  error?: unknown;
+  /** Findings of the last attempt plus those recorded with `ctx.finding()`. */
+  readonly findings: Finding[];
+  /** Artifacts of the last attempt. */
+  artifacts: Artifact[];
+  /** True when the step ignored its aborted signal and the run stopped waiting for it after the grace period. */
+  abandoned: boolean;
+  /** Plugin contributions (`ctx.annotate()`), e.g. `retry`, `gpu`. */
+  readonly extensions: Record<string, unknown>;
+}
+
+/** What `pipeline.run()` resolves to. A run never rejects for a step failure: read `status`. */
+export interface RunReport<TOutput = unknown, TOutputs = Record<string, unknown>> {
+  readonly runId: string;
+  readonly pipeline: string;
+  status: RunStatus;
+  /** The last step's output, on success. */
+  output?: TOutput;
+  /** Every completed step's output, by name. */
+  readonly outputs: Partial<TOutputs>;
+  readonly steps: StepReport[];
+  /** Epoch ms. */
+  readonly startedAt: number;
+  durationMs: number;
+  /** The failing step's error, or a `CancelledError`. */
+  error?: unknown;
+  /** Name of the step that failed or was cancelled. */
+  failedStep?: string;
+  /** The abort reason, when cancelled. */
+  cancelReason?: unknown;
+  /** Errors from observe taps during this run; they did not fail it. */
+  readonly pluginErrors: PluginError[];
+}
