@@ -77,7 +77,11 @@ describe("cancellation", () => {
     const ignoring = new Promise<void>((r) => (release = r));
     setTimeout(() => controller.abort("stop"), 10);
     const t0 = performance.now();
-    const report = await app.pipeline("p").step("stubborn", () => ignoring).build().run(undefined, { signal: controller.signal });
+    const report = await app
+      .pipeline("p")
+      .step("stubborn", () => ignoring)
+      .build()
+      .run(undefined, { signal: controller.signal });
     const elapsed = performance.now() - t0;
     release();
     expect(report.status).toBe("cancelled");
@@ -190,7 +194,9 @@ describe("concurrency", () => {
         return n + ctx.outputs.double;
       })
       .build();
-    const reports = await Promise.all(Array.from({ length: 100 }, (_, i) => pipeline.run(i, { runId: `run-${i}` })));
+    const reports = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => pipeline.run(i, { runId: `run-${i}` })),
+    );
     reports.forEach((report, i) => {
       expect(report.runId).toBe(`run-${i}`);
       expect(report.output).toBe(4 * i);

@@ -8,18 +8,32 @@ describe("hook order", () => {
     const recorder = plugin("recorder", ({ hooks }) => {
       hooks.runStart.tapPromise("recorder", async () => void seen.push("runStart"));
       hooks.stepStart.tapPromise("recorder", async (e) => void seen.push(`stepStart:${e.ctx.step}`));
-      hooks.validateStepInput.tapPromise("recorder", async (e) => void seen.push(`validateStepInput:${e.ctx.step}`));
+      hooks.validateStepInput.tapPromise(
+        "recorder",
+        async (e) => void seen.push(`validateStepInput:${e.ctx.step}`),
+      );
       hooks.wrapStep.tap("recorder", (next, info) => async (input, signal) => {
         seen.push(`wrap:${info.step}`);
         return next(input, signal);
       });
       hooks.stepAttempt.tap("recorder", (e) => void seen.push(`stepAttempt:${e.ctx.step}:${e.phase}`));
-      hooks.validateStepOutput.tapPromise("recorder", async (e) => void seen.push(`validateStepOutput:${e.ctx.step}`));
-      hooks.stepEnd.tapPromise("recorder", async (e) => void seen.push(`stepEnd:${e.ctx.step}:${e.report.status}`));
+      hooks.validateStepOutput.tapPromise(
+        "recorder",
+        async (e) => void seen.push(`validateStepOutput:${e.ctx.step}`),
+      );
+      hooks.stepEnd.tapPromise(
+        "recorder",
+        async (e) => void seen.push(`stepEnd:${e.ctx.step}:${e.report.status}`),
+      );
       hooks.runEnd.tapPromise("recorder", async (e) => void seen.push(`runEnd:${e.report.status}`));
     });
     const app = quietApp({ plugins: [recorder] });
-    const report = await app.pipeline<number>("p").step("a", (n) => n + 1).step("b", (n) => n * 2).build().run(1);
+    const report = await app
+      .pipeline<number>("p")
+      .step("a", (n) => n + 1)
+      .step("b", (n) => n * 2)
+      .build()
+      .run(1);
     expect(report.output).toBe(4);
     expect(seen).toEqual([
       "runStart",
@@ -57,10 +71,29 @@ describe("hook order", () => {
       });
     // registered in scrambled order on purpose
     const app = quietApp({
-      plugins: [wrap("retry", WrapStage.retry), wrap("timing", WrapStage.timing), wrap("timeout", WrapStage.timeout), wrap("breaker", WrapStage.breaker)],
+      plugins: [
+        wrap("retry", WrapStage.retry),
+        wrap("timing", WrapStage.timing),
+        wrap("timeout", WrapStage.timeout),
+        wrap("breaker", WrapStage.breaker),
+      ],
     });
-    await app.pipeline("p").step("s", () => trace.push("call")).build().run();
-    expect(trace).toEqual([">timing", ">retry", ">breaker", ">timeout", "call", "<timeout", "<breaker", "<retry", "<timing"]);
+    await app
+      .pipeline("p")
+      .step("s", () => trace.push("call"))
+      .build()
+      .run();
+    expect(trace).toEqual([
+      ">timing",
+      ">retry",
+      ">breaker",
+      ">timeout",
+      "call",
+      "<timeout",
+      "<breaker",
+      "<retry",
+      "<timing",
+    ]);
     await app.close();
   });
 
@@ -92,7 +125,9 @@ describe("hook order", () => {
       .run();
     expect(report.status).toBe("success");
     expect(attempts).toEqual([1, 2, 3]);
-    expect(report.steps[0]!.attempts.map((a) => [a.attempt, a.status, (a.error as Error | undefined)?.message])).toEqual([
+    expect(
+      report.steps[0]!.attempts.map((a) => [a.attempt, a.status, (a.error as Error | undefined)?.message]),
+    ).toEqual([
       [1, "failed", "fail 1"],
       [2, "failed", "fail 2"],
       [3, "success", undefined],
@@ -113,13 +148,21 @@ describe("hook order", () => {
     const validator = plugin("validator", ({ hooks }) => {
       hooks.validateStepOutput.tapPromise("validator", async ({ output }) => {
         if (output === "bad") {
-          throw new StepValidationError("output is bad", [{ check: "x", severity: "error", message: "bad" }], { retryable: true });
+          throw new StepValidationError(
+            "output is bad",
+            [{ check: "x", severity: "error", message: "bad" }],
+            { retryable: true },
+          );
         }
       });
     });
     const app = quietApp({ plugins: [retryOnce, validator] });
     const outputs = ["bad", "good"];
-    const report = await app.pipeline("p").step("tts", () => outputs.shift()).build().run();
+    const report = await app
+      .pipeline("p")
+      .step("tts", () => outputs.shift())
+      .build()
+      .run();
     expect(report.status).toBe("success");
     expect(report.output).toBe("good");
     expect(report.steps[0]!.attempts[0]!.error).toBeInstanceOf(StepValidationError);
@@ -151,7 +194,11 @@ describe("error policy", () => {
       hooks.pluginError.tap("listener", (e) => void errors.push(e.error));
     });
     const app = quietApp({ plugins: [listener, broken, after] });
-    const report = await app.pipeline("p").step("s", () => 42).build().run();
+    const report = await app
+      .pipeline("p")
+      .step("s", () => 42)
+      .build()
+      .run();
     expect(report.status).toBe("success");
     expect(report.steps[0]!.extensions.after).toBe("still ran");
     expect(errors.map((e) => [e.plugin, e.hook, (e.cause as Error).message]).sort()).toEqual(
@@ -188,18 +235,28 @@ describe("error policy", () => {
     expect(report.failedStep).toBe("s");
     const error = report.error as PluginError;
     expect(isPluginError(error)).toBe(true);
-    expect([error.plugin, error.hook, (error.cause as Error).message]).toEqual(["strict", "validateStepInput", "input must be a string"]);
+    expect([error.plugin, error.hook, (error.cause as Error).message]).toEqual([
+      "strict",
+      "validateStepInput",
+      "input must be a string",
+    ]);
     await app.close();
   });
 
   it("passes a StepValidationError from a validator through unwrapped", async () => {
     const v = plugin("v", ({ hooks }) => {
       hooks.validateStepOutput.tapPromise("v", async () => {
-        throw new StepValidationError("too quiet", [{ check: "audio.loudness", severity: "error", message: "-40 LUFS" }]);
+        throw new StepValidationError("too quiet", [
+          { check: "audio.loudness", severity: "error", message: "-40 LUFS" },
+        ]);
       });
     });
     const app = quietApp({ plugins: [v] });
-    const report = await app.pipeline("p").step("s", () => 1).build().run();
+    const report = await app
+      .pipeline("p")
+      .step("s", () => 1)
+      .build()
+      .run();
     expect(report.status).toBe("failed");
     expect(report.error).toBeInstanceOf(StepValidationError);
     expect((report.error as StepValidationError).findings[0]!.check).toBe("audio.loudness");
@@ -213,7 +270,11 @@ describe("error policy", () => {
       });
     });
     const app = quietApp({ plugins: [bad] });
-    const report = await app.pipeline("p").step("s", () => 1).build().run();
+    const report = await app
+      .pipeline("p")
+      .step("s", () => 1)
+      .build()
+      .run();
     expect(report.status).toBe("failed");
     expect((report.error as PluginError).plugin).toBe("bad-wrap");
     expect((report.error as PluginError).hook).toBe("wrapStep");
@@ -243,7 +304,10 @@ describe("error policy", () => {
       });
     });
     const good = plugin("good-status", ({ hooks }) => {
-      hooks.status.tap("good-status", (parts) => [...parts, { component: "good", level: "ok", message: "fine" }]);
+      hooks.status.tap("good-status", (parts) => [
+        ...parts,
+        { component: "good", level: "ok", message: "fine" },
+      ]);
     });
     const app = quietApp({ plugins: [bad, good] });
     const status = app.status();

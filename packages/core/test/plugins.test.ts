@@ -1,5 +1,5 @@
-import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { readFileSync } from "node:fs";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { describe, expect, it } from "vitest";
 import {
   AppClosedError,
@@ -32,9 +32,15 @@ const schema: StandardSchemaV1<unknown, { level: string; count: number }> = {
     validate(value) {
       const issues: StandardSchemaV1.Issue[] = [];
       const v = (value ?? {}) as Record<string, unknown>;
-      if (v.level !== "low" && v.level !== "high") issues.push({ message: 'must be "low" or "high"', path: ["level"] });
-      if (!Number.isInteger(v.count) || (v.count as number) <= 0) issues.push({ message: "must be a positive integer", path: ["count"] });
-      if (v.nested && typeof v.nested === "object" && (v.nested as { list?: unknown[] }).list?.[1] !== undefined) {
+      if (v.level !== "low" && v.level !== "high")
+        issues.push({ message: 'must be "low" or "high"', path: ["level"] });
+      if (!Number.isInteger(v.count) || (v.count as number) <= 0)
+        issues.push({ message: "must be a positive integer", path: ["count"] });
+      if (
+        v.nested &&
+        typeof v.nested === "object" &&
+        (v.nested as { list?: unknown[] }).list?.[1] !== undefined
+      ) {
         issues.push({ message: "must be empty", path: ["nested", { key: "list" }, 1] });
       }
       return issues.length ? { issues } : { value: v as { level: string; count: number } };
@@ -44,7 +50,9 @@ const schema: StandardSchemaV1<unknown, { level: string; count: number }> = {
 
 describe("plugin registration", () => {
   it("keeps CORE_VERSION equal to package.json", () => {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     expect(CORE_VERSION).toBe(pkg.version);
   });
 
@@ -61,16 +69,28 @@ describe("plugin registration", () => {
   });
 
   it("rejects a missing dependency, and accepts it when registered earlier", () => {
-    const e = registrationError(() => quietApp({ plugins: [plugin("alerts", () => {}, { dependencies: ["metrics"] })] }));
+    const e = registrationError(() =>
+      quietApp({ plugins: [plugin("alerts", () => {}, { dependencies: ["metrics"] })] }),
+    );
     expect([e.code, e.plugin]).toEqual(["TAPLINE_ERR_PLUGIN_DEPENDENCY", "alerts"]);
     expect(e.message).toContain('"metrics"');
-    const app = quietApp({ plugins: [plugin("metrics", () => {}), plugin("alerts", () => {}, { dependencies: ["metrics"] })] });
+    const app = quietApp({
+      plugins: [plugin("metrics", () => {}), plugin("alerts", () => {}, { dependencies: ["metrics"] })],
+    });
     expect(app.plugins.map((p) => p.name)).toEqual(["metrics", "alerts"]);
   });
 
   it("lists every invalid option with its path", () => {
-    const configurable = definePlugin({ name: "conf", version: "1.0.0", core: "^1.0.0", options: schema, setup() {} });
-    const e = registrationError(() => quietApp({ plugins: [configurable({ level: "mid", count: -1, nested: { list: [1, 2] } })] }));
+    const configurable = definePlugin({
+      name: "conf",
+      version: "1.0.0",
+      core: "^1.0.0",
+      options: schema,
+      setup() {},
+    });
+    const e = registrationError(() =>
+      quietApp({ plugins: [configurable({ level: "mid", count: -1, nested: { list: [1, 2] } })] }),
+    );
     expect(e.code).toBe("TAPLINE_ERR_PLUGIN_OPTIONS");
     expect(e.issues).toEqual([
       { path: "level", message: 'must be "low" or "high"' },
@@ -100,9 +120,11 @@ describe("plugin registration", () => {
     const e = registrationError(() => quietApp({ plugins: [factory as never] }));
     expect(e.code).toBe("TAPLINE_ERR_PLUGIN_INVALID");
     expect(e.message).toContain("factory");
-    expect(registrationError(() => quietApp({ plugins: [{ name: "x", version: "nope", core: "^1", setup() {} } as never] })).code).toBe(
-      "TAPLINE_ERR_PLUGIN_INVALID",
-    );
+    expect(
+      registrationError(() =>
+        quietApp({ plugins: [{ name: "x", version: "nope", core: "^1", setup() {} } as never] }),
+      ).code,
+    ).toBe("TAPLINE_ERR_PLUGIN_INVALID");
   });
 
   it("wraps a throwing setup and disposes the plugins set up before it", async () => {
@@ -151,7 +173,11 @@ describe("plugin registration", () => {
       },
     });
     const app = quietApp({ plugins: [slow()] });
-    await app.pipeline("p").step("s", () => void events.push("step")).build().run();
+    await app
+      .pipeline("p")
+      .step("s", () => void events.push("step"))
+      .build()
+      .run();
     expect(events).toEqual(["ready", "step"]);
     await app.close();
 
@@ -164,14 +190,26 @@ describe("plugin registration", () => {
       },
     });
     const broken = quietApp({ plugins: [failing()] });
-    await expect(broken.ready()).rejects.toMatchObject({ code: "TAPLINE_ERR_PLUGIN_SETUP", plugin: "failing" });
-    await expect(broken.pipeline("p").step("s", () => 1).build().run()).rejects.toMatchObject({ code: "TAPLINE_ERR_PLUGIN_SETUP" });
+    await expect(broken.ready()).rejects.toMatchObject({
+      code: "TAPLINE_ERR_PLUGIN_SETUP",
+      plugin: "failing",
+    });
+    await expect(
+      broken
+        .pipeline("p")
+        .step("s", () => 1)
+        .build()
+        .run(),
+    ).rejects.toMatchObject({ code: "TAPLINE_ERR_PLUGIN_SETUP" });
     await broken.close();
   });
 
   it("refuses new runs after close()", async () => {
     const app = quietApp();
-    const pipeline = app.pipeline("p").step("s", () => 1).build();
+    const pipeline = app
+      .pipeline("p")
+      .step("s", () => 1)
+      .build();
     await app.close();
     expect(() => pipeline.run()).toThrow(AppClosedError);
     try {
@@ -186,7 +224,11 @@ describe("plugin registration", () => {
     const app = quietApp();
     const running = app
       .pipeline("p")
-      .step("wait", (_: void, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))))
+      .step(
+        "wait",
+        (_: void, ctx) =>
+          new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
+      )
       .build()
       .run();
     await new Promise((r) => setTimeout(r, 5));
@@ -199,7 +241,11 @@ describe("plugin registration", () => {
   it("uses the quiet default logger unless told otherwise", () => {
     const lines: string[] = [];
     const app = createTapline({
-      logger: { ...silent, warn: (o: unknown, m?: string) => void lines.push(`${JSON.stringify(o)} ${m}`), child: () => silent },
+      logger: {
+        ...silent,
+        warn: (o: unknown, m?: string) => void lines.push(`${JSON.stringify(o)} ${m}`),
+        child: () => silent,
+      },
     });
     expect(app.log).toBeDefined();
   });
@@ -221,12 +267,19 @@ describe("pipeline definition", () => {
     expect(definitionError(() => app.pipeline("empty").build()).message).toContain("at least one step");
   });
   it("rejects a step name used twice", () => {
-    const e = definitionError(() => app.pipeline("p").step("a", () => 1).step("a" as never, () => 2));
+    const e = definitionError(() =>
+      app
+        .pipeline("p")
+        .step("a", () => 1)
+        .step("a" as never, () => 2),
+    );
     expect(e.step).toBe("a");
     expect(e.message).toContain("used twice");
   });
   it("rejects a step that is not a function", () => {
-    expect(definitionError(() => app.pipeline("p").step("a", "nope" as never)).message).toContain("must be a function");
+    expect(definitionError(() => app.pipeline("p").step("a", "nope" as never)).message).toContain(
+      "must be a function",
+    );
   });
   it("rejects an empty step name and an empty pipeline name", () => {
     definitionError(() => app.pipeline("p").step("" as string, () => 1));
@@ -236,7 +289,12 @@ describe("pipeline definition", () => {
     const e = definitionError(() => app.pipeline("p").step("a", () => 1, { retyr: 3 } as never));
     expect(e.message).toContain('"retyr"');
     expect(e.message).toContain("retry");
-    expect(() => app.pipeline("p").step("a", () => 1, { retry: {} } as never).build()).not.toThrow();
+    expect(() =>
+      app
+        .pipeline("p")
+        .step("a", () => 1, { retry: {} } as never)
+        .build(),
+    ).not.toThrow();
   });
   it("rejects a bad timeout and bad labels", () => {
     definitionError(() => app.pipeline("p").step("a", () => 1, { timeout: -5 }));
@@ -248,7 +306,8 @@ describe("pipeline definition", () => {
       plugins: [
         plugin("strict", ({ hooks }) => {
           hooks.pipelineBuild.tap("strict", ({ pipeline, steps }) => {
-            if (steps.length > 2) throw new PipelineDefinitionError(pipeline, steps[2]!.name, "at most two steps");
+            if (steps.length > 2)
+              throw new PipelineDefinitionError(pipeline, steps[2]!.name, "at most two steps");
           });
         }),
       ],
