@@ -35,7 +35,10 @@ function build(plugins: number) {
 // (d): the same taps, called by hand in the same order, without tapable or core.
 const asyncTaps = Array.from({ length: PLUGINS }, () => async (_e: unknown) => {});
 const syncTaps = Array.from({ length: PLUGINS }, () => (_e: unknown) => {});
-const wrapTaps = Array.from({ length: PLUGINS }, () => (next: StepRunner) => (input: unknown, signal: AbortSignal) => next(input, signal));
+const wrapTaps = Array.from(
+  { length: PLUGINS },
+  () => (next: StepRunner) => (input: unknown, signal: AbortSignal) => next(input, signal),
+);
 async function handLoop(input: number): Promise<number> {
   const signal = new AbortController().signal;
   const event = { input };

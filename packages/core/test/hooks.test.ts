@@ -335,7 +335,11 @@ describe("error policy", () => {
       hooks.pluginError.tap("broken", (e) => void errors.push(`${e.error.plugin}/${e.error.hook}`));
     });
     const app = quietApp({ plugins: [broken] });
-    const report = await app.pipeline("p").step("s", () => 1).build().run();
+    const report = await app
+      .pipeline("p")
+      .step("s", () => 1)
+      .build()
+      .run();
     expect(calls).toEqual(["intercepted", "callback tap"]);
     expect(errors).toEqual(["broken/stepStart"]);
     expect(report.status).toBe("failed");
