@@ -47,3 +47,14 @@ export type { GiveUpEvent, GiveUpReason, RetryOptions, RetryScheduledEvent } fro
 export { parseDurationHint, parseRetryAfter, retryAfterFromError } from "./retry-after.ts";
 export { type Attempt, RetryPolicy, retryPolicy } from "./retry.ts";
 export type { SlowCallOptions, TripPolicy, TripReason, WindowSnapshot } from "./trip.ts";
+export {
+  type GaveUpHookEvent,
+  getRetryHooks,
+  type RetryAttemptRecord,
+  type RetryHooks,
+  type RetryPluginOptions,
+  type RetryReport,
+  type RetryScheduledHookEvent,
+  type RetryStepOptions,
+  retry,
+} from "./plugin.ts";

@@ -128,12 +128,25 @@ export class KeyedBreakers {
  */
 export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers {
   const issues: ConfigIssue[] = [];
-  const { idleMs = 600_000, maxKeys = 10_000, ...rest } = options;
-  const normalized = normalizeBreaker(rest, "", issues);
-  if (!(typeof idleMs === "number" && Number.isFinite(idleMs) && idleMs > 0)) {
-    issues.push({ path: "idleMs", message: `must be a finite number of ms > 0, got ${String(idleMs)}` });
+  const make = normalizeKeyed(options, "", issues);
+  if (!make) throw new RetryConfigError("keyedBreakers", issues);
+  return make();
+}
+
+/** @internal Validates keyed-breaker options; returns a factory, or undefined after pushing issues. */
+export function normalizeKeyed(options: KeyedBreakerOptions, path: string, issues: ConfigIssue[]): (() => KeyedBreakers) | undefined {
+  if (typeof options !== "object" || options === null) {
+    issues.push({ path: path || "(options)", message: "must be an options object" });
+    return undefined;
   }
-  if (!(Number.isInteger(maxKeys) && maxKeys >= 1)) issues.push({ path: "maxKeys", message: `must be an integer ≥ 1, got ${String(maxKeys)}` });
-  if (!normalized || issues.length > 0) throw new RetryConfigError("keyedBreakers", issues);
-  return new KeyedBreakers(normalized, idleMs, maxKeys);
+  const before = issues.length;
+  const p = (k: string) => (path ? `${path}.${k}` : k);
+  const { idleMs = 600_000, maxKeys = 10_000, ...rest } = options;
+  const normalized = normalizeBreaker(rest, path, issues);
+  if (!(typeof idleMs === "number" && Number.isFinite(idleMs) && idleMs > 0)) {
+    issues.push({ path: p("idleMs"), message: `must be a finite number of ms > 0, got ${String(idleMs)}` });
+  }
+  if (!(Number.isInteger(maxKeys) && maxKeys >= 1)) issues.push({ path: p("maxKeys"), message: `must be an integer ≥ 1, got ${String(maxKeys)}` });
+  if (!normalized || issues.length !== before) return undefined;
+  return () => new KeyedBreakers(normalized, idleMs, maxKeys);
 }

@@ -161,7 +161,8 @@ export class RetryPolicy {
  * Runs one call with a fresh AbortController linked to `parent`, bounded by the attempt timeout and what is
  * left of the deadline. Rejects at once on abort or timeout, even when `fn` ignores its signal.
  */
-function guarded<T>(
+/** @internal */
+export function guarded<T>(
   o: NormalizedRetry,
   fn: Attempt<T>,
   attempt: number,
