@@ -107,7 +107,7 @@ export function normalizeBreaker(options: CircuitBreakerOptions, path: string, i
   const maxOpen = options.maxOpenDuration ?? 3_600_000;
   if (!(typeof maxOpen === "number" && Number.isFinite(maxOpen) && maxOpen >= 0)) {
     issues.push({ path: p("maxOpenDuration"), message: `must be a finite number of ms ≥ 0, got ${String(maxOpen)}` });
-  } else if (typeof od === "number" && od > maxOpen) {
+  } else if (typeof od === "number" && Number.isFinite(od) && od > maxOpen) {
     issues.push({ path: p("maxOpenDuration"), message: `must be ≥ openDuration (${od} ms), got ${maxOpen}` });
   }
   const probes = options.halfOpen?.probes ?? 1;
