@@ -1,6 +1,13 @@
 // Success-path overhead of retry (+ breaker) per call, side by side with cockatiel, opossum and p-retry.
 import { circuitBreaker, retryPolicy } from "@tapline/plugin-retry";
-import { ConsecutiveBreaker, ExponentialBackoff, handleAll, circuitBreaker as cbPolicy, retry as cRetry, wrap } from "cockatiel";
+import {
+  ConsecutiveBreaker,
+  circuitBreaker as cbPolicy,
+  retry as cRetry,
+  ExponentialBackoff,
+  handleAll,
+  wrap,
+} from "cockatiel";
 import CircuitBreaker from "opossum";
 import pRetry from "p-retry";
 import { compare, note } from "./harness.ts";
@@ -19,7 +26,11 @@ export default async function bench(): Promise<void> {
     cRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
     cbPolicy(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
   );
-  const opossum = new CircuitBreaker(fn, { timeout: false, enableSnapshots: false, rollingPercentilesEnabled: false });
+  const opossum = new CircuitBreaker(fn, {
+    timeout: false,
+    enableSnapshots: false,
+    rollingPercentilesEnabled: false,
+  });
 
   const batch = (call: () => Promise<unknown>) => async () => {
     for (let i = 0; i < BATCH; i++) await call();
@@ -39,7 +50,11 @@ export default async function bench(): Promise<void> {
   opossum.shutdown();
   const ns = (name: string) => rows.find((r) => r.name === name)!.nsPerOp;
   const ratio = ns("ours retry+breaker") / ns("cockatiel wrap(retry, breaker)");
-  note(`ours retry+breaker / cockatiel retry+breaker = ${ratio.toFixed(2)} (target ≤ 1.00: ${ratio <= 1 ? "met" : "NOT met"})`);
+  note(
+    `ours retry+breaker / cockatiel retry+breaker = ${ratio.toFixed(2)} (target ≤ 1.00: ${ratio <= 1 ? "met" : "NOT met"})`,
+  );
   note(`ours retry only / p-retry = ${(ns("ours retry only") / ns("p-retry retries:3")).toFixed(2)}`);
-  note(`ours retry+breaker / opossum fire() = ${(ns("ours retry+breaker") / ns("opossum fire() timeout off")).toFixed(2)}`);
+  note(
+    `ours retry+breaker / opossum fire() = ${(ns("ours retry+breaker") / ns("opossum fire() timeout off")).toFixed(2)}`,
+  );
 }

@@ -4,7 +4,13 @@ import * as Schedule from "effect/Schedule";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sequence } from "../test/fake-clock.ts";
-import { type BackoffOptions, compileBackoff, exponentialBackoff, linearBackoff, nextDelay } from "./backoff.ts";
+import {
+  type BackoffOptions,
+  compileBackoff,
+  exponentialBackoff,
+  linearBackoff,
+  nextDelay,
+} from "./backoff.ts";
 import { seededRandom } from "./clock.ts";
 import { isRetryConfigError } from "./errors.ts";
 
@@ -13,7 +19,10 @@ function delays(spec: BackoffOptions, random: () => number, n: number): number[]
   if (!compiled) throw new Error("invalid spec");
   const out: number[] = [];
   let prev = 0;
-  for (let attempt = 1; attempt <= n; attempt++) out.push((prev = nextDelay(compiled, attempt, prev, random)));
+  for (let attempt = 1; attempt <= n; attempt++) {
+    prev = nextDelay(compiled, attempt, prev, random);
+    out.push(prev);
+  }
   return out;
 }
 
@@ -35,7 +44,9 @@ describe("backoff delays", () => {
     expect(delays({ ...exp, jitter: "decorrelated" }, r(), 5)).toEqual([200, 225, 531.25, 100, 299.8]);
   });
   it("linear and constant", () => {
-    expect(delays({ kind: "linear", base: 100, increment: 50, maxDelay: 250 }, r(), 5)).toEqual([100, 150, 200, 250, 250]);
+    expect(delays({ kind: "linear", base: 100, increment: 50, maxDelay: 250 }, r(), 5)).toEqual([
+      100, 150, 200, 250, 250,
+    ]);
     expect(delays({ kind: "constant", delay: 40 }, r(), 3)).toEqual([40, 40, 40]);
   });
   it("is deterministic with a seeded random source", () => {
@@ -75,7 +86,9 @@ describe("backoff delays", () => {
         const random = seededRandom(seed);
         let prev = 0;
         // the whole sequence for small counts, and straight at the far attempt number
-        for (const attempt of attempts <= 200 ? Array.from({ length: attempts }, (_, i) => i + 1) : [attempts - 1, attempts]) {
+        for (const attempt of attempts <= 200
+          ? Array.from({ length: attempts }, (_, i) => i + 1)
+          : [attempts - 1, attempts]) {
           prev = nextDelay(compiled!, attempt, prev, random);
           if (!(Number.isFinite(prev) && prev >= 0 && prev <= maxDelay)) return false;
         }
@@ -86,14 +99,23 @@ describe("backoff delays", () => {
   });
 
   it("decorrelated stays finite across 10,000 consecutive attempts (cockatiel #86)", () => {
-    const out = delays({ kind: "exponential", base: 1, factor: 2, maxDelay: 60_000, jitter: "decorrelated" }, seededRandom(3), 10_000);
+    const out = delays(
+      { kind: "exponential", base: 1, factor: 2, maxDelay: 60_000, jitter: "decorrelated" },
+      seededRandom(3),
+      10_000,
+    );
     expect(out.every((d) => Number.isFinite(d) && d >= 1 && d <= 60_000)).toBe(true);
   });
 });
 
 describe("backoffs are Effect Schedules", () => {
   it("steps through Effect to the same delays as the fast path", async () => {
-    const schedule = exponentialBackoff({ base: 100, maxDelay: 1000, jitter: "full", random: sequence(0.5, 0.25) });
+    const schedule = exponentialBackoff({
+      base: 100,
+      maxDelay: 1000,
+      jitter: "full",
+      random: sequence(0.5, 0.25),
+    });
     expect(Schedule.isSchedule(schedule)).toBe(true);
     const got = await Effect.runPromise(
       Effect.gen(function* () {
@@ -124,8 +146,14 @@ describe("backoff options", () => {
     }
     expect(isRetryConfigError(error)).toBe(true);
     const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
-    expect(paths).toEqual(["exponentialBackoff.base", "exponentialBackoff.factor", "exponentialBackoff.maxDelay"]);
-    expect(() => exponentialBackoff({ base: 500, maxDelay: 100 })).toThrow(/maxDelay: must be ≥ base \(500 ms\)/);
+    expect(paths).toEqual([
+      "exponentialBackoff.base",
+      "exponentialBackoff.factor",
+      "exponentialBackoff.maxDelay",
+    ]);
+    expect(() => exponentialBackoff({ base: 500, maxDelay: 100 })).toThrow(
+      /maxDelay: must be ≥ base \(500 ms\)/,
+    );
     expect(() => linearBackoff({ jitter: "wild" as never })).toThrow(/jitter: must be one of/);
   });
 });

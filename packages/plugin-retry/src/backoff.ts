@@ -75,10 +75,15 @@ export type BackoffSchedule = Schedule.Schedule<Duration.Duration, unknown> & {
 const JITTERS: readonly string[] = ["none", "full", "equal", "decorrelated"];
 const DEFAULT_MAX = 30_000;
 
-const finiteAtLeast = (v: unknown, min: number): v is number => typeof v === "number" && Number.isFinite(v) && v >= min;
+const finiteAtLeast = (v: unknown, min: number): v is number =>
+  typeof v === "number" && Number.isFinite(v) && v >= min;
 
 /** @internal Validates a backoff spec; pushes one issue per bad field. Returns undefined when invalid. */
-export function compileBackoff(spec: BackoffOptions, path: string, issues: ConfigIssue[]): CompiledBackoff | undefined {
+export function compileBackoff(
+  spec: BackoffOptions,
+  path: string,
+  issues: ConfigIssue[],
+): CompiledBackoff | undefined {
   if (typeof spec !== "object" || spec === null) {
     issues.push({ path, message: 'must be an object such as { kind: "exponential" } or an Effect Schedule' });
     return undefined;
@@ -87,7 +92,10 @@ export function compileBackoff(spec: BackoffOptions, path: string, issues: Confi
   const num = (key: string, value: unknown, fallback: number, min: number, what: string): number => {
     if (value === undefined) return fallback;
     if (!finiteAtLeast(value, min)) {
-      issues.push({ path: `${path}.${key}`, message: `must be a finite number ${what}, got ${String(value)}` });
+      issues.push({
+        path: `${path}.${key}`,
+        message: `must be a finite number ${what}, got ${String(value)}`,
+      });
       return fallback;
     }
     return value;
@@ -95,7 +103,10 @@ export function compileBackoff(spec: BackoffOptions, path: string, issues: Confi
   const jitterDefault = spec.kind === "exponential" ? "decorrelated" : "none";
   const jitter = spec.jitter ?? jitterDefault;
   if (!JITTERS.includes(jitter)) {
-    issues.push({ path: `${path}.jitter`, message: `must be one of ${JITTERS.join(", ")}, got ${String(jitter)}` });
+    issues.push({
+      path: `${path}.jitter`,
+      message: `must be one of ${JITTERS.join(", ")}, got ${String(jitter)}`,
+    });
   }
   let compiled: CompiledBackoff;
   switch (spec.kind) {
@@ -103,7 +114,8 @@ export function compileBackoff(spec: BackoffOptions, path: string, issues: Confi
       const base = num("base", spec.base, 200, Number.MIN_VALUE, "> 0 (ms)");
       const factor = num("factor", spec.factor, 2, 1, "≥ 1");
       const maxDelay = num("maxDelay", spec.maxDelay, Math.max(DEFAULT_MAX, base), 0, "≥ 0 (ms)");
-      if (maxDelay < base) issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
+      if (maxDelay < base)
+        issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
       compiled = { kind: "exponential", base, factor, increment: 0, maxDelay, jitter };
       break;
     }
@@ -111,7 +123,8 @@ export function compileBackoff(spec: BackoffOptions, path: string, issues: Confi
       const base = num("base", spec.base, 200, 0, "≥ 0 (ms)");
       const increment = num("increment", spec.increment, base, 0, "≥ 0 (ms)");
       const maxDelay = num("maxDelay", spec.maxDelay, Math.max(DEFAULT_MAX, base), 0, "≥ 0 (ms)");
-      if (maxDelay < base) issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
+      if (maxDelay < base)
+        issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
       compiled = { kind: "linear", base, factor: 1, increment, maxDelay, jitter };
       break;
     }
@@ -135,7 +148,12 @@ export function compileBackoff(spec: BackoffOptions, path: string, issues: Confi
  * The delay in ms before attempt `attempt + 1`, after attempt `attempt` (from 1) failed. `previous` is the
  * previous delay (0 before the first), used by decorrelated jitter. Always finite, ≥ 0 and ≤ maxDelay.
  */
-export function nextDelay(b: CompiledBackoff, attempt: number, previous: number, random: RandomSource): number {
+export function nextDelay(
+  b: CompiledBackoff,
+  attempt: number,
+  previous: number,
+  random: RandomSource,
+): number {
   const max = b.maxDelay;
   let nominal: number;
   if (b.kind === "exponential") {
@@ -162,7 +180,7 @@ export function nextDelay(b: CompiledBackoff, attempt: number, previous: number,
 
 function clamp(value: number, max: number): number {
   if (!(value >= 0)) return 0;
-  return value > max ? max : value;
+  return Math.min(value, max);
 }
 
 /** @internal The compiled backoff of a schedule made by this package, if it is one. */
@@ -208,7 +226,9 @@ export function exponentialBackoff(
 }
 
 /** Linear backoff as an Effect `Schedule`: `base + increment × (attempt-1)`, capped. */
-export function linearBackoff(options: Omit<LinearBackoffOptions, "kind"> & { random?: RandomSource } = {}): BackoffSchedule {
+export function linearBackoff(
+  options: Omit<LinearBackoffOptions, "kind"> & { random?: RandomSource } = {},
+): BackoffSchedule {
   const { random, ...rest } = options;
   return build({ kind: "linear", ...rest }, random, "linearBackoff");
 }

@@ -7,7 +7,11 @@ import { keyedBreakers } from "./keyed.ts";
 
 const boom = () => Promise.reject(new Error("down"));
 const ok = () => Promise.resolve("ok");
-const call = (b: CircuitBreaker, fn: () => Promise<unknown>) => b.execute(fn).then(() => "ok", (e: unknown) => e);
+const call = (b: CircuitBreaker, fn: () => Promise<unknown>) =>
+  b.execute(fn).then(
+    () => "ok",
+    (e: unknown) => e,
+  );
 const transitions = (b: CircuitBreaker) => {
   const seen: string[] = [];
   b.onTransition((t: BreakerTransition) => seen.push(`${t.from}>${t.to}:${t.reason}`));
@@ -17,7 +21,12 @@ const transitions = (b: CircuitBreaker) => {
 describe("consecutive breaker", () => {
   it("closed → open → halfOpen → closed, and halfOpen → open on a failed probe", async () => {
     const clock = new FakeClock();
-    const b = circuitBreaker({ name: "tts", clock, trip: { kind: "consecutive", threshold: 3 }, openDuration: 1000 });
+    const b = circuitBreaker({
+      name: "tts",
+      clock,
+      trip: { kind: "consecutive", threshold: 3 },
+      openDuration: 1000,
+    });
     const seen = transitions(b);
     await call(b, boom);
     await call(b, boom);
@@ -45,7 +54,8 @@ describe("consecutive breaker", () => {
 
   it("does not count ignored outcomes (client errors)", async () => {
     const b = circuitBreaker({ clock: new FakeClock(), trip: { kind: "consecutive", threshold: 2 } });
-    for (let i = 0; i < 5; i++) await call(b, () => Promise.reject(Object.assign(new Error("400"), { status: 400 })));
+    for (let i = 0; i < 5; i++)
+      await call(b, () => Promise.reject(Object.assign(new Error("400"), { status: 400 })));
     expect(b.state).toBe("closed");
   });
 
@@ -67,7 +77,10 @@ describe("consecutive breaker", () => {
 
 describe("count-window breaker", () => {
   it("trips on the failure ratio once minimumCalls were made", async () => {
-    const b = circuitBreaker({ clock: new FakeClock(), trip: { kind: "count", threshold: 0.5, size: 4, minimumCalls: 4 } });
+    const b = circuitBreaker({
+      clock: new FakeClock(),
+      trip: { kind: "count", threshold: 0.5, size: 4, minimumCalls: 4 },
+    });
     const seen = transitions(b);
     await call(b, boom);
     await call(b, boom);
@@ -79,7 +92,10 @@ describe("count-window breaker", () => {
   });
 
   it("forgets outcomes that slid out of the window", async () => {
-    const b = circuitBreaker({ clock: new FakeClock(), trip: { kind: "count", threshold: 0.75, size: 4, minimumCalls: 4 } });
+    const b = circuitBreaker({
+      clock: new FakeClock(),
+      trip: { kind: "count", threshold: 0.75, size: 4, minimumCalls: 4 },
+    });
     for (const f of [boom, boom, ok, ok, ok, boom, boom]) await call(b, f);
     expect(b.state).toBe("closed"); // window [ok, ok, boom, boom]: 0.5
     await call(b, boom);
@@ -89,7 +105,13 @@ describe("count-window breaker", () => {
   it("trips on the slow-call rate", async () => {
     const b = circuitBreaker({
       clock: new FakeClock(),
-      trip: { kind: "count", threshold: 1, size: 4, minimumCalls: 2, slowCall: { durationMs: 20, rateThreshold: 0.5 } },
+      trip: {
+        kind: "count",
+        threshold: 1,
+        size: 4,
+        minimumCalls: 2,
+        slowCall: { durationMs: 20, rateThreshold: 0.5 },
+      },
     });
     const seen = transitions(b);
     await call(b, ok);
@@ -102,7 +124,10 @@ describe("count-window breaker", () => {
 describe("time-window breaker", () => {
   it("counts only failures inside the window", async () => {
     const clock = new FakeClock(0);
-    const b = circuitBreaker({ clock, trip: { kind: "time", threshold: 0.5, windowMs: 1000, minimumCalls: 3, buckets: 10 } });
+    const b = circuitBreaker({
+      clock,
+      trip: { kind: "time", threshold: 0.5, windowMs: 1000, minimumCalls: 3, buckets: 10 },
+    });
     await call(b, boom);
     await call(b, boom);
     clock.time += 1500; // both failures age out
@@ -119,7 +144,12 @@ describe("time-window breaker", () => {
 describe("half-open", () => {
   it("admits exactly `probes` calls at once under concurrency (no stampede) and closes after successThreshold", async () => {
     const clock = new FakeClock();
-    const b = circuitBreaker({ clock, trip: { kind: "consecutive", threshold: 1 }, openDuration: 100, halfOpen: { probes: 2, successThreshold: 3 } });
+    const b = circuitBreaker({
+      clock,
+      trip: { kind: "consecutive", threshold: 1 },
+      openDuration: 100,
+      halfOpen: { probes: 2, successThreshold: 3 },
+    });
     await call(b, boom);
     clock.time += 100;
     let running = 0;
@@ -184,11 +214,20 @@ describe("open duration", () => {
 
   it("is lengthened by a Retry-After hint, capped by maxOpenDuration", async () => {
     const clock = new FakeClock();
-    const b = circuitBreaker({ clock, trip: { kind: "consecutive", threshold: 1 }, openDuration: 1000, maxOpenDuration: 60_000 });
-    await call(b, () => Promise.reject(Object.assign(new Error("429"), { status: 429, headers: { "retry-after": "30" } })));
+    const b = circuitBreaker({
+      clock,
+      trip: { kind: "consecutive", threshold: 1 },
+      openDuration: 1000,
+      maxOpenDuration: 60_000,
+    });
+    await call(b, () =>
+      Promise.reject(Object.assign(new Error("429"), { status: 429, headers: { "retry-after": "30" } })),
+    );
     expect(b.openUntil - clock.now()).toBe(30_000);
     b.reset();
-    await call(b, () => Promise.reject(Object.assign(new Error("429"), { status: 429, headers: { "retry-after": "600" } })));
+    await call(b, () =>
+      Promise.reject(Object.assign(new Error("429"), { status: 429, headers: { "retry-after": "600" } })),
+    );
     expect(b.openUntil - clock.now()).toBe(60_000);
   });
 });
@@ -207,7 +246,11 @@ describe("manual control and persistence", () => {
 
   it("snapshot() survives JSON and restores in another instance", async () => {
     const clock = new FakeClock();
-    const options = { clock, trip: { kind: "count", threshold: 0.5, size: 10, minimumCalls: 4 } as const, openDuration: 5000 };
+    const options = {
+      clock,
+      trip: { kind: "count", threshold: 0.5, size: 10, minimumCalls: 4 } as const,
+      openDuration: 5000,
+    };
     const a = circuitBreaker(options);
     await call(a, boom);
     await call(a, boom);
@@ -226,7 +269,13 @@ describe("manual control and persistence", () => {
 describe("keyed breakers", () => {
   it("keeps one state per key and evicts idle closed keys", async () => {
     const clock = new FakeClock();
-    const group = keyedBreakers({ name: "llm", clock, trip: { kind: "consecutive", threshold: 1 }, openDuration: 10_000, idleMs: 1000 });
+    const group = keyedBreakers({
+      name: "llm",
+      clock,
+      trip: { kind: "consecutive", threshold: 1 },
+      openDuration: 10_000,
+      idleMs: 1000,
+    });
     const keys: string[] = [];
     group.onTransition((t) => keys.push(`${t.key}:${t.to}`));
     await call(group.get("openai:gpt"), boom);

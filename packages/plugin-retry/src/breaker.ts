@@ -6,7 +6,13 @@ import { type Classifier, classifyError } from "./classify.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { BrokenCircuitError, type ConfigIssue, RetryConfigError } from "./errors.ts";
 import { retryAfterFromError } from "./retry-after.ts";
-import { compileTrip, type TripPolicy, type TripReason, type TripWindow, type WindowSnapshot } from "./trip.ts";
+import {
+  compileTrip,
+  type TripPolicy,
+  type TripReason,
+  type TripWindow,
+  type WindowSnapshot,
+} from "./trip.ts";
 
 /** Where a breaker stands. `isolated`: opened by hand, stays open until `reset()`. */
 export type BreakerState = "closed" | "open" | "halfOpen" | "isolated";
@@ -88,7 +94,11 @@ interface Normalized {
 const STATES: readonly string[] = ["closed", "open", "halfOpen", "isolated"];
 
 /** @internal Validates breaker options; one issue per bad field. */
-export function normalizeBreaker(options: CircuitBreakerOptions, path: string, issues: ConfigIssue[]): Normalized | undefined {
+export function normalizeBreaker(
+  options: CircuitBreakerOptions,
+  path: string,
+  issues: ConfigIssue[],
+): Normalized | undefined {
   if (typeof options !== "object" || options === null) {
     issues.push({ path, message: "must be an options object" });
     return undefined;
@@ -96,32 +106,50 @@ export function normalizeBreaker(options: CircuitBreakerOptions, path: string, i
   const before = issues.length;
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const name = options.name ?? "breaker";
-  if (typeof name !== "string" || name === "") issues.push({ path: p("name"), message: "must be a non-empty string" });
+  if (typeof name !== "string" || name === "")
+    issues.push({ path: p("name"), message: "must be a non-empty string" });
   const window = compileTrip(options.trip ?? { kind: "consecutive", threshold: 5 }, p("trip"), issues);
   const od = options.openDuration ?? 30_000;
   if (typeof od === "number") {
-    if (!(Number.isFinite(od) && od >= 0)) issues.push({ path: p("openDuration"), message: `must be a finite number of ms ≥ 0, got ${od}` });
+    if (!(Number.isFinite(od) && od >= 0))
+      issues.push({ path: p("openDuration"), message: `must be a finite number of ms ≥ 0, got ${od}` });
   } else if (typeof od !== "function" && !Schedule.isSchedule(od)) {
-    issues.push({ path: p("openDuration"), message: "must be ms, a function of the opening number, or an Effect Schedule" });
+    issues.push({
+      path: p("openDuration"),
+      message: "must be ms, a function of the opening number, or an Effect Schedule",
+    });
   }
   const maxOpen = options.maxOpenDuration ?? 3_600_000;
   if (!(typeof maxOpen === "number" && Number.isFinite(maxOpen) && maxOpen >= 0)) {
-    issues.push({ path: p("maxOpenDuration"), message: `must be a finite number of ms ≥ 0, got ${String(maxOpen)}` });
+    issues.push({
+      path: p("maxOpenDuration"),
+      message: `must be a finite number of ms ≥ 0, got ${String(maxOpen)}`,
+    });
   } else if (typeof od === "number" && Number.isFinite(od) && od > maxOpen) {
     issues.push({ path: p("maxOpenDuration"), message: `must be ≥ openDuration (${od} ms), got ${maxOpen}` });
   }
   const probes = options.halfOpen?.probes ?? 1;
   const successThreshold = options.halfOpen?.successThreshold ?? probes;
-  if (!(Number.isInteger(probes) && probes >= 1)) issues.push({ path: p("halfOpen.probes"), message: `must be an integer ≥ 1, got ${probes}` });
+  if (!(Number.isInteger(probes) && probes >= 1))
+    issues.push({ path: p("halfOpen.probes"), message: `must be an integer ≥ 1, got ${probes}` });
   if (!(Number.isInteger(successThreshold) && successThreshold >= 1)) {
-    issues.push({ path: p("halfOpen.successThreshold"), message: `must be an integer ≥ 1, got ${successThreshold}` });
+    issues.push({
+      path: p("halfOpen.successThreshold"),
+      message: `must be an integer ≥ 1, got ${successThreshold}`,
+    });
   }
   if (options.classify !== undefined && typeof options.classify !== "function") {
     issues.push({ path: p("classify"), message: "must be a function (error) => classification | undefined" });
   }
   const s = options.initialState;
-  if (s !== undefined && !(s && s.version === 1 && STATES.includes(s.state) && typeof s.openUntil === "number" && s.window)) {
-    issues.push({ path: p("initialState"), message: "must be a snapshot returned by breaker.snapshot() (version 1)" });
+  if (
+    s !== undefined &&
+    !(s && s.version === 1 && STATES.includes(s.state) && typeof s.openUntil === "number" && s.window)
+  ) {
+    issues.push({
+      path: p("initialState"),
+      message: "must be a snapshot returned by breaker.snapshot() (version 1)",
+    });
   }
   if (issues.length !== before || !window) return undefined;
   return {
@@ -154,7 +182,9 @@ export class CircuitBreaker {
   #openings = 0;
   #probesInFlight = 0;
   #probeSuccesses = 0;
-  #scheduleStep: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined;
+  #scheduleStep:
+    | ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>)
+    | undefined;
   #listeners = new Set<(t: BreakerTransition) => void>();
   #rejectListeners = new Set<(e: BrokenCircuitError) => void>();
   /** @internal Epoch ms of the last call (for idle eviction). */
@@ -234,7 +264,8 @@ export class CircuitBreaker {
       this.#open("slowCalls", undefined);
       return;
     }
-    if (++this.#probeSuccesses >= this.#o.successThreshold) this.#transition("closed", "probesSucceeded", this.#o.clock.now());
+    if (++this.#probeSuccesses >= this.#o.successThreshold)
+      this.#transition("closed", "probesSucceeded", this.#o.clock.now());
   }
 
   /** Records a failed call; its classification decides whether it counts (`ignored` ones are released). */
@@ -340,7 +371,8 @@ export class CircuitBreaker {
       return Number.isFinite(v) && v >= 0 ? v : this.#o.maxOpen;
     }
     // An Effect Schedule: step it once per opening (off the hot path; only when the breaker opens).
-    if (opening === 1 || !this.#scheduleStep) this.#scheduleStep = Effect.runSync(Schedule.toStep(od)) as never;
+    if (opening === 1 || !this.#scheduleStep)
+      this.#scheduleStep = Effect.runSync(Schedule.toStep(od)) as never;
     const exit = Effect.runSyncExit(this.#scheduleStep!(now, opening));
     return Exit.isSuccess(exit) ? Duration.toMillis(exit.value[1]) : this.#o.maxOpen;
   }
@@ -360,7 +392,13 @@ export class CircuitBreaker {
     if (from !== to || to === "open") this.#emit(from, to, reason, now, error);
   }
 
-  #emit(from: BreakerState, to: BreakerState, reason: BreakerTransition["reason"], time: number, error: unknown): void {
+  #emit(
+    from: BreakerState,
+    to: BreakerState,
+    reason: BreakerTransition["reason"],
+    time: number,
+    error: unknown,
+  ): void {
     if (this.#listeners.size === 0) return;
     const t: BreakerTransition = {
       breaker: this.name,

@@ -8,7 +8,8 @@ const http = (status: number) => Object.assign(new Error(`HTTP ${status}`), { st
 
 describe("classifyError", () => {
   it("classifies HTTP and AI provider statuses", () => {
-    for (const s of [408, 425, 429, 500, 502, 503, 504, 529]) expect(classifyError(http(s)), String(s)).toBe("retryable");
+    for (const s of [408, 425, 429, 500, 502, 503, 504, 529])
+      expect(classifyError(http(s)), String(s)).toBe("retryable");
     expect(classifyError(http(501))).toBe("nonRetryable");
     for (const s of [400, 401, 404, 422]) expect(classifyError(http(s)), String(s)).toBe("ignored");
     expect(classifyError({ response: { status: 503 } })).toBe("retryable");
@@ -16,7 +17,9 @@ describe("classifyError", () => {
   });
   it("classifies network codes, also in the cause chain", () => {
     expect(classifyError(Object.assign(new Error("reset"), { code: "ECONNRESET" }))).toBe("retryable");
-    expect(classifyError(new Error("wrapped", { cause: Object.assign(new Error("x"), { code: "ETIMEDOUT" }) }))).toBe("retryable");
+    expect(
+      classifyError(new Error("wrapped", { cause: Object.assign(new Error("x"), { code: "ETIMEDOUT" }) })),
+    ).toBe("retryable");
   });
   it("retries fetch's real network TypeError, not other TypeErrors", async () => {
     // A port that refuses connections: listen, note the port, close.

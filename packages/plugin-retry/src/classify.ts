@@ -139,7 +139,8 @@ export function classifyError(error: unknown): Classification {
     if (error.name === "AbortError") return "ignored";
     if (error.name === "TimeoutError") return "retryable";
     if (error instanceof TypeError) return isFetchNetworkError(error) ? "retryable" : "nonRetryable";
-    if (error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError) return "nonRetryable";
+    if (error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError)
+      return "nonRetryable";
   }
   return "retryable";
 }

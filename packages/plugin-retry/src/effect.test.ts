@@ -10,14 +10,20 @@ import { retryPolicy } from "./retry.ts";
 
 const flaky = (failures: number, error: (n: number) => unknown = (n) => new Error(`fail ${n}`)) => {
   let calls = 0;
-  const effect = Effect.suspend(() => (++calls <= failures ? Effect.fail(error(calls)) : Effect.succeed(calls)));
+  const effect = Effect.suspend(() =>
+    ++calls <= failures ? Effect.fail(error(calls)) : Effect.succeed(calls),
+  );
   return { effect, calls: () => calls };
 };
 
 describe("withRetry (Effect entry point)", () => {
   it("retries typed failures with the policy's backoff", async () => {
     const delays: number[] = [];
-    const policy = retryPolicy({ maxAttempts: 4, backoff: { kind: "constant", delay: 2 }, onRetry: (e) => delays.push(e.delayMs) });
+    const policy = retryPolicy({
+      maxAttempts: 4,
+      backoff: { kind: "constant", delay: 2 },
+      onRetry: (e) => delays.push(e.delayMs),
+    });
     const f = flaky(2);
     expect(await Effect.runPromise(f.effect.pipe(withRetry(policy)))).toBe(3);
     expect(delays).toEqual([2, 2]);
@@ -25,7 +31,9 @@ describe("withRetry (Effect entry point)", () => {
 
   it("classifies: a non-retryable failure is returned after one call, typed", async () => {
     const f = flaky(5, () => nonRetryable(new Error("nope")));
-    const exit = await Effect.runPromiseExit(f.effect.pipe(withRetry(retryPolicy({ backoff: { kind: "constant", delay: 1 } }))));
+    const exit = await Effect.runPromiseExit(
+      f.effect.pipe(withRetry(retryPolicy({ backoff: { kind: "constant", delay: 1 } }))),
+    );
     expect(Exit.isFailure(exit)).toBe(true);
     expect(f.calls()).toBe(1);
   });
@@ -36,7 +44,9 @@ describe("withRetry (Effect entry point)", () => {
       calls++;
       return Effect.die(new Error("bug"));
     });
-    const exit = await Effect.runPromiseExit(defect.pipe(withRetry(retryPolicy({ backoff: { kind: "constant", delay: 1 } }))));
+    const exit = await Effect.runPromiseExit(
+      defect.pipe(withRetry(retryPolicy({ backoff: { kind: "constant", delay: 1 } }))),
+    );
     expect(Exit.isFailure(exit)).toBe(true);
     expect(calls).toBe(1);
   });
@@ -44,7 +54,13 @@ describe("withRetry (Effect entry point)", () => {
   it("bounds attempts with attemptTimeout and goes through the breaker", async () => {
     const breaker = circuitBreaker({ trip: { kind: "consecutive", threshold: 2 } });
     const errors: unknown[] = [];
-    const policy = retryPolicy({ maxAttempts: 5, attemptTimeout: 5, breaker, backoff: { kind: "constant", delay: 1 }, onGiveUp: (e) => errors.push(e.error) });
+    const policy = retryPolicy({
+      maxAttempts: 5,
+      attemptTimeout: 5,
+      breaker,
+      backoff: { kind: "constant", delay: 1 },
+      onGiveUp: (e) => errors.push(e.error),
+    });
     const exit = await Effect.runPromiseExit(Effect.never.pipe(withRetry(policy)));
     expect(Exit.isFailure(exit)).toBe(true);
     expect(errors).toHaveLength(1);
@@ -56,7 +72,11 @@ describe("withRetry (Effect entry point)", () => {
     let calls = 0;
     const slowThenFast = Effect.suspend(() => (++calls === 1 ? Effect.never : Effect.succeed("fast")));
     const seen: unknown[] = [];
-    const policy = retryPolicy({ attemptTimeout: 10, backoff: { kind: "constant", delay: 1 }, onRetry: (e) => seen.push(e.error) });
+    const policy = retryPolicy({
+      attemptTimeout: 10,
+      backoff: { kind: "constant", delay: 1 },
+      onRetry: (e) => seen.push(e.error),
+    });
     expect(await Effect.runPromise(slowThenFast.pipe(withRetry(policy)))).toBe("fast");
     expect(isAttemptTimeoutError(seen[0])).toBe(true);
   });

@@ -54,7 +54,9 @@ export function withRetry(policy: RetryPolicy) {
             run = Effect.timeoutOrElse(self, {
               duration: Duration.millis(ms),
               orElse: () =>
-                Effect.fail(byDeadline ? new DeadlineExceededError(o.deadline!) : new AttemptTimeoutError(ms, attempt)),
+                Effect.fail(
+                  byDeadline ? new DeadlineExceededError(o.deadline!) : new AttemptTimeoutError(ms, attempt),
+                ),
             });
           }
           if (!breaker) return run;
@@ -82,7 +84,12 @@ export function withRetry(policy: RetryPolicy) {
             const decision = plan(o, state, error, t, t - start);
             if (!decision.retry) {
               try {
-                o.onGiveUp?.({ attempts: state.attempt, reason: decision.reason, error, elapsedMs: t - start });
+                o.onGiveUp?.({
+                  attempts: state.attempt,
+                  reason: decision.reason,
+                  error,
+                  elapsedMs: t - start,
+                });
               } catch {}
               return Effect.failCause(exit.cause);
             }

@@ -44,9 +44,6 @@ export {
 } from "./errors.ts";
 export { type KeyedBreakerOptions, KeyedBreakers, keyedBreakers } from "./keyed.ts";
 export type { GiveUpEvent, GiveUpReason, RetryOptions, RetryScheduledEvent } from "./options.ts";
-export { parseDurationHint, parseRetryAfter, retryAfterFromError } from "./retry-after.ts";
-export { type Attempt, RetryPolicy, retryPolicy } from "./retry.ts";
-export type { SlowCallOptions, TripPolicy, TripReason, WindowSnapshot } from "./trip.ts";
 export {
   type GaveUpHookEvent,
   getRetryHooks,
@@ -58,3 +55,6 @@ export {
   type RetryStepOptions,
   retry,
 } from "./plugin.ts";
+export { type Attempt, RetryPolicy, retryPolicy } from "./retry.ts";
+export { parseDurationHint, parseRetryAfter, retryAfterFromError } from "./retry-after.ts";
+export type { SlowCallOptions, TripPolicy, TripReason, WindowSnapshot } from "./trip.ts";

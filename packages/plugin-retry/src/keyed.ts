@@ -1,4 +1,10 @@
-import { type BreakerSnapshot, type BreakerTransition, CircuitBreaker, type CircuitBreakerOptions, normalizeBreaker } from "./breaker.ts";
+import {
+  type BreakerSnapshot,
+  type BreakerTransition,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  normalizeBreaker,
+} from "./breaker.ts";
 import type { BrokenCircuitError, ConfigIssue } from "./errors.ts";
 import { RetryConfigError } from "./errors.ts";
 
@@ -103,7 +109,8 @@ export class KeyedBreakers {
 
   #sweep(now: number): void {
     this.#lastSweep = now;
-    for (const [k, b] of this.#map) if (now - b.lastUsed >= this.#idleMs && this.#evictable(b, now)) this.#map.delete(k);
+    for (const [k, b] of this.#map)
+      if (now - b.lastUsed >= this.#idleMs && this.#evictable(b, now)) this.#map.delete(k);
   }
 
   #dropOldest(now: number): void {
@@ -134,7 +141,11 @@ export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers 
 }
 
 /** @internal Validates keyed-breaker options; returns a factory, or undefined after pushing issues. */
-export function normalizeKeyed(options: KeyedBreakerOptions, path: string, issues: ConfigIssue[]): (() => KeyedBreakers) | undefined {
+export function normalizeKeyed(
+  options: KeyedBreakerOptions,
+  path: string,
+  issues: ConfigIssue[],
+): (() => KeyedBreakers) | undefined {
   if (typeof options !== "object" || options === null) {
     issues.push({ path: path || "(options)", message: "must be an options object" });
     return undefined;
@@ -146,7 +157,8 @@ export function normalizeKeyed(options: KeyedBreakerOptions, path: string, issue
   if (!(typeof idleMs === "number" && Number.isFinite(idleMs) && idleMs > 0)) {
     issues.push({ path: p("idleMs"), message: `must be a finite number of ms > 0, got ${String(idleMs)}` });
   }
-  if (!(Number.isInteger(maxKeys) && maxKeys >= 1)) issues.push({ path: p("maxKeys"), message: `must be an integer ≥ 1, got ${String(maxKeys)}` });
+  if (!(Number.isInteger(maxKeys) && maxKeys >= 1))
+    issues.push({ path: p("maxKeys"), message: `must be an integer ≥ 1, got ${String(maxKeys)}` });
   if (!normalized || issues.length !== before) return undefined;
   return () => new KeyedBreakers(normalized, idleMs, maxKeys);
 }

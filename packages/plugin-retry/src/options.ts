@@ -2,7 +2,13 @@ import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Schedule from "effect/Schedule";
-import { type BackoffOptions, builtinOf, type CompiledBackoff, compileBackoff, nextDelay } from "./backoff.ts";
+import {
+  type BackoffOptions,
+  builtinOf,
+  type CompiledBackoff,
+  compileBackoff,
+  nextDelay,
+} from "./backoff.ts";
 import type { CircuitBreaker } from "./breaker.ts";
 import { type Classification, type Classifier, classifyError } from "./classify.ts";
 import { type Clock, type RandomSource, systemClock } from "./clock.ts";
@@ -99,7 +105,11 @@ const DEFAULT_BACKOFF: BackoffOptions = { kind: "exponential" };
 const positiveMs = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
 
 /** @internal Validates retry options; pushes one issue per bad option. */
-export function normalizeRetry(options: RetryOptions, path: string, issues: ConfigIssue[]): NormalizedRetry | undefined {
+export function normalizeRetry(
+  options: RetryOptions,
+  path: string,
+  issues: ConfigIssue[],
+): NormalizedRetry | undefined {
   if (typeof options !== "object" || options === null) {
     issues.push({ path: path || "(options)", message: "must be an options object" });
     return undefined;
@@ -108,7 +118,10 @@ export function normalizeRetry(options: RetryOptions, path: string, issues: Conf
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const maxAttempts = options.maxAttempts ?? 3;
   if (!(Number.isSafeInteger(maxAttempts) && maxAttempts >= 1)) {
-    issues.push({ path: p("maxAttempts"), message: `must be a whole number of calls ≥ 1 (finite), got ${String(maxAttempts)}` });
+    issues.push({
+      path: p("maxAttempts"),
+      message: `must be a whole number of calls ≥ 1 (finite), got ${String(maxAttempts)}`,
+    });
   }
   let backoff: CompiledBackoff | undefined;
   let schedule: Schedule.Schedule<unknown, unknown> | undefined;
@@ -118,13 +131,18 @@ export function normalizeRetry(options: RetryOptions, path: string, issues: Conf
     if (!backoff) schedule = b as Schedule.Schedule<unknown, unknown>;
   } else backoff = compileBackoff(b as BackoffOptions, p("backoff"), issues);
   for (const key of ["classify", "shouldRetry", "onRetry", "onGiveUp", "random"] as const) {
-    if (options[key] !== undefined && typeof options[key] !== "function") issues.push({ path: p(key), message: "must be a function" });
+    if (options[key] !== undefined && typeof options[key] !== "function")
+      issues.push({ path: p(key), message: "must be a function" });
   }
   for (const key of ["attemptTimeout", "deadline", "maxRetryAfter"] as const) {
     const v = options[key];
-    if (v !== undefined && !positiveMs(v)) issues.push({ path: p(key), message: `must be a finite number of ms > 0, got ${String(v)}` });
+    if (v !== undefined && !positiveMs(v))
+      issues.push({ path: p(key), message: `must be a finite number of ms > 0, got ${String(v)}` });
   }
-  if (options.breaker !== undefined && typeof (options.breaker as { acquire?: unknown })?.acquire !== "function") {
+  if (
+    options.breaker !== undefined &&
+    typeof (options.breaker as { acquire?: unknown })?.acquire !== "function"
+  ) {
     issues.push({ path: p("breaker"), message: "must be a breaker made by circuitBreaker()" });
   }
   const clock = options.clock ?? systemClock;
@@ -159,7 +177,12 @@ export interface RetryState {
 
 /** @internal The decision after a failed attempt. */
 export type Plan =
-  | { readonly retry: true; readonly delay: number; readonly classification: Classification; readonly hint: number | undefined }
+  | {
+      readonly retry: true;
+      readonly delay: number;
+      readonly classification: Classification;
+      readonly hint: number | undefined;
+    }
   | { readonly retry: false; readonly reason: GiveUpReason; readonly classification: Classification };
 
 /** @internal Classifies a failure with the user's classifier first. */
@@ -174,7 +197,13 @@ export function classifyWith(o: NormalizedRetry, error: unknown, attempt: number
  * Decides what follows a failed attempt (shared by the Promise and the Effect engines). `elapsed` is the time
  * since the start, in ms. Only the failure path gets here; a user Schedule enters the Effect runtime here.
  */
-export function plan(o: NormalizedRetry, state: RetryState, error: unknown, now: number, elapsed: number): Plan {
+export function plan(
+  o: NormalizedRetry,
+  state: RetryState,
+  error: unknown,
+  now: number,
+  elapsed: number,
+): Plan {
   const classification = classifyWith(o, error, state.attempt);
   if (classification !== "retryable") {
     return { retry: false, reason: isBroken(error) ? "brokenCircuit" : classification, classification };
@@ -191,7 +220,8 @@ export function plan(o: NormalizedRetry, state: RetryState, error: unknown, now:
   }
   const hint = o.honorRetryAfter ? retryAfterFromError(error, now) : undefined;
   if (hint !== undefined) delay = Math.min(hint, o.maxRetryAfter);
-  if (o.deadline !== undefined && elapsed + delay >= o.deadline) return { retry: false, reason: "deadline", classification };
+  if (o.deadline !== undefined && elapsed + delay >= o.deadline)
+    return { retry: false, reason: "deadline", classification };
   state.previousDelay = delay;
   return { retry: true, delay, classification, hint };
 }

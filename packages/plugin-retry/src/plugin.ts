@@ -13,7 +13,12 @@ import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
 import { type ConfigIssue, isBrokenCircuitError } from "./errors.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
-import { type GiveUpEvent, type NormalizedRetry, normalizeRetry, type RetryScheduledEvent } from "./options.ts";
+import {
+  type GiveUpEvent,
+  type NormalizedRetry,
+  normalizeRetry,
+  type RetryScheduledEvent,
+} from "./options.ts";
 import { guarded, RetryPolicy } from "./retry.ts";
 
 /** Per-step retry options (`step(name, fn, { retry: {...} })`), merged over the plugin's `defaults`. */
@@ -129,11 +134,17 @@ interface Validated {
 
 const STATE_CODE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2, isolated: 3 };
 
-function validateStep(options: RetryStepOptions, path: string, issues: ConfigIssue[], base: Validated): NormalizedRetry | undefined {
+function validateStep(
+  options: RetryStepOptions,
+  path: string,
+  issues: ConfigIssue[],
+  base: Validated,
+): NormalizedRetry | undefined {
   const { breaker, ...rest } = options;
   if (breaker !== undefined) {
     const name = typeof breaker === "string" ? breaker : breaker?.name;
-    if (typeof name !== "string" || name === "") issues.push({ path: `${path}.breaker`, message: 'must be a breaker name or { name, key }' });
+    if (typeof name !== "string" || name === "")
+      issues.push({ path: `${path}.breaker`, message: "must be a breaker name or { name, key }" });
   }
   return normalizeRetry(
     { ...rest, ...(base.clock && { clock: base.clock }), ...(base.random && { random: base.random }) },
@@ -151,10 +162,19 @@ const optionsSchema = {
       const input = (value ?? {}) as RetryPluginOptions;
       const issues: ConfigIssue[] = [];
       if (typeof input !== "object") return { issues: [{ message: "options must be an object" }] };
-      const base: Validated = { defaults: input.defaults ?? {}, breakers: {}, clock: input.clock, random: input.random };
+      const base: Validated = {
+        defaults: input.defaults ?? {},
+        breakers: {},
+        clock: input.clock,
+        random: input.random,
+      };
       validateStep(base.defaults, "defaults", issues, base);
       for (const [name, b] of Object.entries(input.breakers ?? {})) {
-        const make = normalizeKeyed({ ...b, name, ...(input.clock && { clock: input.clock }) }, `breakers.${name}`, issues);
+        const make = normalizeKeyed(
+          { ...b, name, ...(input.clock && { clock: input.clock }) },
+          `breakers.${name}`,
+          issues,
+        );
         if (make) base.breakers[name] = make;
       }
       if (issues.length > 0) {
@@ -230,13 +250,22 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
         call(own.breakerTransition, "breakerTransition", t);
       });
       group.onReject((_, key) => {
-        api.metric("tapline_breaker_rejections_total", 1, key ? { breaker: name, key } : { breaker: name }, { type: "counter" });
+        api.metric("tapline_breaker_rejections_total", 1, key ? { breaker: name, key } : { breaker: name }, {
+          type: "counter",
+        });
       });
     }
 
     // Each step's merged options, validated when its pipeline is built and cached by options object.
-    const plans = new WeakMap<object, { policy: NormalizedRetry; breaker?: { name: string; key: string } } | null>();
-    const planFor = (options: Readonly<{ retry?: RetryStepOptions | false; timeout?: number }>, pipeline: string, step: string) => {
+    const plans = new WeakMap<
+      object,
+      { policy: NormalizedRetry; breaker?: { name: string; key: string } } | null
+    >();
+    const planFor = (
+      options: Readonly<{ retry?: RetryStepOptions | false; timeout?: number }>,
+      pipeline: string,
+      step: string,
+    ) => {
       let cached = plans.get(options);
       if (cached !== undefined) return cached;
       if (options.retry === false) cached = null;
@@ -246,7 +275,12 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
         const issues: ConfigIssue[] = [];
         const policy = validateStep(merged, "retry", issues, opts);
         const b = merged.breaker;
-        const breaker = b === undefined ? undefined : typeof b === "string" ? { name: b, key: "" } : { name: b.name, key: b.key ?? "" };
+        const breaker =
+          b === undefined
+            ? undefined
+            : typeof b === "string"
+              ? { name: b, key: "" }
+              : { name: b.name, key: b.key ?? "" };
         if (breaker && !breakers.has(breaker.name)) {
           const known = [...breakers.keys()];
           issues.push({
@@ -255,7 +289,11 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
           });
         }
         if (!policy || issues.length > 0) {
-          throw new PipelineDefinitionError(pipeline, step, `invalid retry options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+          throw new PipelineDefinitionError(
+            pipeline,
+            step,
+            `invalid retry options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+          );
         }
         cached = breaker ? { policy, breaker } : { policy };
       }
@@ -273,7 +311,11 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
       if (!p) return next;
       const { ctx } = info;
       return async (input, signal) => {
-        const report: RetryReport = { attempts: [], totalDelayMs: 0, ...(p.breaker && { breaker: p.breaker.name }) };
+        const report: RetryReport = {
+          attempts: [],
+          totalDelayMs: 0,
+          ...(p.breaker && { breaker: p.breaker.name }),
+        };
         ctx.annotate("retry", report);
         const policy = new RetryPolicy({
           ...p.policy,
@@ -289,14 +331,22 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
             });
             report.totalDelayMs += e.delayMs;
             ctx.metric("tapline_retries_total", 1, undefined, { type: "counter" });
-            ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, { type: "counter", unit: "seconds" });
+            ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, {
+              type: "counter",
+              unit: "seconds",
+            });
             call(own.retryScheduled, "retryScheduled", { ...e, ctx });
           },
           onGiveUp(e) {
             report.gaveUp = e.reason;
             report.attempts.push({
               attempt: e.attempts,
-              outcome: e.reason === "aborted" ? "failed" : isBrokenCircuitError(e.error) ? "ignored" : lastOutcome(e.reason),
+              outcome:
+                e.reason === "aborted"
+                  ? "failed"
+                  : isBrokenCircuitError(e.error)
+                    ? "ignored"
+                    : lastOutcome(e.reason),
               error: message(e.error),
             });
             ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });

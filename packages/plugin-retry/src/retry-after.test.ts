@@ -15,7 +15,21 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Sun, 22 Nov 2026 09:00:00 GMT", NOW)).toBe(0);
   });
   it("rejects garbage, negatives and huge hints", () => {
-    for (const v of ["", "soon", "-5", "12abc", "NaN", "Infinity", "1e3", null, undefined, {}, -1, "99999999", "Sat, 01 Jan 2050 00:00:00 GMT"]) {
+    for (const v of [
+      "",
+      "soon",
+      "-5",
+      "12abc",
+      "NaN",
+      "Infinity",
+      "1e3",
+      null,
+      undefined,
+      {},
+      -1,
+      "99999999",
+      "Sat, 01 Jan 2050 00:00:00 GMT",
+    ]) {
       expect(parseRetryAfter(v, NOW), String(v)).toBeUndefined();
     }
   });
@@ -31,17 +45,41 @@ describe("retryAfterFromError", () => {
   it("reads fields and headers in order of precision", () => {
     expect(retryAfterFromError({ retryAfterMs: 250 }, NOW)).toBe(250);
     expect(retryAfterFromError({ retryAfter: 2 }, NOW)).toBe(2000);
-    expect(retryAfterFromError({ headers: new Headers({ "retry-after-ms": "1500", "retry-after": "9" }) }, NOW)).toBe(1500);
+    expect(
+      retryAfterFromError({ headers: new Headers({ "retry-after-ms": "1500", "retry-after": "9" }) }, NOW),
+    ).toBe(1500);
     expect(retryAfterFromError({ response: { headers: { "Retry-After": "7" } } }, NOW)).toBe(7000);
-    expect(retryAfterFromError({ headers: { "x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s" } }, NOW)).toBe(360_000);
-    expect(retryAfterFromError({ headers: { "x-ratelimit-reset": String(NOW / 1000 + 30) } }, NOW)).toBe(30_000);
-    expect(retryAfterFromError({ headers: { "anthropic-ratelimit-tokens-reset": "2026-11-22T10:00:05Z" } }, NOW)).toBe(5000);
+    expect(
+      retryAfterFromError(
+        { headers: { "x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s" } },
+        NOW,
+      ),
+    ).toBe(360_000);
+    expect(retryAfterFromError({ headers: { "x-ratelimit-reset": String(NOW / 1000 + 30) } }, NOW)).toBe(
+      30_000,
+    );
+    expect(
+      retryAfterFromError({ headers: { "anthropic-ratelimit-tokens-reset": "2026-11-22T10:00:05Z" } }, NOW),
+    ).toBe(5000);
   });
   it("ignores garbage and negative values, and errors without hints", () => {
-    expect(retryAfterFromError({ headers: { "retry-after-ms": "-3", "retry-after": "soon" } }, NOW)).toBeUndefined();
+    expect(
+      retryAfterFromError({ headers: { "retry-after-ms": "-3", "retry-after": "soon" } }, NOW),
+    ).toBeUndefined();
     expect(retryAfterFromError({ retryAfterMs: -1 }, NOW)).toBeUndefined();
     expect(retryAfterFromError(new Error("plain"), NOW)).toBeUndefined();
     expect(retryAfterFromError("string", NOW)).toBeUndefined();
-    expect(retryAfterFromError({ headers: { get: () => { throw new Error("bad"); } } }, NOW)).toBeUndefined();
+    expect(
+      retryAfterFromError(
+        {
+          headers: {
+            get: () => {
+              throw new Error("bad");
+            },
+          },
+        },
+        NOW,
+      ),
+    ).toBeUndefined();
   });
 });

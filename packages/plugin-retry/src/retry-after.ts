@@ -78,7 +78,8 @@ function headersOf(error: object): HeaderBag | undefined {
 export function retryAfterFromError(error: unknown, now: number = Date.now()): number | undefined {
   if (!error || typeof error !== "object") return undefined;
   const e = error as { retryAfterMs?: unknown; retryAfter?: unknown };
-  if (typeof e.retryAfterMs === "number" && e.retryAfterMs >= 0 && e.retryAfterMs <= MAX_HINT_MS) return e.retryAfterMs;
+  if (typeof e.retryAfterMs === "number" && e.retryAfterMs >= 0 && e.retryAfterMs <= MAX_HINT_MS)
+    return e.retryAfterMs;
   if (e.retryAfter !== undefined) {
     const v = parseRetryAfter(e.retryAfter, now);
     if (v !== undefined) return v;

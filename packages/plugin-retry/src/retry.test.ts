@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { FakeClock, sequence } from "../test/fake-clock.ts";
 import { circuitBreaker } from "./breaker.ts";
 import { nonRetryable } from "./classify.ts";
-import { isAttemptTimeoutError, isBrokenCircuitError, isDeadlineExceededError, isRetryConfigError } from "./errors.ts";
+import {
+  isAttemptTimeoutError,
+  isBrokenCircuitError,
+  isDeadlineExceededError,
+  isRetryConfigError,
+} from "./errors.ts";
 import type { GiveUpEvent, RetryScheduledEvent } from "./options.ts";
 import { retryPolicy } from "./retry.ts";
 
@@ -69,7 +74,10 @@ describe("retryPolicy", () => {
 
   it("asks the user's classifier first, then shouldRetry", async () => {
     const clock = new FakeClock();
-    const p1 = retryPolicy({ clock, classify: (e) => ((e as Error).message === "quota" ? "nonRetryable" : undefined) });
+    const p1 = retryPolicy({
+      clock,
+      classify: (e) => ((e as Error).message === "quota" ? "nonRetryable" : undefined),
+    });
     const a = fail(5, () => new Error("quota"));
     await clock.run(p1.execute(a.fn));
     expect(a.calls()).toBe(1);
@@ -81,8 +89,15 @@ describe("retryPolicy", () => {
 
   it("honours Retry-After, capped by maxDelay", async () => {
     const clock = new FakeClock();
-    const policy = retryPolicy({ clock, maxAttempts: 3, backoff: { kind: "constant", delay: 5 }, maxRetryAfter: 2000 });
-    const f = fail(2, (i) => Object.assign(new Error("429"), { status: 429, headers: { "retry-after": i === 1 ? "1" : "60" } }));
+    const policy = retryPolicy({
+      clock,
+      maxAttempts: 3,
+      backoff: { kind: "constant", delay: 5 },
+      maxRetryAfter: 2000,
+    });
+    const f = fail(2, (i) =>
+      Object.assign(new Error("429"), { status: 429, headers: { "retry-after": i === 1 ? "1" : "60" } }),
+    );
     const out = await clock.run(policy.execute(f.fn));
     expect(out.ok).toBe(true);
     expect(clock.requested).toEqual([1000, 2000]);
@@ -196,9 +211,19 @@ describe("retryPolicy", () => {
 
   it("composes with a breaker: attempts count, and an open breaker stops the retries", async () => {
     const clock = new FakeClock();
-    const breaker = circuitBreaker({ clock, trip: { kind: "consecutive", threshold: 2 }, openDuration: 10_000 });
+    const breaker = circuitBreaker({
+      clock,
+      trip: { kind: "consecutive", threshold: 2 },
+      openDuration: 10_000,
+    });
     const reasons: string[] = [];
-    const policy = retryPolicy({ clock, maxAttempts: 5, breaker, backoff: { kind: "constant", delay: 1 }, onGiveUp: (e) => reasons.push(e.reason) });
+    const policy = retryPolicy({
+      clock,
+      maxAttempts: 5,
+      breaker,
+      backoff: { kind: "constant", delay: 1 },
+      onGiveUp: (e) => reasons.push(e.reason),
+    });
     const f = fail(100);
     const out = await clock.run(policy.execute(f.fn));
     expect(f.calls()).toBe(2);
@@ -213,11 +238,13 @@ describe("retryPolicy", () => {
   it("wrap() runs a function through the policy", async () => {
     const clock = new FakeClock();
     let n = 0;
-    const add = retryPolicy({ clock, backoff: { kind: "constant", delay: 1 } }).wrap(async (a: number, b: number, signal: AbortSignal) => {
-      expect(signal).toBeInstanceOf(AbortSignal);
-      if (++n < 2) throw new Error("flaky");
-      return a + b;
-    });
+    const add = retryPolicy({ clock, backoff: { kind: "constant", delay: 1 } }).wrap(
+      async (a: number, b: number, signal: AbortSignal) => {
+        expect(signal).toBeInstanceOf(AbortSignal);
+        if (++n < 2) throw new Error("flaky");
+        return a + b;
+      },
+    );
     expect((await clock.run(add(2, 3))).value).toBe(5);
   });
 

@@ -78,12 +78,19 @@ export class RetryPolicy {
   }
 
   /** Wraps a function so every call runs through the policy; the attempt's signal is passed last. */
-  wrap<A extends unknown[], T>(fn: (...args: [...A, AbortSignal]) => T | PromiseLike<T>): (...args: A) => Promise<T> {
+  wrap<A extends unknown[], T>(
+    fn: (...args: [...A, AbortSignal]) => T | PromiseLike<T>,
+  ): (...args: A) => Promise<T> {
     return (...args: A) => this.execute((signal) => fn(...args, signal));
   }
 
   /** The failure path: plans, sleeps and runs the next attempts. */
-  async #failed<T>(fn: Attempt<T>, signal: AbortSignal | undefined, first: unknown, start: number): Promise<T> {
+  async #failed<T>(
+    fn: Attempt<T>,
+    signal: AbortSignal | undefined,
+    first: unknown,
+    start: number,
+  ): Promise<T> {
     const o = this.normalized;
     if (start < 0) start = o.clock.now(); // simple path (no deadline): the clock starts at the first failure
     const state: RetryState = { attempt: 1, previousDelay: 0, step: undefined };
@@ -136,7 +143,12 @@ export class RetryPolicy {
   }
 
   /** One attempt: breaker admission, then the call under its timeout, linked to the caller's signal. */
-  async #once<T>(fn: Attempt<T>, attempt: number, signal: AbortSignal | undefined, start: number): Promise<T> {
+  async #once<T>(
+    fn: Attempt<T>,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    start: number,
+  ): Promise<T> {
     if (signal?.aborted) throw signal.reason;
     const o = this.normalized;
     const breaker: CircuitBreaker | undefined = o.breaker;
@@ -207,7 +219,9 @@ export function guarded<T>(
       timer = o.clock.setTimeout(() => {
         if (done) return;
         finish();
-        const reason = byDeadline ? new DeadlineExceededError(o.deadline!) : new AttemptTimeoutError(ms, attempt);
+        const reason = byDeadline
+          ? new DeadlineExceededError(o.deadline!)
+          : new AttemptTimeoutError(ms, attempt);
         controller.abort(reason);
         reject(reason);
       }, ms);

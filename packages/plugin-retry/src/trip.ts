@@ -117,7 +117,8 @@ class CountWindow implements TripWindow {
   snapshot(): WindowSnapshot {
     const outcomes: number[] = [];
     const size = this.ring.length;
-    for (let i = 0; i < this.total; i++) outcomes.push(this.ring[(this.next - this.total + i + size) % size]!);
+    for (let i = 0; i < this.total; i++)
+      outcomes.push(this.ring[(this.next - this.total + i + size) % size]!);
     return { kind: "count", outcomes };
   }
   restore(s: WindowSnapshot): void {
@@ -139,7 +140,13 @@ class TimeWindow implements TripWindow {
   readonly threshold: number;
   readonly minimumCalls: number;
   readonly slow: SlowCallOptions | undefined;
-  constructor(threshold: number, minimumCalls: number, slow: SlowCallOptions | undefined, windowMs: number, buckets: number) {
+  constructor(
+    threshold: number,
+    minimumCalls: number,
+    slow: SlowCallOptions | undefined,
+    windowMs: number,
+    buckets: number,
+  ) {
     this.threshold = threshold;
     this.minimumCalls = minimumCalls;
     this.slow = slow;
@@ -182,7 +189,8 @@ class TimeWindow implements TripWindow {
   snapshot(): WindowSnapshot {
     const buckets: [number, number, number, number][] = [];
     for (let j = 0; j < this.epochs.length; j++) {
-      if (this.epochs[j]! >= 0) buckets.push([this.epochs[j]!, this.calls[j]!, this.fails[j]!, this.slows[j]!]);
+      if (this.epochs[j]! >= 0)
+        buckets.push([this.epochs[j]!, this.calls[j]!, this.fails[j]!, this.slows[j]!]);
     }
     return { kind: "time", buckets };
   }
@@ -214,11 +222,16 @@ function verdict(
   return undefined;
 }
 
-const isInt = (v: unknown, min: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min;
+const isInt = (v: unknown, min: number): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= min;
 const isRatio = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0 && v <= 1;
 
 /** @internal Validates a trip policy and builds its window; one issue per bad field. */
-export function compileTrip(trip: TripPolicy, path: string, issues: ConfigIssue[]): (() => TripWindow) | undefined {
+export function compileTrip(
+  trip: TripPolicy,
+  path: string,
+  issues: ConfigIssue[],
+): (() => TripWindow) | undefined {
   if (typeof trip !== "object" || trip === null) {
     issues.push({ path, message: 'must be an object such as { kind: "consecutive", threshold: 5 }' });
     return undefined;
@@ -228,7 +241,8 @@ export function compileTrip(trip: TripPolicy, path: string, issues: ConfigIssue[
     issues.push({ path: `${path}.${key}`, message: `${message}, got ${String(value)}` });
   if (trip.kind === "consecutive") {
     if (!isInt(trip.threshold, 1)) bad("threshold", "must be an integer ≥ 1", trip.threshold);
-    if ("slowCall" in trip) bad("slowCall", 'is only supported by the "count" and "time" policies', "consecutive");
+    if ("slowCall" in trip)
+      bad("slowCall", 'is only supported by the "count" and "time" policies', "consecutive");
     return issues.length === before ? () => new Consecutive(trip.threshold) : undefined;
   }
   if (trip.kind !== "count" && trip.kind !== "time") {
@@ -240,18 +254,24 @@ export function compileTrip(trip: TripPolicy, path: string, issues: ConfigIssue[
   if (!isInt(minimumCalls, 1)) bad("minimumCalls", "must be an integer ≥ 1", minimumCalls);
   const slow = trip.slowCall;
   if (slow !== undefined) {
-    if (typeof slow !== "object" || slow === null) bad("slowCall", "must be { durationMs, rateThreshold }", slow);
+    if (typeof slow !== "object" || slow === null)
+      bad("slowCall", "must be { durationMs, rateThreshold }", slow);
     else {
       if (!(typeof slow.durationMs === "number" && Number.isFinite(slow.durationMs) && slow.durationMs > 0)) {
         bad("slowCall.durationMs", "must be a finite number of ms > 0", slow.durationMs);
       }
-      if (!isRatio(slow.rateThreshold)) bad("slowCall.rateThreshold", "must be a ratio in (0, 1]", slow.rateThreshold);
+      if (!isRatio(slow.rateThreshold))
+        bad("slowCall.rateThreshold", "must be a ratio in (0, 1]", slow.rateThreshold);
     }
   }
   if (trip.kind === "count") {
-    if (!isInt(trip.size, 1) || trip.size > 100_000) bad("size", "must be an integer in [1, 100000]", trip.size);
-    else if (isInt(minimumCalls, 1) && minimumCalls > trip.size) bad("minimumCalls", `must be ≤ size (${trip.size})`, minimumCalls);
-    return issues.length === before ? () => new CountWindow(trip.threshold, minimumCalls, slow, trip.size) : undefined;
+    if (!isInt(trip.size, 1) || trip.size > 100_000)
+      bad("size", "must be an integer in [1, 100000]", trip.size);
+    else if (isInt(minimumCalls, 1) && minimumCalls > trip.size)
+      bad("minimumCalls", `must be ≤ size (${trip.size})`, minimumCalls);
+    return issues.length === before
+      ? () => new CountWindow(trip.threshold, minimumCalls, slow, trip.size)
+      : undefined;
   }
   const buckets = trip.buckets ?? 10;
   if (!(typeof trip.windowMs === "number" && Number.isFinite(trip.windowMs) && trip.windowMs > 0)) {

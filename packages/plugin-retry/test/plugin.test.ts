@@ -8,7 +8,13 @@ import {
   silentLogger,
 } from "@tapline/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { getRetryHooks, isAttemptTimeoutError, isBrokenCircuitError, type RetryReport, retry } from "../src/index.ts";
+import {
+  getRetryHooks,
+  isAttemptTimeoutError,
+  isBrokenCircuitError,
+  type RetryReport,
+  retry,
+} from "../src/index.ts";
 
 /** A plugin that records every metric sample and alert event, as plugin-metrics and plugin-alerts would see them. */
 const recorder = () => {
@@ -26,7 +32,8 @@ const recorder = () => {
   return { plugin: plugin(), metrics, alerts };
 };
 
-const sum = (metrics: MetricSample[], name: string) => metrics.filter((m) => m.name === name).reduce((a, m) => a + m.value, 0);
+const sum = (metrics: MetricSample[], name: string) =>
+  metrics.filter((m) => m.name === name).reduce((a, m) => a + m.value, 0);
 const apps: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((a) => a.close()));
@@ -114,8 +121,14 @@ describe("retry plugin in a pipeline", () => {
       if (!healthy) throw new Error("provider down");
       return "ok";
     };
-    const a = app.pipeline("a").step("script", call, { retry: { breaker: "openai" } }).build();
-    const b = app.pipeline("b").step("title", call, { retry: { breaker: "openai" } }).build();
+    const a = app
+      .pipeline("a")
+      .step("script", call, { retry: { breaker: "openai" } })
+      .build();
+    const b = app
+      .pipeline("b")
+      .step("title", call, { retry: { breaker: "openai" } })
+      .build();
     await a.run();
     await b.run();
     const rejected = await a.run();
@@ -138,7 +151,9 @@ describe("retry plugin in a pipeline", () => {
   it("bounds each attempt at stage 100 and retries with a fresh signal", async () => {
     const app = createTapline({
       logger: silentLogger,
-      plugins: [retry({ defaults: { maxAttempts: 3, attemptTimeout: 20, backoff: { kind: "constant", delay: 1 } } })],
+      plugins: [
+        retry({ defaults: { maxAttempts: 3, attemptTimeout: 20, backoff: { kind: "constant", delay: 1 } } }),
+      ],
     });
     apps.push(app);
     const signals: AbortSignal[] = [];
@@ -162,10 +177,14 @@ describe("retry plugin in a pipeline", () => {
     let calls = 0;
     const report = await app
       .pipeline("p")
-      .step("once", async () => {
-        calls++;
-        throw new Error("x");
-      }, { retry: false })
+      .step(
+        "once",
+        async () => {
+          calls++;
+          throw new Error("x");
+        },
+        { retry: false },
+      )
       .build()
       .run();
     expect(report.status).toBe("failed");
@@ -173,7 +192,10 @@ describe("retry plugin in a pipeline", () => {
   });
 
   it("cancelling a run wakes the backoff sleep and keeps the reason", async () => {
-    const app = createTapline({ logger: silentLogger, plugins: [retry({ defaults: { backoff: { kind: "constant", delay: 60_000 } } })] });
+    const app = createTapline({
+      logger: silentLogger,
+      plugins: [retry({ defaults: { backoff: { kind: "constant", delay: 60_000 } } })],
+    });
     apps.push(app);
     const controller = new AbortController();
     let calls = 0;
@@ -200,7 +222,10 @@ describe("retry plugin in a pipeline", () => {
     apps.push(app);
     let error: unknown;
     try {
-      app.pipeline("p").step("s", async () => 1, { retry: { breaker: "anthropic" } }).build();
+      app
+        .pipeline("p")
+        .step("s", async () => 1, { retry: { breaker: "anthropic" } })
+        .build();
     } catch (e) {
       error = e;
     }
@@ -213,7 +238,12 @@ describe("retry plugin in a pipeline", () => {
     try {
       createTapline({
         logger: silentLogger,
-        plugins: [retry({ defaults: { maxAttempts: -1, deadline: Number.POSITIVE_INFINITY }, breakers: { x: { openDuration: Number.NaN } } })],
+        plugins: [
+          retry({
+            defaults: { maxAttempts: -1, deadline: Number.POSITIVE_INFINITY },
+            breakers: { x: { openDuration: Number.NaN } },
+          }),
+        ],
       });
     } catch (e) {
       error = e;
