@@ -179,6 +179,26 @@ describe("half-open", () => {
     expect(b.state).toBe("closed");
   });
 
+  it("takes back the slot of a hung probe after probeTimeout and ignores its late outcome", async () => {
+    const clock = new FakeClock();
+    const b = circuitBreaker({
+      clock,
+      trip: { kind: "consecutive", threshold: 1 },
+      openDuration: 10,
+      halfOpen: { probeTimeout: 500 },
+    });
+    await call(b, boom);
+    clock.time += 10;
+    const hung = b.acquire();
+    expect(isBrokenCircuitError(await call(b, ok))).toBe(true);
+    clock.time += 500;
+    const fresh = b.acquire();
+    b.failure(hung, new Error("late"));
+    expect(b.state).toBe("halfOpen");
+    b.success(fresh);
+    expect(b.state).toBe("closed");
+  });
+
   it("releases a probe slot when its outcome is ignored", async () => {
     const clock = new FakeClock();
     const b = circuitBreaker({ clock, trip: { kind: "consecutive", threshold: 1 }, openDuration: 10 });

@@ -35,8 +35,11 @@ export interface CircuitBreakerOptions {
   maxOpenDuration?: number;
   /** A failure carrying a Retry-After hint longer than the open duration lengthens it. Default true. */
   honorRetryAfter?: boolean;
-  /** Half-open: `probes` calls admitted at once (default 1); `successThreshold` successes close it (default 1). */
-  halfOpen?: { probes?: number; successThreshold?: number };
+  /**
+   * Half-open: `probes` calls admitted at once (default 1); `successThreshold` successes close it (default
+   * `probes`); a probe slot held longer than `probeTimeout` ms (a hung probe) is taken back (default 60,000).
+   */
+  halfOpen?: { probes?: number; successThreshold?: number; probeTimeout?: number };
   /** Decides which failures count; `ignored` ones do not. Falls back to the built-in classifier. */
   classify?: Classifier;
   /** Time source. Default the system clock. */
@@ -87,6 +90,7 @@ interface Normalized {
   readonly honorRetryAfter: boolean;
   readonly probes: number;
   readonly successThreshold: number;
+  readonly probeTimeout: number;
   readonly classify: Classifier | undefined;
   readonly clock: Clock;
 }
@@ -138,6 +142,13 @@ export function normalizeBreaker(
       message: `must be an integer ≥ 1, got ${successThreshold}`,
     });
   }
+  const probeTimeout = options.halfOpen?.probeTimeout ?? 60_000;
+  if (!(typeof probeTimeout === "number" && Number.isFinite(probeTimeout) && probeTimeout > 0)) {
+    issues.push({
+      path: p("halfOpen.probeTimeout"),
+      message: `must be a finite number of ms > 0, got ${String(probeTimeout)}`,
+    });
+  }
   if (options.classify !== undefined && typeof options.classify !== "function") {
     issues.push({ path: p("classify"), message: "must be a function (error) => classification | undefined" });
   }
@@ -160,6 +171,7 @@ export function normalizeBreaker(
     honorRetryAfter: options.honorRetryAfter ?? true,
     probes,
     successThreshold,
+    probeTimeout,
     classify: options.classify,
     clock: options.clock ?? systemClock,
   };
@@ -182,6 +194,7 @@ export class CircuitBreaker {
   #openings = 0;
   #probesInFlight = 0;
   #probeSuccesses = 0;
+  #probeSince = 0;
   #scheduleStep:
     | ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>)
     | undefined;
@@ -235,9 +248,16 @@ export class CircuitBreaker {
     const now = this.#o.clock.now();
     this.lastUsed = now;
     if (this.#state === "open" && now >= this.#openUntil) this.#transition("halfOpen", "openElapsed", now);
-    if (this.#state === "halfOpen" && this.#probesInFlight < this.#o.probes) {
-      this.#probesInFlight++;
-      return this.#gen;
+    if (this.#state === "halfOpen") {
+      // Hung probes (Resilience4j #903): after probeTimeout, fence them off and admit fresh ones.
+      if (this.#probesInFlight >= this.#o.probes && now - this.#probeSince >= this.#o.probeTimeout) {
+        this.#gen++;
+        this.#probesInFlight = 0;
+      }
+      if (this.#probesInFlight < this.#o.probes) {
+        if (this.#probesInFlight++ === 0) this.#probeSince = now;
+        return this.#gen;
+      }
     }
     const error = new BrokenCircuitError(
       this.key ? `${this.name}[${this.key}]` : this.name,
