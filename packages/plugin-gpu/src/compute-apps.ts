@@ -11,7 +11,10 @@ export interface GpuProcess {
 }
 
 /** The arguments of the per-process query. */
-export const COMPUTE_APPS_ARGS = ["--query-compute-apps=gpu_uuid,pid,used_memory", "--format=csv,noheader,nounits"];
+export const COMPUTE_APPS_ARGS = [
+  "--query-compute-apps=gpu_uuid,pid,used_memory",
+  "--format=csv,noheader,nounits",
+];
 
 /** Parses `--query-compute-apps=gpu_uuid,pid,used_memory --format=csv,noheader,nounits` output. */
 export function parseComputeApps(text: string): GpuProcess[] {

@@ -1,6 +1,6 @@
-import type { GpuProcessSnapshot } from "./watcher.ts";
 import type { GpuReading, GpuSnapshot } from "./reading.ts";
 import { THROTTLE_REASONS } from "./throttle.ts";
+import type { GpuProcessSnapshot } from "./watcher.ts";
 
 /** Metric names published by the plugin (nvidia_gpu_exporter style: base units, ratios 0..1). */
 export const GPU_METRICS = {
@@ -76,7 +76,8 @@ export class GpuMetricPublisher {
       const l = this.#labels(g);
       const b = l.base;
       if (g.utilization !== undefined) emit(GPU_METRICS.utilization, g.utilization, b, RATIO);
-      if (g.memoryUtilization !== undefined) emit(GPU_METRICS.memoryUtilization, g.memoryUtilization, b, RATIO);
+      if (g.memoryUtilization !== undefined)
+        emit(GPU_METRICS.memoryUtilization, g.memoryUtilization, b, RATIO);
       if (g.memoryUsedBytes !== undefined) emit(GPU_METRICS.memoryUsed, g.memoryUsedBytes, b, BYTES);
       if (g.memoryTotalBytes !== undefined) emit(GPU_METRICS.memoryTotal, g.memoryTotalBytes, b, BYTES);
       if (g.memoryUsedBytes !== undefined && g.memoryTotalBytes) {
@@ -101,10 +102,16 @@ export class GpuMetricPublisher {
       }
       if (g.throttleMask !== undefined) {
         for (let i = 0; i < THROTTLE_REASONS.length; i++) {
-          emit(GPU_METRICS.throttle, (g.throttleMask & THROTTLE_REASONS[i]!.bit) !== 0 ? 1 : 0, l.throttle[i]!, NONE);
+          emit(
+            GPU_METRICS.throttle,
+            (g.throttleMask & THROTTLE_REASONS[i]!.bit) !== 0 ? 1 : 0,
+            l.throttle[i]!,
+            NONE,
+          );
         }
       }
-      if (g.persistenceMode !== undefined) emit(GPU_METRICS.persistenceMode, g.persistenceMode ? 1 : 0, b, NONE);
+      if (g.persistenceMode !== undefined)
+        emit(GPU_METRICS.persistenceMode, g.persistenceMode ? 1 : 0, b, NONE);
     }
   }
 
@@ -112,7 +119,12 @@ export class GpuMetricPublisher {
     for (const p of snapshot.processes) {
       if (p.memoryUsedBytes === undefined) continue;
       const gpu = [...this.#gpus.values()].find((l) => l.base.uuid === p.uuid);
-      this.emit(GPU_METRICS.processMemory, p.memoryUsedBytes, { ...(gpu?.base ?? { uuid: p.uuid }), pid: String(p.pid) }, BYTES);
+      this.emit(
+        GPU_METRICS.processMemory,
+        p.memoryUsedBytes,
+        { ...(gpu?.base ?? { uuid: p.uuid }), pid: String(p.pid) },
+        BYTES,
+      );
     }
   }
 }

@@ -54,7 +54,10 @@ export function checkNumber(
 ): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new GpuOptionsError(name, `must be a finite ${integer ? "integer" : "number"}, got ${String(value)}`);
+    throw new GpuOptionsError(
+      name,
+      `must be a finite ${integer ? "integer" : "number"}, got ${String(value)}`,
+    );
   }
   if (value < min || value > max) {
     throw new GpuOptionsError(name, `must be between ${min} and ${max}, got ${value}`);
@@ -89,7 +92,13 @@ export function normalizeWatchOptions(
   return {
     binary: checkBinary(o.binary),
     interval: checkNumber("interval", o.interval, 1000, 50, 3_600_000),
-    processInterval: checkNumber("processInterval", o.processInterval, wantsProcesses ? 5000 : 0, 0, 3_600_000),
+    processInterval: checkNumber(
+      "processInterval",
+      o.processInterval,
+      wantsProcesses ? 5000 : 0,
+      0,
+      3_600_000,
+    ),
     rootPid: checkNumber("rootPid", o.rootPid, process.pid, 1, 2 ** 31),
     initialDelay,
     maxDelay,

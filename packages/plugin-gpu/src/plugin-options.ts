@@ -40,7 +40,8 @@ export interface NormalizedPluginOptions {
 
 function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new GpuOptionsError(name, `must be true or false, got ${String(value)}`);
+  if (typeof value !== "boolean")
+    throw new GpuOptionsError(name, `must be true or false, got ${String(value)}`);
   return value;
 }
 
@@ -62,7 +63,8 @@ export function normalizePluginOptions(input: unknown): NormalizedPluginOptions 
   }
   const o = (input ?? {}) as GpuPluginOptions;
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw new GpuOptionsError(key, `is not an option of gpu() (known: ${[...KNOWN].join(", ")})`);
+    if (!KNOWN.has(key))
+      throw new GpuOptionsError(key, `is not an option of gpu() (known: ${[...KNOWN].join(", ")})`);
   }
   return {
     watch: normalizeWatchOptions(
@@ -102,12 +104,16 @@ export const gpuOptionsSchema: NonNullable<
 /** @internal Checks one step's `gpu` option (at pipeline build). Returns a message, or undefined when fine. */
 export function checkStepOption(value: unknown): string | undefined {
   if (value === undefined || value === false) return undefined;
-  if (typeof value !== "object" || value === null) return `"gpu" must be false or { devices }, got ${String(value)}`;
+  if (typeof value !== "object" || value === null)
+    return `"gpu" must be false or { devices }, got ${String(value)}`;
   const devices = (value as { devices?: unknown }).devices;
   if (devices === undefined) return undefined;
   if (
     !Array.isArray(devices) ||
-    !devices.every((d) => (typeof d === "number" && Number.isInteger(d) && d >= 0) || (typeof d === "string" && d.length > 0))
+    !devices.every(
+      (d) =>
+        (typeof d === "number" && Number.isInteger(d) && d >= 0) || (typeof d === "string" && d.length > 0),
+    )
   ) {
     return `"gpu.devices" must be an array of GPU indexes (integers ≥ 0) or UUIDs, got ${JSON.stringify(devices)}`;
   }

@@ -61,7 +61,10 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
         onStatus(status: GpuWatcherStatus) {
           if (status.state !== "unavailable" || warned) return;
           warned = true;
-          api.log.warn({ reason: status.error?.reason, binary: status.error?.binary }, `GPU unavailable: ${status.reason}`);
+          api.log.warn(
+            { reason: status.error?.reason, binary: status.error?.binary },
+            `GPU unavailable: ${status.reason}`,
+          );
           if (opts.describeAdapters) {
             void listGpuAdapters().then((list) => {
               adapters = list;
@@ -91,7 +94,12 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
         const usage = tracker.finish(Date.now());
         ctx.annotate("gpu", usage);
         if (usage.energyJoules > 0) {
-          ctx.metric("tapline_step_gpu_energy_joules_total", usage.energyJoules, {}, { unit: "joules", type: "counter" });
+          ctx.metric(
+            "tapline_step_gpu_energy_joules_total",
+            usage.energyJoules,
+            {},
+            { unit: "joules", type: "counter" },
+          );
         }
       });
     }
@@ -123,13 +131,25 @@ function statusPart(
   };
   switch (status.state) {
     case "running":
-      return { component: "gpu", level: "ok", message: `${gpus} GPU${gpus === 1 ? "" : "s"} sampled`, details };
+      return {
+        component: "gpu",
+        level: "ok",
+        message: `${gpus} GPU${gpus === 1 ? "" : "s"} sampled`,
+        details,
+      };
     case "starting":
       return { component: "gpu", level: "unknown", message: "starting nvidia-smi", details };
     case "restarting":
-      return { component: "gpu", level: "degraded", message: status.reason ?? "restarting nvidia-smi", details };
+      return {
+        component: "gpu",
+        level: "degraded",
+        message: status.reason ?? "restarting nvidia-smi",
+        details,
+      };
     case "unavailable": {
-      const others = adapters?.length ? ` (adapters: ${adapters.map((a) => `${a.vendor} ${a.model}`).join(", ")})` : "";
+      const others = adapters?.length
+        ? ` (adapters: ${adapters.map((a) => `${a.vendor} ${a.model}`).join(", ")})`
+        : "";
       return {
         component: "gpu",
         level: required ? "critical" : "ok",

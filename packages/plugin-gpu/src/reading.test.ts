@@ -59,7 +59,9 @@ describe("parseGpuLine", () => {
     expect(parseGpuLine("0, GPU-0000", F)).toBeUndefined(); // torn
     expect(parseGpuLine("", F)).toBeUndefined();
     expect(parseGpuLine(H100_LOAD.replace(/^0/, "[N/A]"), F)).toBeUndefined(); // no index
-    expect(parseGpuLine(H100_LOAD.replace("GPU-00000000-0000-0000-0000-000000000000", "[N/A]"), F)).toBeUndefined();
+    expect(
+      parseGpuLine(H100_LOAD.replace("GPU-00000000-0000-0000-0000-000000000000", "[N/A]"), F),
+    ).toBeUndefined();
   });
 
   it("follows the field order it is given (a driver that lacks a field)", () => {

@@ -66,11 +66,19 @@ export async function sampleGpus(options: SampleGpusOptions = {}): Promise<GpuSn
       continue;
     }
     if (result.timedOut) {
-      throw new GpuUnavailableError("rejected", binary, `nvidia-smi did not answer within ${timeout} ms`, output);
+      throw new GpuUnavailableError(
+        "rejected",
+        binary,
+        `nvidia-smi did not answer within ${timeout} ms`,
+        output,
+      );
     }
     const noGpu =
       gpus.length === 0 &&
-      (!result.failed || /No devices were found|couldn't communicate with the NVIDIA driver|NVIDIA-SMI has failed/i.test(output));
+      (!result.failed ||
+        /No devices were found|couldn't communicate with the NVIDIA driver|NVIDIA-SMI has failed/i.test(
+          output,
+        ));
     const first = output.split("\n").find((l) => l.trim()) ?? `exited with code ${String(result.exitCode)}`;
     throw new GpuUnavailableError(
       noGpu ? "no-gpu" : "rejected",

@@ -12,7 +12,10 @@ const snap = (time: number, gpus: GpuReading[]): GpuSnapshot => ({ time, gpus })
 
 describe("GpuUsageTracker", () => {
   it("computes peak and mean utilisation and memory, and energy by trapezoids", () => {
-    const t = new GpuUsageTracker(1000, snap(900, [g(0, { utilization: 0, memoryUsedBytes: 100, powerDrawWatts: 100 })]));
+    const t = new GpuUsageTracker(
+      1000,
+      snap(900, [g(0, { utilization: 0, memoryUsedBytes: 100, powerDrawWatts: 100 })]),
+    );
     t.add(snap(2000, [g(0, { utilization: 1, memoryUsedBytes: 300, powerDrawWatts: 300 })]));
     t.add(snap(3000, [g(0, { utilization: 0.5, memoryUsedBytes: 200, powerDrawWatts: 300 })]));
     const u = t.finish(4000);
@@ -47,7 +50,11 @@ describe("GpuUsageTracker", () => {
   it("attributes to the GPUs where the app's processes hold memory", () => {
     const t = new GpuUsageTracker(0);
     t.add(snap(10, [g(0, { utilization: 1 }), g(1, { utilization: 0.2 })]));
-    t.addProcesses({ time: 15, processes: [{ uuid: "GPU-1", pid: 5, memoryUsedBytes: 42 }], memoryByGpu: new Map([["GPU-1", 42]]) });
+    t.addProcesses({
+      time: 15,
+      processes: [{ uuid: "GPU-1", pid: 5, memoryUsedBytes: 42 }],
+      memoryByGpu: new Map([["GPU-1", 42]]),
+    });
     const u = t.finish(20);
     expect(u.attribution).toBe("process");
     expect(u.gpus).toHaveLength(1);

@@ -1,4 +1,5 @@
 import type { GpuReading, GpuSnapshot } from "./reading.ts";
+import { THROTTLING_REASONS } from "./throttle.ts";
 import type { GpuProcessSnapshot } from "./watcher.ts";
 
 /** GPU usage of one GPU over a time span (a step). Absent fields: the GPU never reported them. */
@@ -55,7 +56,7 @@ interface Acc {
   throttle: Set<string> | undefined;
 }
 
-const THROTTLING = new Set(["sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown"]);
+const THROTTLING: ReadonlySet<string> = THROTTLING_REASONS;
 
 /**
  * Accumulates GPU readings over a span (one step): peak and mean utilisation and memory, peak power and
@@ -131,18 +132,25 @@ export class GpuUsageTracker {
         acc.memN++;
         acc.memPeak = Math.max(acc.memPeak ?? 0, g.memoryUsedBytes);
       }
-      if (g.temperatureCelsius !== undefined) acc.tempPeak = Math.max(acc.tempPeak ?? -Infinity, g.temperatureCelsius);
+      if (g.temperatureCelsius !== undefined)
+        acc.tempPeak = Math.max(acc.tempPeak ?? -Infinity, g.temperatureCelsius);
       if (g.powerDrawWatts !== undefined) {
         acc.powerPeak = Math.max(acc.powerPeak ?? 0, g.powerDrawWatts);
         if (acc.lastPowerTime !== undefined && acc.lastPower !== undefined && time > acc.lastPowerTime) {
-          acc.energy = (acc.energy ?? 0) + ((acc.lastPower + g.powerDrawWatts) / 2) * ((time - acc.lastPowerTime) / 1000);
+          acc.energy =
+            (acc.energy ?? 0) +
+            ((acc.lastPower + g.powerDrawWatts) / 2) * ((time - acc.lastPowerTime) / 1000);
         }
         acc.energy ??= 0;
         acc.lastPowerTime = time;
         acc.lastPower = g.powerDrawWatts;
       }
       if (g.throttleReasons) {
-        for (const r of g.throttleReasons) if (THROTTLING.has(r)) (acc.throttle ??= new Set()).add(r);
+        for (const r of g.throttleReasons) {
+          if (!THROTTLING.has(r)) continue;
+          acc.throttle ??= new Set();
+          acc.throttle.add(r);
+        }
       }
     }
   }
@@ -160,7 +168,12 @@ export class GpuUsageTracker {
       .sort((a, b) => a.index - b.index)
       .map((a): GpuDeviceUsage => {
         let energy = a.energy;
-        if (energy !== undefined && a.lastPower !== undefined && a.lastPowerTime !== undefined && end > a.lastPowerTime) {
+        if (
+          energy !== undefined &&
+          a.lastPower !== undefined &&
+          a.lastPowerTime !== undefined &&
+          end > a.lastPowerTime
+        ) {
           energy += a.lastPower * ((end - a.lastPowerTime) / 1000);
         }
         if (energy !== undefined) total += energy;
@@ -169,8 +182,14 @@ export class GpuUsageTracker {
           uuid: a.uuid,
           name: a.name,
           samples: a.samples,
-          ...(a.utilPeak !== undefined && { utilizationPeak: a.utilPeak, utilizationMean: a.utilSum / a.utilN }),
-          ...(a.memPeak !== undefined && { memoryUsedPeakBytes: a.memPeak, memoryUsedMeanBytes: a.memSum / a.memN }),
+          ...(a.utilPeak !== undefined && {
+            utilizationPeak: a.utilPeak,
+            utilizationMean: a.utilSum / a.utilN,
+          }),
+          ...(a.memPeak !== undefined && {
+            memoryUsedPeakBytes: a.memPeak,
+            memoryUsedMeanBytes: a.memSum / a.memN,
+          }),
           ...(a.powerPeak !== undefined && { powerPeakWatts: a.powerPeak }),
           ...(a.tempPeak !== undefined && { temperaturePeakCelsius: a.tempPeak }),
           ...(energy !== undefined && { energyJoules: energy }),

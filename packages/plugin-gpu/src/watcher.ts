@@ -129,7 +129,11 @@ class Watcher implements GpuWatcher {
   private readonly onSample: (snapshot: GpuSnapshot) => void;
   private readonly handlers: GpuWatcherHandlers;
 
-  constructor(opts: NormalizedWatchOptions, onSample: (snapshot: GpuSnapshot) => void, handlers: GpuWatcherHandlers) {
+  constructor(
+    opts: NormalizedWatchOptions,
+    onSample: (snapshot: GpuSnapshot) => void,
+    handlers: GpuWatcherHandlers,
+  ) {
     this.opts = opts;
     this.onSample = onSample;
     this.handlers = handlers;
@@ -255,13 +259,14 @@ class Watcher implements GpuWatcher {
   ): void {
     const binary = this.opts.binary;
     if (result.code === "ENOENT" || result.code === "EACCES") {
-      return this.#unavailable(
+      this.#unavailable(
         new GpuUnavailableError(
           "missing",
           binary,
           `nvidia-smi not found or not executable (${result.code}: ${binary}); install the NVIDIA driver, or pass the "binary" option / set NVIDIA_SMI_PATH`,
         ),
       );
+      return;
     }
     const field = produced ? undefined : rejectedField(output);
     if (field !== undefined && !REQUIRED_FIELDS.has(field) && this.#fields.includes(field)) {
@@ -272,11 +277,13 @@ class Watcher implements GpuWatcher {
       return;
     }
     if (!produced && this.#samples === 0) {
-      const noGpu = /No devices were found|couldn't communicate with the NVIDIA driver|NVIDIA-SMI has failed/i.test(
-        output,
-      );
-      const firstLine = output.split("\n").find((l) => l.trim()) ?? `exited with code ${String(result.exitCode)}`;
-      return this.#unavailable(
+      const noGpu =
+        /No devices were found|couldn't communicate with the NVIDIA driver|NVIDIA-SMI has failed/i.test(
+          output,
+        );
+      const firstLine =
+        output.split("\n").find((l) => l.trim()) ?? `exited with code ${String(result.exitCode)}`;
+      this.#unavailable(
         new GpuUnavailableError(
           noGpu ? "no-gpu" : "rejected",
           binary,
@@ -284,10 +291,11 @@ class Watcher implements GpuWatcher {
           output,
         ),
       );
+      return;
     }
     this.#failuresInRow = produced ? 1 : this.#failuresInRow + 1;
     if (this.#failuresInRow > this.opts.maxAttempts) {
-      return this.#unavailable(
+      this.#unavailable(
         new GpuUnavailableError(
           "gave-up",
           binary,
@@ -295,6 +303,7 @@ class Watcher implements GpuWatcher {
           output,
         ),
       );
+      return;
     }
     const base = Math.min(this.opts.maxDelay, this.opts.initialDelay * 2 ** (this.#failuresInRow - 1));
     const delay = Math.round(base / 2 + (Math.random() * base) / 2);

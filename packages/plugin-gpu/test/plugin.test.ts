@@ -37,7 +37,11 @@ describe("gpu() plugin", () => {
     const log = join(tempDir(), "log");
     restore = fakeEnv({ FAKE_SMI_LOG: log });
     const { app: a, samples } = app({ binary: FAKE, interval: 50, processInterval: 0 });
-    await until(() => samples.some((s) => s.name === "nvidia_gpu_energy_joules_total"), 10_000, "energy samples");
+    await until(
+      () => samples.some((s) => s.name === "nvidia_gpu_energy_joules_total"),
+      10_000,
+      "energy samples",
+    );
     const p = a
       .pipeline("render")
       .step("encode", async () => {
@@ -66,21 +70,37 @@ describe("gpu() plugin", () => {
     expect(report.steps[2]!.extensions.gpu).toBeUndefined();
 
     const util = samples.find((s) => s.name === "nvidia_gpu_utilization_ratio" && s.value === 1)!;
-    expect(util).toMatchObject({ unit: "ratio", labels: { gpu: "0", uuid: "GPU-00000000-0000-0000-0000-000000000000", name: "NVIDIA H100 80GB HBM3" } });
+    expect(util).toMatchObject({
+      unit: "ratio",
+      labels: { gpu: "0", uuid: "GPU-00000000-0000-0000-0000-000000000000", name: "NVIDIA H100 80GB HBM3" },
+    });
     const mem = samples.find((s) => s.name === "nvidia_gpu_memory_total_bytes")!;
     expect(mem).toMatchObject({ value: 81559 * 1048576, unit: "bytes" });
     expect(samples.find((s) => s.name === "nvidia_gpu_power_draw_watts")).toMatchObject({ unit: "watts" });
-    expect(samples.find((s) => s.name === "nvidia_gpu_temperature_celsius")).toMatchObject({ unit: "celsius" });
+    expect(samples.find((s) => s.name === "nvidia_gpu_temperature_celsius")).toMatchObject({
+      unit: "celsius",
+    });
     const energy = samples.find((s) => s.name === "nvidia_gpu_energy_joules_total")!;
     expect(energy).toMatchObject({ type: "counter", unit: "joules" });
-    expect(samples.some((s) => s.name === "nvidia_gpu_throttle_active" && s.labels.reason === "sw_power_cap" && s.value === 1)).toBe(true);
-    expect(samples.some((s) => s.name === "tapline_step_gpu_energy_joules_total" && s.labels.step === "encode")).toBe(true);
+    expect(
+      samples.some(
+        (s) => s.name === "nvidia_gpu_throttle_active" && s.labels.reason === "sw_power_cap" && s.value === 1,
+      ),
+    ).toBe(true);
+    expect(
+      samples.some((s) => s.name === "tapline_step_gpu_energy_joules_total" && s.labels.step === "encode"),
+    ).toBe(true);
     for (const s of samples) expect(Number.isFinite(s.value)).toBe(true);
     // nothing for the RTX's [N/A] utilisation
-    expect(samples.some((s) => s.name === "nvidia_gpu_utilization_ratio" && s.labels.gpu === "1")).toBe(false);
+    expect(samples.some((s) => s.name === "nvidia_gpu_utilization_ratio" && s.labels.gpu === "1")).toBe(
+      false,
+    );
 
     const status = a.status();
-    expect(status.parts.find((p) => p.component === "gpu")).toMatchObject({ level: "ok", message: "3 GPUs sampled" });
+    expect(status.parts.find((p) => p.component === "gpu")).toMatchObject({
+      level: "ok",
+      message: "3 GPUs sampled",
+    });
     const pid = starts(log)[0]!.pid;
     expect(alive(pid)).toBe(true);
     await a.close();
@@ -106,14 +126,26 @@ describe("gpu() plugin", () => {
   });
 
   it("reports unavailable once in status and the app carries on when nvidia-smi is missing", async () => {
-    const { app: a, errors, samples } = app({ binary: join(tempDir(), "missing-smi"), describeAdapters: false });
-    await until(() => a.status().parts.some((p) => p.message.startsWith("unavailable")), 10_000, "unavailable");
+    const {
+      app: a,
+      errors,
+      samples,
+    } = app({ binary: join(tempDir(), "missing-smi"), describeAdapters: false });
+    await until(
+      () => a.status().parts.some((p) => p.message.startsWith("unavailable")),
+      10_000,
+      "unavailable",
+    );
     const part = a.status().parts.find((p) => p.component === "gpu")!;
     expect(part.level).toBe("ok");
     expect(part.message).toMatch(/unavailable: nvidia-smi not found/);
     expect(part.details).toMatchObject({ state: "unavailable", reason: "missing" });
     expect(a.status().level).toBe("healthy");
-    const report = await a.pipeline("p").step("s", async () => 1).build().run(undefined);
+    const report = await a
+      .pipeline("p")
+      .step("s", async () => 1)
+      .build()
+      .run(undefined);
     expect(report.status).toBe("success");
     expect(report.steps[0]!.extensions.gpu).toBeUndefined();
     expect(errors).toHaveLength(0);
@@ -122,7 +154,11 @@ describe("gpu() plugin", () => {
   });
 
   it("makes an unavailable GPU critical when required", async () => {
-    const { app: a } = app({ binary: join(tempDir(), "missing-smi"), required: true, describeAdapters: false });
+    const { app: a } = app({
+      binary: join(tempDir(), "missing-smi"),
+      required: true,
+      describeAdapters: false,
+    });
     await until(() => a.status().level === "critical", 10_000, "critical");
     await a.close();
   });
@@ -141,7 +177,11 @@ describe("gpu() plugin", () => {
     expect(errors[0]!.error.plugin).toBe("@tapline/plugin-gpu");
     expect(errors[0]!.error.hook).toBe("sampler");
     expect(isNvidiaSmiExitedError(errors[0]!.error.cause)).toBe(true);
-    await until(() => a.status().parts.some((p) => p.component === "gpu" && p.level === "ok"), 10_000, "running again");
+    await until(
+      () => a.status().parts.some((p) => p.component === "gpu" && p.level === "ok"),
+      10_000,
+      "running again",
+    );
     const pids = starts(log).map((s) => s.pid);
     await a.close();
     for (const pid of pids) expect(alive(pid)).toBe(false);
@@ -156,14 +196,16 @@ describe("gpu() plugin", () => {
     }
     expect(isPluginRegistrationError(error)).toBe(true);
     expect((error as { issues: { path: string }[] }).issues[0]!.path).toBe("interval");
-    expect(() => createTapline({ plugins: [gpu({ intervall: 5 } as never)], logger: silentLogger, dir: tempDir() })).toThrow(
-      /intervall/,
-    );
+    expect(() =>
+      createTapline({ plugins: [gpu({ intervall: 5 } as never)], logger: silentLogger, dir: tempDir() }),
+    ).toThrow(/intervall/);
 
     const { app: a } = app({ binary: join(tempDir(), "missing"), describeAdapters: false });
     let buildError: unknown;
     try {
-      a.pipeline("p").step("s", async () => 1, { gpu: { devices: [-1] } }).build();
+      a.pipeline("p")
+        .step("s", async () => 1, { gpu: { devices: [-1] } })
+        .build();
     } catch (e) {
       buildError = e;
     }

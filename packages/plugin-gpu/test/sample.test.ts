@@ -15,7 +15,12 @@ describe("sampleGpus", () => {
     restore = fakeEnv({ FAKE_SMI_LOG: log, FAKE_SMI_FIXTURE: fixture("h100.csv") });
     const s = await sampleGpus({ binary: FAKE });
     expect(s.gpus).toHaveLength(1);
-    expect(s.gpus[0]).toMatchObject({ index: 0, name: "NVIDIA H100 80GB HBM3", temperatureCelsius: 41, throttleReasons: ["gpu_idle"] });
+    expect(s.gpus[0]).toMatchObject({
+      index: 0,
+      name: "NVIDIA H100 80GB HBM3",
+      temperatureCelsius: 41,
+      throttleReasons: ["gpu_idle"],
+    });
     expect(starts(log)[0]!.argv).not.toContain("-lms");
   });
 
@@ -34,7 +39,10 @@ describe("sampleGpus", () => {
   it("rejects with reason no-gpu when nvidia-smi finds no device", async () => {
     restore = fakeEnv({ FAKE_SMI_FAIL: "no-devices" });
     const error = await sampleGpus({ binary: FAKE }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ reason: "no-gpu", message: expect.stringMatching(/No devices were found/) });
+    expect(error).toMatchObject({
+      reason: "no-gpu",
+      message: expect.stringMatching(/No devices were found/),
+    });
   });
 
   it("drops fields an older driver rejects", async () => {

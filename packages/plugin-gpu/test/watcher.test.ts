@@ -43,7 +43,11 @@ describe("watchGpus against the fake nvidia-smi", () => {
     ]);
     const first = samples[0]!;
     expect(first.gpus.map((g) => g.index)).toEqual([0, 1, 2]);
-    expect(first.gpus[0]).toMatchObject({ name: "NVIDIA H100 80GB HBM3", utilization: 0, powerDrawWatts: 69.85 });
+    expect(first.gpus[0]).toMatchObject({
+      name: "NVIDIA H100 80GB HBM3",
+      utilization: 0,
+      powerDrawWatts: 69.85,
+    });
     expect(samples[1]!.gpus[0]).toMatchObject({ utilization: 1, memoryUsedBytes: 19818 * 1048576 });
     const rtx = first.gpus[1]!;
     expect(rtx.memoryUsedBytes).toBe(575 * 1048576);
@@ -84,7 +88,11 @@ describe("watchGpus against the fake nvidia-smi", () => {
   it("is unavailable at once (no restart) when the first start dies without a sample", async () => {
     const log = join(tempDir(), "log");
     restore = fakeEnv({ FAKE_SMI_DIE_AFTER: "0", FAKE_SMI_LOG: log });
-    const { watcher, statuses, errors } = record({ binary: FAKE, interval: 50, restart: { initialDelay: 1 } });
+    const { watcher, statuses, errors } = record({
+      binary: FAKE,
+      interval: 50,
+      restart: { initialDelay: 1 },
+    });
     await until(() => watcher.status.state === "unavailable", 10_000, "unavailable");
     expect(watcher.status.error?.reason).toBe("rejected");
     expect(errors).toHaveLength(0);
@@ -184,7 +192,9 @@ describe("watchGpus against the fake nvidia-smi", () => {
   it("closes on abort signal", async () => {
     const controller = new AbortController();
     const samples: GpuSnapshot[] = [];
-    const watcher = watchGpus({ binary: FAKE, interval: 50, signal: controller.signal }, (s) => samples.push(s));
+    const watcher = watchGpus({ binary: FAKE, interval: 50, signal: controller.signal }, (s) =>
+      samples.push(s),
+    );
     await until(() => samples.length >= 1, 10_000, "a sample");
     const pid = watcher.status.pid!;
     controller.abort();
@@ -201,12 +211,25 @@ describe("watchGpus against the fake nvidia-smi", () => {
     });
     await until(() => seen.length >= 1, 10_000, "a process snapshot");
     await watcher.close();
-    expect(seen[0]).toEqual([{ uuid: "GPU-00000000-0000-0000-0000-000000000000", pid: process.pid, memoryUsedBytes: 15690 * 1048576 }]);
-    expect(watcher.latestProcesses()!.memoryByGpu.get("GPU-00000000-0000-0000-0000-000000000000")).toBe(15690 * 1048576);
+    expect(seen[0]).toEqual([
+      {
+        uuid: "GPU-00000000-0000-0000-0000-000000000000",
+        pid: process.pid,
+        memoryUsedBytes: 15690 * 1048576,
+      },
+    ]);
+    expect(watcher.latestProcesses()!.memoryByGpu.get("GPU-00000000-0000-0000-0000-000000000000")).toBe(
+      15690 * 1048576,
+    );
   });
 
   it("rejects bad options at creation with a typed error", () => {
-    for (const bad of [{ interval: 0 }, { interval: 1.5 }, { binary: "" }, { restart: { initialDelay: 10, maxDelay: 1 } }]) {
+    for (const bad of [
+      { interval: 0 },
+      { interval: 1.5 },
+      { binary: "" },
+      { restart: { initialDelay: 10, maxDelay: 1 } },
+    ]) {
       let error: unknown;
       try {
         watchGpus(bad as never, () => {});
