@@ -120,12 +120,15 @@ export class JsonlWriter {
       this.#inFlight = undefined;
     });
     await this.#inFlight;
-    if (this.#bytes >= this.#maxBatch) await this.flush();
+    if (this.#count > 0) await this.flush();
   }
 
   /** Writes everything buffered synchronously (for dispose and `process.on("exit")`). */
   flushSync(): void {
-    if (this.#count === 0) return;
+    while (this.#count > 0) this.#flushOneSync();
+  }
+
+  #flushOneSync(): void {
     const { data, count } = this.#take();
     try {
       const buffer = Buffer.from(data);
@@ -165,17 +168,20 @@ export class JsonlWriter {
     };
   }
 
+  /** Takes whole records from the buffer, up to about `maxBatchBytes`. */
   #take(): { data: string; count: number } {
-    const data = this.#chunks.join("\n") + "\n";
-    const count = this.#count;
-    this.#chunks = [];
-    this.#bytes = 0;
-    this.#count = 0;
-    if (this.#timer) {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.#chunks.length && (n === 0 || bytes < this.#maxBatch)) bytes += this.#chunks[n++]!.length + 1;
+    const taken = n === this.#chunks.length ? this.#chunks : this.#chunks.slice(0, n);
+    this.#chunks = n === this.#chunks.length ? [] : this.#chunks.slice(n);
+    this.#bytes -= bytes;
+    this.#count -= n;
+    if (this.#count === 0 && this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    return { data, count };
+    return { data: taken.join("\n") + "\n", count: n };
   }
 
   async #writeAsync(data: string, count: number): Promise<void> {

@@ -20,6 +20,8 @@ export interface MetricsStoreOptions {
   persistSamples?: boolean;
   /** The tracker operations are also counted in (optional). */
   tracker?: PerformanceTracker;
+  /** Clock (epoch ms) deciding which day's file a record goes to. Default `Date.now`. */
+  now?: () => number;
   /** Called once per failing stream when writes start failing. */
   onError?: (error: PersistError) => void;
 }
@@ -43,6 +45,7 @@ export class MetricsStore implements OperationSink {
       ...(options.maxFileBytes !== undefined && { maxFileBytes: options.maxFileBytes }),
       ...(options.retentionDays !== undefined && { retentionDays: options.retentionDays }),
       ...(options.onError && { onError: options.onError }),
+      ...(options.now && { now: options.now }),
     };
     this.#runs = new JsonlWriter({ folder: join(options.dir, "runs"), ...common });
     this.#metrics = new JsonlWriter({ folder: join(options.dir, "metrics"), ...common });

@@ -110,7 +110,8 @@ export async function summarize(dir: string, options: SummarizeOptions = {}): Pr
   const folder = join(dir, "runs");
   const source = readJsonl(folder, {
     ...(since !== undefined && { fromDay: dayOf(since) }),
-    ...(until !== undefined && { toDay: dayOf(until) }),
+    // A file of day D holds records that ended on D, or just before D when a batch was flushed after midnight.
+    ...(until !== undefined && { toDay: dayOf(until + 3_600_000) }),
     onWarning: (w) => {
       skipped++;
       options.onWarning?.(w);
