@@ -22,7 +22,7 @@ export type SystemSource = "auto" | "proc" | "systeminformation";
 export interface SystemSamplerOptions {
   /** Sampling interval in ms. Default 1000; at least 100. */
   intervalMs?: number;
-  /** A probe that takes longer is abandoned for this sample and reported (a hung NFS statfs). Default 500. */
+  /** A probe that takes longer is abandoned for this sample and reported (a hung NFS statfs). Default 500 (5000 through systeminformation). */
   probeTimeoutMs?: number;
   /** Mount points whose usage to report. Default: every data filesystem in /proc/mounts (at most 20). */
   mounts?: readonly string[];
@@ -86,8 +86,10 @@ export class SystemSampler {
   constructor(options: SystemSamplerOptions = {}) {
     const issues: { path: string; message: string }[] = [];
     const interval = options.intervalMs ?? 1000;
-    const timeout = options.probeTimeoutMs ?? 500;
     const source = options.source ?? "auto";
+    const viaSi = source === "systeminformation" || (source === "auto" && process.platform !== "linux");
+    // systeminformation's first currentLoad() waits 500 ms to prime, and it spawns tools: give it longer.
+    const timeout = options.probeTimeoutMs ?? (viaSi ? 5000 : 500);
     if (!(Number.isFinite(interval) && interval >= 100))
       issues.push({ path: "intervalMs", message: `must be a number ≥ 100, got ${String(interval)}` });
     if (!(Number.isFinite(timeout) && timeout > 0))
