@@ -38,3 +38,16 @@ export {
 } from "./validator.ts";
 export type { VideoExpect, VideoMetrics } from "./video.ts";
 export { wordErrorRate, words } from "./wer.ts";
+export {
+  audio,
+  isStepCheck,
+  type PathPicker,
+  type StepCheck,
+  type StepCheckOptions,
+  subtitles,
+  text,
+  type ValidatePolicy,
+  type ValidateStepOption,
+  video,
+} from "./checks.ts";
+export { validate, type ValidatePluginOptions } from "./plugin.ts";

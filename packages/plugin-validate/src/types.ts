@@ -10,7 +10,7 @@ export type FileKind = "audio" | "video" | "text" | "subtitles";
 export type SeverityOverrides = Readonly<Record<string, FindingSeverity | "off">>;
 
 /** The outcome of one validator. Bad media gives `valid: false` with findings; it never throws. */
-export interface ValidationResult<TMetrics = Record<string, unknown>> {
+export interface ValidationResult<TMetrics extends object = object> {
   /** The file checked (absent when `validateText` got a string). */
   readonly file?: string;
   readonly kind: FileKind;
@@ -68,7 +68,7 @@ export class FindingList {
 }
 
 /** @internal Builds a result from collected findings. */
-export function result<M>(kind: FileKind, file: string | undefined, list: FindingList, metrics: M): ValidationResult<M> {
+export function result<M extends object>(kind: FileKind, file: string | undefined, list: FindingList, metrics: M): ValidationResult<M> {
   return { ...(file !== undefined && { file }), kind, valid: !list.hasErrors, findings: list.items, metrics };
 }
 
