@@ -8,7 +8,7 @@ describe("parseSubtitles (SRT)", () => {
     expect(r.format).toBe("srt");
     expect(r.cues).toEqual([
       { id: "1", start: 1, end: 2.5, text: "Hello\nthere", line: 2 },
-      { id: "2", start: 60, end: 3600.5, text: "Bye", line: 6 },
+      { id: "2", start: 60, end: 3600.5, text: "Bye", line: 7 },
     ]);
   });
 
