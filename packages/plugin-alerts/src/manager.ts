@@ -303,7 +303,7 @@ class Manager implements AlertManager {
   active(): ActiveAlert[] {
     const now = Date.now();
     return [...this.#active.values()].map((a) => {
-      const muted = this.#dispatcher.muted(a, now);
+      const muted = a.state === "firing" ? this.#dispatcher.muted({ labels: withSeverity(a.labels, a.level), fingerprint: a.fingerprint }, now) : undefined;
       const { muted: _m, ...rest } = a;
       return muted ? { ...rest, muted } : rest;
     });

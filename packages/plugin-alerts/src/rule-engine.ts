@@ -89,7 +89,8 @@ export class CompiledRule {
         continue;
       }
       this.#evaluate(series, now);
-      if (!series.instance && series.window.size === 0) this.#series.delete(key);
+      // An idle series is forgotten, unless the no-data policy still has to watch it.
+      if (!series.instance && series.window.size === 0 && this.rule.noData.state !== "alerting") this.#series.delete(key);
     }
   }
 
@@ -194,7 +195,11 @@ export class CompiledRule {
       } else if (changed) this.#emit(series, "firing", now);
       return;
     }
-    if (!inst || inst.noData) return;
+    if (!inst) return;
+    if (inst.noData) {
+      if (series.window.size > 0) this.#resolve(series, now, "data is back");
+      return;
+    }
     if (value !== undefined) inst.value = value;
     if (inst.state === "pending") {
       series.instance = undefined; // never fired: back to inactive, nothing to notify

@@ -141,11 +141,13 @@ export function normalizeRules(input: unknown, path: string, issues: AlertConfig
   const seen = new Map<string, number>();
   input.forEach((raw, i) => {
     const rule = normalizeRule(raw, `${path}[${i}]`, issues);
-    if (!rule) return;
-    const before = seen.get(rule.name);
-    if (before !== undefined) issues.push({ path: `${path}[${i}].name`, message: `duplicate rule name "${rule.name}" (also ${path}[${before}])` });
-    else seen.set(rule.name, i);
-    out.push(rule);
+    const name = (raw as { name?: unknown } | null)?.name;
+    if (typeof name === "string" && name !== "") {
+      const before = seen.get(name);
+      if (before !== undefined) issues.push({ path: `${path}[${i}].name`, message: `duplicate rule name "${name}" (also ${path}[${before}])` });
+      else seen.set(name, i);
+    }
+    if (rule) out.push(rule);
   });
   return out;
 }
