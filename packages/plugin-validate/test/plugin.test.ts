@@ -26,14 +26,17 @@ const retryOnce = definePlugin({
   version: "1.0.0",
   core: "^1.0.0",
   setup(api) {
-    api.hooks.wrapStep.tap({ name: "test-retry", stage: WrapStage.retry }, (next) => async (input, signal) => {
-      try {
-        return await next(input, signal);
-      } catch (error) {
-        if (isStepValidationError(error) && error.retryable) return next(input, signal);
-        throw error;
-      }
-    });
+    api.hooks.wrapStep.tap(
+      { name: "test-retry", stage: WrapStage.retry },
+      (next) => async (input, signal) => {
+        try {
+          return await next(input, signal);
+        } catch (error) {
+          if (isStepValidationError(error) && error.retryable) return next(input, signal);
+          throw error;
+        }
+      },
+    );
   },
 });
 
@@ -86,14 +89,27 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     const first = step.attempts[0]!;
     expect(isStepValidationError(first.error)).toBe(true);
     expect((first.error as { retryable: boolean }).retryable).toBe(true);
-    expect(first.findings.map((x) => x.check).sort()).toEqual(["audio.clipping", "audio.loudness", "audio.true_peak"]);
+    expect(first.findings.map((x) => x.check).sort()).toEqual([
+      "audio.clipping",
+      "audio.loudness",
+      "audio.true_peak",
+    ]);
     expect(step.findings).toEqual([]);
     expect((step.extensions.validate as { files: { valid: boolean }[] }).files[0]!.valid).toBe(true);
     const failures = obs.samples.filter((s) => s.name === "tapline_validation_failures_total");
-    expect(failures.map((s) => s.labels.check).sort()).toEqual(["audio.clipping", "audio.loudness", "audio.true_peak"]);
+    expect(failures.map((s) => s.labels.check).sort()).toEqual([
+      "audio.clipping",
+      "audio.loudness",
+      "audio.true_peak",
+    ]);
     expect(failures[0]!.labels).toMatchObject({ pipeline: "story", step: "tts" });
     expect(obs.samples.filter((s) => s.name === "tapline_audio_loudness_lufs")).toHaveLength(2);
-    expect(obs.alerts.map((a) => [a.rule, a.level, a.state, a.labels.check])).toContainEqual(["validation_failed", "error", "firing", "audio.clipping"]);
+    expect(obs.alerts.map((a) => [a.rule, a.level, a.state, a.labels.check])).toContainEqual([
+      "validation_failed",
+      "error",
+      "firing",
+      "audio.clipping",
+    ]);
   });
 
   it("policy warn keeps the step successful and records the findings", async () => {
@@ -115,7 +131,10 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
   });
 
   it("non-retryable failure stops at the first attempt; subtitles checked against the step's audio artifact", async () => {
-    const app = createTapline({ plugins: [retryOnce(), validate({ profile: "youtube-shorts" })], logger: silentLogger });
+    const app = createTapline({
+      plugins: [retryOnce(), validate({ profile: "youtube-shorts" })],
+      logger: silentLogger,
+    });
     let calls = 0;
     const report = await app
       .pipeline<string>("p")
@@ -151,7 +170,11 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     expect(report.failedStep).toBe("script");
     expect(report.steps[0]!.attempts[0]!.findings.map((x) => x.check)).toEqual(["text.forbidden"]);
     const app2 = createTapline({ plugins: [validate()], logger: silentLogger });
-    const r2 = await app2.pipeline<string>("p").step("tts", async () => 42, { validate: [audio({ policy: "warn" })] }).build().run("x");
+    const r2 = await app2
+      .pipeline<string>("p")
+      .step("tts", async () => 42, { validate: [audio({ policy: "warn" })] })
+      .build()
+      .run("x");
     await app2.close();
     expect(r2.steps[0]!.findings).toMatchObject([{ check: "audio.missing", severity: "warning" }]);
   });
@@ -165,14 +188,17 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
         .build(),
     ).toThrow(/must be a list of checks/);
     try {
-      app.pipeline("p").step("a", async () => 1, { validate: { checks: [], policy: "maybe" as never } }).build();
+      app
+        .pipeline("p")
+        .step("a", async () => 1, { validate: { checks: [], policy: "maybe" as never } })
+        .build();
       expect.unreachable();
     } catch (error) {
       expect(isPipelineDefinitionError(error)).toBe(true);
     }
     void app.close();
-    expect(() => createTapline({ plugins: [validate({ policy: "x" as never, concurrency: 0, profile: "nope" })] })).toThrow(
-      /policy[\s\S]*concurrency|concurrency[\s\S]*policy/,
-    );
+    expect(() =>
+      createTapline({ plugins: [validate({ policy: "x" as never, concurrency: 0, profile: "nope" })] }),
+    ).toThrow(/policy[\s\S]*concurrency|concurrency[\s\S]*policy/);
   });
 });

@@ -3,7 +3,13 @@ import { chmod, copyFile, mkdtemp, rm, utimes, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createValidator, findBinary, isBinaryNotFoundError, isValidateOptionsError, validateAudio } from "../src/index.ts";
+import {
+  createValidator,
+  findBinary,
+  isBinaryNotFoundError,
+  isValidateOptionsError,
+  validateAudio,
+} from "../src/index.ts";
 import { type Fixtures, integrationSkipReason, makeFixtures } from "./fixtures.ts";
 
 const skip = await integrationSkipReason();
@@ -16,7 +22,10 @@ describe("binary discovery and misuse (no media needed)", () => {
     expect(isBinaryNotFoundError(error)).toBe(true);
     expect((error as Error).message).toMatch(/apt-get install ffmpeg/);
     expect((error as { code: string }).code).toBe("TAPLINE_ERR_VALIDATE_BINARY_NOT_FOUND");
-    const viaEnv = await findBinary("ffmpeg", undefined, { FFMPEG_PATH: "/nope/ffmpeg", PATH: "/usr/bin" }).catch((e: unknown) => e);
+    const viaEnv = await findBinary("ffmpeg", undefined, {
+      FFMPEG_PATH: "/nope/ffmpeg",
+      PATH: "/usr/bin",
+    }).catch((e: unknown) => e);
     expect((viaEnv as Error).message).toMatch(/FFMPEG_PATH=\/nope\/ffmpeg/);
   });
 
@@ -37,13 +46,16 @@ describe.skipIf(skip !== undefined)(`safety on real media${skip ? ` (skipped: ${
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it.each(["-y.mp3", "http:x.mp3", "concat:a.mp3", "with space 'quote\".mp3"])("reads %s as a local file, never an option or protocol", async (name) => {
-    const path = join(work, name);
-    await copyFile(f.path("speech.mp3"), path);
-    const r = await createValidator().validateAudio(path);
-    expect(r.findings).toEqual([]);
-    expect(r.metrics.codec).toBe("mp3");
-  });
+  it.each(["-y.mp3", "http:x.mp3", "concat:a.mp3", "with space 'quote\".mp3"])(
+    "reads %s as a local file, never an option or protocol",
+    async (name) => {
+      const path = join(work, name);
+      await copyFile(f.path("speech.mp3"), path);
+      const r = await createValidator().validateAudio(path);
+      expect(r.findings).toEqual([]);
+      expect(r.metrics.codec).toBe("mp3");
+    },
+  );
 
   it("re-validating an unchanged file spawns nothing and hashes nothing; a touched file is re-keyed by content", async () => {
     const v = createValidator();
