@@ -28,11 +28,15 @@ export function parseMatchers(input: unknown, path: string, issues: AlertConfigI
     input.forEach((entry, i) => {
       const m = typeof entry === "string" ? MATCHER.exec(entry) : null;
       if (!m) {
-        issues.push({ path: `${path}[${i}]`, message: `expected a matcher like 'step="tts"' or "model=~gpt-.*", got ${JSON.stringify(entry)}` });
+        issues.push({
+          path: `${path}[${i}]`,
+          message: `expected a matcher like 'step="tts"' or "model=~gpt-.*", got ${JSON.stringify(entry)}`,
+        });
         return;
       }
       let value = m[3]!;
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\"/g, '"');
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+        value = value.slice(1, -1).replace(/\\"/g, '"');
       pushChecked(out, { name: m[1]!, op: m[2] as MatchOperator, value }, `${path}[${i}]`, issues);
     });
     return out;
@@ -42,9 +46,11 @@ export function parseMatchers(input: unknown, path: string, issues: AlertConfigI
     return out;
   }
   for (const [name, value] of Object.entries(input)) {
-    if (value instanceof RegExp) pushChecked(out, { name, op: "=~", value: value.source }, `${path}.${name}`, issues);
+    if (value instanceof RegExp)
+      pushChecked(out, { name, op: "=~", value: value.source }, `${path}.${name}`, issues);
     else if (typeof value === "string") out.push({ name, op: "=", value });
-    else issues.push({ path: `${path}.${name}`, message: `expected a string or a RegExp, got ${typeof value}` });
+    else
+      issues.push({ path: `${path}.${name}`, message: `expected a string or a RegExp, got ${typeof value}` });
   }
   return out;
 }
@@ -54,7 +60,10 @@ function pushChecked(out: LabelMatcher[], m: LabelMatcher, path: string, issues:
     try {
       new RegExp(m.value);
     } catch (error) {
-      issues.push({ path, message: `invalid regular expression ${JSON.stringify(m.value)}: ${(error as Error).message}` });
+      issues.push({
+        path,
+        message: `invalid regular expression ${JSON.stringify(m.value)}: ${(error as Error).message}`,
+      });
       return;
     }
   }
@@ -63,27 +72,28 @@ function pushChecked(out: LabelMatcher[], m: LabelMatcher, path: string, issues:
 
 /** Compiles matchers into one predicate; no matchers match everything. */
 export function compileMatchers(matchers: readonly LabelMatcher[]): (labels: Labels) => boolean {
-  if (matchers.length === 0) return () => true;
-  const names = matchers.map((m) => m.name);
-  const tests = matchers.map((m): ((v: string) => boolean) => {
-    switch (m.op) {
-      case "=":
-        return (v) => v === m.value;
-      case "!=":
-        return (v) => v !== m.value;
-      case "=~": {
-        const re = new RegExp(`^(?:${m.value})$`);
-        return (v) => re.test(v);
-      }
-      case "!~": {
-        const re = new RegExp(`^(?:${m.value})$`);
-        return (v) => !re.test(v);
-      }
-    }
-  });
   const n = matchers.length;
+  if (n === 0) return () => true;
+  const names = matchers.map((m) => m.name);
+  const values = matchers.map((m) => m.value);
+  // Equality-only matchers (the common case) get a loop without regexes or closures per matcher.
+  if (matchers.every((m) => m.op === "=")) {
+    return (labels) => {
+      for (let i = 0; i < n; i++) if ((labels[names[i]!] ?? "") !== values[i]) return false;
+      return true;
+    };
+  }
+  const negate = matchers.map((m) => m.op === "!=" || m.op === "!~");
+  const regexes = matchers.map((m) =>
+    m.op === "=~" || m.op === "!~" ? new RegExp(`^(?:${m.value})$`) : undefined,
+  );
   return (labels) => {
-    for (let i = 0; i < n; i++) if (!tests[i]!(labels[names[i]!] ?? "")) return false;
+    for (let i = 0; i < n; i++) {
+      const v = labels[names[i]!] ?? "";
+      const re = regexes[i];
+      const hit = re === undefined ? v === values[i] : re.test(v);
+      if (hit === negate[i]) return false;
+    }
     return true;
   };
 }
