@@ -18,17 +18,20 @@ const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal
 
 // 1,000 rules on one metric name, so every sample is label-matched against all of them: equality matchers on
 // `step`, and one rule in ten with a regex on `model`. Each sample matches one or two rules; the rest are rejected.
-const rules: AlertRuleInput[] = Array.from({ length: RULES }, (_, i) => ({
-  name: `StepSlow${i}`,
-  metric: "tapline_step_duration_seconds",
-  match:
-    i % 10 === 0
-      ? { step: `s${i % 50}`, model: /gpt-4.*|claude-.*/ }
-      : { step: `s${i % 50}`, pipeline: `p${i % 20}` },
-  aggregate: "mean",
-  window: "1m",
-  levels: { warning: { threshold: 1e9, clear: 1e9 } },
-}));
+const rules: AlertRuleInput[] = Array.from(
+  { length: RULES },
+  (_, i): AlertRuleInput => ({
+    name: `StepSlow${i}`,
+    metric: "tapline_step_duration_seconds",
+    match:
+      i % 10 === 0
+        ? { step: `s${i % 50}`, model: /gpt-4.*|claude-.*/ }
+        : { step: `s${i % 50}`, pipeline: `p${i % 20}` },
+    aggregate: "mean",
+    window: "1m",
+    levels: { warning: { threshold: 1e9, clear: 1e9 } },
+  }),
+);
 // Worst case for the index: regex-only matchers, so every sample is matched against all 1,000 rules one by one.
 const regexRules: AlertRuleInput[] = rules.map((r, i) => ({
   ...r,

@@ -25,13 +25,14 @@ describe("MetricRules", () => {
         .map((r) => r.rule.name);
     const brute = (labels: Record<string, string>) =>
       rules.filter((r) => r.matches(labels)).map((r) => r.rule.name);
-    for (const labels of [
+    const cases: Record<string, string>[] = [
       { step: "tts", model: "y" },
       { step: "llm", model: "x" },
       { step: "ttx" },
       {},
       { model: "x" },
-    ]) {
+    ];
+    for (const labels of cases) {
       expect(names(labels)).toEqual(brute(labels));
     }
     expect(names({ step: "tts", model: "y" })).toEqual(["a", "b", "d", "e"]);
