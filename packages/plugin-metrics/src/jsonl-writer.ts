@@ -15,7 +15,7 @@ export interface JsonlWriterOptions {
   maxFileBytes?: number;
   /** Files of days older than this many days are deleted. Default 14; 0 keeps everything. */
   retentionDays?: number;
-  /** Most bytes buffered while the disk refuses writes; beyond, records are dropped and counted. Default 8 MiB. */
+  /** Most bytes buffered (a slow or failing disk); beyond, records are dropped and counted. Default 32 MiB. */
   maxBufferedBytes?: number;
   /** Called once when writing starts failing (read-only dir, full disk), with a {@link PersistError}. */
   onError?: (error: PersistError) => void;
@@ -78,7 +78,7 @@ export class JsonlWriter {
     this.#maxBatch = options.maxBatchBytes ?? 256 * 1024;
     this.#maxFile = options.maxFileBytes ?? 64 * 1024 * 1024;
     this.#retention = options.retentionDays ?? 14;
-    this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.#maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.#onError = options.onError;
     this.#onRecover = options.onRecover;
     this.#now = options.now ?? Date.now;
@@ -168,11 +168,20 @@ export class JsonlWriter {
     };
   }
 
-  /** Takes whole records from the buffer, up to about `maxBatchBytes`. */
+  /**
+   * Takes whole records from the buffer for one write(): everything buffered when a backlog built up (so a
+   * writer that fell behind catches up in a few large writes), but never more than 4 MiB nor than a file's size.
+   */
   #take(): { data: string; count: number } {
+    const limit = Math.min(this.#maxFile, WRITE_MAX);
     let n = 0;
     let bytes = 0;
-    while (n < this.#chunks.length && (n === 0 || bytes < this.#maxBatch)) bytes += this.#chunks[n++]!.length + 1;
+    while (n < this.#chunks.length) {
+      const next = bytes + this.#chunks[n]!.length + 1;
+      if (n > 0 && next > limit) break;
+      bytes = next;
+      n++;
+    }
     const taken = n === this.#chunks.length ? this.#chunks : this.#chunks.slice(0, n);
     this.#chunks = n === this.#chunks.length ? [] : this.#chunks.slice(n);
     this.#bytes -= bytes;
@@ -278,6 +287,9 @@ export class JsonlWriter {
     );
   }
 }
+
+/** Largest single write(): big enough to catch up with any producer, small enough to stay one syscall. */
+const WRITE_MAX = 4 * 1024 * 1024;
 
 function writeAll(fd: number, buffer: Buffer): void {
   let offset = 0;
