@@ -136,7 +136,7 @@ describe("SystemSampler", () => {
         createSystemSampler({ intervalMs: 5, source: "wmi" as never });
         return false;
       } catch (error) {
-        return isMetricsOptionsError(error) && (error as { issues: unknown[] }).issues.length === 2;
+        return isMetricsOptionsError(error) && (error as { issues: readonly unknown[] }).issues.length === 2;
       }
     });
   });
