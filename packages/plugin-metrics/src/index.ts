@@ -1,5 +1,4 @@
 export {
-  describe as describeError,
   isMetricsError,
   isMetricsOptionsError,
   isMetricsReadError,

@@ -1,5 +1,6 @@
+import { join } from "node:path";
 import { type AppStatus, definePlugin, type MetricSample } from "@tapline/core";
-import { isPersistError, type PersistError } from "./errors.ts";
+import { isPersistError, PersistError } from "./errors.ts";
 import { type HistoryStats, MetricHistory } from "./history.ts";
 import { type MetricsPluginOptions, type NormalizedOptions, optionsSchema } from "./options.ts";
 import { type MetricsServer, PrometheusExporter, startMetricsServer } from "./prometheus.ts";
@@ -84,6 +85,8 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
     const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus);
     const reported = new Set<string>();
     let persistError: PersistError | undefined;
+    let statusFailed = false;
+    let serverUrl: string | undefined;
     const onPersistError = (error: PersistError) => {
       persistError = error;
       // One clear error per path, not one per flush.
@@ -184,7 +187,7 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
       store?.sample(sample);
     });
     hooks.status.tap(api.name, (parts) => {
-      const degraded = store?.degraded === true;
+      const degraded = store?.degraded === true || statusFailed;
       const sampler$ = sampler?.stats;
       parts.push({
         component: "metrics",
@@ -208,7 +211,6 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
     });
 
     let server: MetricsServer | undefined;
-    let serverUrl: string | undefined;
     if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
       server = await startMetricsServer(exporter, o.prometheus.server);
       serverUrl = server.url;
@@ -225,7 +227,6 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
         ),
       };
     };
-    let statusFailed = false;
     const persistStatus = async (): Promise<void> => {
       try {
         await writeStatus(api.dir, app.status());
@@ -233,12 +234,11 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
       } catch (error) {
         if (!statusFailed) {
           statusFailed = true;
-          api.reportError(
-            isPersistError(error)
-              ? error
-              : new (await import("./errors.ts")).PersistError(`${api.dir}/status.json`, error),
-            "persist",
-          );
+          const persist = isPersistError(error)
+            ? error
+            : new PersistError(join(api.dir, "status.json"), error);
+          persistError ??= persist;
+          api.reportError(persist, "persist");
         }
       }
     };
