@@ -242,12 +242,18 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
         }
       }
     };
-    const persistNow = async (): Promise<void> => {
-      if (store) {
-        store.snapshot(tracker.snapshot());
-        await store.flush();
-        await persistStatus();
-      }
+    // Snapshots never overlap: a tick while one is being written waits for it instead of racing it.
+    let persisting: Promise<void> = Promise.resolve();
+    const persistNow = (): Promise<void> => {
+      persisting = persisting
+        .then(async () => {
+          if (!store) return;
+          store.snapshot(tracker.snapshot());
+          await store.flush();
+          await persistStatus();
+        })
+        .catch((error: unknown) => api.reportError(error, "snapshot"));
+      return persisting;
     };
     let snapshotTimer: NodeJS.Timeout | undefined;
     if (store) {
@@ -289,8 +295,7 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
       await sampler?.stop();
       await server?.close();
       if (store) {
-        store.snapshot(tracker.snapshot());
-        await persistStatus();
+        await persistNow();
         await store.close();
       }
       runtimes.delete(api.app);
