@@ -1,11 +1,13 @@
 import {
   appendFileSync,
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -80,9 +82,6 @@ describe("JsonlWriter", () => {
   });
 
   it("on a read-only dir reports one clear error, goes degraded, drops instead of looping, and recovers", async () => {
-    if (process.getuid?.() === 0) {
-      // root ignores permissions: make the stream folder a file instead, which fails for root too.
-    }
     const folder = join(dir, "ro", "runs");
     mkdirSync(join(dir, "ro"));
     writeFileSync(folder, "not a folder"); // mkdir/open under it fails with ENOTDIR/EEXIST, for root too
@@ -112,6 +111,27 @@ describe("JsonlWriter", () => {
     await w.close();
     expect(await readAll(folder)).toEqual([{ round: 6 }]);
   });
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "on a full disk (ENOSPC from /dev/full) reports one PersistError with its errno",
+    async () => {
+      const folder = join(dir, "runs");
+      mkdirSync(folder);
+      const today = new Date().toISOString().slice(0, 10);
+      symlinkSync("/dev/full", join(folder, `${today}.0.jsonl`)); // every write() there fails with ENOSPC
+      const errors: PersistError[] = [];
+      const w = new JsonlWriter({ folder, onError: (e) => errors.push(e) });
+      for (let i = 0; i < 3; i++) {
+        w.append({ i });
+        await w.flush();
+      }
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.errno).toBe("ENOSPC");
+      expect(errors[0]!.message).toMatch(/free disk space/);
+      expect(w.stats).toMatchObject({ degraded: true, dropped: 3, written: 0 });
+      await w.close();
+    },
+  );
 
   it("two writers on the same folder never interleave bytes inside a record", async () => {
     const folder = join(dir, "runs");
