@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { AppClosedError, PluginError, PluginRegistrationError, TaplineError, describe } from "./errors.ts";
+import { AppClosedError, describe, PluginError, PluginRegistrationError, TaplineError } from "./errors.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
@@ -69,24 +69,35 @@ export interface TaplineApp extends AsyncDisposable {
  */
 export function createTapline(options: TaplineOptions = {}): TaplineApp {
   const { plugins = [], logger = createConsoleLogger(), graceMs = 2000 } = options;
-  if (!Array.isArray(plugins)) throw new TaplineError("TAPLINE_ERR_PLUGIN_INVALID", 'createTapline: "plugins" must be an array of plugin instances');
+  if (!Array.isArray(plugins))
+    throw new TaplineError(
+      "TAPLINE_ERR_PLUGIN_INVALID",
+      'createTapline: "plugins" must be an array of plugin instances',
+    );
   if (!(Number.isFinite(graceMs) && graceMs >= 0)) {
-    throw new TaplineError("TAPLINE_ERR_PLUGIN_INVALID", `createTapline: "graceMs" must be a finite number ≥ 0, got ${String(graceMs)}`);
+    throw new TaplineError(
+      "TAPLINE_ERR_PLUGIN_INVALID",
+      `createTapline: "graceMs" must be a finite number ≥ 0, got ${String(graceMs)}`,
+    );
   }
   const dir = resolve(options.dir ?? ".tapline");
   const hooks = createHookTable();
   const registered: { name: string; version: string }[] = [];
   const disposers: (PluginDispose | undefined)[] = [];
   const setups: Promise<unknown>[] = [];
-  const runs = new Map<AbortController, Promise<unknown>>();
+  const runs = new Set<RunState>();
   const stepOptionKeys = new Set<string>();
   let current: string | undefined;
   let closing: Promise<void> | undefined;
 
   const reportPluginError = (error: PluginError, event: unknown): void => {
-    const ctx = (event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string } } | undefined)?.ctx;
+    const ctx = (event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string } } | undefined)
+      ?.ctx;
     ctx?.[RUN_STATE]?.report.pluginErrors.push(error);
-    logger.warn({ plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.step }, error.message);
+    logger.warn(
+      { plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.step },
+      error.message,
+    );
     if (hooks.pluginError.taps.length > 0) {
       hooks.pluginError.call({
         error,
@@ -106,10 +117,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     pending: undefined,
     stepOptionKeys,
     reportPluginError,
-    trackRun(controller, done) {
-      runs.set(controller, done);
-      done.then(() => runs.delete(controller));
-    },
+    runs,
     assertOpen(what) {
       if (closing) throw new AppClosedError(what);
     },
@@ -120,7 +128,9 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     ready: () => app.pending ?? Promise.resolve(),
     status() {
       const parts: StatusPart[] = hooks.status.taps.length > 0 ? hooks.status.call([]) : [];
-      const closedPart: StatusPart[] = closing ? [{ component: "core", level: "degraded", message: "app closed" }] : [];
+      const closedPart: StatusPart[] = closing
+        ? [{ component: "core", level: "degraded", message: "app closed" }]
+        : [];
       return summarizeStatus([...closedPart, ...parts]);
     },
     close() {
@@ -132,8 +142,14 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
 
   async function closeApp(): Promise<void> {
     const reason = new AppClosedError("continue the run");
-    for (const controller of runs.keys()) controller.abort(reason);
-    await Promise.allSettled([...runs.values(), ...setups]);
+    const settled = [...runs].map((run) => new Promise<void>((resolve) => (run.onSettled = resolve)));
+    for (const run of runs) run.abort(reason);
+    // A run whose step ignores its signal is waited for at most graceMs (plus a margin), then left behind.
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs + 100)));
+    await Promise.race([Promise.allSettled(settled), patience]);
+    clearTimeout(timer);
+    await Promise.allSettled(setups);
     for (let i = disposers.length - 1; i >= 0; i--) {
       const dispose = disposers[i];
       if (!dispose) continue;
@@ -233,9 +249,11 @@ function createPluginApi(
     },
     raiseAlert(event) {
       if (hooks.alert.taps.length === 0) return;
-      hooks.alert.promise({ ...event, time: event.time ?? Date.now(), source: name }).catch((error: unknown) => {
-        reportPluginError(new PluginError(name, "alert", error), undefined);
-      });
+      hooks.alert
+        .promise({ ...event, time: event.time ?? Date.now(), source: name })
+        .catch((error: unknown) => {
+          reportPluginError(new PluginError(name, "alert", error), undefined);
+        });
     },
     reportError(error, hook = "background") {
       reportPluginError(new PluginError(name, hook, error), undefined);

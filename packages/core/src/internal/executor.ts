@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+
+/** `performance.timeOrigin` is a getter; read it once. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 import { CancelledError, StepTimeoutError } from "../errors.ts";
 import type { RunOptions, StepContext, StepOptions, StepRunner } from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
-import { type AppInternals, RunCtx, type RunState, StepCtx } from "./context.ts";
+import { type AppInternals, NONE, RUN_STATE, RunCtx, type RunState, StepCtx } from "./context.ts";
+import { callSeries } from "./dispatch.ts";
 
 /** @internal A step as the executor needs it. */
 export interface StepDef {
@@ -16,7 +22,8 @@ export interface StepDef {
 export interface ExecutorApp extends AppInternals {
   readonly graceMs: number;
   readonly pending: Promise<void> | undefined;
-  trackRun(controller: AbortController, done: Promise<unknown>): void;
+  /** Tracks runs in flight, so `close()` can cancel them and wait. */
+  readonly runs: Set<RunState>;
 }
 
 /**
@@ -41,70 +48,78 @@ export async function executeRun(
     status: "success",
     outputs: {},
     steps: [],
-    startedAt: performance.timeOrigin + t0,
+    startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
     pluginErrors: [],
   };
-  const state: RunState = { app, report, controller, graceMs: options?.graceMs ?? app.graceMs, abandon: undefined };
-  const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {});
-
-  // Cancellation: forward the caller's signal, and once aborted give the running step `graceMs` to settle
-  // before the run stops waiting for it.
-  const userSignal = options?.signal;
-  const forward = () => controller.abort(userSignal?.reason);
+  // Cancellation: once aborted (by the caller's signal or by `app.close()`), the running step gets
+  // `graceMs` to settle before the run stops waiting for it.
   let graceTimer: NodeJS.Timeout | undefined;
-  const onAbort = () => {
-    graceTimer = setTimeout(() => state.abandon?.(runSignal.reason), state.graceMs);
+  const state: RunState = {
+    app,
+    report,
+    controller,
+    graceMs: options?.graceMs ?? app.graceMs,
+    abandon: undefined,
+    onSettled: undefined,
+    abandonable: options?.signal !== undefined,
+    abort(reason) {
+      if (runSignal.aborted) return;
+      controller.abort(reason);
+      graceTimer = setTimeout(() => state.abandon?.(runSignal.reason), state.graceMs);
+    },
   };
-  runSignal.addEventListener("abort", onAbort, { once: true });
+  const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {});
+  const userSignal = options?.signal;
+  const forward = () => state.abort(userSignal?.reason);
   if (userSignal) {
     if (userSignal.aborted) forward();
     else userSignal.addEventListener("abort", forward, { once: true });
   }
 
-  let settle!: () => void;
-  app.trackRun(controller, new Promise<void>((resolve) => (settle = resolve)));
+  app.runs.add(state);
   try {
     await runSteps();
     if (hooks.runEnd.taps.length > 0) await hooks.runEnd.promise({ ctx, report });
   } finally {
-    settle();
+    app.runs.delete(state);
+    state.onSettled?.();
   }
   return report;
 
   async function runSteps(): Promise<void> {
-  try {
-    if (app.pending) await app.pending;
-    if (hooks.runStart.taps.length > 0) await hooks.runStart.promise({ ctx, input });
-    let value = input;
-    let index = 0;
-    for (; index < steps.length; index++) {
-      const step = steps[index]!;
-      if (runSignal.aborted) break;
-      const stepReport = await executeStep(state, ctx, step, index, value, hooks);
-      if (stepReport.status !== "success") {
-        report.failedStep = step.name;
-        report.error = stepReport.error;
-        report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
-        index++;
-        break;
+    try {
+      if (app.pending) await app.pending;
+      if (hooks.runStart.taps.length > 0)
+        await callSeries(hooks.runStart, "runStart", "observe", { ctx, input }, app.reportPluginError);
+      let value = input;
+      let index = 0;
+      for (; index < steps.length; index++) {
+        const step = steps[index]!;
+        if (runSignal.aborted) break;
+        const stepReport = await executeStep(state, ctx, step, index, value, hooks);
+        if (stepReport.status !== "success") {
+          report.failedStep = step.name;
+          report.error = stepReport.error;
+          report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
+          index++;
+          break;
+        }
+        value = stepReport.output;
+        (report.outputs as Record<string, unknown>)[step.name] = value;
       }
-      value = stepReport.output;
-      (report.outputs as Record<string, unknown>)[step.name] = value;
+      if (runSignal.aborted && report.status !== "failed") {
+        report.status = "cancelled";
+        report.cancelReason = runSignal.reason;
+        report.error ??= new CancelledError(runSignal.reason);
+      }
+      for (; index < steps.length; index++) report.steps.push(skipped(steps[index]!.name, index));
+      if (report.status === "success") report.output = value;
+    } finally {
+      clearTimeout(graceTimer);
+      userSignal?.removeEventListener("abort", forward);
+      report.durationMs = performance.now() - t0;
     }
-    if (runSignal.aborted && report.status !== "failed") {
-      report.status = "cancelled";
-      report.cancelReason = runSignal.reason;
-      report.error ??= new CancelledError(runSignal.reason);
-    }
-    for (; index < steps.length; index++) report.steps.push(skipped(steps[index]!.name, index));
-    if (report.status === "success") report.output = value;
-  } finally {
-    clearTimeout(graceTimer);
-    runSignal.removeEventListener("abort", onAbort);
-    userSignal?.removeEventListener("abort", forward);
-    report.durationMs = performance.now() - t0;
-  }
   }
 }
 
@@ -122,10 +137,10 @@ async function executeStep(
     index,
     status: "success",
     attempts: [],
-    startedAt: performance.timeOrigin + t0,
+    startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
-    findings: [],
-    artifacts: [],
+    findings: NONE,
+    artifacts: NONE,
     abandoned: false,
     extensions: {},
   };
@@ -136,10 +151,11 @@ async function executeStep(
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   let stepController: AbortController | undefined;
-  const forward = () => stepController?.abort(runSignal.reason);
+  let forward: (() => void) | undefined;
   const timeout = step.options.timeout;
   if (timeout !== undefined) {
     const controller = new AbortController();
+    forward = () => controller.abort(runSignal.reason);
     stepController = controller;
     signal = controller.signal;
     runSignal.addEventListener("abort", forward, { once: true });
@@ -151,14 +167,30 @@ async function executeStep(
 
   const ctx = new StepCtx(run, step.name, index, step.options, signal, report);
   try {
-    if (hooks.stepStart.taps.length > 0) await hooks.stepStart.promise({ ctx, input });
-    if (hooks.validateStepInput.taps.length > 0) await hooks.validateStepInput.promise({ ctx, input });
-    const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
-    const runner =
-      hooks.wrapStep.taps.length > 0
-        ? hooks.wrapStep.call(innermost, { ctx, step: step.name, pipeline: run.pipeline, options: step.options })
-        : innermost;
-    report.output = await abandonable(state, report, runner(input, signal));
+    if (hooks.stepStart.taps.length > 0)
+      await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
+    if (hooks.validateStepInput.taps.length > 0) {
+      await callSeries(
+        hooks.validateStepInput,
+        "validateStepInput",
+        "decide",
+        { ctx, input },
+        state.app.reportPluginError,
+      );
+    }
+    let pending: Promise<unknown>;
+    if (hooks.wrapStep.taps.length > 0) {
+      const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
+      const info = { ctx, step: step.name, pipeline: run.pipeline, options: step.options };
+      pending = hooks.wrapStep.call(innermost, info)(input, signal);
+    } else {
+      pending = attempt(step, ctx, input, signal, hooks);
+    }
+    // Only a run with a caller's signal, or a step with a timeout, can stop waiting for a stubborn step;
+    // other runs skip the extra promise (app.close() waits for them at most graceMs).
+    report.output = await (state.abandonable || stepController
+      ? abandonable(state, report, pending)
+      : pending);
   } catch (error) {
     if (signal.aborted) {
       if (runSignal.aborted) {
@@ -177,16 +209,19 @@ async function executeStep(
     if (stepController) {
       clearTimeout(timer);
       clearTimeout(graceTimer);
-      runSignal.removeEventListener("abort", forward);
+      if (forward) runSignal.removeEventListener("abort", forward);
     }
   }
   const last = report.attempts.at(-1);
   if (last) {
-    report.findings.push(...last.findings);
+    if (last.findings.length > 0) {
+      report.findings = report.findings.length > 0 ? [...report.findings, ...last.findings] : last.findings;
+    }
     report.artifacts = last.artifacts;
   }
   report.durationMs = performance.now() - t0;
-  if (hooks.stepEnd.taps.length > 0) await hooks.stepEnd.promise({ ctx, report });
+  if (hooks.stepEnd.taps.length > 0)
+    await callSeries(hooks.stepEnd, "stepEnd", "observe", { ctx, report }, state.app.reportPluginError);
   return report;
 }
 
@@ -217,10 +252,10 @@ async function attempt(
   const record: AttemptReport = {
     attempt: n,
     status: "running",
-    startedAt: performance.timeOrigin + t0,
+    startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
-    findings: [],
-    artifacts: [],
+    findings: NONE,
+    artifacts: NONE,
   };
   ctx.report.attempts.push(record);
   ctx.current = record;
@@ -229,18 +264,38 @@ async function attempt(
   try {
     const output = await step.fn(input, ctx);
     if (hooks.validateStepOutput.taps.length > 0) {
-      await hooks.validateStepOutput.promise({ ctx, output, artifacts: record.artifacts });
+      await callSeries(
+        hooks.validateStepOutput,
+        "validateStepOutput",
+        "decide",
+        { ctx, output, artifacts: record.artifacts },
+        ctx[RUN_STATE].app.reportPluginError,
+      );
     }
     record.status = "success";
     record.durationMs = performance.now() - t0;
-    if (observed) hooks.stepAttempt.call({ ctx, attempt: n, phase: "end", status: "success", durationMs: record.durationMs });
+    if (observed)
+      hooks.stepAttempt.call({
+        ctx,
+        attempt: n,
+        phase: "end",
+        status: "success",
+        durationMs: record.durationMs,
+      });
     return output;
   } catch (error) {
     record.status = "failed";
     record.error = error;
     record.durationMs = performance.now() - t0;
     if (observed) {
-      hooks.stepAttempt.call({ ctx, attempt: n, phase: "end", status: "failed", durationMs: record.durationMs, error });
+      hooks.stepAttempt.call({
+        ctx,
+        attempt: n,
+        phase: "end",
+        status: "failed",
+        durationMs: record.durationMs,
+        error,
+      });
     }
     throw error;
   }
@@ -254,8 +309,8 @@ function skipped(name: string, index: number): StepReport {
     attempts: [],
     startedAt: 0,
     durationMs: 0,
-    findings: [],
-    artifacts: [],
+    findings: NONE,
+    artifacts: NONE,
     abandoned: false,
     extensions: {},
   };

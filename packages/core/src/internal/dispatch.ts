@@ -1,0 +1,60 @@
+import type { AsyncSeriesHook } from "tapable";
+import { isStepValidationError, PluginError } from "../errors.ts";
+import { RAW, type RawTap, type ReportPluginError } from "./attribution.ts";
+
+/** What tapable keeps on a hook and does not declare in its types, plus our cached verdict. */
+interface HookInternals {
+  readonly taps: readonly { readonly [RAW]?: RawTap }[];
+  readonly interceptors: readonly unknown[];
+  [DIRECT]?: { taps: number; interceptors: number; direct: boolean };
+}
+
+const DIRECT: unique symbol = Symbol("tapline.direct");
+
+/**
+ * @internal
+ * Calls an async series hook on the hot path (per step). When nobody added interceptors of their own and
+ * no tap is callback-style, the taps are awaited in a plain loop with the family's error policy, which
+ * costs what a hand-written loop costs; otherwise tapable's compiled `promise()` runs (same semantics,
+ * through the attribution wrappers). Observe: errors reported, remaining taps still run. Decide: the first
+ * error stops the series and is rethrown attributed.
+ */
+export async function callSeries<E>(
+  hook: AsyncSeriesHook<[E]>,
+  hookName: string,
+  family: "observe" | "decide",
+  event: E,
+  report: ReportPluginError,
+): Promise<void> {
+  const internals = hook as unknown as HookInternals;
+  const { taps, interceptors } = internals;
+  // Taps are only ever added (tapable has no untap), so the verdict holds while the counts stay the same.
+  let verdict = internals[DIRECT];
+  if (verdict === undefined || verdict.taps !== taps.length || verdict.interceptors !== interceptors.length) {
+    verdict = {
+      taps: taps.length,
+      interceptors: interceptors.length,
+      direct: interceptors.length === 1 && taps.every(isDirect),
+    };
+    internals[DIRECT] = verdict;
+  }
+  if (!verdict.direct) {
+    await hook.promise(event);
+    return;
+  }
+  for (let i = 0; i < taps.length; i++) {
+    const raw = taps[i]![RAW]!;
+    try {
+      const result = raw.fn(event);
+      if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") await result;
+    } catch (error) {
+      if (family === "observe") report(new PluginError(raw.plugin, hookName, error), event);
+      else throw isStepValidationError(error) ? error : new PluginError(raw.plugin, hookName, error);
+    }
+  }
+}
+
+function isDirect(tap: { readonly [RAW]?: RawTap }): boolean {
+  const raw = tap[RAW];
+  return raw !== undefined && raw.type !== "async";
+}
