@@ -58,6 +58,9 @@ export class JsonlWriter {
   #chunks: string[] = [];
   #bytes = 0;
   #count = 0;
+  /** Records ever appended, and ever written or dropped after being buffered: `flush()` waits on these. */
+  #appended = 0;
+  #settled = 0;
   #fd: number | undefined;
   #day = "";
   #index = 0;
@@ -100,6 +103,13 @@ export class JsonlWriter {
     this.#chunks.push(line);
     this.#bytes += line.length + 1;
     this.#count++;
+    this.#appended++;
+    this.#schedule();
+  }
+
+  /** A full batch goes out now (unless a write is in flight: it reschedules when done); else a timer. */
+  #schedule(): void {
+    if (this.#count === 0 || this.#closed) return;
     if (this.#bytes >= this.#maxBatch) {
       if (!this.#inFlight) void this.flush();
     } else if (!this.#timer) {
@@ -111,16 +121,24 @@ export class JsonlWriter {
     }
   }
 
-  /** Writes what is buffered now (waits for a write in flight first). Never rejects. */
+  /**
+   * Writes what is buffered now (after a write in flight). Records appended meanwhile are left to the next
+   * flush, so a steady producer cannot keep a caller waiting forever. Never rejects.
+   */
   async flush(): Promise<void> {
-    while (this.#inFlight) await this.#inFlight;
-    if (this.#count === 0) return;
-    const { data, count } = this.#take();
-    this.#inFlight = this.#writeAsync(data, count).finally(() => {
-      this.#inFlight = undefined;
-    });
-    await this.#inFlight;
-    if (this.#count > 0) await this.flush();
+    const target = this.#appended;
+    while (this.#settled < target) {
+      if (this.#inFlight) {
+        await this.#inFlight;
+        continue;
+      }
+      if (this.#count === 0) return;
+      const { data, count } = this.#take();
+      this.#inFlight = this.#writeAsync(data, count).finally(() => {
+        this.#inFlight = undefined;
+        this.#schedule(); // what was appended meanwhile
+      });
+    }
   }
 
   /** Writes everything buffered synchronously (for dispose and `process.on("exit")`). */
@@ -143,10 +161,11 @@ export class JsonlWriter {
   /** Flushes, closes the file and stops the timer. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.flush();
-    this.#closed = true;
+    this.#closed = true; // no new records, no new timers
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.flush();
+    while (this.#inFlight) await this.#inFlight;
     this.flushSync();
     if (this.#fd !== undefined) {
       try {
@@ -213,6 +232,7 @@ export class JsonlWriter {
   }
 
   #done(bytes: number, count: number): void {
+    this.#settled += count;
     this.#size += bytes;
     this.#written += count;
     this.#flushes++;
@@ -224,6 +244,7 @@ export class JsonlWriter {
   }
 
   #fail(error: unknown, count: number): void {
+    this.#settled += count;
     this.#dropped += count;
     if (this.#fd !== undefined) {
       try {
