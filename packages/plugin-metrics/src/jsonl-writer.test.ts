@@ -48,6 +48,27 @@ describe("JsonlWriter", () => {
     await w.close();
   });
 
+  it("flush() returns under a steady producer, and a backlog goes out without waiting for another append", async () => {
+    const folder = join(dir, "runs");
+    const w = new JsonlWriter({ folder, flushIntervalMs: 10_000, maxBatchBytes: 4096 });
+    let producing = true;
+    let produced = 0;
+    const produce = () => {
+      for (let i = 0; i < 200; i++) w.append({ i: produced++, pad: "p".repeat(40) });
+      if (producing) setImmediate(produce);
+    };
+    produce();
+    await new Promise((r) => setTimeout(r, 50));
+    const atCall = produced;
+    await w.flush(); // must not chase the producer forever
+    expect(w.stats.written).toBeGreaterThanOrEqual(atCall);
+    producing = false;
+    await new Promise((r) => setTimeout(r, 100)); // no more appends, flush interval 10 s: the backlog still drains
+    expect(w.stats.written).toBeGreaterThan(produced - 200);
+    await w.close();
+    expect(w.stats.written).toBe(produced);
+  });
+
   it("rotates by size into numbered files, never splitting a record", async () => {
     const folder = join(dir, "runs");
     const w = new JsonlWriter({ folder, maxFileBytes: 4096, maxBatchBytes: 1000 });
