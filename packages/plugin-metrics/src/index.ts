@@ -46,8 +46,10 @@ export {
 } from "./summarize.ts";
 export {
   createSystemSampler,
+  type ProbeEmit,
   type SamplerStats,
   type SystemFacts,
+  type SystemProbe,
   SystemSampler,
   type SystemSamplerOptions,
   type SystemSource,

@@ -114,9 +114,9 @@ describe("crash safety (kill -9 during heavy writing)", () => {
     const warnings: JsonlWarning[] = [];
     const summary = await summarize(dir, { onWarning: (w) => warnings.push(w) });
     expect(warnings.filter((w) => w.kind === "corrupt")).toEqual([]);
-    // Every run record written before the last acknowledgement reads back (records also hold steps).
-    const runs = summary.operations.find((o) => o.kind === "run" && o.name === "story")!;
-    expect(runs.count).toBeGreaterThanOrEqual(acked / 3);
+    // Every record (steps and runs) written before the last acknowledgement reads back.
+    expect(summary.records).toBeGreaterThanOrEqual(acked);
+    expect(summary.operations.find((o) => o.kind === "run" && o.name === "story")!.count).toBeGreaterThan(0);
     expect(summary.runs.failureRate).toBeGreaterThan(0.1);
     expect(summary.runs.failureRate).toBeLessThan(0.2); // 1 in 7 inputs fails
     const status = await readStatus(dir);
