@@ -90,11 +90,7 @@ export function parseAnalysis(
   lines: readonly string[],
   missingFilters: readonly string[] = [],
 ): AudioAnalysis {
-<<<<<<< HEAD
-  const out: Record<string, unknown> = {};
-=======
   const out: Record<string, number> = {};
->>>>>>> validate
   const silences: { start: number; end: number | undefined }[] = [];
   for (const line of lines) {
     const start = /silence_start:\s*(-?[\d.]+)/.exec(line);

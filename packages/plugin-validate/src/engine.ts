@@ -264,11 +264,8 @@ export class Engine {
               "-hide_banner",
               "-nostats",
               "-nostdin",
-<<<<<<< HEAD
-=======
               "-skip_loop_filter",
               "all",
->>>>>>> validate
               ...seek,
               "-i",
               fileUrlArg(path),

@@ -136,11 +136,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       requireObject("video expectations", expect);
       return validateVideoWith(engine, path, expect, call);
     },
-<<<<<<< HEAD
-    validateText(source, expect, call) {
-=======
     async validateText(source, expect, call) {
->>>>>>> validate
       if (
         typeof source !== "string" &&
         (typeof source !== "object" || source === null || !("text" in source || "path" in source))

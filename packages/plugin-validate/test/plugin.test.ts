@@ -198,7 +198,9 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     }
     void app.close();
     expect(() =>
-      createTapline({ plugins: [validate({ policy: "x" as never, concurrency: 0, profile: "nope" as never })] }),
+      createTapline({
+        plugins: [validate({ policy: "x" as never, concurrency: 0, profile: "nope" as never })],
+      }),
     ).toThrow(/policy[\s\S]*concurrency|concurrency[\s\S]*policy/);
   });
 });
