@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { appendFile, mkdir, readdir } from "node:fs/promises";
+import { appendFile, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { AlertLevel, Labels } from "@tapline/core";
@@ -26,27 +26,93 @@ export interface AlertHistoryEntry {
   readonly muted?: "silenced" | "inhibited";
 }
 
+/** Default of `historyRetention`: history files are deleted once every entry they can hold is 30 days old. */
+export const DEFAULT_HISTORY_RETENTION_MS = 30 * 86_400_000;
+/** Default of `historyMaxFileBytes`: 16 MiB per history file before rotating to the next numbered one. */
+export const DEFAULT_HISTORY_MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+const DAY_MS = 86_400_000;
+/** How often {@link AlertHistory.prune} actually looks at the folder. */
+const PRUNE_EVERY_MS = 3_600_000;
+/** `alerts-YYYY-MM-DD.jsonl`, then `alerts-YYYY-MM-DD.1.jsonl`, `.2`, ... once a file reaches its size cap. */
+const FILE_NAME = /^alerts-(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl$/;
+
+/** @internal A history file name taken apart: its UTC day (epoch ms of its midnight) and its rotation index. */
+export interface HistoryFileName {
+  readonly name: string;
+  readonly day: number;
+  readonly index: number;
+}
+
+/** @internal Parses `alerts-YYYY-MM-DD[.N].jsonl`; `undefined` for any other name. */
+export function parseHistoryFileName(name: string): HistoryFileName | undefined {
+  const m = FILE_NAME.exec(name);
+  if (!m) return undefined;
+  const day = Date.parse(m[1]!);
+  if (!Number.isFinite(day)) return undefined;
+  return { name, day, index: m[2] === undefined ? 0 : Number(m[2]) };
+}
+
+/** @internal The history files of a folder, oldest first (by day, then rotation index, numerically). */
+export function sortHistoryFiles(names: readonly string[]): HistoryFileName[] {
+  return names
+    .map(parseHistoryFileName)
+    .filter((f): f is HistoryFileName => f !== undefined)
+    .sort((a, b) => a.day - b.day || a.index - b.index);
+}
+
+function historyFileName(day: string, index: number): string {
+  return index === 0 ? `alerts-${day}.jsonl` : `alerts-${day}.${index}.jsonl`;
+}
+
+/** @internal Limits of the JSONL sink. */
+export interface HistoryFileLimits {
+  /** Files whose whole day is older than this are deleted; `Infinity` keeps them. */
+  readonly retentionMs: number;
+  /** A file is not grown past this; the next line goes to the next numbered file of the day. */
+  readonly maxFileBytes: number;
+}
+
+interface CurrentFile {
+  readonly day: string;
+  index: number;
+  size: number;
+}
+
 /**
  * @internal
- * A bounded ring of transitions plus an optional append-only JSONL sink (one file per UTC day). Writes are
- * batched and chained, never awaited by the caller; `flush()` waits for them.
+ * A bounded ring of transitions plus an optional append-only JSONL sink: one file per UTC day, rotated to
+ * `alerts-<day>.<n>.jsonl` when it reaches `maxFileBytes`, and whole files deleted once older than
+ * `retentionMs`. Writes are batched and chained, never awaited by the caller; `flush()` waits for them.
  */
 export class AlertHistory {
   readonly #max: number;
   readonly #entries: AlertHistoryEntry[] = [];
   #start = 0;
   readonly #dir: string | undefined;
+  readonly #limits: HistoryFileLimits;
   #pending: string[] = [];
   #pendingDay = "";
   #writing: Promise<void> = Promise.resolve();
   #scheduled = false;
   #madeDir = false;
+  #current: CurrentFile | undefined;
+  #lastPrune = Number.NEGATIVE_INFINITY;
   readonly #onError: (error: unknown) => void;
 
-  constructor(maxEntries: number, dir: string | undefined, onError: (error: unknown) => void) {
+  constructor(
+    maxEntries: number,
+    dir: string | undefined,
+    onError: (error: unknown) => void,
+    limits: Partial<HistoryFileLimits> = {},
+  ) {
     this.#max = Math.max(1, maxEntries);
     this.#dir = dir === undefined ? undefined : join(dir, "alerts");
     this.#onError = onError;
+    this.#limits = {
+      retentionMs: limits.retentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
+      maxFileBytes: Math.max(1, limits.maxFileBytes ?? DEFAULT_HISTORY_MAX_FILE_BYTES),
+    };
   }
 
   add(entry: AlertHistoryEntry): void {
@@ -74,30 +140,102 @@ export class AlertHistory {
     return [...this.#entries.slice(this.#start), ...this.#entries.slice(0, this.#start)];
   }
 
-  /** Resolves when every entry added so far is on disk. */
+  /** Resolves when every entry added so far is on disk (and any pruning started so far is done). */
   async flush(): Promise<void> {
     this.#write();
     await this.#writing;
   }
 
+  /**
+   * Deletes the files past retention, at most once an hour unless `force`; chained after pending writes, never
+   * awaited by the caller. The day being written is never deleted.
+   */
+  prune(now: number, force = false): void {
+    const dir = this.#dir;
+    if (dir === undefined || !Number.isFinite(this.#limits.retentionMs)) return;
+    if (!force && now - this.#lastPrune < PRUNE_EVERY_MS) return;
+    this.#lastPrune = now;
+    const cutoff = now - this.#limits.retentionMs;
+    this.#writing = this.#writing.then(async () => {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.#onError(error);
+        return;
+      }
+      for (const file of sortHistoryFiles(names)) {
+        if (file.day + DAY_MS > cutoff) break; // sorted oldest first: the rest is newer
+        if (this.#current !== undefined && Date.parse(this.#current.day) === file.day) continue;
+        try {
+          await rm(join(dir, file.name), { force: true });
+        } catch (error) {
+          this.#onError(error);
+        }
+      }
+    });
+  }
+
   #write(): void {
     if (this.#pending.length === 0 || this.#dir === undefined) return;
     const dir = this.#dir;
-    const data = this.#pending.join("");
-    const file = join(dir, `alerts-${this.#pendingDay}.jsonl`);
+    const lines = this.#pending;
+    const day = this.#pendingDay;
     this.#pending = [];
+    if (this.#current !== undefined && this.#current.day !== day) this.prune(Date.now(), true);
     this.#writing = this.#writing.then(async () => {
       try {
         if (!this.#madeDir) {
           await mkdir(dir, { recursive: true });
           this.#madeDir = true;
         }
-        await appendFile(file, data);
+        await this.#append(dir, day, lines);
       } catch (error) {
+        this.#current = undefined; // sizes are unknown after a failed write: look at the folder again
         this.#onError(error);
       }
     });
   }
+
+  /** Appends lines to the day's newest file, rotating to the next numbered file at the size cap. */
+  async #append(dir: string, day: string, lines: readonly string[]): Promise<void> {
+    if (this.#current?.day !== day) this.#current = await locate(dir, day);
+    const current = this.#current;
+    const max = this.#limits.maxFileBytes;
+    let chunk = "";
+    let chunkBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      // A line larger than the cap still gets written, alone in its file: never lose an entry.
+      if (current.size + chunkBytes > 0 && current.size + chunkBytes + bytes > max) {
+        if (chunkBytes > 0) await appendFile(join(dir, historyFileName(day, current.index)), chunk);
+        current.index++;
+        current.size = 0;
+        chunk = "";
+        chunkBytes = 0;
+      }
+      chunk += line;
+      chunkBytes += bytes;
+    }
+    if (chunkBytes > 0) {
+      await appendFile(join(dir, historyFileName(day, current.index)), chunk);
+      current.size += chunkBytes;
+    }
+  }
+}
+
+/** The newest file of a day and its size, to go on appending where a previous process stopped. */
+async function locate(dir: string, day: string): Promise<CurrentFile> {
+  const midnight = Date.parse(day);
+  const files = sortHistoryFiles(await readdir(dir)).filter((f) => f.day === midnight);
+  const index = files.at(-1)?.index ?? 0;
+  let size = 0;
+  try {
+    size = (await stat(join(dir, historyFileName(day, index)))).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  return { day, index, size };
 }
 
 /** Options of {@link readAlertHistory}. */
@@ -128,9 +266,9 @@ export async function readAlertHistory(
   options: ReadAlertHistoryOptions = {},
 ): Promise<AlertHistoryEntry[]> {
   const folder = join(dir, "alerts");
-  let files: string[];
+  let files: HistoryFileName[];
   try {
-    files = (await readdir(folder)).filter((f) => /^alerts-\d{4}-\d{2}-\d{2}\.jsonl$/.test(f)).sort();
+    files = sortHistoryFiles(await readdir(folder));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
@@ -138,9 +276,8 @@ export async function readAlertHistory(
   const since = toTime(options.since, Number.NEGATIVE_INFINITY);
   const until = toTime(options.until, Number.POSITIVE_INFINITY);
   const out: AlertHistoryEntry[] = [];
-  for (const file of files) {
-    const day = Date.parse(file.slice(7, 17));
-    if (day + 86_400_000 <= since || day >= until) continue;
+  for (const { name: file, day } of files) {
+    if (day + DAY_MS <= since || day >= until) continue;
     const lines = createInterface({
       input: createReadStream(join(folder, file), "utf8"),
       crlfDelay: Number.POSITIVE_INFINITY,

@@ -11,12 +11,12 @@ import {
 } from "./errors.ts";
 import { fingerprint, labelKey } from "./fingerprint.ts";
 import { type AlertHandler, HandlerRunner, type HandlerStats } from "./handler.ts";
-import { AlertHistory, type AlertHistoryEntry } from "./history.ts";
+import { AlertHistory, type AlertHistoryEntry, DEFAULT_HISTORY_RETENTION_MS } from "./history.ts";
 import { loadAlertConfigSync } from "./load.ts";
 import type { NotificationAlert } from "./notification.ts";
 import { CompiledRule, type Transition } from "./rule-engine.ts";
 import { MetricRules } from "./rule-index.ts";
-import { type AlertRuleInput, type NormalRule, normalizeRules } from "./rules.ts";
+import { type AlertRuleInput, normalizeRules } from "./rules.ts";
 import {
   type InhibitRuleInput,
   parseInhibitRules,
@@ -45,6 +45,18 @@ export interface AlertManagerOptions {
   readonly dir?: string;
   /** Transitions kept in memory. Default 1000. */
   readonly historySize?: number;
+  /**
+   * How long history files under `<dir>/alerts/` are kept: a day's files are deleted once the whole day is older
+   * than this (checked at the first evaluation, then hourly and at each new day). `false` keeps them forever.
+   * Default `30d`.
+   */
+  readonly historyRetention?: Duration | false;
+  /**
+   * Size cap of one history file in bytes: when the next line would pass it, writing goes on in the day's next
+   * numbered file (`alerts-YYYY-MM-DD.1.jsonl`, `.2`, ...); `readAlertHistory` reads them all in order.
+   * Default 16 MiB.
+   */
+  readonly historyMaxFileBytes?: number;
   /** Cardinality guard: series per rule beyond this are ignored (reported once). Default 10 000. */
   readonly maxSeriesPerRule?: number;
   /** Samples kept per window. Default 10 000. */
@@ -132,7 +144,7 @@ export const STEP_DURATION_METRIC = "tapline_alerts_step_duration_seconds";
  */
 export function createAlertManager(options: AlertManagerOptions = {}): AlertManager {
   const p = prepare(options);
-  return new Manager(options, p.rules, p.route, p.inhibit, p.silences, p.evalMs, p.closeMs);
+  return new Manager(options, p);
 }
 
 /**
@@ -172,6 +184,16 @@ function prepare(options: AlertManagerOptions) {
   const evalMs = parseDuration(options.evaluationInterval ?? 1000);
   if (evalMs === undefined || evalMs <= 0)
     issues.push({ path: "evaluationInterval", message: 'expected a positive duration such as "1s"' });
+  let retentionMs = Number.POSITIVE_INFINITY;
+  if (options.historyRetention !== false) {
+    const ms = parseDuration(options.historyRetention ?? DEFAULT_HISTORY_RETENTION_MS);
+    if (ms === undefined || ms <= 0)
+      issues.push({
+        path: "historyRetention",
+        message: 'expected a positive duration such as "30d", or false to keep the history forever',
+      });
+    else retentionMs = ms;
+  }
   const closeMs = parseDuration(options.closeTimeout ?? 5000);
   if (closeMs === undefined)
     issues.push({ path: "closeTimeout", message: 'expected a duration such as "5s"' });
@@ -195,6 +217,7 @@ function prepare(options: AlertManagerOptions) {
     ["historySize", options.historySize],
     ["maxSeriesPerRule", options.maxSeriesPerRule],
     ["maxSamplesPerWindow", options.maxSamplesPerWindow],
+    ["historyMaxFileBytes", options.historyMaxFileBytes],
   ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0))
       issues.push({ path: key, message: "expected a positive integer" });
@@ -214,7 +237,7 @@ function prepare(options: AlertManagerOptions) {
     });
   if (issues.length > 0)
     throw new AlertConfigError(issues, typeof options.rules === "string" ? options.rules : undefined);
-  return { rules, route, inhibit, silences, evalMs: evalMs!, closeMs: closeMs! };
+  return { rules, route, inhibit, silences, evalMs: evalMs!, closeMs: closeMs!, retentionMs };
 }
 
 const noop = () => {};
@@ -236,15 +259,8 @@ class Manager implements AlertManager {
   readonly #onMetric: NonNullable<AlertManagerOptions["onMetric"]>;
   #closing: Promise<void> | undefined;
 
-  constructor(
-    options: AlertManagerOptions,
-    rules: NormalRule[],
-    route: ReturnType<typeof normalizeRoute>,
-    inhibit: ReturnType<typeof parseInhibitRules>,
-    silences: SilenceStore,
-    evalMs: number,
-    closeMs: number,
-  ) {
+  constructor(options: AlertManagerOptions, prepared: ReturnType<typeof prepare>) {
+    const { rules, route, inhibit, silences, evalMs, closeMs, retentionMs } = prepared;
     this.#onTransition = options.onTransition ?? noop;
     this.#onError = options.onError ?? noop;
     this.#onMetric = options.onMetric ?? noop;
@@ -284,7 +300,10 @@ class Manager implements AlertManager {
       rules.filter((r) => r.kind === "stuck-step"),
       sink,
     );
-    this.#history = new AlertHistory(options.historySize ?? 1000, options.dir, (e) => this.#onError(e));
+    this.#history = new AlertHistory(options.historySize ?? 1000, options.dir, (e) => this.#onError(e), {
+      retentionMs,
+      ...(options.historyMaxFileBytes !== undefined && { maxFileBytes: options.historyMaxFileBytes }),
+    });
     this.#runners = (options.handlers ?? []).map(
       (h) =>
         new HandlerRunner(h, {
@@ -420,6 +439,7 @@ class Manager implements AlertManager {
       }
     }
     this.#stuck.tick(now);
+    this.#history.prune(now);
   }
 
   async flush(): Promise<void> {
