@@ -10,6 +10,25 @@ export interface SendContext {
 }
 
 /**
+ * What a handler's `start()` receives: the way to report work it does outside `send()`, such as the Alertmanager
+ * forwarder's background re-sends, through the same path as a notification that failed.
+ */
+export interface HandlerContext {
+  /** The handler's name, as used in metrics and errors. */
+  readonly name: string;
+  /** Aborted when the manager closes: cancel background work (timers, requests) with it. */
+  readonly signal: AbortSignal;
+  /**
+   * Reports a background delivery that failed. It is counted like a notification that gave up
+   * (`tapline_alert_notifications_total{outcome="failed"}`, `summary().handlers[].failed`) and reported as an
+   * `AlertHandlerError` through the manager's `onError` (the plugin: core's `pluginError`, hook
+   * `handler:<name>`); a timeout (an `AlertHandlerTimeoutError` as the error or its `cause`) keeps the code
+   * `TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT`. Ignored once the manager is closed.
+   */
+  fail(error: unknown): void;
+}
+
+/**
  * A notification handler (receiver). Write one with {@link defineAlertHandler}; it is the extension point for
  * third-party packages (keyword `tapline-alert-handler`).
  */
@@ -33,6 +52,11 @@ export interface AlertHandler {
   readonly immediate?: boolean;
   /** Notifications waiting beyond this are dropped (oldest first) and counted. Default 1000. */
   readonly maxQueue?: number;
+  /**
+   * Called once when a manager takes the handler, before any `send()`: keep the context to report failures of
+   * background work (see {@link HandlerContext}). A handler serves one manager at a time.
+   */
+  start?(context: HandlerContext): void;
   /** Releases the handler's resources (timers, sockets); awaited by the manager's `close()`. */
   close?(): Promise<void> | void;
 }
@@ -120,6 +144,20 @@ export class HandlerRunner {
     this.#backoffMs = handler.backoffMs ?? 500;
     this.#maxQueue = Math.max(1, handler.maxQueue ?? 1000);
     this.stats = { name: handler.name, sent: 0, failed: 0, retries: 0, dropped: 0, queued: 0 };
+    if (handler.start) {
+      const context: HandlerContext = {
+        name: handler.name,
+        signal: this.#closing.signal,
+        fail: (error) => {
+          if (!this.#closing.signal.aborted) this.#failed(1, error);
+        },
+      };
+      try {
+        handler.start(context);
+      } catch (error) {
+        this.#failed(1, error);
+      }
+    }
   }
 
   enqueue(notification: AlertNotification): void {
@@ -199,15 +237,23 @@ export class HandlerRunner {
         }
       }
     }
+    this.#failed(attempts, lastError);
+  }
+
+  /** Counts and reports a delivery given up (after `attempts`), whether from the queue or background work. */
+  #failed(attempts: number, cause: unknown): void {
     this.stats.failed++;
-    const timedOut = lastError instanceof AlertHandlerTimeoutError;
+    this.stats.lastError = cause instanceof Error ? cause.message : String(cause);
+    const timedOut =
+      cause instanceof AlertHandlerTimeoutError ||
+      (cause instanceof Error && cause.cause instanceof AlertHandlerTimeoutError);
     const error = new AlertHandlerError(
-      name,
+      this.handler.name,
       attempts,
-      lastError,
+      cause,
       timedOut ? "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT" : undefined,
     );
-    this.#events.result(name, "failed", error);
+    this.#events.result(this.handler.name, "failed", error);
   }
 
   #attempt(notification: AlertNotification, attempt: number): Promise<void> {

@@ -1,4 +1,5 @@
-import { type AlertHandler, defineAlertHandler } from "../handler.ts";
+import { AlertHandlerTimeoutError, describeError } from "../errors.ts";
+import { type AlertHandler, defineAlertHandler, type HandlerContext } from "../handler.ts";
 import type { NotificationAlert } from "../notification.ts";
 import { HttpStatusError, type PostableAlert, redactUrl, toPostableAlert, wireLabels } from "../wire.ts";
 
@@ -20,7 +21,12 @@ export interface AlertmanagerForwarderOptions {
   readonly timeoutMs?: number;
   readonly retries?: number;
   readonly backoffMs?: number;
-  /** Failures of the background re-sends (the next re-send tries again). Default: ignored. */
+  /**
+   * Also called with each failure of a background re-send (the next re-send tries again). Such failures are
+   * reported anyway like any failed notification: counted in `tapline_alert_notifications_total{outcome="failed"}`
+   * and `summary().handlers`, and passed to the manager's `onError` (the plugin's `pluginError`) as an
+   * `AlertHandlerError`.
+   */
   readonly onResendError?: (error: unknown) => void;
 }
 
@@ -69,13 +75,31 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
     if (!res.ok) throw new HttpStatusError(where, res.status, text);
   };
 
+  const name = options.name ?? "alertmanager";
+  let context: HandlerContext | undefined;
+
   const resend = () => {
     if (active.size === 0) return;
     const now = Date.now();
     const alerts = [...active.values()].map((a) =>
       toPostableAlert(a, now, 4 * resendMs, options.generatorURL),
     );
-    post(alerts, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => options.onResendError?.(error));
+    const closed = context?.signal;
+    if (closed?.aborted) return;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new AlertHandlerTimeoutError(name, timeoutMs)), timeoutMs);
+    const signal = closed ? AbortSignal.any([closed, timeout.signal]) : timeout.signal;
+    post(alerts, signal)
+      .catch((cause: unknown) => {
+        if (closed?.aborted) return; // the manager closed mid-request: nothing to report
+        const error = new Error(
+          `re-sending ${alerts.length} active alert${alerts.length === 1 ? "" : "s"} failed: ${describeError(cause)}`,
+          { cause },
+        );
+        context?.fail(error);
+        options.onResendError?.(error);
+      })
+      .finally(() => clearTimeout(timer));
   };
 
   const sync = () => {
@@ -89,7 +113,7 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
   };
 
   return defineAlertHandler({
-    name: options.name ?? "alertmanager",
+    name,
     immediate: true,
     timeoutMs,
     ...(options.retries !== undefined && { retries: options.retries }),
@@ -112,6 +136,9 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
         else active.delete(alert.fingerprint);
       }
       sync();
+    },
+    start(ctx) {
+      context = ctx;
     },
     close() {
       if (timer) clearInterval(timer);
