@@ -14,7 +14,13 @@ export {
 } from "./errors.ts";
 export { fingerprint } from "./fingerprint.ts";
 export { formatValue } from "./format.ts";
-export { type AlertHandler, defineAlertHandler, type HandlerStats, type SendContext } from "./handler.ts";
+export {
+  type AlertHandler,
+  defineAlertHandler,
+  type HandlerContext,
+  type HandlerStats,
+  type SendContext,
+} from "./handler.ts";
 export { type AlertmanagerForwarderOptions, alertmanagerForwarder } from "./handlers/alertmanager.ts";
 export { type ConsoleHandlerOptions, consoleHandler, formatNotification } from "./handlers/console.ts";
 export { type FileHandlerOptions, fileHandler } from "./handlers/file.ts";
