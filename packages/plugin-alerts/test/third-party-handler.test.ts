@@ -48,12 +48,17 @@ describe("a third-party handler installed from packed tarballs", () => {
   it("receives an alert through the public API", { timeout: 180_000 }, async () => {
     scratch = await mkdtemp(join(tmpdir(), "tapline handler scratch "));
     const packs = join(scratch, "packs");
-    for (const pkg of packages) {
-      await execa(join(root, "node_modules/.bin/tsdown"), [], { cwd: join(root, pkg), preferLocal: true });
-      await execa("npx", ["-y", "pnpm@12.21.0", "pack", "--pack-destination", packs], {
-        cwd: join(root, pkg),
-      });
-    }
+    // Builds and packs run side by side (each package's build reads its dependencies' sources, not their dist).
+    await Promise.all(
+      packages.map((pkg) =>
+        execa(join(root, "node_modules/.bin/tsdown"), [], { cwd: join(root, pkg), preferLocal: true }),
+      ),
+    );
+    await Promise.all(
+      packages.map((pkg) =>
+        execa("npx", ["-y", "pnpm@12.21.0", "pack", "--pack-destination", packs], { cwd: join(root, pkg) }),
+      ),
+    );
     const tarballs = (await readdir(packs)).filter((f) => f.endsWith(".tgz"));
     expect(tarballs).toHaveLength(3);
     const project = join(scratch, "project");
