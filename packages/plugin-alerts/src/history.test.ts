@@ -60,7 +60,15 @@ describe("alert history on disk", () => {
       const m = createAlertManager({
         dir,
         historyMaxFileBytes: cap,
-        rules: [{ name: "Hot", metric: "temp", by: ["gpu"], levels: { warning: 80 }, message: "gpu {{labels.gpu}}" }],
+        rules: [
+          {
+            name: "Hot",
+            metric: "temp",
+            by: ["gpu"],
+            levels: { warning: 80 },
+            message: "gpu {{labels.gpu}}",
+          },
+        ],
       });
       // Each pair is a firing and a resolved transition: 2 lines of ~250 bytes per gpu, so many files.
       for (let gpu = from; gpu < to; gpu++) {

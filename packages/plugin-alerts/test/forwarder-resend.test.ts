@@ -65,7 +65,9 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-const rules = [{ name: "Hot", metric: "temp", by: ["gpu"], levels: { warning: 80 }, message: "GPU {{labels.gpu}}" }];
+const rules = [
+  { name: "Hot", metric: "temp", by: ["gpu"], levels: { warning: 80 }, message: "GPU {{labels.gpu}}" },
+];
 
 describe("Alertmanager forwarder re-sends against a real HTTP server", () => {
   it("counts and reports a failing re-send like any failed notification, and stops at close()", async () => {
@@ -93,7 +95,9 @@ describe("Alertmanager forwarder re-sends against a real HTTP server", () => {
     expect(isAlertHandlerError(error)).toBe(true);
     expect(error.code).toBe("TAPLINE_ERR_ALERTS_HANDLER");
     expect(error.handler).toBe("alertmanager");
-    expect(error.message).toMatch(/^alert handler "alertmanager" failed after 1 attempt: re-sending 1 active alert failed: /);
+    expect(error.message).toMatch(
+      /^alert handler "alertmanager" failed after 1 attempt: re-sending 1 active alert failed: /,
+    );
     expect(error.message).toMatch(/500/);
     expect(JSON.stringify(errors.map((e) => (e as Error).message))).not.toMatch(/s3cret/);
     expect(resendErrors.length).toBeGreaterThanOrEqual(2); // the option is still called too
@@ -107,7 +111,11 @@ describe("Alertmanager forwarder re-sends against a real HTTP server", () => {
     expect(stats.lastError).toMatch(/re-sending/);
     expect(am.posts.length).toBeGreaterThanOrEqual(3);
     expect(am.posts.every((p) => p.path === "/tok-s3cret/api/v2/alerts")).toBe(true);
-    expect(am.posts.at(-1)!.alerts[0]!.labels).toMatchObject({ alertname: "Hot", gpu: "0", severity: "warning" });
+    expect(am.posts.at(-1)!.alerts[0]!.labels).toMatchObject({
+      alertname: "Hot",
+      gpu: "0",
+      severity: "warning",
+    });
 
     // Once the receiver is back, re-sends succeed and nothing more is reported.
     am.mode = "ok";
