@@ -182,7 +182,8 @@ export class AlertHistory {
     const lines = this.#pending;
     const day = this.#pendingDay;
     this.#pending = [];
-    if (this.#current !== undefined && this.#current.day !== day) this.prune(Date.now(), true);
+    // Prune on the first write, then at most hourly, and always when a new day's file starts.
+    this.prune(Date.now(), this.#current !== undefined && this.#current.day !== day);
     this.#writing = this.#writing.then(async () => {
       try {
         if (!this.#madeDir) {

@@ -47,8 +47,8 @@ export interface AlertManagerOptions {
   readonly historySize?: number;
   /**
    * How long history files under `<dir>/alerts/` are kept: a day's files are deleted once the whole day is older
-   * than this (checked at the first evaluation, then hourly and at each new day). `false` keeps them forever.
-   * Default `30d`.
+   * than this (checked at the first write or evaluation, then at most hourly, and at each new day). `false`
+   * keeps them forever. Default `30d`.
    */
   readonly historyRetention?: Duration | false;
   /**
