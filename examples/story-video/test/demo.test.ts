@@ -1,0 +1,89 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DemoResult, runDemo } from "../src/index.ts";
+import { captureOutput, haveFfmpeg, probe, skipOrFail } from "./helpers.ts";
+
+const skip = skipOrFail(await haveFfmpeg(), "ffmpeg/ffprobe");
+
+describe.skipIf(skip)("the demo, end to end (--quick)", () => {
+  let root: string;
+  let result: DemoResult;
+  const output = captureOutput();
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "tapline demo "));
+    result = await runDemo({
+      quick: true,
+      seed: 42,
+      failureRate: 0,
+      out: join(root, "out"),
+      dir: join(root, ".tapline"),
+      output,
+    });
+  }, 60_000);
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it("renders the story and every step succeeds", () => {
+    expect(result.reports).toHaveLength(1);
+    const { report } = result.reports[0]!;
+    expect(report.status).toBe("success");
+    expect(report.steps.map((s) => s.name)).toEqual([
+      "script",
+      "revise",
+      "voiceover",
+      "subtitles",
+      "render",
+      "validate",
+    ]);
+    expect(report.steps.every((s) => s.status === "success")).toBe(true);
+  });
+
+  it("writes a 1080x1920 H.264/AAC mp4 as long as the voiceover", async () => {
+    const out = result.reports[0]!.report.output!;
+    const video = await probe(out.video);
+    const audio = await probe(out.audio);
+    const v = video.streams.find((s) => s.codec_type === "video")!;
+    expect([v.codec_name, v.width, v.height, v.pix_fmt]).toEqual(["h264", 1080, 1920, "yuv420p"]);
+    expect(video.streams.find((s) => s.codec_type === "audio")?.codec_name).toBe("aac");
+    expect(Number(video.format.duration)).toBeGreaterThan(2);
+    expect(Math.abs(Number(video.format.duration) - Number(audio.format.duration))).toBeLessThan(0.2);
+  });
+
+  it("aligns the subtitles to the real voiceover duration", async () => {
+    const out = result.reports[0]!.report.output!;
+    const srt = await readFile(out.subtitles, "utf8");
+    const ends = [...srt.matchAll(/--> (\d\d):(\d\d):(\d\d),(\d{3})/g)].map(
+      (m) => +m[1]! * 3600 + +m[2]! * 60 + +m[3]! + +m[4]! / 1000,
+    );
+    expect(ends.length).toBeGreaterThan(1);
+    expect(Math.abs(ends.at(-1)! - out.durationSeconds)).toBeLessThan(0.01);
+    const script = await readFile(out.script, "utf8");
+    expect(
+      srt
+        .replace(/\d+\n[\d:,]+ --> [\d:,]+\n/g, "")
+        .replace(/\s+/g, " ")
+        .trim(),
+    ).toBe(script.replace(/\s+/g, " ").trim());
+  });
+
+  it("passes validation of every file", () => {
+    const out = result.reports[0]!.report.output!;
+    expect(out.checks.map((c) => c.kind).sort()).toEqual(["audio", "subtitles", "text", "video"]);
+    for (const check of out.checks)
+      expect(
+        check.findings.filter((f) => f.severity === "error"),
+        check.file,
+      ).toEqual([]);
+  });
+
+  it("prints progress as plain lines, the reports and the status", async () => {
+    expect(output.text).toContain("[lighthouse] render: success");
+    expect(output.text).toContain("Run reports");
+    expect(output.text).toMatch(/App status: (healthy|degraded)/);
+    expect(output.text).not.toContain("\x1b[");
+    const saved = JSON.parse(await readFile(join(result.outDir, "reports.json"), "utf8"));
+    expect(saved[0].status).toBe("success");
+  });
+});
