@@ -7,7 +7,11 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@tapline/source"] } },
   test: {
     include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
-    typecheck: { enabled: true, include: ["packages/*/test/**/*.test-d.ts"], tsconfig: "./tsconfig.typetest.json" },
+    typecheck: {
+      enabled: true,
+      include: ["packages/*/test/**/*.test-d.ts"],
+      tsconfig: "./tsconfig.typetest.json",
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -30,12 +30,17 @@ export async function compare(
   const medians = new Map<string, number>();
   for (const task of bench.tasks) {
     const result = task.result as { state?: string; latency?: { p50: number }; error?: unknown };
-    if (!result.latency) throw new Error(`bench case "${task.name}" failed: ${String(result.error ?? result.state)}`);
+    if (!result.latency)
+      throw new Error(`bench case "${task.name}" failed: ${String(result.error ?? result.state)}`);
     medians.set(task.name, (result.latency.p50 * 1e6) / perOp);
   }
   const baseName = options.baseline ?? cases[0]!.name;
   const base = medians.get(baseName)!;
-  const rows = cases.map((c) => ({ name: c.name, nsPerOp: medians.get(c.name)!, ratio: medians.get(c.name)! / base }));
+  const rows = cases.map((c) => ({
+    name: c.name,
+    nsPerOp: medians.get(c.name)!,
+    ratio: medians.get(c.name)! / base,
+  }));
   printTable(title, rows, baseName);
   return rows;
 }

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { AppClosedError, PluginError, PluginRegistrationError, TaplineError, describe } from "./errors.ts";
+import { AppClosedError, describe, PluginError, PluginRegistrationError, TaplineError } from "./errors.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
@@ -69,9 +69,16 @@ export interface TaplineApp extends AsyncDisposable {
  */
 export function createTapline(options: TaplineOptions = {}): TaplineApp {
   const { plugins = [], logger = createConsoleLogger(), graceMs = 2000 } = options;
-  if (!Array.isArray(plugins)) throw new TaplineError("TAPLINE_ERR_PLUGIN_INVALID", 'createTapline: "plugins" must be an array of plugin instances');
+  if (!Array.isArray(plugins))
+    throw new TaplineError(
+      "TAPLINE_ERR_PLUGIN_INVALID",
+      'createTapline: "plugins" must be an array of plugin instances',
+    );
   if (!(Number.isFinite(graceMs) && graceMs >= 0)) {
-    throw new TaplineError("TAPLINE_ERR_PLUGIN_INVALID", `createTapline: "graceMs" must be a finite number ≥ 0, got ${String(graceMs)}`);
+    throw new TaplineError(
+      "TAPLINE_ERR_PLUGIN_INVALID",
+      `createTapline: "graceMs" must be a finite number ≥ 0, got ${String(graceMs)}`,
+    );
   }
   const dir = resolve(options.dir ?? ".tapline");
   const hooks = createHookTable();
@@ -84,9 +91,13 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
   let closing: Promise<void> | undefined;
 
   const reportPluginError = (error: PluginError, event: unknown): void => {
-    const ctx = (event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string } } | undefined)?.ctx;
+    const ctx = (event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string } } | undefined)
+      ?.ctx;
     ctx?.[RUN_STATE]?.report.pluginErrors.push(error);
-    logger.warn({ plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.step }, error.message);
+    logger.warn(
+      { plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.step },
+      error.message,
+    );
     if (hooks.pluginError.taps.length > 0) {
       hooks.pluginError.call({
         error,
@@ -120,7 +131,9 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     ready: () => app.pending ?? Promise.resolve(),
     status() {
       const parts: StatusPart[] = hooks.status.taps.length > 0 ? hooks.status.call([]) : [];
-      const closedPart: StatusPart[] = closing ? [{ component: "core", level: "degraded", message: "app closed" }] : [];
+      const closedPart: StatusPart[] = closing
+        ? [{ component: "core", level: "degraded", message: "app closed" }]
+        : [];
       return summarizeStatus([...closedPart, ...parts]);
     },
     close() {
@@ -233,9 +246,11 @@ function createPluginApi(
     },
     raiseAlert(event) {
       if (hooks.alert.taps.length === 0) return;
-      hooks.alert.promise({ ...event, time: event.time ?? Date.now(), source: name }).catch((error: unknown) => {
-        reportPluginError(new PluginError(name, "alert", error), undefined);
-      });
+      hooks.alert
+        .promise({ ...event, time: event.time ?? Date.now(), source: name })
+        .catch((error: unknown) => {
+          reportPluginError(new PluginError(name, "alert", error), undefined);
+        });
     },
     reportError(error, hook = "background") {
       reportPluginError(new PluginError(name, hook, error), undefined);

@@ -74,11 +74,9 @@ export class PluginError extends TaplineError {
   readonly plugin: string;
   readonly hook: string;
   constructor(plugin: string, hook: string, cause: unknown) {
-    super(
-      "TAPLINE_ERR_PLUGIN_HOOK",
-      `plugin "${plugin}" failed in hook "${hook}": ${describe(cause)}`,
-      { cause },
-    );
+    super("TAPLINE_ERR_PLUGIN_HOOK", `plugin "${plugin}" failed in hook "${hook}": ${describe(cause)}`, {
+      cause,
+    });
     this.name = "PluginError";
     this.plugin = plugin;
     this.hook = hook;

@@ -11,7 +11,6 @@ import type { Artifact, Labels, Logger } from "./vocabulary.ts";
  *   interface StepOptions { retry?: RetryStepOptions }
  * }
  */
-// biome-ignore lint/suspicious/noEmptyInterface: augmented by plugins
 export interface StepOptions {
   /** Deadline for the whole step, all attempts included, in ms. The step's signal aborts with a `StepTimeoutError`. */
   timeout?: number;

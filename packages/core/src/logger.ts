@@ -22,7 +22,11 @@ export function createConsoleLogger(
 /** A logger that drops everything. */
 export const silentLogger: Logger = createConsoleLogger({ level: "silent" });
 
-function makeLogger(threshold: number, write: (line: string) => void, bindings: Record<string, unknown>): Logger {
+function makeLogger(
+  threshold: number,
+  write: (line: string) => void,
+  bindings: Record<string, unknown>,
+): Logger {
   const emit = (name: keyof typeof LEVELS, value: number) => {
     if (value < threshold) return noop;
     return (obj: unknown, msg?: string) => {

@@ -1,6 +1,6 @@
 import { isPipelineDefinitionError, isPluginError, PipelineDefinitionError } from "./errors.ts";
 import type { RunOptions, StepContext, StepDefinition, StepOptions } from "./events.ts";
-import { executeRun, type ExecutorApp, type StepDef } from "./internal/executor.ts";
+import { type ExecutorApp, executeRun, type StepDef } from "./internal/executor.ts";
 import type { RunReport } from "./report.ts";
 
 /** A step function: receives the previous step's output (the run input for the first step). */
@@ -49,7 +49,11 @@ export interface BuilderApp extends ExecutorApp {
 }
 
 /** @internal */
-export function createBuilder(app: BuilderApp, name: string, steps: readonly StepDef[] = []): PipelineBuilder<any, any, any> {
+export function createBuilder(
+  app: BuilderApp,
+  name: string,
+  steps: readonly StepDef[] = [],
+): PipelineBuilder<any, any, any> {
   if (typeof name !== "string" || name.trim() === "") {
     throw new PipelineDefinitionError(String(name), undefined, "a pipeline needs a non-empty string name");
   }
@@ -57,12 +61,19 @@ export function createBuilder(app: BuilderApp, name: string, steps: readonly Ste
     name,
     step(stepName: string, fn: StepDef["fn"], options: StepOptions = {}) {
       checkStep(app, name, steps, stepName, fn, options);
-      return createBuilder(app, name, [...steps, { name: stepName, fn, options: Object.freeze({ ...options }) }]);
+      return createBuilder(app, name, [
+        ...steps,
+        { name: stepName, fn, options: Object.freeze({ ...options }) },
+      ]);
     },
     build() {
       app.assertOpen(`build pipeline "${name}"`);
       if (steps.length === 0) {
-        throw new PipelineDefinitionError(name, undefined, "a pipeline needs at least one step; add one with .step(name, fn)");
+        throw new PipelineDefinitionError(
+          name,
+          undefined,
+          "a pipeline needs at least one step; add one with .step(name, fn)",
+        );
       }
       const definitions: StepDefinition[] = steps.map((s) => ({ name: s.name, options: s.options }));
       if (app.hooks.pipelineBuild.taps.length > 0) {
@@ -99,15 +110,21 @@ function checkStep(
 ): void {
   const fail = (message: string) =>
     new PipelineDefinitionError(pipeline, typeof name === "string" ? name : undefined, message);
-  if (typeof name !== "string" || name.trim() === "") throw fail(`a step needs a non-empty string name, got ${String(name)}`);
-  if (steps.some((s) => s.name === name)) throw fail("this step name is used twice; step names must be unique in a pipeline");
-  if (typeof fn !== "function") throw fail(`the step must be a function (input, ctx) => output, got ${typeof fn}`);
-  if (typeof options !== "object" || options === null || Array.isArray(options)) throw fail("step options must be an object");
+  if (typeof name !== "string" || name.trim() === "")
+    throw fail(`a step needs a non-empty string name, got ${String(name)}`);
+  if (steps.some((s) => s.name === name))
+    throw fail("this step name is used twice; step names must be unique in a pipeline");
+  if (typeof fn !== "function")
+    throw fail(`the step must be a function (input, ctx) => output, got ${typeof fn}`);
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw fail("step options must be an object");
   for (const key of Object.keys(options)) {
     if (!CORE_STEP_OPTIONS.has(key) && !app.stepOptionKeys.has(key)) {
       throw fail(
         `unknown step option "${key}"; core knows ${[...CORE_STEP_OPTIONS].join(", ")}` +
-          (app.stepOptionKeys.size ? `, and the registered plugins add ${[...app.stepOptionKeys].join(", ")}` : "") +
+          (app.stepOptionKeys.size
+            ? `, and the registered plugins add ${[...app.stepOptionKeys].join(", ")}`
+            : "") +
           " (is the plugin that provides it registered?)",
       );
     }
@@ -117,7 +134,8 @@ function checkStep(
     throw fail(`option "timeout" must be a positive number of milliseconds, got ${String(timeout)}`);
   }
   if (labels !== undefined) {
-    if (typeof labels !== "object" || labels === null) throw fail('option "labels" must be an object of strings');
+    if (typeof labels !== "object" || labels === null)
+      throw fail('option "labels" must be an object of strings');
     for (const [k, v] of Object.entries(labels)) {
       if (typeof v !== "string") throw fail(`option "labels.${k}" must be a string, got ${typeof v}`);
     }

@@ -35,7 +35,9 @@ export function installAttribution(
         let wrapped: AnyFn;
         switch (family) {
           case "observe":
-            wrapped = observe(tap.type, fn, (e, event) => report(new PluginError(plugin, hookName, e), event));
+            wrapped = observe(tap.type, fn, (e, event) =>
+              report(new PluginError(plugin, hookName, e), event),
+            );
             break;
           case "decide":
             wrapped = decide(tap.type, fn, (e) => toDecideError(e, plugin, hookName));
@@ -64,11 +66,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return !!value && typeof (value as PromiseLike<unknown>).then === "function";
 }
 
-function observe(
-  type: string,
-  fn: AnyFn,
-  onError: (error: unknown, event: unknown) => void,
-): AnyFn {
+function observe(type: string, fn: AnyFn, onError: (error: unknown, event: unknown) => void): AnyFn {
   if (type === "promise") {
     return (event: unknown) => {
       let result: unknown;
@@ -108,11 +106,7 @@ function observe(
   };
 }
 
-function decide(
-  type: string,
-  fn: AnyFn,
-  convert: (error: unknown) => unknown,
-): AnyFn {
+function decide(type: string, fn: AnyFn, convert: (error: unknown) => unknown): AnyFn {
   if (type === "promise") {
     return (event: unknown) => {
       let result: unknown;
@@ -131,7 +125,9 @@ function decide(
   if (type === "async") {
     return (event: unknown, callback: (err?: unknown, result?: unknown) => void) => {
       try {
-        fn(event, (err?: unknown, result?: unknown) => (err ? callback(convert(err)) : callback(null, result)));
+        fn(event, (err?: unknown, result?: unknown) =>
+          err ? callback(convert(err)) : callback(null, result),
+        );
       } catch (e) {
         callback(convert(e));
       }

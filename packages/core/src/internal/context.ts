@@ -47,7 +47,14 @@ export class RunCtx implements RunContext {
   }
 
   metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void {
-    emitMetric(this[RUN_STATE].app.hooks, this.runId, { pipeline: this.pipeline, ...this.labels, ...labels }, name, value, options);
+    emitMetric(
+      this[RUN_STATE].app.hooks,
+      this.runId,
+      { pipeline: this.pipeline, ...this.labels, ...labels },
+      name,
+      value,
+      options,
+    );
   }
 }
 
@@ -71,7 +78,14 @@ export class StepCtx implements StepContext {
   #log: Logger | undefined;
   #run: RunCtx;
 
-  constructor(run: RunCtx, step: string, index: number, options: Readonly<StepOptions>, signal: AbortSignal, report: StepReport) {
+  constructor(
+    run: RunCtx,
+    step: string,
+    index: number,
+    options: Readonly<StepOptions>,
+    signal: AbortSignal,
+    report: StepReport,
+  ) {
     this[RUN_STATE] = run[RUN_STATE];
     this.#run = run;
     this.runId = run.runId;
@@ -103,9 +117,16 @@ export class StepCtx implements StepContext {
 
   artifact(path: string, info?: { kind?: string; meta?: Record<string, unknown> }): void {
     if (typeof path !== "string" || path === "") {
-      throw new TypeError(`ctx.artifact() in step "${this.step}" needs a non-empty file path, got ${String(path)}`);
+      throw new TypeError(
+        `ctx.artifact() in step "${this.step}" needs a non-empty file path, got ${String(path)}`,
+      );
     }
-    const artifact = { path, step: this.step, ...(info?.kind && { kind: info.kind }), ...(info?.meta && { meta: info.meta }) };
+    const artifact = {
+      path,
+      step: this.step,
+      ...(info?.kind && { kind: info.kind }),
+      ...(info?.meta && { meta: info.meta }),
+    };
     (this.current?.artifacts ?? this.report.artifacts).push(artifact);
   }
 

@@ -45,7 +45,13 @@ export async function executeRun(
     durationMs: 0,
     pluginErrors: [],
   };
-  const state: RunState = { app, report, controller, graceMs: options?.graceMs ?? app.graceMs, abandon: undefined };
+  const state: RunState = {
+    app,
+    report,
+    controller,
+    graceMs: options?.graceMs ?? app.graceMs,
+    abandon: undefined,
+  };
   const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {});
 
   // Cancellation: forward the caller's signal, and once aborted give the running step `graceMs` to settle
@@ -73,38 +79,38 @@ export async function executeRun(
   return report;
 
   async function runSteps(): Promise<void> {
-  try {
-    if (app.pending) await app.pending;
-    if (hooks.runStart.taps.length > 0) await hooks.runStart.promise({ ctx, input });
-    let value = input;
-    let index = 0;
-    for (; index < steps.length; index++) {
-      const step = steps[index]!;
-      if (runSignal.aborted) break;
-      const stepReport = await executeStep(state, ctx, step, index, value, hooks);
-      if (stepReport.status !== "success") {
-        report.failedStep = step.name;
-        report.error = stepReport.error;
-        report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
-        index++;
-        break;
+    try {
+      if (app.pending) await app.pending;
+      if (hooks.runStart.taps.length > 0) await hooks.runStart.promise({ ctx, input });
+      let value = input;
+      let index = 0;
+      for (; index < steps.length; index++) {
+        const step = steps[index]!;
+        if (runSignal.aborted) break;
+        const stepReport = await executeStep(state, ctx, step, index, value, hooks);
+        if (stepReport.status !== "success") {
+          report.failedStep = step.name;
+          report.error = stepReport.error;
+          report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
+          index++;
+          break;
+        }
+        value = stepReport.output;
+        (report.outputs as Record<string, unknown>)[step.name] = value;
       }
-      value = stepReport.output;
-      (report.outputs as Record<string, unknown>)[step.name] = value;
+      if (runSignal.aborted && report.status !== "failed") {
+        report.status = "cancelled";
+        report.cancelReason = runSignal.reason;
+        report.error ??= new CancelledError(runSignal.reason);
+      }
+      for (; index < steps.length; index++) report.steps.push(skipped(steps[index]!.name, index));
+      if (report.status === "success") report.output = value;
+    } finally {
+      clearTimeout(graceTimer);
+      runSignal.removeEventListener("abort", onAbort);
+      userSignal?.removeEventListener("abort", forward);
+      report.durationMs = performance.now() - t0;
     }
-    if (runSignal.aborted && report.status !== "failed") {
-      report.status = "cancelled";
-      report.cancelReason = runSignal.reason;
-      report.error ??= new CancelledError(runSignal.reason);
-    }
-    for (; index < steps.length; index++) report.steps.push(skipped(steps[index]!.name, index));
-    if (report.status === "success") report.output = value;
-  } finally {
-    clearTimeout(graceTimer);
-    runSignal.removeEventListener("abort", onAbort);
-    userSignal?.removeEventListener("abort", forward);
-    report.durationMs = performance.now() - t0;
-  }
   }
 }
 
@@ -156,7 +162,12 @@ async function executeStep(
     const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
     const runner =
       hooks.wrapStep.taps.length > 0
-        ? hooks.wrapStep.call(innermost, { ctx, step: step.name, pipeline: run.pipeline, options: step.options })
+        ? hooks.wrapStep.call(innermost, {
+            ctx,
+            step: step.name,
+            pipeline: run.pipeline,
+            options: step.options,
+          })
         : innermost;
     report.output = await abandonable(state, report, runner(input, signal));
   } catch (error) {
@@ -233,14 +244,28 @@ async function attempt(
     }
     record.status = "success";
     record.durationMs = performance.now() - t0;
-    if (observed) hooks.stepAttempt.call({ ctx, attempt: n, phase: "end", status: "success", durationMs: record.durationMs });
+    if (observed)
+      hooks.stepAttempt.call({
+        ctx,
+        attempt: n,
+        phase: "end",
+        status: "success",
+        durationMs: record.durationMs,
+      });
     return output;
   } catch (error) {
     record.status = "failed";
     record.error = error;
     record.durationMs = performance.now() - t0;
     if (observed) {
-      hooks.stepAttempt.call({ ctx, attempt: n, phase: "end", status: "failed", durationMs: record.durationMs, error });
+      hooks.stepAttempt.call({
+        ctx,
+        attempt: n,
+        phase: "end",
+        status: "failed",
+        durationMs: record.durationMs,
+        error,
+      });
     }
     throw error;
   }

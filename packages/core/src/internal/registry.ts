@@ -20,8 +20,10 @@ export function checkPlugin(plugin: unknown, registered: ReadonlySet<string>, co
   if (!p || typeof p !== "object") throw bad("not an object (did you pass the factory without calling it?)");
   if (!name) throw bad('"name" must be a non-empty string');
   if (typeof p.setup !== "function") throw bad('"setup" must be a function');
-  if (typeof p.version !== "string" || !semver.valid(p.version)) throw bad('"version" must be a semver version');
-  if (typeof p.core !== "string" || !semver.validRange(p.core)) throw bad('"core" must be a semver range such as "^1.0.0"');
+  if (typeof p.version !== "string" || !semver.valid(p.version))
+    throw bad('"version" must be a semver version');
+  if (typeof p.core !== "string" || !semver.validRange(p.core))
+    throw bad('"core" must be a semver range such as "^1.0.0"');
   if (registered.has(name)) {
     throw new PluginRegistrationError(
       "TAPLINE_ERR_PLUGIN_DUPLICATE",

@@ -1,0 +1,59 @@
+import { describe, expectTypeOf, it } from "vitest";
+import { createTapline, type RunReport, type StepContext } from "../src/index.ts";
+
+declare module "../src/index.ts" {
+  interface StepOptions {
+    /** Added by a (test) plugin through module augmentation. */
+    flakiness?: { attempts: number };
+  }
+}
+
+const app = createTapline();
+
+describe("pipeline builder inference", () => {
+  it("flows each step's output into the next step's input and into ctx.outputs", () => {
+    const pipeline = app
+      .pipeline<{ idea: string }>("story")
+      .step("script", async (input, ctx) => {
+        expectTypeOf(input).toEqualTypeOf<{ idea: string }>();
+        expectTypeOf(ctx.outputs).toEqualTypeOf<Readonly<{}>>();
+        return { text: input.idea, words: 3 };
+      })
+      .step("voice", (script, ctx) => {
+        expectTypeOf(script).toEqualTypeOf<{ text: string; words: number }>();
+        expectTypeOf(ctx.outputs.script).toEqualTypeOf<{ text: string; words: number }>();
+        return Promise.resolve(new Uint8Array(4));
+      })
+      .step("render", (audio, ctx) => {
+        expectTypeOf(audio).toEqualTypeOf<Uint8Array<ArrayBuffer>>();
+        expectTypeOf(ctx).toExtend<
+          StepContext<{ script: { text: string; words: number }; voice: Uint8Array<ArrayBuffer> }>
+        >();
+        return "video.mp4";
+      })
+      .build();
+    expectTypeOf(pipeline.run).parameter(0).toEqualTypeOf<{ idea: string }>();
+    expectTypeOf(pipeline.run).returns.resolves.toEqualTypeOf<
+      RunReport<
+        string,
+        { script: { text: string; words: number } } & { voice: Uint8Array<ArrayBuffer> } & { render: string }
+      >
+    >();
+  });
+
+  it("rejects a step name used twice at compile time", () => {
+    app
+      .pipeline("p")
+      .step("a", () => 1)
+      // @ts-expect-error duplicate step name
+      .step("a", () => 2);
+  });
+
+  it("types step options, including keys added by module augmentation, and rejects unknown keys", () => {
+    app.pipeline("p").step("a", () => 1, { timeout: 1000, flakiness: { attempts: 3 } });
+    // @ts-expect-error unknown step option
+    app.pipeline("p").step("a", () => 1, { retyr: 3 });
+    // @ts-expect-error wrong type for an augmented option
+    app.pipeline("p").step("a", () => 1, { flakiness: { attempts: "3" } });
+  });
+});
