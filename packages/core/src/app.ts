@@ -85,7 +85,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
   const registered: { name: string; version: string }[] = [];
   const disposers: (PluginDispose | undefined)[] = [];
   const setups: Promise<unknown>[] = [];
-  const runs = new Map<AbortController, Promise<unknown>>();
+  const runs = new Set<RunState>();
   const stepOptionKeys = new Set<string>();
   let current: string | undefined;
   let closing: Promise<void> | undefined;
@@ -117,10 +117,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     pending: undefined,
     stepOptionKeys,
     reportPluginError,
-    trackRun(controller, done) {
-      runs.set(controller, done);
-      done.then(() => runs.delete(controller));
-    },
+    runs,
     assertOpen(what) {
       if (closing) throw new AppClosedError(what);
     },
@@ -145,8 +142,14 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
 
   async function closeApp(): Promise<void> {
     const reason = new AppClosedError("continue the run");
-    for (const controller of runs.keys()) controller.abort(reason);
-    await Promise.allSettled([...runs.values(), ...setups]);
+    const settled = [...runs].map((run) => new Promise<void>((resolve) => (run.onSettled = resolve)));
+    for (const run of runs) run.abort(reason);
+    // A run whose step ignores its signal is waited for at most graceMs (plus a margin), then left behind.
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs + 100)));
+    await Promise.race([Promise.allSettled(settled), patience]);
+    clearTimeout(timer);
+    await Promise.allSettled(setups);
     for (let i = disposers.length - 1; i >= 0; i--) {
       const dispose = disposers[i];
       if (!dispose) continue;

@@ -15,8 +15,10 @@ export interface AttemptReport {
   readonly startedAt: number;
   durationMs: number;
   error?: unknown;
-  readonly findings: Finding[];
-  readonly artifacts: Artifact[];
+  /** Findings recorded during this attempt (`ctx.finding()`, validators). */
+  findings: readonly Finding[];
+  /** Files declared during this attempt (`ctx.artifact()`). */
+  artifacts: readonly Artifact[];
 }
 
 /** What happened to one step of a run. */
@@ -33,9 +35,9 @@ export interface StepReport {
   output?: unknown;
   error?: unknown;
   /** Findings of the last attempt plus those recorded with `ctx.finding()`. */
-  readonly findings: Finding[];
+  findings: readonly Finding[];
   /** Artifacts of the last attempt. */
-  artifacts: Artifact[];
+  artifacts: readonly Artifact[];
   /** True when the step ignored its aborted signal and the run stopped waiting for it after the grace period. */
   abandoned: boolean;
   /** Plugin contributions (`ctx.annotate()`), e.g. `retry`, `gpu`. */

@@ -318,4 +318,32 @@ describe("error policy", () => {
     ]);
     await app.close();
   });
+
+  it("keeps the same policy on tapable's compiled path (a user interceptor, a callback tap)", async () => {
+    const errors: string[] = [];
+    const calls: string[] = [];
+    const broken = plugin("broken", ({ hooks }) => {
+      hooks.stepStart.intercept({ call: () => void calls.push("intercepted") });
+      hooks.stepStart.tapPromise("broken", async () => {
+        throw new Error("observer bug");
+      });
+      hooks.stepStart.tapAsync("broken", (_e, cb) => {
+        calls.push("callback tap");
+        cb();
+      });
+      hooks.validateStepInput.tapAsync("broken", (_e, cb) => cb(new Error("rejected by callback")));
+      hooks.pluginError.tap("broken", (e) => void errors.push(`${e.error.plugin}/${e.error.hook}`));
+    });
+    const app = quietApp({ plugins: [broken] });
+    const report = await app
+      .pipeline("p")
+      .step("s", () => 1)
+      .build()
+      .run();
+    expect(calls).toEqual(["intercepted", "callback tap"]);
+    expect(errors).toEqual(["broken/stepStart"]);
+    expect(report.status).toBe("failed");
+    expect((report.error as PluginError).hook).toBe("validateStepInput");
+    await app.close();
+  });
 });

@@ -3,6 +3,16 @@ import { HOOK_FAMILY, type TaplineHooks } from "../hooks.ts";
 import type { StatusPart } from "../vocabulary.ts";
 
 type AnyFn = (...args: any[]) => any;
+
+/** @internal Where a registered tap keeps its original function, type and plugin, for `dispatch.ts`. */
+export const RAW: unique symbol = Symbol("tapline.rawTap");
+
+/** @internal */
+export interface RawTap {
+  readonly fn: AnyFn;
+  readonly type: string;
+  readonly plugin: string;
+}
 interface TapInfo {
   name: string;
   type: string;
@@ -52,7 +62,10 @@ export function installAttribution(
             wrapped = sink(fn);
             break;
         }
-        return { ...tap, fn: wrapped };
+        // Promise taps of observe and decide hooks become callback taps (their wrappers call back).
+        const type =
+          tap.type === "promise" && (family === "observe" || family === "decide") ? "async" : tap.type;
+        return { ...tap, type, fn: wrapped, [RAW]: { fn, type: tap.type, plugin } };
       },
     });
   }
@@ -68,17 +81,26 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function observe(type: string, fn: AnyFn, onError: (error: unknown, event: unknown) => void): AnyFn {
   if (type === "promise") {
-    return (event: unknown) => {
+    // Re-registered as a callback tap (see `register` above): tapable then chains taps without allocating
+    // a promise per tap, so attribution costs one `.then` per tap, the same as tapable's own promise taps.
+    return (event: unknown, callback: (err?: unknown) => void) => {
       let result: unknown;
       try {
         result = fn(event);
       } catch (e) {
         onError(e, event);
-        return Promise.resolve();
+        callback();
+        return;
       }
-      return isThenable(result)
-        ? Promise.resolve(result).then(undefined, (e) => onError(e, event))
-        : Promise.resolve(result);
+      if (isThenable(result)) {
+        result.then(
+          () => callback(),
+          (e) => {
+            onError(e, event);
+            callback();
+          },
+        );
+      } else callback();
     };
   }
   if (type === "async") {
@@ -108,18 +130,20 @@ function observe(type: string, fn: AnyFn, onError: (error: unknown, event: unkno
 
 function decide(type: string, fn: AnyFn, convert: (error: unknown) => unknown): AnyFn {
   if (type === "promise") {
-    return (event: unknown) => {
+    return (event: unknown, callback: (err?: unknown) => void) => {
       let result: unknown;
       try {
         result = fn(event);
       } catch (e) {
-        return Promise.reject(convert(e));
+        callback(convert(e));
+        return;
       }
-      return isThenable(result)
-        ? Promise.resolve(result).then(undefined, (e) => {
-            throw convert(e);
-          })
-        : Promise.resolve(result);
+      if (isThenable(result)) {
+        result.then(
+          () => callback(),
+          (e) => callback(convert(e)),
+        );
+      } else callback();
     };
   }
   if (type === "async") {

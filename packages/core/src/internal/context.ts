@@ -19,6 +19,12 @@ export interface RunState {
   readonly graceMs: number;
   /** Set while a step is awaited: makes that wait reject (abandoning the step). */
   abandon: ((reason: unknown) => void) | undefined;
+  /** Cancels the run (first call wins) and starts the grace period. */
+  abort(reason: unknown): void;
+  /** Whether the run can stop waiting for a step that ignores its aborted signal (it has a caller's signal). */
+  readonly abandonable: boolean;
+  /** Called once when the run has settled (set by `app.close()` to wait for it). */
+  onSettled: (() => void) | undefined;
 }
 
 /** @internal The symbol under which a context keeps its run's state. */
@@ -127,16 +133,27 @@ export class StepCtx implements StepContext {
       ...(info?.kind && { kind: info.kind }),
       ...(info?.meta && { meta: info.meta }),
     };
-    (this.current?.artifacts ?? this.report.artifacts).push(artifact);
+    const target = this.current ?? this.report;
+    target.artifacts = append(target.artifacts, artifact);
   }
 
   finding(finding: Finding): void {
-    (this.current?.findings ?? this.report.findings).push(finding);
+    const target = this.current ?? this.report;
+    target.findings = append(target.findings, finding);
   }
 
   annotate(key: string, value: unknown): void {
     this.report.extensions[key] = value;
   }
+}
+
+/** @internal Shared empty list: reports allocate their lists on the first item only. */
+export const NONE: readonly never[] = Object.freeze([]);
+
+function append<T>(list: readonly T[], item: T): readonly T[] {
+  if (list === NONE) return [item];
+  (list as T[]).push(item);
+  return list;
 }
 
 function emitMetric(

@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+
+/** `performance.timeOrigin` is a getter; read it once. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 import { CancelledError, StepTimeoutError } from "../errors.ts";
 import type { RunOptions, StepContext, StepOptions, StepRunner } from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
-import { type AppInternals, RunCtx, type RunState, StepCtx } from "./context.ts";
+import { type AppInternals, NONE, RUN_STATE, RunCtx, type RunState, StepCtx } from "./context.ts";
+import { callSeries } from "./dispatch.ts";
 
 /** @internal A step as the executor needs it. */
 export interface StepDef {
@@ -16,7 +22,8 @@ export interface StepDef {
 export interface ExecutorApp extends AppInternals {
   readonly graceMs: number;
   readonly pending: Promise<void> | undefined;
-  trackRun(controller: AbortController, done: Promise<unknown>): void;
+  /** Tracks runs in flight, so `close()` can cancel them and wait. */
+  readonly runs: Set<RunState>;
 }
 
 /**
@@ -41,47 +48,50 @@ export async function executeRun(
     status: "success",
     outputs: {},
     steps: [],
-    startedAt: performance.timeOrigin + t0,
+    startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
     pluginErrors: [],
   };
+  // Cancellation: once aborted (by the caller's signal or by `app.close()`), the running step gets
+  // `graceMs` to settle before the run stops waiting for it.
+  let graceTimer: NodeJS.Timeout | undefined;
   const state: RunState = {
     app,
     report,
     controller,
     graceMs: options?.graceMs ?? app.graceMs,
     abandon: undefined,
+    onSettled: undefined,
+    abandonable: options?.signal !== undefined,
+    abort(reason) {
+      if (runSignal.aborted) return;
+      controller.abort(reason);
+      graceTimer = setTimeout(() => state.abandon?.(runSignal.reason), state.graceMs);
+    },
   };
   const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {});
-
-  // Cancellation: forward the caller's signal, and once aborted give the running step `graceMs` to settle
-  // before the run stops waiting for it.
   const userSignal = options?.signal;
-  const forward = () => controller.abort(userSignal?.reason);
-  let graceTimer: NodeJS.Timeout | undefined;
-  const onAbort = () => {
-    graceTimer = setTimeout(() => state.abandon?.(runSignal.reason), state.graceMs);
-  };
-  runSignal.addEventListener("abort", onAbort, { once: true });
+  const forward = () => state.abort(userSignal?.reason);
   if (userSignal) {
     if (userSignal.aborted) forward();
     else userSignal.addEventListener("abort", forward, { once: true });
   }
 
-  let settle!: () => void;
-  app.trackRun(controller, new Promise<void>((resolve) => (settle = resolve)));
+  app.runs.add(state);
   try {
     await runSteps();
     if (hooks.runEnd.taps.length > 0) await hooks.runEnd.promise({ ctx, report });
   } finally {
-    settle();
+    app.runs.delete(state);
+    state.onSettled?.();
   }
   return report;
 
   async function runSteps(): Promise<void> {
     try {
       if (app.pending) await app.pending;
-      if (hooks.runStart.taps.length > 0) await hooks.runStart.promise({ ctx, input });
+      if (hooks.runStart.taps.length > 0)
+        await callSeries(hooks.runStart, "runStart", "observe", { ctx, input }, app.reportPluginError);
       let value = input;
       let index = 0;
       for (; index < steps.length; index++) {
@@ -107,7 +117,6 @@ export async function executeRun(
       if (report.status === "success") report.output = value;
     } finally {
       clearTimeout(graceTimer);
-      runSignal.removeEventListener("abort", onAbort);
       userSignal?.removeEventListener("abort", forward);
       report.durationMs = performance.now() - t0;
     }
@@ -128,10 +137,10 @@ async function executeStep(
     index,
     status: "success",
     attempts: [],
-    startedAt: performance.timeOrigin + t0,
+    startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
-    findings: [],
-    artifacts: [],
+    findings: NONE,
+    artifacts: NONE,
     abandoned: false,
     extensions: {},
   };
@@ -157,8 +166,17 @@ async function executeStep(
 
   const ctx = new StepCtx(run, step.name, index, step.options, signal, report);
   try {
-    if (hooks.stepStart.taps.length > 0) await hooks.stepStart.promise({ ctx, input });
-    if (hooks.validateStepInput.taps.length > 0) await hooks.validateStepInput.promise({ ctx, input });
+    if (hooks.stepStart.taps.length > 0)
+      await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
+    if (hooks.validateStepInput.taps.length > 0) {
+      await callSeries(
+        hooks.validateStepInput,
+        "validateStepInput",
+        "decide",
+        { ctx, input },
+        state.app.reportPluginError,
+      );
+    }
     const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
     const runner =
       hooks.wrapStep.taps.length > 0
@@ -169,7 +187,12 @@ async function executeStep(
             options: step.options,
           })
         : innermost;
-    report.output = await abandonable(state, report, runner(input, signal));
+    // Only a run with a caller's signal, or a step with a timeout, can stop waiting for a stubborn step;
+    // other runs skip the extra promise (app.close() waits for them at most graceMs).
+    const pending = runner(input, signal);
+    report.output = await (state.abandonable || stepController
+      ? abandonable(state, report, pending)
+      : pending);
   } catch (error) {
     if (signal.aborted) {
       if (runSignal.aborted) {
@@ -193,11 +216,14 @@ async function executeStep(
   }
   const last = report.attempts.at(-1);
   if (last) {
-    report.findings.push(...last.findings);
+    if (last.findings.length > 0) {
+      report.findings = report.findings.length > 0 ? [...report.findings, ...last.findings] : last.findings;
+    }
     report.artifacts = last.artifacts;
   }
   report.durationMs = performance.now() - t0;
-  if (hooks.stepEnd.taps.length > 0) await hooks.stepEnd.promise({ ctx, report });
+  if (hooks.stepEnd.taps.length > 0)
+    await callSeries(hooks.stepEnd, "stepEnd", "observe", { ctx, report }, state.app.reportPluginError);
   return report;
 }
 
@@ -228,10 +254,10 @@ async function attempt(
   const record: AttemptReport = {
     attempt: n,
     status: "running",
-    startedAt: performance.timeOrigin + t0,
+    startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
-    findings: [],
-    artifacts: [],
+    findings: NONE,
+    artifacts: NONE,
   };
   ctx.report.attempts.push(record);
   ctx.current = record;
@@ -240,7 +266,13 @@ async function attempt(
   try {
     const output = await step.fn(input, ctx);
     if (hooks.validateStepOutput.taps.length > 0) {
-      await hooks.validateStepOutput.promise({ ctx, output, artifacts: record.artifacts });
+      await callSeries(
+        hooks.validateStepOutput,
+        "validateStepOutput",
+        "decide",
+        { ctx, output, artifacts: record.artifacts },
+        ctx[RUN_STATE].app.reportPluginError,
+      );
     }
     record.status = "success";
     record.durationMs = performance.now() - t0;
@@ -279,8 +311,8 @@ function skipped(name: string, index: number): StepReport {
     attempts: [],
     startedAt: 0,
     durationMs: 0,
-    findings: [],
-    artifacts: [],
+    findings: NONE,
+    artifacts: NONE,
     abandoned: false,
     extensions: {},
   };

@@ -1,0 +1,46 @@
+import type { AsyncSeriesHook } from "tapable";
+import { isStepValidationError, PluginError } from "../errors.ts";
+import { RAW, type RawTap, type ReportPluginError } from "./attribution.ts";
+
+/** What tapable keeps on a hook and does not declare in its types. */
+interface HookInternals {
+  readonly taps: readonly { readonly [RAW]?: RawTap }[];
+  readonly interceptors: readonly unknown[];
+}
+
+/**
+ * @internal
+ * Calls an async series hook on the hot path (per step). When nobody added interceptors of their own and
+ * no tap is callback-style, the taps are awaited in a plain loop with the family's error policy, which
+ * costs what a hand-written loop costs; otherwise tapable's compiled `promise()` runs (same semantics,
+ * through the attribution wrappers). Observe: errors reported, remaining taps still run. Decide: the first
+ * error stops the series and is rethrown attributed.
+ */
+export async function callSeries<E>(
+  hook: AsyncSeriesHook<[E]>,
+  hookName: string,
+  family: "observe" | "decide",
+  event: E,
+  report: ReportPluginError,
+): Promise<void> {
+  const { taps, interceptors } = hook as unknown as HookInternals;
+  if (interceptors.length !== 1 || !taps.every(isDirect)) {
+    await hook.promise(event);
+    return;
+  }
+  for (let i = 0; i < taps.length; i++) {
+    const raw = taps[i]![RAW]!;
+    try {
+      const result = raw.fn(event);
+      if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") await result;
+    } catch (error) {
+      if (family === "observe") report(new PluginError(raw.plugin, hookName, error), event);
+      else throw isStepValidationError(error) ? error : new PluginError(raw.plugin, hookName, error);
+    }
+  }
+}
+
+function isDirect(tap: { readonly [RAW]?: RawTap }): boolean {
+  const raw = tap[RAW];
+  return raw !== undefined && raw.type !== "async";
+}
