@@ -2,11 +2,14 @@ import type { AsyncSeriesHook } from "tapable";
 import { isStepValidationError, PluginError } from "../errors.ts";
 import { RAW, type RawTap, type ReportPluginError } from "./attribution.ts";
 
-/** What tapable keeps on a hook and does not declare in its types. */
+/** What tapable keeps on a hook and does not declare in its types, plus our cached verdict. */
 interface HookInternals {
   readonly taps: readonly { readonly [RAW]?: RawTap }[];
   readonly interceptors: readonly unknown[];
+  [DIRECT]?: { taps: number; interceptors: number; direct: boolean };
 }
+
+const DIRECT: unique symbol = Symbol("tapline.direct");
 
 /**
  * @internal
@@ -23,8 +26,19 @@ export async function callSeries<E>(
   event: E,
   report: ReportPluginError,
 ): Promise<void> {
-  const { taps, interceptors } = hook as unknown as HookInternals;
-  if (interceptors.length !== 1 || !taps.every(isDirect)) {
+  const internals = hook as unknown as HookInternals;
+  const { taps, interceptors } = internals;
+  // Taps are only ever added (tapable has no untap), so the verdict holds while the counts stay the same.
+  let verdict = internals[DIRECT];
+  if (verdict === undefined || verdict.taps !== taps.length || verdict.interceptors !== interceptors.length) {
+    verdict = {
+      taps: taps.length,
+      interceptors: interceptors.length,
+      direct: interceptors.length === 1 && taps.every(isDirect),
+    };
+    internals[DIRECT] = verdict;
+  }
+  if (!verdict.direct) {
     await hook.promise(event);
     return;
   }

@@ -177,19 +177,16 @@ async function executeStep(
         state.app.reportPluginError,
       );
     }
-    const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
-    const runner =
-      hooks.wrapStep.taps.length > 0
-        ? hooks.wrapStep.call(innermost, {
-            ctx,
-            step: step.name,
-            pipeline: run.pipeline,
-            options: step.options,
-          })
-        : innermost;
+    let pending: Promise<unknown>;
+    if (hooks.wrapStep.taps.length > 0) {
+      const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
+      const info = { ctx, step: step.name, pipeline: run.pipeline, options: step.options };
+      pending = hooks.wrapStep.call(innermost, info)(input, signal);
+    } else {
+      pending = attempt(step, ctx, input, signal, hooks);
+    }
     // Only a run with a caller's signal, or a step with a timeout, can stop waiting for a stubborn step;
     // other runs skip the extra promise (app.close() waits for them at most graceMs).
-    const pending = runner(input, signal);
     report.output = await (state.abandonable || stepController
       ? abandonable(state, report, pending)
       : pending);
