@@ -33,7 +33,10 @@ function number(name: string, raw: string | undefined, check: (n: number) => boo
 
 let values: Record<string, string | boolean | undefined>;
 try {
+  // `pnpm run demo -- --quick` passes the "--" along: drop it.
+  const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--"));
   ({ values } = parseArgs({
+    args,
     options: {
       seed: { type: "string" },
       "failure-rate": { type: "string" },
