@@ -1,0 +1,217 @@
+import type { AlertLevel, Labels } from "@tapline/core";
+import type { Duration } from "./duration.ts";
+import type { AlertConfigIssue } from "./errors.ts";
+import type { HandlerRunner } from "./handler.ts";
+import { type AlertNotification, commonOf, type NotificationAlert } from "./notification.ts";
+import { duration } from "./rules.ts";
+import type { InhibitRule, SilenceStore } from "./silences.ts";
+
+/** How notifications are grouped and paced (Alertmanager's route). */
+export interface RouteInput {
+  /** Labels that split alerts into groups; `["..."]` makes one group per alert. Default `["alertname"]`. */
+  readonly groupBy?: readonly string[];
+  /** Wait before the first notification of a new group, to collect its siblings. Default `30s`. */
+  readonly groupWait?: Duration;
+  /** Wait before notifying a group again about a change. Default `5m`. */
+  readonly groupInterval?: Duration;
+  /** Wait before re-sending an unchanged, still-firing group. Default `4h`. */
+  readonly repeatInterval?: Duration;
+}
+
+/** @internal */
+export interface Route {
+  readonly groupBy: readonly string[] | "all";
+  readonly groupWaitMs: number;
+  readonly groupIntervalMs: number;
+  readonly repeatIntervalMs: number;
+}
+
+/** @internal */
+export function normalizeRoute(input: unknown, path: string, issues: AlertConfigIssue[]): Route {
+  const r = (input ?? {}) as Record<string, unknown>;
+  if (typeof r !== "object" || Array.isArray(r)) {
+    issues.push({ path, message: "expected { groupBy?, groupWait?, groupInterval?, repeatInterval? }" });
+  }
+  for (const key of Object.keys(r)) {
+    if (!["groupBy", "groupWait", "groupInterval", "repeatInterval"].includes(key)) issues.push({ path: `${path}.${key}`, message: "unknown field" });
+  }
+  let groupBy: readonly string[] | "all" = ["alertname"];
+  if (r.groupBy !== undefined) {
+    if (!Array.isArray(r.groupBy) || r.groupBy.some((l) => typeof l !== "string")) issues.push({ path: `${path}.groupBy`, message: 'expected a list of label names (or ["..."])' });
+    else groupBy = r.groupBy.includes("...") ? "all" : (r.groupBy as string[]);
+  }
+  return {
+    groupBy,
+    groupWaitMs: duration(r.groupWait, 30_000, `${path}.groupWait`, issues),
+    groupIntervalMs: Math.max(1, duration(r.groupInterval, 300_000, `${path}.groupInterval`, issues)),
+    repeatIntervalMs: duration(r.repeatInterval, 14_400_000, `${path}.repeatInterval`, issues),
+  };
+}
+
+interface Group {
+  readonly key: string;
+  readonly labels: Labels;
+  readonly alerts: Map<string, NotificationAlert>;
+  /** fingerprint → level last notified as firing. */
+  readonly notified: Map<string, AlertLevel>;
+  timer: NodeJS.Timeout | undefined;
+  flushed: boolean;
+  lastFlushAt: number;
+  lastSentAt: number;
+}
+
+const RANK: Record<AlertLevel, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+
+/**
+ * @internal
+ * Alertmanager's notification pipeline, in-process: inhibition, silences, grouping with wait/interval/repeat,
+ * dedup by fingerprint (a group is re-sent only when its set of firing alerts or their levels changed, or the
+ * repeat interval passed), resolved notifications.
+ */
+export class Dispatcher {
+  readonly #route: Route;
+  readonly #inhibit: readonly InhibitRule[];
+  readonly #silences: SilenceStore;
+  readonly #grouped: HandlerRunner[];
+  readonly #immediate: HandlerRunner[];
+  readonly #groups = new Map<string, Group>();
+  readonly #firing = new Map<string, NotificationAlert>();
+  readonly #immediateSent = new Set<string>();
+
+  constructor(route: Route, inhibit: readonly InhibitRule[], silences: SilenceStore, runners: readonly HandlerRunner[]) {
+    this.#route = route;
+    this.#inhibit = inhibit;
+    this.#silences = silences;
+    this.#grouped = runners.filter((r) => !r.handler.immediate);
+    this.#immediate = runners.filter((r) => r.handler.immediate);
+  }
+
+  /** A firing alert appeared or changed level, or an alert resolved. */
+  update(alert: NotificationAlert, now: number): void {
+    if (alert.status === "firing") this.#firing.set(alert.fingerprint, alert);
+    else this.#firing.delete(alert.fingerprint);
+    if (this.#immediate.length > 0) this.#sendImmediate(alert, now);
+    if (this.#grouped.length === 0) return;
+    const { key, labels } = this.#groupOf(alert.labels);
+    let group = this.#groups.get(key);
+    if (!group) {
+      if (alert.status === "resolved") return; // never notified in a group that no longer exists
+      group = { key, labels, alerts: new Map(), notified: new Map(), timer: undefined, flushed: false, lastFlushAt: 0, lastSentAt: 0 };
+      this.#groups.set(key, group);
+    }
+    group.alerts.set(alert.fingerprint, alert);
+    if (!group.timer) {
+      const delay = group.flushed ? Math.max(0, group.lastFlushAt + this.#route.groupIntervalMs - now) : this.#route.groupWaitMs;
+      this.#schedule(group, delay);
+    }
+  }
+
+  /** True when a silence or an inhibition rule mutes the alert now. */
+  muted(alert: { readonly labels: Labels; readonly fingerprint: string }, now: number): "silenced" | "inhibited" | undefined {
+    if (this.#silences.silenced(alert.labels, now)) return "silenced";
+    for (const rule of this.#inhibit) {
+      if (!rule.target(alert.labels)) continue;
+      for (const source of this.#firing.values()) {
+        if (source.fingerprint === alert.fingerprint || !rule.source(source.labels)) continue;
+        if (rule.equal.every((l) => (source.labels[l] ?? "") === (alert.labels[l] ?? ""))) return "inhibited";
+      }
+    }
+    return undefined;
+  }
+
+  /** Sends every group that has something to say now (used by `flush()` and `close()`). */
+  flushAll(now: number): void {
+    for (const group of [...this.#groups.values()]) {
+      if (group.timer) clearTimeout(group.timer);
+      group.timer = undefined;
+      this.#flush(group, now, false);
+    }
+  }
+
+  /** Stops every timer. */
+  close(): void {
+    for (const group of this.#groups.values()) if (group.timer) clearTimeout(group.timer);
+    this.#groups.clear();
+  }
+
+  #schedule(group: Group, delay: number): void {
+    group.timer = setTimeout(() => {
+      group.timer = undefined;
+      this.#flush(group, Date.now(), true);
+    }, delay);
+    group.timer.unref();
+  }
+
+  #groupOf(labels: Labels): { key: string; labels: Labels } {
+    const by = this.#route.groupBy === "all" ? Object.keys(labels).sort() : this.#route.groupBy;
+    const picked: Record<string, string> = {};
+    for (const name of by) if (labels[name] !== undefined) picked[name] = labels[name]!;
+    const key = `{}:{${Object.entries(picked).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+    return { key, labels: picked };
+  }
+
+  #flush(group: Group, now: number, reschedule: boolean): void {
+    group.flushed = true;
+    group.lastFlushAt = now;
+    const toSend: NotificationAlert[] = [];
+    let changed = false;
+    for (const alert of group.alerts.values()) {
+      if (alert.status === "firing") {
+        if (this.muted(alert, now)) {
+          // A muted alert is left out; once notified, dropping it counts as a change so receivers catch up later.
+          if (group.notified.delete(alert.fingerprint)) changed = true;
+          continue;
+        }
+        toSend.push(alert);
+        if (group.notified.get(alert.fingerprint) !== alert.level) changed = true;
+      } else if (group.notified.has(alert.fingerprint)) {
+        toSend.push(alert);
+        changed = true;
+      }
+    }
+    const anyFiring = toSend.some((a) => a.status === "firing");
+    const repeatDue = anyFiring && now - group.lastSentAt >= this.#route.repeatIntervalMs;
+    if (toSend.length > 0 && (changed || repeatDue)) {
+      const notification = buildNotification(group.key, group.labels, toSend, now);
+      for (const runner of this.#grouped) runner.enqueue(notification);
+      group.lastSentAt = now;
+      for (const alert of toSend) {
+        if (alert.status === "firing") group.notified.set(alert.fingerprint, alert.level);
+        else group.notified.delete(alert.fingerprint);
+      }
+    }
+    for (const [fp, alert] of group.alerts) if (alert.status === "resolved") group.alerts.delete(fp);
+    if (group.alerts.size === 0) {
+      this.#groups.delete(group.key);
+      return;
+    }
+    if (reschedule && !group.timer) this.#schedule(group, this.#route.groupIntervalMs);
+  }
+
+  #sendImmediate(alert: NotificationAlert, now: number): void {
+    if (alert.status === "firing") {
+      if (this.muted(alert, now)) return;
+      this.#immediateSent.add(alert.fingerprint);
+    } else if (!this.#immediateSent.delete(alert.fingerprint)) return;
+    const { key, labels } = this.#groupOf(alert.labels);
+    const notification = buildNotification(key, labels, [alert], now);
+    for (const runner of this.#immediate) runner.enqueue(notification);
+  }
+}
+
+/** @internal Builds a notification for a set of alerts (Alertmanager's webhook v4 shape). */
+export function buildNotification(groupKey: string, groupLabels: Labels, alerts: readonly NotificationAlert[], now: number): AlertNotification {
+  const firing = alerts.filter((a) => a.status === "firing");
+  let level: AlertLevel = "info";
+  for (const a of firing.length ? firing : alerts) if (RANK[a.level] > RANK[level]) level = a.level;
+  return {
+    status: firing.length > 0 ? "firing" : "resolved",
+    alerts,
+    groupLabels,
+    commonLabels: commonOf(alerts.map((a) => a.labels)),
+    commonAnnotations: commonOf(alerts.map((a) => a.annotations)),
+    groupKey,
+    level,
+    time: now,
+  };
+}

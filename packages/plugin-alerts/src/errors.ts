@@ -1,0 +1,98 @@
+import { TaplineError } from "@tapline/core";
+
+/** Every error code plugin-alerts throws. */
+export type AlertsErrorCode =
+  | "TAPLINE_ERR_ALERTS_CONFIG"
+  | "TAPLINE_ERR_ALERTS_HANDLER"
+  | "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT"
+  | "TAPLINE_ERR_ALERTS_CLOSED";
+
+/** One bad field of a rule, route, silence or handler option, with its path (`rules[2].levels.warning.threshold`). */
+export interface AlertConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Rules or notification options are invalid. Thrown once, when the manager (or plugin) is created or a rule
+ * file is loaded; `issues` lists every bad field with its path, not only the first.
+ */
+export class AlertConfigError extends TaplineError {
+  readonly isAlertConfigError = true;
+  readonly issues: readonly AlertConfigIssue[];
+  /** The rule file, when the rules came from one. */
+  readonly file: string | undefined;
+  constructor(issues: readonly AlertConfigIssue[], file?: string, options?: { cause?: unknown }) {
+    const where = file ? ` in ${file}` : "";
+    const list = issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n");
+    super("TAPLINE_ERR_ALERTS_CONFIG", `invalid alert configuration${where} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${list}`, options);
+    this.name = "AlertConfigError";
+    this.issues = issues;
+    this.file = file;
+  }
+}
+
+/** True for an {@link AlertConfigError}, whichever copy of the package made it. */
+export const isAlertConfigError = (e: unknown): e is AlertConfigError =>
+  !!e && e instanceof Error && "isAlertConfigError" in e;
+
+/**
+ * A handler failed to deliver a notification after all its attempts. Never thrown at the caller: it is
+ * reported through `onHandlerError` (the plugin forwards it to `pluginError`) and counted.
+ */
+export class AlertHandlerError extends TaplineError {
+  readonly isAlertHandlerError = true;
+  readonly handler: string;
+  readonly attempts: number;
+  constructor(handler: string, attempts: number, cause: unknown, code: AlertsErrorCode = "TAPLINE_ERR_ALERTS_HANDLER") {
+    super(code, `alert handler "${handler}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeError(cause)}`, { cause });
+    this.name = "AlertHandlerError";
+    this.handler = handler;
+    this.attempts = attempts;
+  }
+}
+
+/** True for an {@link AlertHandlerError}. */
+export const isAlertHandlerError = (e: unknown): e is AlertHandlerError =>
+  !!e && e instanceof Error && "isAlertHandlerError" in e;
+
+/** One attempt of a handler ran past its timeout; its signal was aborted with this reason. */
+export class AlertHandlerTimeoutError extends TaplineError {
+  readonly isAlertHandlerTimeoutError = true;
+  readonly handler: string;
+  readonly timeoutMs: number;
+  constructor(handler: string, timeoutMs: number) {
+    super("TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT", `alert handler "${handler}" did not finish within ${timeoutMs} ms (raise its "timeoutMs" if the receiver is slow)`);
+    this.name = "AlertHandlerTimeoutError";
+    this.handler = handler;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** True for an {@link AlertHandlerTimeoutError}. */
+export const isAlertHandlerTimeoutError = (e: unknown): e is AlertHandlerTimeoutError =>
+  !!e && e instanceof Error && "isAlertHandlerTimeoutError" in e;
+
+/** The alert manager was closed; create a new one. */
+export class AlertManagerClosedError extends TaplineError {
+  readonly isAlertManagerClosedError = true;
+  constructor(what: string) {
+    super("TAPLINE_ERR_ALERTS_CLOSED", `cannot ${what}: the alert manager is closed (create a new one)`);
+    this.name = "AlertManagerClosedError";
+  }
+}
+
+/** True for an {@link AlertManagerClosedError}. */
+export const isAlertManagerClosedError = (e: unknown): e is AlertManagerClosedError =>
+  !!e && e instanceof Error && "isAlertManagerClosedError" in e;
+
+/** @internal A one-line description of a thrown value. */
+export function describeError(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,254 @@
+import { AlertHandlerError, AlertHandlerTimeoutError } from "./errors.ts";
+import type { AlertNotification } from "./notification.ts";
+
+/** What `send()` receives besides the notification. */
+export interface SendContext {
+  /** Aborted when the attempt times out or the manager closes; stop work and return when it fires. */
+  readonly signal: AbortSignal;
+  /** The attempt number, from 1. */
+  readonly attempt: number;
+}
+
+/**
+ * A notification handler (receiver). Write one with {@link defineAlertHandler}; it is the extension point for
+ * third-party packages (keyword `tapline-alert-handler`).
+ */
+export interface AlertHandler {
+  /** Unique among the manager's handlers; used in metrics and errors. */
+  readonly name: string;
+  /** Delivers one notification. Throw (or reject) to fail the attempt; it is retried with backoff. */
+  send(notification: AlertNotification, context: SendContext): Promise<void> | void;
+  /** Per-attempt timeout in ms; the attempt's signal aborts and the attempt counts as failed. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Retries after a failed attempt. Default 3. */
+  readonly retries?: number;
+  /** First backoff delay in ms, doubled per retry with jitter, capped at 30 s. Default 500. */
+  readonly backoffMs?: number;
+  /** Receive resolved notifications too. Default true. */
+  readonly sendResolved?: boolean;
+  /**
+   * Skip grouping: receive one notification per alert transition as soon as it happens (still after silences and
+   * inhibition). For forwarders to a system that groups itself, such as Alertmanager. Default false.
+   */
+  readonly immediate?: boolean;
+  /** Notifications waiting beyond this are dropped (oldest first) and counted. Default 1000. */
+  readonly maxQueue?: number;
+  /** Releases the handler's resources (timers, sockets); awaited by the manager's `close()`. */
+  close?(): Promise<void> | void;
+}
+
+/**
+ * Defines an alert handler. Checks the definition at once (name, `send`, numeric options) and returns it frozen.
+ *
+ * @example
+ * export const slack = (url: string) => defineAlertHandler({
+ *   name: "slack",
+ *   async send(n, { signal }) {
+ *     const res = await fetch(url, { method: "POST", body: JSON.stringify({ text: n.alerts.map((a) => a.message).join("\n") }), signal });
+ *     if (!res.ok) throw new Error(`slack answered ${res.status}`);
+ *   },
+ * });
+ */
+export function defineAlertHandler<T extends AlertHandler>(handler: T): Readonly<T> {
+  const problems: string[] = [];
+  if (!handler || typeof handler !== "object") throw new TypeError("defineAlertHandler: expected { name, send(notification, { signal }) }");
+  if (typeof handler.name !== "string" || handler.name === "") problems.push('"name" must be a non-empty string');
+  if (typeof handler.send !== "function") problems.push('"send" must be a function (notification, { signal }) => Promise<void>');
+  for (const key of ["timeoutMs", "retries", "backoffMs", "maxQueue"] as const) {
+    const v = handler[key];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) problems.push(`"${key}" must be a finite number ≥ 0`);
+  }
+  if (problems.length) throw new TypeError(`defineAlertHandler(${JSON.stringify(handler.name)}): ${problems.join("; ")}`);
+  return Object.freeze({ ...handler });
+}
+
+/** Counters of one handler, as `manager.status()` and `summary()` report them. */
+export interface HandlerStats {
+  readonly name: string;
+  /** Notifications delivered. */
+  sent: number;
+  /** Notifications given up after every retry. */
+  failed: number;
+  /** Failed attempts that were retried. */
+  retries: number;
+  /** Notifications dropped because the queue was full or the manager closed. */
+  dropped: number;
+  /** Notifications waiting. */
+  queued: number;
+  lastError?: string;
+  /** Epoch ms of the last delivery. */
+  lastSentAt?: number;
+}
+
+/** @internal What a runner reports to its manager. */
+export interface RunnerEvents {
+  result(handler: string, outcome: "sent" | "failed" | "retried" | "dropped", error?: AlertHandlerError): void;
+}
+
+/**
+ * @internal
+ * Runs one handler in isolation: its own queue, one notification at a time, a timeout per attempt (the attempt
+ * is abandoned even if `send` ignores its signal), retries with exponential backoff and jitter. Nothing here
+ * is awaited by the caller of `enqueue`, so a hanging receiver never delays a step.
+ */
+export class HandlerRunner {
+  readonly handler: AlertHandler;
+  readonly stats: HandlerStats;
+  readonly #queue: AlertNotification[] = [];
+  readonly #events: RunnerEvents;
+  readonly #closing = new AbortController();
+  #running: Promise<void> | undefined;
+  #timeoutMs: number;
+  #retries: number;
+  #backoffMs: number;
+  #maxQueue: number;
+
+  constructor(handler: AlertHandler, events: RunnerEvents) {
+    this.handler = handler;
+    this.#events = events;
+    this.#timeoutMs = handler.timeoutMs ?? 10_000;
+    this.#retries = handler.retries ?? 3;
+    this.#backoffMs = handler.backoffMs ?? 500;
+    this.#maxQueue = Math.max(1, handler.maxQueue ?? 1000);
+    this.stats = { name: handler.name, sent: 0, failed: 0, retries: 0, dropped: 0, queued: 0 };
+  }
+
+  enqueue(notification: AlertNotification): void {
+    if (this.#closing.signal.aborted) {
+      this.stats.dropped++;
+      this.#events.result(this.handler.name, "dropped");
+      return;
+    }
+    if (this.handler.sendResolved === false) {
+      // Alertmanager's send_resolved: false strips resolved alerts; nothing left, nothing to send.
+      if (notification.status === "resolved") return;
+      if (notification.alerts.some((a) => a.status === "resolved")) {
+        notification = { ...notification, alerts: notification.alerts.filter((a) => a.status === "firing") };
+      }
+    }
+    if (this.#queue.length >= this.#maxQueue) {
+      this.#queue.shift();
+      this.stats.dropped++;
+      this.#events.result(this.handler.name, "dropped");
+    }
+    this.#queue.push(notification);
+    this.stats.queued = this.#queue.length;
+    this.#running ??= this.#drain();
+  }
+
+  /** Resolves when the queue is empty (or `timeoutMs` passed: then the rest is abandoned and counted as dropped). */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#running) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => {
+        timer = setTimeout(r, timeoutMs);
+      });
+      await Promise.race([this.#running, late]);
+      clearTimeout(timer);
+    }
+    this.#closing.abort(new Error("alert manager closed"));
+    const left = this.#queue.splice(0);
+    this.stats.dropped += left.length;
+    this.stats.queued = 0;
+    await this.#running;
+    await this.handler.close?.();
+  }
+
+  async #drain(): Promise<void> {
+    // Start on a fresh tick so enqueue() (called from a metric tap, inside a step) returns at once.
+    await Promise.resolve();
+    while (this.#queue.length > 0) {
+      const next = this.#queue.shift()!;
+      this.stats.queued = this.#queue.length;
+      await this.#deliver(next);
+    }
+    this.#running = undefined;
+  }
+
+  async #deliver(notification: AlertNotification): Promise<void> {
+    const name = this.handler.name;
+    let lastError: unknown;
+    const attempts = this.#retries + 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (this.#closing.signal.aborted && attempt > 1) break;
+      try {
+        await this.#attempt(notification, attempt);
+        this.stats.sent++;
+        this.stats.lastSentAt = Date.now();
+        this.#events.result(name, "sent");
+        return;
+      } catch (error) {
+        lastError = error;
+        this.stats.lastError = error instanceof Error ? error.message : String(error);
+        // A receiver that rejects the request itself (HTTP 400, bad config) will not accept it on a retry.
+        if ((error as { retryable?: unknown } | null)?.retryable === false) break;
+        if (attempt < attempts && !this.#closing.signal.aborted) {
+          this.stats.retries++;
+          this.#events.result(name, "retried");
+          const base = Math.min(30_000, this.#backoffMs * 2 ** (attempt - 1));
+          await sleep(base / 2 + Math.random() * (base / 2), this.#closing.signal);
+        }
+      }
+    }
+    this.stats.failed++;
+    const timedOut = lastError instanceof AlertHandlerTimeoutError;
+    const error = new AlertHandlerError(name, attempts, lastError, timedOut ? "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT" : undefined);
+    this.#events.result(name, "failed", error);
+  }
+
+  #attempt(notification: AlertNotification, attempt: number): Promise<void> {
+    const controller = new AbortController();
+    const onClose = () => controller.abort(this.#closing.signal.reason);
+    this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const reason = new AlertHandlerTimeoutError(this.handler.name, this.#timeoutMs);
+        controller.abort(reason);
+        reject(reason); // abandon a send that ignores its signal: the queue moves on
+      }, this.#timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#closing.signal.removeEventListener("abort", onClose);
+      };
+      controller.signal.addEventListener(
+        "abort",
+        () => {
+          done();
+          reject(controller.signal.reason);
+        },
+        { once: true },
+      );
+      let result: unknown;
+      try {
+        result = this.handler.send(notification, { signal: controller.signal, attempt });
+      } catch (error) {
+        done();
+        reject(error);
+        return;
+      }
+      Promise.resolve(result).then(
+        () => {
+          done();
+          resolve();
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
+    });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,117 @@
+import { type AlertHandler, defineAlertHandler } from "../handler.ts";
+import type { NotificationAlert } from "../notification.ts";
+import { HttpStatusError, type PostableAlert, redactUrl, toPostableAlert, wireLabels } from "../wire.ts";
+
+/** Options of {@link alertmanagerForwarder}. */
+export interface AlertmanagerForwarderOptions {
+  /** Base URL of Alertmanager, e.g. `http://127.0.0.1:9093` (alerts go to `<url>/api/v2/alerts`). */
+  readonly url: string;
+  /** Handler name. Default `alertmanager`. */
+  readonly name?: string;
+  /** Extra headers (e.g. `Authorization` for a proxy); never logged. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * How often active alerts are re-sent, in ms. Each firing alert is posted with `endsAt = now + 4 × this`, so
+   * Alertmanager keeps it while this process lives and lets it expire if it dies. Default 60 000.
+   */
+  readonly resendIntervalMs?: number;
+  /** `generatorURL` of every alert (a link back to this worker). */
+  readonly generatorURL?: string;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly backoffMs?: number;
+  /** Failures of the background re-sends (the next re-send tries again). Default: ignored. */
+  readonly onResendError?: (error: unknown) => void;
+}
+
+/**
+ * Forwards alerts to a real Alertmanager (`POST /api/v2/alerts`): each transition at once (Alertmanager does its
+ * own grouping, so this handler is `immediate`), active alerts re-sent before they expire, `endsAt` on resolve.
+ * When an alert changes level its `severity` label changes, so the old label set is resolved in the same post.
+ *
+ * @example
+ * alertmanagerForwarder({ url: "http://127.0.0.1:9093" })
+ */
+export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): AlertHandler {
+  let endpoint: URL;
+  try {
+    endpoint = new URL("api/v2/alerts", options.url.endsWith("/") ? options.url : `${options.url}/`);
+  } catch {
+    throw new TypeError('alertmanagerForwarder: "url" must be an absolute http(s) URL such as http://127.0.0.1:9093');
+  }
+  const where = `Alertmanager ${redactUrl(endpoint)}`;
+  const resendMs = options.resendIntervalMs ?? 60_000;
+  if (!(Number.isFinite(resendMs) && resendMs > 0)) throw new TypeError('alertmanagerForwarder: "resendIntervalMs" must be a positive number');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  /** fingerprint → the alert as last posted (firing). */
+  const active = new Map<string, NotificationAlert>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const post = async (alerts: PostableAlert[], signal: AbortSignal): Promise<void> => {
+    let res: Response;
+    try {
+      res = await fetch(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...options.headers },
+        body: JSON.stringify(alerts),
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new Error(`${where} unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name})`);
+    }
+    const text = await res.text().catch(() => "");
+    if (!res.ok) throw new HttpStatusError(where, res.status, text);
+  };
+
+  const resend = () => {
+    if (active.size === 0) return;
+    const now = Date.now();
+    const alerts = [...active.values()].map((a) => toPostableAlert(a, now, 4 * resendMs, options.generatorURL));
+    post(alerts, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => options.onResendError?.(error));
+  };
+
+  const sync = () => {
+    if (active.size > 0 && !timer) {
+      timer = setInterval(resend, resendMs);
+      timer.unref();
+    } else if (active.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+
+  return defineAlertHandler({
+    name: options.name ?? "alertmanager",
+    immediate: true,
+    timeoutMs,
+    ...(options.retries !== undefined && { retries: options.retries }),
+    ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
+    async send(notification, { signal }) {
+      const now = Date.now();
+      const body: PostableAlert[] = [];
+      for (const alert of notification.alerts) {
+        const before = active.get(alert.fingerprint);
+        if (before && alert.status === "firing" && !sameLabels(wireLabels(before), wireLabels(alert))) {
+          body.push(toPostableAlert({ ...before, status: "resolved", endsAt: now }, now, 0, options.generatorURL));
+        }
+        body.push(toPostableAlert(alert, now, 4 * resendMs, options.generatorURL));
+      }
+      await post(body, signal);
+      for (const alert of notification.alerts) {
+        if (alert.status === "firing") active.set(alert.fingerprint, alert);
+        else active.delete(alert.fingerprint);
+      }
+      sync();
+    },
+    close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  });
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}

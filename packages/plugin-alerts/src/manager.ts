@@ -1,0 +1,432 @@
+import type { AlertEvent, AlertLevel, Labels, MetricSample, StatusPart } from "@tapline/core";
+import { type Duration, parseDuration } from "./duration.ts";
+import { Dispatcher, normalizeRoute, type RouteInput } from "./dispatcher.ts";
+import { AlertConfigError, type AlertConfigIssue, type AlertHandlerError, AlertManagerClosedError, describeError, isAlertConfigError } from "./errors.ts";
+import { fingerprint, labelKey } from "./fingerprint.ts";
+import { type AlertHandler, HandlerRunner, type HandlerStats } from "./handler.ts";
+import { AlertHistory, type AlertHistoryEntry } from "./history.ts";
+import { loadAlertConfigSync } from "./load.ts";
+import type { NotificationAlert } from "./notification.ts";
+import { CompiledRule, type Transition } from "./rule-engine.ts";
+import { type AlertRuleInput, type NormalRule, normalizeRules } from "./rules.ts";
+import { type InhibitRuleInput, parseInhibitRules, type Silence, type SilenceInput, SilenceStore } from "./silences.ts";
+import { type ActiveAlert, type AlertSummary, statusPart, summarize } from "./summary.ts";
+import { StuckSteps } from "./stuck.ts";
+
+/** Options of {@link createAlertManager}. */
+export interface AlertManagerOptions {
+  /** Rules as objects, or the path of a YAML/JSON file holding `{ rules, route?, inhibit?, silences? }`. */
+  readonly rules?: readonly AlertRuleInput[] | string;
+  /** Where notifications go. Each runs isolated (timeout, retries, its own queue). */
+  readonly handlers?: readonly AlertHandler[];
+  /** Grouping and pacing of notifications (Alertmanager's route). */
+  readonly route?: RouteInput;
+  /** Inhibition rules: while a source alert fires, matching targets sharing the `equal` labels are muted. */
+  readonly inhibit?: readonly InhibitRuleInput[];
+  /** Silences to start with; add more with `manager.silence()`. */
+  readonly silences?: readonly SilenceInput[];
+  /** How often windows age and `for`/`keepFiringFor`/no-data/stuck steps are checked. Default `1s`. */
+  readonly evaluationInterval?: Duration;
+  /** Directory of the JSONL history (`<dir>/alerts/`); without it the history stays in memory only. */
+  readonly dir?: string;
+  /** Transitions kept in memory. Default 1000. */
+  readonly historySize?: number;
+  /** Cardinality guard: series per rule beyond this are ignored (reported once). Default 10 000. */
+  readonly maxSeriesPerRule?: number;
+  /** Samples kept per window. Default 10 000. */
+  readonly maxSamplesPerWindow?: number;
+  /** How long `close()` waits for handlers to drain. Default 5 s. */
+  readonly closeTimeout?: Duration;
+  /** Name of the status component. Default `alerts`. */
+  readonly component?: string;
+  /** Called for each transition (pending, firing, level change, resolved). Must not throw. */
+  readonly onTransition?: (event: AlertEvent & { readonly fingerprint: string }) => void;
+  /** Called when a handler gives up on a notification, the history cannot be written, or a rule drops series. */
+  readonly onError?: (error: unknown) => void;
+  /** Called with the manager's own metrics (`tapline_alert_notifications_total{handler,outcome}`). */
+  readonly onMetric?: (name: string, value: number, labels: Record<string, string>) => void;
+}
+
+/** A step that started or ended, for the stuck-step rule and the step presets. */
+export interface StepObservation {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly step: string;
+  readonly labels?: Labels;
+  /** Epoch ms; default now. */
+  readonly time?: number;
+}
+
+/** A finished step, for the step failure-rate and p95 presets. */
+export interface StepResult extends StepObservation {
+  readonly status: "success" | "failed" | "cancelled" | "skipped";
+  readonly durationMs: number;
+}
+
+/** An in-process alerting engine, usable with or without a Tapline app. */
+export interface AlertManager {
+  /** Feeds one metric sample to the rules that match it. Synchronous and cheap; never throws for a bad sample. */
+  observe(sample: MetricSample): void;
+  /** Records a step's start (stuck-step rules). */
+  stepStarted(step: StepObservation): void;
+  /** Records a step's end: feeds `tapline_alerts_step_failed` (0/1) and `tapline_alerts_step_duration_seconds`. */
+  stepEnded(step: StepResult): void;
+  /** Resolves every alert scoped to the run. */
+  endRun(runId: string): void;
+  /** Takes an alert raised elsewhere (another plugin's `AlertEvent`) into history, notification and status. */
+  raise(alert: Omit<AlertEvent, "time"> & { readonly time?: number }): void;
+  /** Alerts pending or firing now. */
+  active(): ActiveAlert[];
+  /** Transitions kept in memory, oldest first. */
+  history(): AlertHistoryEntry[];
+  /** Counts by level and rule, firing now, mean time to resolve, handler counters. */
+  summary(): AlertSummary;
+  /** The status part: worst firing level and a human message. */
+  status(): StatusPart;
+  /** Adds a silence; returns it with its id. Throws an `AlertConfigError` for a bad one. */
+  silence(input: SilenceInput): Silence;
+  /** Ends a silence now. */
+  expireSilence(id: string): boolean;
+  /** Silences with their state. */
+  silences(): Silence[];
+  /** Runs one evaluation now (normally every `evaluationInterval`). */
+  tick(): void;
+  /** Sends every group that has something to say now, without waiting for group timers; waits for the history file. */
+  flush(): Promise<void>;
+  /** Flushes, waits for handlers (bounded by `closeTimeout`), stops every timer. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Metric name fed by `stepEnded`: 1 for a failed step, 0 otherwise (its mean is the failure rate). */
+export const STEP_FAILED_METRIC = "tapline_alerts_step_failed";
+/** Metric name fed by `stepEnded`: the step's duration in seconds. */
+export const STEP_DURATION_METRIC = "tapline_alerts_step_duration_seconds";
+
+/**
+ * Creates an alert manager: rules evaluated on every sample, Alertmanager-style notification, bounded history,
+ * status. Options are validated once; an `AlertConfigError` lists every bad field with its path.
+ *
+ * @example
+ * const alerts = createAlertManager({
+ *   rules: [stepFailureRate({ warning: 0.2, critical: 0.5 }), diskAlmostFull()],
+ *   handlers: [consoleHandler()],
+ *   route: { groupWait: "5s" },
+ * });
+ * alerts.observe({ name: "tapline_system_disk_used_ratio", value: 0.97, labels: { mount: "/" }, time: Date.now() });
+ * console.log(alerts.status().message); // "critical: disk / 97% full"
+ * await alerts.close();
+ */
+export function createAlertManager(options: AlertManagerOptions = {}): AlertManager {
+  const p = prepare(options);
+  return new Manager(options, p.rules, p.route, p.inhibit, p.silences, p.evalMs, p.closeMs);
+}
+
+/**
+ * Checks manager options without creating anything (no timer, no file written); returns every problem with its
+ * path, `[]` when they are valid. The plugin's options schema uses it, so bad rules fail at registration.
+ */
+export function checkAlertManagerOptions(options: unknown): AlertConfigIssue[] {
+  try {
+    prepare((options ?? {}) as AlertManagerOptions);
+    return [];
+  } catch (error) {
+    if (isAlertConfigError(error)) return [...error.issues];
+    return [{ path: "", message: describeError(error) }];
+  }
+}
+
+function prepare(options: AlertManagerOptions) {
+  const issues: AlertConfigIssue[] = [];
+  if (typeof options !== "object" || options === null) throw new AlertConfigError([{ path: "", message: "expected an options object { rules, handlers, ... }" }]);
+  let ruleInput: unknown = options.rules;
+  let fileRoute: unknown;
+  let fileInhibit: unknown;
+  let fileSilences: unknown;
+  if (typeof options.rules === "string") {
+    const loaded = loadAlertConfigSync(options.rules);
+    ruleInput = loaded.rules;
+    fileRoute = loaded.route;
+    fileInhibit = loaded.inhibit;
+    fileSilences = loaded.silences;
+  }
+  const rules = normalizeRules(ruleInput, "rules", issues);
+  const route = normalizeRoute(options.route ?? fileRoute, "route", issues);
+  const inhibit = parseInhibitRules(options.inhibit ?? fileInhibit, "inhibit", issues);
+  const evalMs = parseDuration(options.evaluationInterval ?? 1000);
+  if (evalMs === undefined || evalMs <= 0) issues.push({ path: "evaluationInterval", message: 'expected a positive duration such as "1s"' });
+  const closeMs = parseDuration(options.closeTimeout ?? 5000);
+  if (closeMs === undefined) issues.push({ path: "closeTimeout", message: 'expected a duration such as "5s"' });
+  const handlers = options.handlers ?? [];
+  if (!Array.isArray(handlers)) issues.push({ path: "handlers", message: "expected a list of handlers made with defineAlertHandler()" });
+  else {
+    const names = new Set<string>();
+    handlers.forEach((h: AlertHandler, i) => {
+      if (!h || typeof h.send !== "function" || typeof h.name !== "string") issues.push({ path: `handlers[${i}]`, message: "not a handler: make it with defineAlertHandler({ name, send })" });
+      else if (names.has(h.name)) issues.push({ path: `handlers[${i}].name`, message: `duplicate handler name "${h.name}"` });
+      else names.add(h.name);
+    });
+  }
+  for (const [key, v] of [["historySize", options.historySize], ["maxSeriesPerRule", options.maxSeriesPerRule], ["maxSamplesPerWindow", options.maxSamplesPerWindow]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) issues.push({ path: key, message: "expected a positive integer" });
+  }
+  const silences = new SilenceStore();
+  const initialSilences = (options.silences ?? fileSilences ?? []) as unknown[];
+  if (!Array.isArray(initialSilences)) issues.push({ path: "silences", message: "expected a list of silences" });
+  else
+    initialSilences.forEach((s, i) => {
+      try {
+        silences.add(s as SilenceInput, Date.now());
+      } catch (error) {
+        for (const issue of (error as AlertConfigError).issues ?? []) issues.push({ path: issue.path.replace(/^silence/, `silences[${i}]`), message: issue.message });
+      }
+    });
+  if (issues.length > 0) throw new AlertConfigError(issues, typeof options.rules === "string" ? options.rules : undefined);
+  return { rules, route, inhibit, silences, evalMs: evalMs!, closeMs: closeMs! };
+}
+
+const noop = () => {};
+
+class Manager implements AlertManager {
+  readonly #byMetric = new Map<string, CompiledRule[]>();
+  readonly #rules: CompiledRule[] = [];
+  readonly #stuck: StuckSteps;
+  readonly #active = new Map<string, ActiveAlert>();
+  readonly #history: AlertHistory;
+  readonly #runners: HandlerRunner[];
+  readonly #dispatcher: Dispatcher;
+  readonly #silences: SilenceStore;
+  readonly #timer: NodeJS.Timeout;
+  readonly #closeMs: number;
+  readonly #component: string;
+  readonly #onTransition: NonNullable<AlertManagerOptions["onTransition"]>;
+  readonly #onError: (error: unknown) => void;
+  readonly #onMetric: NonNullable<AlertManagerOptions["onMetric"]>;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: AlertManagerOptions, rules: NormalRule[], route: ReturnType<typeof normalizeRoute>, inhibit: ReturnType<typeof parseInhibitRules>, silences: SilenceStore, evalMs: number, closeMs: number) {
+    this.#onTransition = options.onTransition ?? noop;
+    this.#onError = options.onError ?? noop;
+    this.#onMetric = options.onMetric ?? noop;
+    this.#component = options.component ?? "alerts";
+    this.#closeMs = closeMs;
+    this.#silences = silences;
+    const sink = {
+      emit: (t: Transition) => this.#transition(t),
+      dropped: (rule: string, limit: number) =>
+        this.#onError(new Error(`alert rule "${rule}" reached ${limit} series; new label sets are ignored (narrow "match" or "by", or raise maxSeriesPerRule)`)),
+      inactive: (fp: string) => {
+        this.#active.delete(fp);
+      },
+    };
+    for (const rule of rules) {
+      if (rule.kind !== "threshold") continue;
+      const compiled = new CompiledRule(rule, sink, options.maxSeriesPerRule ?? 10_000, options.maxSamplesPerWindow ?? 10_000);
+      this.#rules.push(compiled);
+      for (const metric of rule.divideBy ? [rule.metric, rule.divideBy] : [rule.metric]) {
+        const list = this.#byMetric.get(metric) ?? [];
+        list.push(compiled);
+        this.#byMetric.set(metric, list);
+      }
+    }
+    this.#stuck = new StuckSteps(rules.filter((r) => r.kind === "stuck-step"), sink);
+    this.#history = new AlertHistory(options.historySize ?? 1000, options.dir, (e) => this.#onError(e));
+    this.#runners = (options.handlers ?? []).map(
+      (h) =>
+        new HandlerRunner(h, {
+          result: (handler, outcome, error?: AlertHandlerError) => {
+            this.#onMetric("tapline_alert_notifications_total", 1, { handler, outcome });
+            if (error) this.#onError(error);
+          },
+        }),
+    );
+    this.#dispatcher = new Dispatcher(route, inhibit, silences, this.#runners);
+    this.#timer = setInterval(() => this.tick(), evalMs);
+    this.#timer.unref();
+  }
+
+  observe(sample: MetricSample): void {
+    const rules = this.#byMetric.get(sample.name);
+    if (rules === undefined || this.#closing) return;
+    if (typeof sample.value !== "number" || Number.isNaN(sample.value) || !sample.labels) return;
+    const now = Date.now();
+    let key: string | undefined;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      if (!rule.matches(sample.labels)) continue;
+      if (key === undefined && rule.rule.by === undefined) key = labelKey(sample.labels);
+      rule.observe(sample, now, key);
+    }
+  }
+
+  stepStarted(step: StepObservation): void {
+    if (this.#closing) return;
+    this.#stuck.started(step, step.time ?? Date.now());
+  }
+
+  stepEnded(step: StepResult): void {
+    if (this.#closing) return;
+    const time = step.time ?? Date.now();
+    this.#stuck.ended(step, time);
+    if (step.status === "skipped") return;
+    const labels = { pipeline: step.pipeline, step: step.step, ...step.labels };
+    this.observe({ name: STEP_FAILED_METRIC, value: step.status === "failed" ? 1 : 0, labels, time, runId: step.runId });
+    if (step.status === "success") this.observe({ name: STEP_DURATION_METRIC, value: step.durationMs / 1000, labels, time, runId: step.runId, unit: "seconds" });
+  }
+
+  endRun(runId: string): void {
+    const now = Date.now();
+    for (const rule of this.#rules) if (rule.rule.scope === "run") rule.endRun(runId, now);
+    this.#stuck.endRun(runId, now);
+    for (const alert of [...this.#active.values()]) {
+      if (alert.runId === runId && alert.source !== undefined) this.raise({ ...alert, state: "resolved", message: `${alert.message} (run ended)` });
+    }
+  }
+
+  raise(alert: Omit<AlertEvent, "time"> & { readonly time?: number }): void {
+    if (this.#closing) throw new AlertManagerClosedError(`raise alert "${alert.rule}"`);
+    const time = alert.time ?? Date.now();
+    const labels = { alertname: alert.rule, ...alert.labels };
+    const fp = fingerprint(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });
+    const previous = this.#active.get(fp);
+    if (alert.state === "resolved" && !previous) return;
+    if (previous && previous.state === alert.state && previous.level === alert.level) return; // dedup by fingerprint
+    this.#transition({
+      ...alert,
+      labels,
+      time,
+      startsAt: alert.startsAt ?? previous?.startsAt ?? time,
+      ...(alert.state === "resolved" && { endsAt: time }),
+      fingerprint: fp,
+    });
+  }
+
+  active(): ActiveAlert[] {
+    const now = Date.now();
+    return [...this.#active.values()].map((a) => {
+      const muted = a.state === "firing" ? this.#dispatcher.muted({ labels: withSeverity(a.labels, a.level), fingerprint: a.fingerprint }, now) : undefined;
+      const { muted: _m, ...rest } = a;
+      return muted ? { ...rest, muted } : rest;
+    });
+  }
+
+  history(): AlertHistoryEntry[] {
+    return this.#history.list();
+  }
+
+  summary(): AlertSummary {
+    return summarize(this.#history.list(), this.active(), this.#stats());
+  }
+
+  status(): StatusPart {
+    return statusPart(this.#component, this.active(), this.#stats());
+  }
+
+  silence(input: SilenceInput): Silence {
+    return this.#silences.add(input, Date.now());
+  }
+
+  expireSilence(id: string): boolean {
+    return this.#silences.expire(id, Date.now());
+  }
+
+  silences(): Silence[] {
+    return this.#silences.list(Date.now());
+  }
+
+  tick(): void {
+    const now = Date.now();
+    for (const rule of this.#rules) {
+      try {
+        rule.tick(now);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    this.#stuck.tick(now);
+  }
+
+  async flush(): Promise<void> {
+    this.#dispatcher.flushAll(Date.now());
+    await this.#history.flush();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#timer);
+      this.#dispatcher.flushAll(Date.now());
+      this.#dispatcher.close();
+      await Promise.all(this.#runners.map((r) => r.close(this.#closeMs).catch((e: unknown) => this.#onError(e))));
+      await this.#history.flush();
+    })();
+    return this.#closing;
+  }
+
+  #stats(): HandlerStats[] {
+    return this.#runners.map((r) => ({ ...r.stats }));
+  }
+
+  #transition(t: Transition): void {
+    const now = t.time;
+    const labels = t.labels;
+    if (t.state === "resolved") this.#active.delete(t.fingerprint);
+    else {
+      const before = this.#active.get(t.fingerprint);
+      this.#active.set(t.fingerprint, {
+        fingerprint: t.fingerprint,
+        rule: t.rule,
+        level: t.level,
+        state: t.state,
+        labels,
+        annotations: t.annotations ?? { summary: t.message },
+        message: t.message,
+        ...(t.value !== undefined && { value: t.value }),
+        startsAt: before?.startsAt ?? t.startsAt,
+        updatedAt: now,
+        ...(t.runId !== undefined && { runId: t.runId }),
+        ...(t.source !== undefined && { source: t.source }),
+      });
+    }
+    const muted = t.state === "pending" ? undefined : this.#dispatcher.muted({ labels: withSeverity(labels, t.level), fingerprint: t.fingerprint }, now);
+    this.#history.add({
+      time: now,
+      fingerprint: t.fingerprint,
+      rule: t.rule,
+      level: t.level,
+      state: t.state,
+      labels,
+      message: t.message,
+      ...(t.value !== undefined && { value: t.value }),
+      startsAt: t.startsAt,
+      ...(t.endsAt !== undefined && { endsAt: t.endsAt }),
+      ...(t.runId !== undefined && { runId: t.runId }),
+      ...(t.source !== undefined && { source: t.source }),
+      ...(muted && { muted }),
+    });
+    if (t.state !== "pending") {
+      const alert: NotificationAlert = {
+        status: t.state === "resolved" ? "resolved" : "firing",
+        rule: t.rule,
+        level: t.level,
+        labels: withSeverity(labels, t.level),
+        annotations: t.annotations ?? { summary: t.message },
+        message: t.message,
+        ...(t.value !== undefined && { value: t.value }),
+        startsAt: t.startsAt,
+        ...(t.endsAt !== undefined && { endsAt: t.endsAt }),
+        fingerprint: t.fingerprint,
+        ...(t.runId !== undefined && { runId: t.runId }),
+        ...(t.source !== undefined && { source: t.source }),
+      };
+      this.#dispatcher.update(alert, now);
+    }
+    try {
+      this.#onTransition(t);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+}
+
+function withSeverity(labels: Labels, level: AlertLevel): Labels {
+  return { ...labels, severity: level };
+}

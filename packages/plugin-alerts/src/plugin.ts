@@ -1,0 +1,98 @@
+import { definePlugin, type PluginDefinition, type TaplineApp } from "@tapline/core";
+import { type AlertManager, type AlertManagerOptions, checkAlertManagerOptions, createAlertManager } from "./manager.ts";
+import { isAlertHandlerError } from "./errors.ts";
+
+/** Options of the {@link alerts} plugin: the manager's, minus what the plugin wires itself. */
+export interface AlertsPluginOptions extends Omit<AlertManagerOptions, "dir" | "onTransition" | "onError" | "onMetric"> {
+  /** Write the history as JSON lines under `<app dir>/alerts/`. Default true. */
+  readonly persist?: boolean;
+}
+
+/** Metric fed by the plugin for each `pluginError` of another plugin (value 1, labels `plugin`, `hook`). */
+export const PLUGIN_ERROR_METRIC = "tapline_alerts_plugin_errors";
+
+const managers = new WeakMap<object, AlertManager>();
+
+/**
+ * The alert manager the plugin created for an app, to add silences or read active alerts at run time.
+ *
+ * @example
+ * alertManagerOf(app)?.silence({ matchers: { step: "tts" }, duration: "1h", comment: "provider outage" });
+ */
+export function alertManagerOf(app: TaplineApp | object): AlertManager | undefined {
+  return managers.get(app);
+}
+
+const schema: NonNullable<PluginDefinition<AlertsPluginOptions, AlertsPluginOptions | undefined>["options"]> = {
+  "~standard": {
+    version: 1,
+    vendor: "@tapline/plugin-alerts",
+    validate(value) {
+      const issues = checkAlertManagerOptions(value ?? {});
+      if (issues.length === 0) return { value: (value ?? {}) as AlertsPluginOptions };
+      return { issues: issues.map((i) => ({ message: i.message, path: i.path ? i.path.split(/\.|\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : [] })) };
+    },
+  },
+};
+
+/**
+ * The alerts plugin: evaluates rules on every metric sample, watches steps (failure rate, p95, stuck steps),
+ * takes other plugins' alerts (e.g. plugin-retry's `breaker_open`), notifies handlers, persists the history
+ * and contributes to `app.status()`.
+ *
+ * @example
+ * const app = createTapline({
+ *   plugins: [alerts({ rules: [stepFailureRate(), stuckStep({ after: "15m" })], handlers: [consoleHandler()] })],
+ * });
+ */
+export const alerts = definePlugin<AlertsPluginOptions, AlertsPluginOptions | undefined>({
+  name: "@tapline/plugin-alerts",
+  version: "1.0.0",
+  core: "^1.0.0",
+  options: schema,
+  setup(api) {
+    const { persist = true, ...options } = api.options;
+    const manager = createAlertManager({
+      ...options,
+      ...(persist && { dir: api.dir }),
+      onTransition(event) {
+        // Re-publish our own rules' transitions so other plugins see them; alerts raised by others stay theirs.
+        if (event.source !== undefined) return;
+        const { fingerprint: _fp, endsAt: _end, source: _src, ...rest } = event as typeof event & { endsAt?: number };
+        api.raiseAlert(rest);
+      },
+      onError(error) {
+        api.reportError(error, isAlertHandlerError(error) ? `handler:${error.handler}` : "alerts");
+      },
+      onMetric(name, value, labels) {
+        api.metric(name, value, labels, { type: "counter" });
+      },
+    });
+    managers.set(api.app, manager);
+    const { hooks } = api;
+    hooks.metric.tap(api.name, (sample) => manager.observe(sample));
+    hooks.alert.tapPromise(api.name, async (event) => {
+      if (event.source === api.name) return;
+      manager.raise(event);
+    });
+    hooks.stepStart.tapPromise(api.name, async ({ ctx }) => {
+      manager.stepStarted({ runId: ctx.runId, pipeline: ctx.pipeline, step: ctx.step, labels: ctx.labels });
+    });
+    hooks.stepEnd.tapPromise(api.name, async ({ ctx, report }) => {
+      manager.stepEnded({ runId: ctx.runId, pipeline: ctx.pipeline, step: ctx.step, labels: ctx.labels, status: report.status, durationMs: report.durationMs });
+    });
+    hooks.runEnd.tapPromise(api.name, async ({ ctx }) => manager.endRun(ctx.runId));
+    hooks.status.tap(api.name, (parts) => {
+      parts.push(manager.status());
+      return parts;
+    });
+    hooks.pluginError.tap(api.name, ({ error, runId }) => {
+      if (error.plugin === api.name) return; // never alert on our own failures (no feedback loop)
+      manager.observe({ name: PLUGIN_ERROR_METRIC, value: 1, type: "counter", labels: { plugin: error.plugin, hook: error.hook }, time: Date.now(), ...(runId !== undefined && { runId }) });
+    });
+    return async () => {
+      managers.delete(api.app);
+      await manager.close();
+    };
+  },
+});

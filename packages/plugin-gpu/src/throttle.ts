@@ -1,0 +1,60 @@
+/**
+ * Clock event ("throttle") reasons, decoded from the `clocks_throttle_reasons.active` bitmask that
+ * nvidia-smi prints as hex (`0x0000000000000004`). Bit values are NVML's `nvmlClocksEventReason*` constants.
+ */
+
+/** A named clock event reason. */
+export type ThrottleReason =
+  | "gpu_idle"
+  | "applications_clocks_setting"
+  | "sw_power_cap"
+  | "hw_slowdown"
+  | "sync_boost"
+  | "sw_thermal_slowdown"
+  | "hw_thermal_slowdown"
+  | "hw_power_brake_slowdown"
+  | "display_clock_setting";
+
+/** Every reason with its NVML bit, in bit order. */
+export const THROTTLE_REASONS: readonly { readonly reason: ThrottleReason; readonly bit: number }[] = [
+  { reason: "gpu_idle", bit: 0x1 },
+  { reason: "applications_clocks_setting", bit: 0x2 },
+  { reason: "sw_power_cap", bit: 0x4 },
+  { reason: "hw_slowdown", bit: 0x8 },
+  { reason: "sync_boost", bit: 0x10 },
+  { reason: "sw_thermal_slowdown", bit: 0x20 },
+  { reason: "hw_thermal_slowdown", bit: 0x40 },
+  { reason: "hw_power_brake_slowdown", bit: 0x80 },
+  { reason: "display_clock_setting", bit: 0x100 },
+];
+
+/**
+ * The reasons that mean the GPU is being slowed against the workload's will (power, heat, power brake).
+ * `gpu_idle`, application clocks, sync boost and display clocks are normal operation.
+ */
+export const THROTTLING_REASONS: ReadonlySet<ThrottleReason> = new Set([
+  "sw_power_cap",
+  "hw_slowdown",
+  "sw_thermal_slowdown",
+  "hw_thermal_slowdown",
+  "hw_power_brake_slowdown",
+]);
+
+const cache = new Map<number, readonly ThrottleReason[]>();
+
+/** Decodes a bitmask into reason names (results are cached per mask: the set of masks seen is tiny). */
+export function decodeThrottleMask(mask: number): readonly ThrottleReason[] {
+  let reasons = cache.get(mask);
+  if (!reasons) {
+    reasons = Object.freeze(THROTTLE_REASONS.filter((r) => (mask & r.bit) !== 0).map((r) => r.reason));
+    if (cache.size < 1024) cache.set(mask, reasons);
+  }
+  return reasons;
+}
+
+/** Parses nvidia-smi's hex mask (`0x0000000000000041`); only the low 32 bits carry defined reasons. */
+export function parseThrottleMask(text: string): number | undefined {
+  if (!/^0x[0-9a-f]{1,16}$/i.test(text)) return undefined;
+  const low = text.length > 10 ? text.slice(-8) : text.slice(2);
+  return Number.parseInt(low, 16) >>> 0;
+}

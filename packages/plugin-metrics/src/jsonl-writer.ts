@@ -1,0 +1,285 @@
+import { closeSync, fstatSync, mkdirSync, openSync, unlink, write, writeSync } from "node:fs";
+import { join } from "node:path";
+import { PersistError } from "./errors.ts";
+import { dayOf, fileName, listJsonlFiles } from "./jsonl-files.ts";
+
+/** Options of {@link JsonlWriter}. */
+export interface JsonlWriterOptions {
+  /** Folder of the stream, e.g. `<dir>/runs`; created on first write. */
+  folder: string;
+  /** Buffered records are written at least this often (ms): the most a `kill -9` can lose. Default 1000. */
+  flushIntervalMs?: number;
+  /** A batch is written at once when it reaches this many bytes. Default 256 KiB. */
+  maxBatchBytes?: number;
+  /** A new file is started when the current one would pass this size. Default 64 MiB. */
+  maxFileBytes?: number;
+  /** Files of days older than this many days are deleted. Default 14; 0 keeps everything. */
+  retentionDays?: number;
+  /** Most bytes buffered while the disk refuses writes; beyond, records are dropped and counted. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Called once when writing starts failing (read-only dir, full disk), with a {@link PersistError}. */
+  onError?: (error: PersistError) => void;
+  /** Called when writing works again after a failure. */
+  onRecover?: () => void;
+  /** Clock (epoch ms), for day rotation. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Counters of a writer, for status and self-metrics. */
+export interface JsonlWriterStats {
+  readonly written: number;
+  readonly dropped: number;
+  readonly flushes: number;
+  readonly degraded: boolean;
+  readonly lastError: string | undefined;
+  readonly file: string | undefined;
+}
+
+/**
+ * Append-only, batched JSON-lines writer for one stream (runs, metrics, snapshots).
+ *
+ * Crash safety: records are buffered and written at least every `flushIntervalMs` (so `kill -9` loses at
+ * most that interval); each batch goes out in ONE `write()` on a file opened with `O_APPEND`, made of whole
+ * records only, so two processes appending to the same file never interleave bytes inside a record.
+ * Rotation by UTC day and by size (`YYYY-MM-DD.N.jsonl`, never renaming, so concurrent writers need no
+ * lock); retention by day. A failing disk gives one {@link PersistError} through `onError` and a degraded
+ * state, never a retry loop: the next attempt is the next flush interval.
+ */
+export class JsonlWriter {
+  readonly #folder: string;
+  readonly #flushMs: number;
+  readonly #maxBatch: number;
+  readonly #maxFile: number;
+  readonly #retention: number;
+  readonly #maxBuffered: number;
+  readonly #onError: ((error: PersistError) => void) | undefined;
+  readonly #onRecover: (() => void) | undefined;
+  readonly #now: () => number;
+  #chunks: string[] = [];
+  #bytes = 0;
+  #count = 0;
+  #fd: number | undefined;
+  #day = "";
+  #index = 0;
+  #size = 0;
+  #file: string | undefined;
+  #inFlight: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #written = 0;
+  #dropped = 0;
+  #flushes = 0;
+  #degraded = false;
+  #lastError: string | undefined;
+
+  constructor(options: JsonlWriterOptions) {
+    this.#folder = options.folder;
+    this.#flushMs = options.flushIntervalMs ?? 1000;
+    this.#maxBatch = options.maxBatchBytes ?? 256 * 1024;
+    this.#maxFile = options.maxFileBytes ?? 64 * 1024 * 1024;
+    this.#retention = options.retentionDays ?? 14;
+    this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.#onError = options.onError;
+    this.#onRecover = options.onRecover;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Buffers one record (any JSON-serialisable object). Returns at once; never throws for I/O. */
+  append(record: object): void {
+    if (this.#closed) return;
+    this.appendLine(JSON.stringify(record));
+  }
+
+  /** Buffers one record already serialised as a single JSON line (no newline). */
+  appendLine(line: string): void {
+    if (this.#closed) return;
+    if (this.#bytes > this.#maxBuffered) {
+      this.#dropped++;
+      return;
+    }
+    this.#chunks.push(line);
+    this.#bytes += line.length + 1;
+    this.#count++;
+    if (this.#bytes >= this.#maxBatch) {
+      if (!this.#inFlight) void this.flush();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.#flushMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Writes what is buffered now (waits for a write in flight first). Never rejects. */
+  async flush(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    if (this.#count === 0) return;
+    const { data, count } = this.#take();
+    this.#inFlight = this.#writeAsync(data, count).finally(() => {
+      this.#inFlight = undefined;
+    });
+    await this.#inFlight;
+    if (this.#count > 0) await this.flush();
+  }
+
+  /** Writes everything buffered synchronously (for dispose and `process.on("exit")`). */
+  flushSync(): void {
+    while (this.#count > 0) this.#flushOneSync();
+  }
+
+  #flushOneSync(): void {
+    const { data, count } = this.#take();
+    try {
+      const buffer = Buffer.from(data);
+      const fd = this.#open(buffer.length);
+      writeAll(fd, buffer);
+      this.#done(buffer.length, count);
+    } catch (error) {
+      this.#fail(error, count);
+    }
+  }
+
+  /** Flushes, closes the file and stops the timer. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.flushSync();
+    if (this.#fd !== undefined) {
+      try {
+        closeSync(this.#fd);
+      } catch {}
+      this.#fd = undefined;
+    }
+  }
+
+  /** Counters and state. */
+  get stats(): JsonlWriterStats {
+    return {
+      written: this.#written,
+      dropped: this.#dropped,
+      flushes: this.#flushes,
+      degraded: this.#degraded,
+      lastError: this.#lastError,
+      file: this.#file,
+    };
+  }
+
+  /** Takes whole records from the buffer, up to about `maxBatchBytes`. */
+  #take(): { data: string; count: number } {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.#chunks.length && (n === 0 || bytes < this.#maxBatch)) bytes += this.#chunks[n++]!.length + 1;
+    const taken = n === this.#chunks.length ? this.#chunks : this.#chunks.slice(0, n);
+    this.#chunks = n === this.#chunks.length ? [] : this.#chunks.slice(n);
+    this.#bytes -= bytes;
+    this.#count -= n;
+    if (this.#count === 0 && this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    return { data: taken.join("\n") + "\n", count: n };
+  }
+
+  async #writeAsync(data: string, count: number): Promise<void> {
+    const buffer = Buffer.from(data);
+    try {
+      const fd = this.#open(buffer.length);
+      let offset = 0;
+      // One write() for the whole batch; a short write (only on a full disk) continues where it stopped.
+      while (offset < buffer.length) {
+        offset += await new Promise<number>((resolve, reject) =>
+          write(fd, buffer, offset, buffer.length - offset, null, (error, n) =>
+            error ? reject(error) : resolve(n),
+          ),
+        );
+      }
+      this.#done(buffer.length, count);
+    } catch (error) {
+      this.#fail(error, count);
+    }
+  }
+
+  #done(bytes: number, count: number): void {
+    this.#size += bytes;
+    this.#written += count;
+    this.#flushes++;
+    if (this.#degraded) {
+      this.#degraded = false;
+      this.#lastError = undefined;
+      this.#onRecover?.();
+    }
+  }
+
+  #fail(error: unknown, count: number): void {
+    this.#dropped += count;
+    if (this.#fd !== undefined) {
+      try {
+        closeSync(this.#fd);
+      } catch {}
+      this.#fd = undefined;
+    }
+    if (this.#degraded) return; // reported once; the next flush interval tries again
+    this.#degraded = true;
+    const persist = new PersistError(this.#file ?? this.#folder, error);
+    this.#lastError = persist.message;
+    this.#onError?.(persist);
+  }
+
+  /** The fd to append `bytes` to, rotating by day and size first. Throws on I/O errors. */
+  #open(bytes: number): number {
+    const day = dayOf(this.#now());
+    if (
+      this.#fd !== undefined &&
+      day === this.#day &&
+      (this.#size === 0 || this.#size + bytes <= this.#maxFile)
+    ) {
+      return this.#fd;
+    }
+    if (this.#fd !== undefined) {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+    if (day !== this.#day) {
+      this.#day = day;
+      this.#index = 0;
+      this.#prune(day);
+    } else if (this.#size > 0) {
+      this.#index++;
+    }
+    mkdirSync(this.#folder, { recursive: true });
+    for (;;) {
+      const path = join(this.#folder, fileName(day, this.#index));
+      const fd = openSync(path, "a", 0o644);
+      const size = fstatSync(fd).size;
+      if (size > 0 && size + bytes > this.#maxFile) {
+        closeSync(fd);
+        this.#index++;
+        continue;
+      }
+      this.#fd = fd;
+      this.#size = size;
+      this.#file = path;
+      return fd;
+    }
+  }
+
+  #prune(today: string): void {
+    if (this.#retention <= 0) return;
+    const cutoff = dayOf(Date.parse(`${today}T00:00:00Z`) - this.#retention * 86_400_000);
+    listJsonlFiles(this.#folder).then(
+      (files) => {
+        for (const f of files) if (f.day < cutoff) unlink(f.path, () => {});
+      },
+      () => {},
+    );
+  }
+}
+
+function writeAll(fd: number, buffer: Buffer): void {
+  let offset = 0;
+  while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+}

@@ -1,0 +1,331 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { MetricSample } from "@tapline/core";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { MetricsOptionsError, MetricsServerError } from "./errors.ts";
+import { seriesId } from "./history.ts";
+
+/** Default histogram buckets for durations, in seconds (5 ms to 10 min: LLM, TTS and render steps). */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+
+/** Options of {@link PrometheusExporter}. */
+export interface PrometheusExporterOptions {
+  /** Histogram buckets (seconds) for every duration. Default {@link DURATION_BUCKETS}. */
+  buckets?: readonly number[];
+  /** Most label sets per metric; excess label sets are dropped and counted in `tapline_metrics_dropped_samples_total{metric}`. Default 1000. */
+  maxSeriesPerMetric?: number;
+  /** Most distinct metric names taken from the `metric` hook. Default 500. */
+  maxMetrics?: number;
+  /** Labels added to every series (e.g. `{ worker: "a" }`). */
+  defaultLabels?: Record<string, string>;
+}
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+interface Dynamic {
+  readonly metric: Gauge | Counter;
+  readonly keys: readonly string[];
+}
+
+/**
+ * The Prometheus side: a prom-client `Registry` of its own (never the global one) with histograms for
+ * durations (`tapline_step_duration_seconds{pipeline,step,status}`, `tapline_run_duration_seconds`,
+ * `tapline_operation_duration_seconds`), active gauges, and a gauge or counter for every other sample of the
+ * `metric` hook. A cardinality guard per metric drops excess label sets and counts them.
+ */
+export class PrometheusExporter {
+  /** The prom-client registry; register your own metrics on it if you like. */
+  readonly registry: Registry;
+  readonly #stepDuration: Histogram;
+  readonly #runDuration: Histogram;
+  readonly #operationDuration: Histogram;
+  readonly #attempts: Counter;
+  readonly #activeRuns: Gauge;
+  readonly #activeSteps: Gauge;
+  readonly #dropped: Counter;
+  readonly #guards = new Map<string, Set<string>>();
+  readonly #dynamic = new Map<string, Dynamic | null>();
+  readonly #maxSeries: number;
+  readonly #maxMetrics: number;
+
+  constructor(options: PrometheusExporterOptions = {}) {
+    const buckets = options.buckets ?? DURATION_BUCKETS;
+    const maxSeries = options.maxSeriesPerMetric ?? 1000;
+    const maxMetrics = options.maxMetrics ?? 500;
+    const issues: { path: string; message: string }[] = [];
+    if (
+      !Array.isArray(buckets) ||
+      buckets.length === 0 ||
+      buckets.some((b, i) => !(Number.isFinite(b) && b > 0 && (i === 0 || b > buckets[i - 1]!)))
+    ) {
+      issues.push({
+        path: "buckets",
+        message: "must be a non-empty array of increasing positive numbers (seconds)",
+      });
+    }
+    if (!Number.isInteger(maxSeries) || maxSeries < 1)
+      issues.push({
+        path: "maxSeriesPerMetric",
+        message: `must be an integer ≥ 1, got ${String(maxSeries)}`,
+      });
+    if (!Number.isInteger(maxMetrics) || maxMetrics < 1)
+      issues.push({ path: "maxMetrics", message: `must be an integer ≥ 1, got ${String(maxMetrics)}` });
+    for (const key of Object.keys(options.defaultLabels ?? {}))
+      if (!LABEL.test(key))
+        issues.push({ path: `defaultLabels.${key}`, message: "is not a valid Prometheus label name" });
+    if (issues.length > 0) throw new MetricsOptionsError("PrometheusExporter", issues);
+    this.#maxSeries = maxSeries;
+    this.#maxMetrics = maxMetrics;
+    this.registry = new Registry();
+    if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
+    const registers = [this.registry];
+    const b = [...buckets];
+    this.#stepDuration = new Histogram({
+      name: "tapline_step_duration_seconds",
+      help: "Wall time of pipeline steps, retries and backoff included.",
+      labelNames: ["pipeline", "step", "status"],
+      buckets: b,
+      registers,
+    });
+    this.#runDuration = new Histogram({
+      name: "tapline_run_duration_seconds",
+      help: "Wall time of pipeline runs.",
+      labelNames: ["pipeline", "status"],
+      buckets: b,
+      registers,
+    });
+    this.#operationDuration = new Histogram({
+      name: "tapline_operation_duration_seconds",
+      help: "Wall time of standalone operations (timed(), logOperation()).",
+      labelNames: ["operation", "status"],
+      buckets: b,
+      registers,
+    });
+    this.#attempts = new Counter({
+      name: "tapline_step_attempts_total",
+      help: "Real calls of step functions.",
+      labelNames: ["pipeline", "step", "status"],
+      registers,
+    });
+    this.#activeRuns = new Gauge({
+      name: "tapline_runs_active",
+      help: "Runs in flight.",
+      labelNames: ["pipeline"],
+      registers,
+    });
+    this.#activeSteps = new Gauge({
+      name: "tapline_steps_active",
+      help: "Steps in flight.",
+      labelNames: ["pipeline", "step"],
+      registers,
+    });
+    this.#dropped = new Counter({
+      name: "tapline_metrics_dropped_samples_total",
+      help: "Samples dropped by the cardinality guard or because of a bad name or label set.",
+      labelNames: ["metric", "reason"],
+      registers,
+    });
+  }
+
+  #allow(metric: string, labels: Readonly<Record<string, string>>): boolean {
+    let set = this.#guards.get(metric);
+    if (!set) {
+      set = new Set();
+      this.#guards.set(metric, set);
+    }
+    const id = seriesId("", labels);
+    if (set.has(id)) return true;
+    if (set.size >= this.#maxSeries) {
+      this.#dropped.inc({ metric, reason: "cardinality" });
+      return false;
+    }
+    set.add(id);
+    return true;
+  }
+
+  /** Observes one step duration (ms). */
+  observeStep(pipeline: string, step: string, status: string, durationMs: number): void {
+    const labels = { pipeline, step, status };
+    if (this.#allow("tapline_step_duration_seconds", labels))
+      this.#stepDuration.observe(labels, durationMs / 1000);
+  }
+
+  /** Counts one attempt. */
+  countAttempt(pipeline: string, step: string, status: string): void {
+    const labels = { pipeline, step, status };
+    if (this.#allow("tapline_step_attempts_total", labels)) this.#attempts.inc(labels);
+  }
+
+  /** Observes one run duration (ms). */
+  observeRun(pipeline: string, status: string, durationMs: number): void {
+    const labels = { pipeline, status };
+    if (this.#allow("tapline_run_duration_seconds", labels))
+      this.#runDuration.observe(labels, durationMs / 1000);
+  }
+
+  /** Observes one standalone operation (ms). */
+  observeOperation(operation: string, success: boolean, durationMs: number): void {
+    const labels = { operation, status: success ? "success" : "failed" };
+    if (this.#allow("tapline_operation_duration_seconds", labels))
+      this.#operationDuration.observe(labels, durationMs / 1000);
+  }
+
+  /** Moves the active-runs gauge. */
+  activeRun(pipeline: string, delta: 1 | -1): void {
+    if (this.#allow("tapline_runs_active", { pipeline })) this.#activeRuns.inc({ pipeline }, delta);
+  }
+
+  /** Moves the active-steps gauge. */
+  activeStep(pipeline: string, step: string, delta: 1 | -1): void {
+    const labels = { pipeline, step };
+    if (this.#allow("tapline_steps_active", labels)) this.#activeSteps.inc(labels, delta);
+  }
+
+  /**
+   * Takes a sample from the `metric` hook: gauges set their value, counters add theirs. The first sample of a
+   * name fixes its label names; a sample with other label names is dropped and counted. Names this exporter
+   * owns as histograms (`tapline_step_duration_seconds`...) are ignored here.
+   */
+  sample(s: MetricSample): void {
+    let d = this.#dynamic.get(s.name);
+    if (d === undefined) {
+      d = this.#create(s);
+      this.#dynamic.set(s.name, d);
+    }
+    if (d === null) return;
+    const keys = Object.keys(s.labels);
+    if (keys.length !== d.keys.length || !keys.every((k) => d.keys.includes(k))) {
+      this.#dropped.inc({ metric: s.name, reason: "labels" });
+      return;
+    }
+    if (!this.#allow(s.name, s.labels)) return;
+    if (d.metric instanceof Counter) {
+      if (s.value >= 0) d.metric.inc(s.labels, s.value);
+    } else d.metric.set(s.labels, s.value);
+  }
+
+  #create(s: MetricSample): Dynamic | null {
+    if (this.#owned.has(s.name)) return null;
+    const keys = Object.keys(s.labels).sort();
+    if (!NAME.test(s.name) || keys.some((k) => !LABEL.test(k) || k.startsWith("__"))) {
+      this.#dropped.inc({ metric: NAME.test(s.name) ? s.name : "invalid", reason: "name" });
+      return null;
+    }
+    if (this.#dynamic.size >= this.#maxMetrics) {
+      this.#dropped.inc({ metric: s.name, reason: "metrics" });
+      return null;
+    }
+    const help = `${s.name}${s.unit ? ` (${s.unit})` : ""}, from the Tapline metric hook.`;
+    const config = { name: s.name, help, labelNames: keys, registers: [this.registry] };
+    try {
+      const metric = s.type === "counter" ? new Counter(config) : new Gauge(config);
+      return { metric, keys };
+    } catch {
+      this.#dropped.inc({ metric: s.name, reason: "name" });
+      return null;
+    }
+  }
+
+  readonly #owned = new Set([
+    "tapline_step_duration_seconds",
+    "tapline_run_duration_seconds",
+    "tapline_operation_duration_seconds",
+    "tapline_step_attempts_total",
+    "tapline_runs_active",
+    "tapline_steps_active",
+    "tapline_metrics_dropped_samples_total",
+  ]);
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * A Node `http` request handler serving the exposition on GET (any path: mount it where you like).
+   *
+   * @example
+   * http.createServer((req, res) => req.url === "/metrics" ? exporter.handler(req, res) : app(req, res));
+   */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    this.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": this.registry.contentType });
+        res.end(req.method === "HEAD" ? undefined : text);
+      },
+      (error: unknown) => {
+        res
+          .writeHead(500, { "content-type": "text/plain" })
+          .end(`metrics collection failed: ${(error as Error).message}\n`);
+      },
+    );
+  };
+}
+
+/** Options of {@link startMetricsServer}. */
+export interface MetricsServerOptions {
+  /** Default `127.0.0.1`: never exposed beyond the host unless you ask. */
+  host?: string;
+  /** Default 0: a free port (read it from `port`/`url`). */
+  port?: number;
+  /** Default `/metrics`. */
+  path?: string;
+}
+
+/** A running metrics server. */
+export interface MetricsServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves an exporter's `/metrics` on its own HTTP server, bound to 127.0.0.1 by default. Rejects with a
+ * `MetricsServerError` when it cannot listen. The server does not keep the process alive once closed.
+ */
+export async function startMetricsServer(
+  exporter: PrometheusExporter,
+  options: MetricsServerOptions = {},
+): Promise<MetricsServer> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 0;
+  const path = options.path ?? "/metrics";
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new MetricsOptionsError("startMetricsServer", [
+      { path: "port", message: `must be an integer 0-65535, got ${String(port)}` },
+    ]);
+  if (!path.startsWith("/"))
+    throw new MetricsOptionsError("startMetricsServer", [
+      { path: "path", message: `must start with "/", got ${path}` },
+    ]);
+  const server: Server = createServer((req, res) => {
+    const url = req.url?.split("?", 1)[0];
+    if (url === path) exporter.handler(req, res);
+    else res.writeHead(404, { "content-type": "text/plain" }).end(`not found: metrics are at ${path}\n`);
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) =>
+      reject(new MetricsServerError(`cannot listen on ${host}:${port}`, error)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}${path}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

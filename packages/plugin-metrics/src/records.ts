@@ -1,0 +1,43 @@
+/** Record types of the `runs` stream (`<dir>/runs/YYYY-MM-DD.N.jsonl`), one JSON object per line. */
+
+/** A finished step. */
+export interface StepRecord {
+  readonly t: "step";
+  /** Epoch ms when the step ended. */
+  readonly time: number;
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly step: string;
+  readonly status: "success" | "failed" | "cancelled" | "skipped";
+  readonly durationMs: number;
+  readonly attempts: number;
+  readonly error?: string;
+}
+
+/** A finished run. */
+export interface RunRecord {
+  readonly t: "run";
+  readonly time: number;
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly status: "success" | "failed" | "cancelled";
+  readonly durationMs: number;
+  readonly failedStep?: string;
+  readonly error?: string;
+}
+
+/** A standalone operation (`timed()`, `logOperation()`). */
+export interface OperationRecord {
+  readonly t: "op";
+  readonly time: number;
+  readonly operation: string;
+  readonly subject?: string;
+  readonly durationMs: number;
+  readonly success: boolean;
+  readonly error?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** Any record of the `runs` stream. */
+export type ActivityRecord = StepRecord | RunRecord | OperationRecord;

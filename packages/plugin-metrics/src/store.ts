@@ -1,0 +1,131 @@
+import { join } from "node:path";
+import type { MetricSample } from "@tapline/core";
+import type { PersistError } from "./errors.ts";
+import { JsonlWriter, type JsonlWriterStats } from "./jsonl-writer.ts";
+import type { ActivityRecord } from "./records.ts";
+import type { OperationEntry, OperationSink } from "./timing.ts";
+import { errorMessage, type PerformanceTracker, type TrackerSnapshot } from "./tracker.ts";
+
+/** Options of {@link createMetricsStore}. */
+export interface MetricsStoreOptions {
+  /** The data directory (the app's `dir`); streams go to `<dir>/runs`, `<dir>/metrics`, `<dir>/snapshots`. */
+  dir: string;
+  /** Default 1000 ms: what `kill -9` can lose at most. */
+  flushIntervalMs?: number;
+  /** Size rotation per file. Default 64 MiB. */
+  maxFileBytes?: number;
+  /** Days of files kept. Default 14; 0 keeps all. */
+  retentionDays?: number;
+  /** Persist every `metric` hook sample to `<dir>/metrics`. Default true. */
+  persistSamples?: boolean;
+  /** The tracker operations are also counted in (optional). */
+  tracker?: PerformanceTracker;
+  /** Clock (epoch ms) deciding which day's file a record goes to. Default `Date.now`. */
+  now?: () => number;
+  /** Called once per failing stream when writes start failing. */
+  onError?: (error: PersistError) => void;
+}
+
+/**
+ * Persistence of runs, steps, operations, metric samples and tracker snapshots as batched, append-only,
+ * rotated JSON lines under a directory. Usable without a pipeline: `createMetricsStore({ dir }).logOperation(...)`.
+ */
+export class MetricsStore implements OperationSink {
+  readonly dir: string;
+  readonly #runs: JsonlWriter;
+  readonly #metrics: JsonlWriter;
+  readonly #snapshots: JsonlWriter;
+  readonly #persistSamples: boolean;
+  readonly #tracker: PerformanceTracker | undefined;
+
+  constructor(options: MetricsStoreOptions) {
+    this.dir = options.dir;
+    const common = {
+      ...(options.flushIntervalMs !== undefined && { flushIntervalMs: options.flushIntervalMs }),
+      ...(options.maxFileBytes !== undefined && { maxFileBytes: options.maxFileBytes }),
+      ...(options.retentionDays !== undefined && { retentionDays: options.retentionDays }),
+      ...(options.onError && { onError: options.onError }),
+      ...(options.now && { now: options.now }),
+    };
+    this.#runs = new JsonlWriter({ folder: join(options.dir, "runs"), ...common });
+    this.#metrics = new JsonlWriter({ folder: join(options.dir, "metrics"), ...common });
+    this.#snapshots = new JsonlWriter({ folder: join(options.dir, "snapshots"), ...common });
+    this.#persistSamples = options.persistSamples ?? true;
+    this.#tracker = options.tracker;
+  }
+
+  /** Appends a run, step or operation record. */
+  record(record: ActivityRecord): void {
+    this.#runs.append(record);
+  }
+
+  /** Records a standalone operation: persisted, and counted in the tracker when there is one. */
+  logOperation(entry: OperationEntry): void {
+    this.#tracker?.record(
+      "operation",
+      entry.operation,
+      undefined,
+      entry.duration,
+      entry.success,
+      entry.error,
+    );
+    this.#runs.append({
+      t: "op",
+      time: entry.time ?? Date.now(),
+      operation: entry.operation,
+      ...(entry.subject !== undefined && { subject: entry.subject }),
+      durationMs: round(entry.duration),
+      success: entry.success,
+      ...(!entry.success && { error: errorMessage(entry.error) }),
+      ...(entry.labels && { labels: entry.labels }),
+      ...(entry.metrics && { metrics: entry.metrics }),
+    });
+  }
+
+  /** Appends a metric sample (`{ name, value, labels, time, ... }`). */
+  sample(sample: MetricSample): void {
+    if (this.#persistSamples) this.#metrics.append(sample);
+  }
+
+  /** Appends a tracker snapshot. */
+  snapshot(snapshot: TrackerSnapshot): void {
+    this.#snapshots.append(snapshot);
+  }
+
+  /** Writes everything buffered. */
+  async flush(): Promise<void> {
+    await Promise.all([this.#runs.flush(), this.#metrics.flush(), this.#snapshots.flush()]);
+  }
+
+  /** Writes everything buffered, synchronously (for `process.on("exit")`). */
+  flushSync(): void {
+    this.#runs.flushSync();
+    this.#metrics.flushSync();
+    this.#snapshots.flushSync();
+  }
+
+  /** Flushes and closes every file. */
+  async close(): Promise<void> {
+    await Promise.all([this.#runs.close(), this.#metrics.close(), this.#snapshots.close()]);
+  }
+
+  /** True while any stream cannot write. */
+  get degraded(): boolean {
+    return this.#runs.stats.degraded || this.#metrics.stats.degraded || this.#snapshots.stats.degraded;
+  }
+
+  /** Counters of each stream. */
+  get stats(): { runs: JsonlWriterStats; metrics: JsonlWriterStats; snapshots: JsonlWriterStats } {
+    return { runs: this.#runs.stats, metrics: this.#metrics.stats, snapshots: this.#snapshots.stats };
+  }
+}
+
+/** Creates a {@link MetricsStore}. */
+export function createMetricsStore(options: MetricsStoreOptions): MetricsStore {
+  return new MetricsStore(options);
+}
+
+/** @internal Durations are persisted to the microsecond. */
+export function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,247 @@
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Schedule from "effect/Schedule";
+import type { RandomSource } from "./clock.ts";
+import { type ConfigIssue, RetryConfigError } from "./errors.ts";
+
+/**
+ * How a delay is randomised (AWS "Exponential Backoff and Jitter" names), with `v` the nominal delay:
+ * - `none`: `v`
+ * - `full`: uniform in `[0, v)`
+ * - `equal`: `v/2` plus uniform in `[0, v/2)`
+ * - `decorrelated`: uniform in `[base, previous × 3)`, capped; ignores `factor`/`increment`
+ */
+export type JitterKind = "none" | "full" | "equal" | "decorrelated";
+
+/** `base × factor^(attempt-1)`, capped by `maxDelay`. */
+export interface ExponentialBackoffOptions {
+  kind: "exponential";
+  /** First delay in ms, > 0. Default 200. */
+  base?: number;
+  /** Growth factor, ≥ 1. Default 2. */
+  factor?: number;
+  /** Cap in ms, ≥ base. Default 30,000. */
+  maxDelay?: number;
+  /** Default `"decorrelated"`. */
+  jitter?: JitterKind;
+}
+
+/** `base + increment × (attempt-1)`, capped by `maxDelay`. */
+export interface LinearBackoffOptions {
+  kind: "linear";
+  /** First delay in ms, ≥ 0. Default 200. */
+  base?: number;
+  /** Added per attempt, ≥ 0. Default `base`. */
+  increment?: number;
+  /** Cap in ms, ≥ base. Default 30,000. */
+  maxDelay?: number;
+  /** Default `"none"`. */
+  jitter?: JitterKind;
+}
+
+/** The same delay every time. */
+export interface ConstantBackoffOptions {
+  kind: "constant";
+  /** Delay in ms, ≥ 0. Default 200. */
+  delay?: number;
+  /** Default `"none"`. */
+  jitter?: JitterKind;
+}
+
+/** A built-in backoff, as plain data (serialisable, so it fits per-step options). */
+export type BackoffOptions = ExponentialBackoffOptions | LinearBackoffOptions | ConstantBackoffOptions;
+
+/** @internal A validated backoff: computes the delay after a failed attempt, with no Effect runtime involved. */
+export interface CompiledBackoff {
+  readonly kind: BackoffOptions["kind"];
+  readonly base: number;
+  readonly factor: number;
+  readonly increment: number;
+  readonly maxDelay: number;
+  readonly jitter: JitterKind;
+}
+
+const BACKOFF: unique symbol = Symbol.for("@tapline/plugin-retry/backoff");
+
+/**
+ * An Effect `Schedule` built from a built-in backoff. It is a real Schedule (compose it with Effect's
+ * combinators, use it with `Effect.retry`), and retry policies recognise it and compute its delays without
+ * entering the Effect runtime.
+ */
+export type BackoffSchedule = Schedule.Schedule<Duration.Duration, unknown> & {
+  readonly [BACKOFF]: CompiledBackoff;
+};
+
+const JITTERS: readonly string[] = ["none", "full", "equal", "decorrelated"];
+const DEFAULT_MAX = 30_000;
+
+const finiteAtLeast = (v: unknown, min: number): v is number =>
+  typeof v === "number" && Number.isFinite(v) && v >= min;
+
+/** @internal Validates a backoff spec; pushes one issue per bad field. Returns undefined when invalid. */
+export function compileBackoff(
+  spec: BackoffOptions,
+  path: string,
+  issues: ConfigIssue[],
+): CompiledBackoff | undefined {
+  if (typeof spec !== "object" || spec === null) {
+    issues.push({ path, message: 'must be an object such as { kind: "exponential" } or an Effect Schedule' });
+    return undefined;
+  }
+  const before = issues.length;
+  const num = (key: string, value: unknown, fallback: number, min: number, what: string): number => {
+    if (value === undefined) return fallback;
+    if (!finiteAtLeast(value, min)) {
+      issues.push({
+        path: `${path}.${key}`,
+        message: `must be a finite number ${what}, got ${String(value)}`,
+      });
+      return fallback;
+    }
+    return value;
+  };
+  const jitterDefault = spec.kind === "exponential" ? "decorrelated" : "none";
+  const jitter = spec.jitter ?? jitterDefault;
+  if (!JITTERS.includes(jitter)) {
+    issues.push({
+      path: `${path}.jitter`,
+      message: `must be one of ${JITTERS.join(", ")}, got ${String(jitter)}`,
+    });
+  }
+  let compiled: CompiledBackoff;
+  switch (spec.kind) {
+    case "exponential": {
+      const base = num("base", spec.base, 200, Number.MIN_VALUE, "> 0 (ms)");
+      const factor = num("factor", spec.factor, 2, 1, "≥ 1");
+      const maxDelay = num("maxDelay", spec.maxDelay, Math.max(DEFAULT_MAX, base), 0, "≥ 0 (ms)");
+      if (maxDelay < base)
+        issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
+      compiled = { kind: "exponential", base, factor, increment: 0, maxDelay, jitter };
+      break;
+    }
+    case "linear": {
+      const base = num("base", spec.base, 200, 0, "≥ 0 (ms)");
+      const increment = num("increment", spec.increment, base, 0, "≥ 0 (ms)");
+      const maxDelay = num("maxDelay", spec.maxDelay, Math.max(DEFAULT_MAX, base), 0, "≥ 0 (ms)");
+      if (maxDelay < base)
+        issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
+      compiled = { kind: "linear", base, factor: 1, increment, maxDelay, jitter };
+      break;
+    }
+    case "constant": {
+      const delay = num("delay", spec.delay, 200, 0, "≥ 0 (ms)");
+      compiled = { kind: "constant", base: delay, factor: 1, increment: 0, maxDelay: delay, jitter };
+      break;
+    }
+    default:
+      issues.push({
+        path: `${path}.kind`,
+        message: `must be "exponential", "linear" or "constant", got ${String((spec as { kind?: unknown }).kind)}`,
+      });
+      return undefined;
+  }
+  return issues.length === before ? compiled : undefined;
+}
+
+/**
+ * @internal
+ * The delay in ms before attempt `attempt + 1`, after attempt `attempt` (from 1) failed. `previous` is the
+ * previous delay (0 before the first), used by decorrelated jitter. Always finite, ≥ 0 and ≤ maxDelay.
+ */
+export function nextDelay(
+  b: CompiledBackoff,
+  attempt: number,
+  previous: number,
+  random: RandomSource,
+): number {
+  const max = b.maxDelay;
+  let nominal: number;
+  if (b.kind === "exponential") {
+    // factor^(n-1) overflows to Infinity past ~1,000 attempts; min() keeps it at the cap (never NaN: base > 0).
+    nominal = Math.min(max, b.base * b.factor ** (attempt - 1));
+  } else if (b.kind === "linear") {
+    nominal = Math.min(max, b.base + b.increment * (attempt - 1));
+  } else nominal = b.base;
+  if (!(nominal <= max)) nominal = max; // NaN guard
+  switch (b.jitter) {
+    case "none":
+      return nominal;
+    case "full":
+      return clamp(random() * nominal, max);
+    case "equal":
+      return clamp(nominal / 2 + (random() * nominal) / 2, max);
+    case "decorrelated": {
+      const prev = previous > 0 ? previous : b.base;
+      const upper = Math.min(max, prev * 3);
+      return clamp(b.base + random() * (upper - b.base), max);
+    }
+  }
+}
+
+function clamp(value: number, max: number): number {
+  if (!(value >= 0)) return 0;
+  return Math.min(value, max);
+}
+
+/** @internal The compiled backoff of a schedule made by this package, if it is one. */
+export function builtinOf(schedule: unknown): CompiledBackoff | undefined {
+  return (schedule as Partial<BackoffSchedule> | undefined)?.[BACKOFF];
+}
+
+function toSchedule(compiled: CompiledBackoff, random: RandomSource): BackoffSchedule {
+  const schedule = Schedule.fromStepWithMetadata(
+    Effect.sync(() => {
+      let previous = 0;
+      return (meta: Schedule.InputMetadata<unknown>) => {
+        previous = nextDelay(compiled, meta.attempt, previous, random);
+        const d = Duration.millis(previous);
+        return Effect.succeed([d, d] as [Duration.Duration, Duration.Duration]);
+      };
+    }),
+  );
+  return Object.assign(schedule, { [BACKOFF]: compiled }) as BackoffSchedule;
+}
+
+function build(spec: BackoffOptions, random: RandomSource | undefined, name: string): BackoffSchedule {
+  const issues: ConfigIssue[] = [];
+  const compiled = compileBackoff(spec, name, issues);
+  if (!compiled) throw configError(name, issues);
+  return toSchedule(compiled, random ?? Math.random);
+}
+
+const configError = (what: string, issues: ConfigIssue[]) => new RetryConfigError(what, issues);
+
+/**
+ * Exponential backoff as an Effect `Schedule` (never ends: bound it with `maxAttempts` or `Schedule.recurs`).
+ *
+ * @example
+ * retryPolicy({ backoff: exponentialBackoff({ base: 100, maxDelay: 5_000, jitter: "full" }) })
+ * Effect.retry(effect, exponentialBackoff({ base: 100 }).pipe(Schedule.upTo({ times: 3 })))
+ */
+export function exponentialBackoff(
+  options: Omit<ExponentialBackoffOptions, "kind"> & { random?: RandomSource } = {},
+): BackoffSchedule {
+  const { random, ...rest } = options;
+  return build({ kind: "exponential", ...rest }, random, "exponentialBackoff");
+}
+
+/** Linear backoff as an Effect `Schedule`: `base + increment × (attempt-1)`, capped. */
+export function linearBackoff(
+  options: Omit<LinearBackoffOptions, "kind"> & { random?: RandomSource } = {},
+): BackoffSchedule {
+  const { random, ...rest } = options;
+  return build({ kind: "linear", ...rest }, random, "linearBackoff");
+}
+
+/** Constant backoff as an Effect `Schedule`. */
+export function constantBackoff(
+  options: Omit<ConstantBackoffOptions, "kind"> & { random?: RandomSource } = {},
+): BackoffSchedule {
+  const { random, ...rest } = options;
+  return build({ kind: "constant", ...rest }, random, "constantBackoff");
+}
+
+/** @internal Builds the schedule of a validated spec (used by the Effect entry point). */
+export function scheduleOf(compiled: CompiledBackoff, random: RandomSource): BackoffSchedule {
+  return toSchedule(compiled, random);
+}

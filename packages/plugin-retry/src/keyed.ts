@@ -1,0 +1,164 @@
+import {
+  type BreakerSnapshot,
+  type BreakerTransition,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  normalizeBreaker,
+} from "./breaker.ts";
+import type { BrokenCircuitError, ConfigIssue } from "./errors.ts";
+import { RetryConfigError } from "./errors.ts";
+
+/** Options of {@link keyedBreakers}: one breaker policy, one state per key. */
+export interface KeyedBreakerOptions extends Omit<CircuitBreakerOptions, "initialState"> {
+  /** A key unused this long (ms) is forgotten, unless its breaker is open or isolated. Default 600,000. */
+  idleMs?: number;
+  /** At most this many keys; the least recently used closed one is dropped first. Default 10,000. */
+  maxKeys?: number;
+}
+
+/**
+ * Breakers sharing one policy, one state per key (provider × model, host, tenant). Memory stays bounded:
+ * idle keys are evicted lazily on `get()` (no timers), and `maxKeys` caps the count.
+ */
+export class KeyedBreakers {
+  /** The group's name. */
+  readonly name: string;
+  #options: ReturnType<typeof normalizeBreaker> & object;
+  #idleMs: number;
+  #maxKeys: number;
+  #map = new Map<string, CircuitBreaker>();
+  #lastSweep = 0;
+  #listeners = new Set<(t: BreakerTransition) => void>();
+  #rejectListeners = new Set<(e: BrokenCircuitError, key: string) => void>();
+
+  /** @internal Use {@link keyedBreakers}. */
+  constructor(options: NonNullable<ReturnType<typeof normalizeBreaker>>, idleMs: number, maxKeys: number) {
+    this.#options = options;
+    this.name = options.name;
+    this.#idleMs = idleMs;
+    this.#maxKeys = maxKeys;
+  }
+
+  /** Number of keys held. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** The breaker of `key`, created on first use. */
+  get(key = ""): CircuitBreaker {
+    const now = this.#options.clock.now();
+    let breaker = this.#map.get(key);
+    if (breaker) {
+      // Refresh the key's recency (Map keeps insertion order: re-insert to move it to the end).
+      this.#map.delete(key);
+      this.#map.set(key, breaker);
+    } else {
+      if (now - this.#lastSweep >= this.#idleMs / 2) this.#sweep(now);
+      if (this.#map.size >= this.#maxKeys) this.#dropOldest(now);
+      breaker = new CircuitBreaker(this.#options, key);
+      for (const l of this.#listeners) breaker.onTransition(l);
+      for (const l of this.#rejectListeners) breaker.onReject((e) => l(e, key));
+      this.#map.set(key, breaker);
+    }
+    breaker.lastUsed = now;
+    return breaker;
+  }
+
+  /** Listens to every key's transitions (`transition.key` names the key). */
+  onTransition(listener: (transition: BreakerTransition) => void): () => void {
+    this.#listeners.add(listener);
+    const offs = [...this.#map.values()].map((b) => b.onTransition(listener));
+    return () => {
+      this.#listeners.delete(listener);
+      for (const off of offs) off();
+    };
+  }
+
+  /** Listens to rejections of every key. Applies to keys created after the call too. */
+  onReject(listener: (error: BrokenCircuitError, key: string) => void): () => void {
+    this.#rejectListeners.add(listener);
+    const offs = [...this.#map.entries()].map(([k, b]) => b.onReject((e) => listener(e, k)));
+    return () => {
+      this.#rejectListeners.delete(listener);
+      for (const off of offs) off();
+    };
+  }
+
+  /** Every key's state, as JSON. */
+  snapshot(): Record<string, BreakerSnapshot> {
+    const out: Record<string, BreakerSnapshot> = {};
+    for (const [k, b] of this.#map) out[k] = b.snapshot();
+    return out;
+  }
+
+  /** Resumes keys from a `snapshot()`. */
+  restore(snapshots: Record<string, BreakerSnapshot>): void {
+    for (const [k, s] of Object.entries(snapshots)) this.get(k).restore(s);
+  }
+
+  /** The state of every key. */
+  states(): Record<string, CircuitBreaker["state"]> {
+    const out: Record<string, CircuitBreaker["state"]> = {};
+    for (const [k, b] of this.#map) out[k] = b.state;
+    return out;
+  }
+
+  #evictable(b: CircuitBreaker, now: number): boolean {
+    return b.state === "closed" || (b.state === "open" && now >= b.openUntil);
+  }
+
+  #sweep(now: number): void {
+    this.#lastSweep = now;
+    for (const [k, b] of this.#map)
+      if (now - b.lastUsed >= this.#idleMs && this.#evictable(b, now)) this.#map.delete(k);
+  }
+
+  #dropOldest(now: number): void {
+    for (const [k, b] of this.#map) {
+      if (this.#evictable(b, now)) {
+        this.#map.delete(k);
+        return;
+      }
+    }
+    // All open: drop the least recently used anyway, so memory stays bounded.
+    const first = this.#map.keys().next();
+    if (!first.done) this.#map.delete(first.value);
+  }
+}
+
+/**
+ * Creates a group of breakers with one policy and one state per key, evicting idle keys.
+ *
+ * @example
+ * const models = keyedBreakers({ name: "llm", trip: { kind: "consecutive", threshold: 3 }, idleMs: 300_000 });
+ * await models.get(`openai:${model}`).execute(() => complete(model, prompt));
+ */
+export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers {
+  const issues: ConfigIssue[] = [];
+  const make = normalizeKeyed(options, "", issues);
+  if (!make) throw new RetryConfigError("keyedBreakers", issues);
+  return make();
+}
+
+/** @internal Validates keyed-breaker options; returns a factory, or undefined after pushing issues. */
+export function normalizeKeyed(
+  options: KeyedBreakerOptions,
+  path: string,
+  issues: ConfigIssue[],
+): (() => KeyedBreakers) | undefined {
+  if (typeof options !== "object" || options === null) {
+    issues.push({ path: path || "(options)", message: "must be an options object" });
+    return undefined;
+  }
+  const before = issues.length;
+  const p = (k: string) => (path ? `${path}.${k}` : k);
+  const { idleMs = 600_000, maxKeys = 10_000, ...rest } = options;
+  const normalized = normalizeBreaker(rest, path, issues);
+  if (!(typeof idleMs === "number" && Number.isFinite(idleMs) && idleMs > 0)) {
+    issues.push({ path: p("idleMs"), message: `must be a finite number of ms > 0, got ${String(idleMs)}` });
+  }
+  if (!(Number.isInteger(maxKeys) && maxKeys >= 1))
+    issues.push({ path: p("maxKeys"), message: `must be an integer ≥ 1, got ${String(maxKeys)}` });
+  if (!normalized || issues.length !== before) return undefined;
+  return () => new KeyedBreakers(normalized, idleMs, maxKeys);
+}

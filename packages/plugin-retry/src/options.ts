@@ -1,0 +1,229 @@
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Schedule from "effect/Schedule";
+import {
+  type BackoffOptions,
+  builtinOf,
+  type CompiledBackoff,
+  compileBackoff,
+  nextDelay,
+} from "./backoff.ts";
+import type { CircuitBreaker } from "./breaker.ts";
+import { type Classification, type Classifier, classifyError } from "./classify.ts";
+import { type Clock, type RandomSource, systemClock } from "./clock.ts";
+import type { ConfigIssue } from "./errors.ts";
+import { retryAfterFromError } from "./retry-after.ts";
+
+/** Why a policy stopped retrying. */
+export type GiveUpReason =
+  | "attempts"
+  | "nonRetryable"
+  | "ignored"
+  | "deadline"
+  | "aborted"
+  | "schedule"
+  | "brokenCircuit";
+
+/** Given to `onRetry` (and the plugin's `retryScheduled` hook) before each backoff sleep. */
+export interface RetryScheduledEvent {
+  /** The attempt that failed (from 1). */
+  readonly attempt: number;
+  /** The sleep before the next attempt, in ms. */
+  readonly delayMs: number;
+  readonly error: unknown;
+  readonly classification: Classification;
+  /** The server's hint in ms, when one was honoured. */
+  readonly retryAfterMs?: number;
+  /** Time since `execute()` started, in ms. */
+  readonly elapsedMs: number;
+}
+
+/** Given to `onGiveUp` (and the plugin's `gaveUp` hook) when a policy stops and rejects. */
+export interface GiveUpEvent {
+  /** Attempts made. */
+  readonly attempts: number;
+  readonly reason: GiveUpReason;
+  /** What `execute()` rejects with. */
+  readonly error: unknown;
+  readonly elapsedMs: number;
+}
+
+/** Options of {@link retryPolicy}. Validated and normalised once, when the policy is built. */
+export interface RetryOptions {
+  /** Total calls, the first included (3 = 1 call + 2 retries). Integer ≥ 1. Default 3. */
+  maxAttempts?: number;
+  /**
+   * Delays between attempts: a built-in backoff as data, or any Effect `Schedule` (its input is the error; when
+   * it ends, the policy gives up). Default `{ kind: "exponential", base: 200, factor: 2, maxDelay: 30_000, jitter: "decorrelated" }`.
+   */
+  backoff?: BackoffOptions | Schedule.Schedule<unknown, unknown>;
+  /** Your classifier, asked first; return `undefined` to fall back to the built-in one. */
+  classify?: Classifier;
+  /** A veto on retryable failures: return false to give up on this one (as non-retryable). */
+  shouldRetry?: (error: unknown, attempt: number) => boolean;
+  /** Per-attempt time limit in ms; the attempt's signal aborts with an `AttemptTimeoutError` (retryable). */
+  attemptTimeout?: number;
+  /** Total budget in ms across attempts and sleeps: no sleep starts that would end past it. */
+  deadline?: number;
+  /** Honour Retry-After / retry-after-ms / rate-limit reset hints. Default true. */
+  honorRetryAfter?: boolean;
+  /** Cap on an honoured hint, ms. Default the backoff's `maxDelay` (30,000 for Schedules). */
+  maxRetryAfter?: number;
+  /** A breaker every attempt goes through (retry outside, breaker inside). */
+  breaker?: CircuitBreaker;
+  /** Time source (inject a fake one in tests). */
+  clock?: Clock;
+  /** Random source for jitter (inject `seededRandom(n)` in tests). Default `Math.random`. */
+  random?: RandomSource;
+  /** Called before each backoff sleep; errors are swallowed. */
+  onRetry?: (event: RetryScheduledEvent) => void;
+  /** Called when the policy gives up; errors are swallowed. */
+  onGiveUp?: (event: GiveUpEvent) => void;
+}
+
+/** @internal */
+export interface NormalizedRetry {
+  readonly maxAttempts: number;
+  readonly backoff: CompiledBackoff | undefined;
+  readonly schedule: Schedule.Schedule<unknown, unknown> | undefined;
+  readonly classify: Classifier | undefined;
+  readonly shouldRetry: ((error: unknown, attempt: number) => boolean) | undefined;
+  readonly attemptTimeout: number | undefined;
+  readonly deadline: number | undefined;
+  readonly honorRetryAfter: boolean;
+  readonly maxRetryAfter: number;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly onRetry: ((event: RetryScheduledEvent) => void) | undefined;
+  readonly onGiveUp: ((event: GiveUpEvent) => void) | undefined;
+}
+
+const DEFAULT_BACKOFF: BackoffOptions = { kind: "exponential" };
+
+const positiveMs = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
+
+/** @internal Validates retry options; pushes one issue per bad option. */
+export function normalizeRetry(
+  options: RetryOptions,
+  path: string,
+  issues: ConfigIssue[],
+): NormalizedRetry | undefined {
+  if (typeof options !== "object" || options === null) {
+    issues.push({ path: path || "(options)", message: "must be an options object" });
+    return undefined;
+  }
+  const before = issues.length;
+  const p = (k: string) => (path ? `${path}.${k}` : k);
+  const maxAttempts = options.maxAttempts ?? 3;
+  if (!(Number.isSafeInteger(maxAttempts) && maxAttempts >= 1)) {
+    issues.push({
+      path: p("maxAttempts"),
+      message: `must be a whole number of calls ≥ 1 (finite), got ${String(maxAttempts)}`,
+    });
+  }
+  let backoff: CompiledBackoff | undefined;
+  let schedule: Schedule.Schedule<unknown, unknown> | undefined;
+  const b = options.backoff ?? DEFAULT_BACKOFF;
+  if (Schedule.isSchedule(b)) {
+    backoff = builtinOf(b);
+    if (!backoff) schedule = b as Schedule.Schedule<unknown, unknown>;
+  } else backoff = compileBackoff(b as BackoffOptions, p("backoff"), issues);
+  for (const key of ["classify", "shouldRetry", "onRetry", "onGiveUp", "random"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "function")
+      issues.push({ path: p(key), message: "must be a function" });
+  }
+  for (const key of ["attemptTimeout", "deadline", "maxRetryAfter"] as const) {
+    const v = options[key];
+    if (v !== undefined && !positiveMs(v))
+      issues.push({ path: p(key), message: `must be a finite number of ms > 0, got ${String(v)}` });
+  }
+  if (
+    options.breaker !== undefined &&
+    typeof (options.breaker as { acquire?: unknown })?.acquire !== "function"
+  ) {
+    issues.push({ path: p("breaker"), message: "must be a breaker made by circuitBreaker()" });
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== "function" || typeof clock.setTimeout !== "function") {
+    issues.push({ path: p("clock"), message: "must have now(), setTimeout() and clearTimeout()" });
+  }
+  if (issues.length !== before) return undefined;
+  return {
+    maxAttempts,
+    backoff,
+    schedule,
+    classify: options.classify,
+    shouldRetry: options.shouldRetry,
+    attemptTimeout: options.attemptTimeout,
+    deadline: options.deadline,
+    honorRetryAfter: options.honorRetryAfter ?? true,
+    maxRetryAfter: options.maxRetryAfter ?? backoff?.maxDelay ?? 30_000,
+    breaker: options.breaker,
+    clock,
+    random: options.random ?? Math.random,
+    onRetry: options.onRetry,
+    onGiveUp: options.onGiveUp,
+  };
+}
+
+/** @internal Per-execution state of the backoff. */
+export interface RetryState {
+  attempt: number;
+  previousDelay: number;
+  step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined;
+}
+
+/** @internal The decision after a failed attempt. */
+export type Plan =
+  | {
+      readonly retry: true;
+      readonly delay: number;
+      readonly classification: Classification;
+      readonly hint: number | undefined;
+    }
+  | { readonly retry: false; readonly reason: GiveUpReason; readonly classification: Classification };
+
+/** @internal Classifies a failure with the user's classifier first. */
+export function classifyWith(o: NormalizedRetry, error: unknown, attempt: number): Classification {
+  let cls = o.classify?.(error) ?? classifyError(error);
+  if (cls === "retryable" && o.shouldRetry && !o.shouldRetry(error, attempt)) cls = "nonRetryable";
+  return cls;
+}
+
+/**
+ * @internal
+ * Decides what follows a failed attempt (shared by the Promise and the Effect engines). `elapsed` is the time
+ * since the start, in ms. Only the failure path gets here; a user Schedule enters the Effect runtime here.
+ */
+export function plan(
+  o: NormalizedRetry,
+  state: RetryState,
+  error: unknown,
+  now: number,
+  elapsed: number,
+): Plan {
+  const classification = classifyWith(o, error, state.attempt);
+  if (classification !== "retryable") {
+    return { retry: false, reason: isBroken(error) ? "brokenCircuit" : classification, classification };
+  }
+  if (state.attempt >= o.maxAttempts) return { retry: false, reason: "attempts", classification };
+  let delay: number;
+  if (o.backoff) delay = nextDelay(o.backoff, state.attempt, state.previousDelay, o.random);
+  else {
+    state.step ??= Effect.runSync(Schedule.toStep(o.schedule!)) as RetryState["step"];
+    const exit = Effect.runSyncExit(state.step!(now, error));
+    if (Exit.isFailure(exit)) return { retry: false, reason: "schedule", classification };
+    delay = Duration.toMillis(exit.value[1]);
+    if (!(delay >= 0 && delay !== Number.POSITIVE_INFINITY)) delay = 0;
+  }
+  const hint = o.honorRetryAfter ? retryAfterFromError(error, now) : undefined;
+  if (hint !== undefined) delay = Math.min(hint, o.maxRetryAfter);
+  if (o.deadline !== undefined && elapsed + delay >= o.deadline)
+    return { retry: false, reason: "deadline", classification };
+  state.previousDelay = delay;
+  return { retry: true, delay, classification, hint };
+}
+
+const isBroken = (e: unknown) => !!e && typeof e === "object" && "isBrokenCircuitError" in e;

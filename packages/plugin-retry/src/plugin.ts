@@ -1,0 +1,428 @@
+import {
+  definePlugin,
+  PipelineDefinitionError,
+  type StepContext,
+  type StepRunner,
+  WrapStage,
+} from "@tapline/core";
+import type * as Schedule from "effect/Schedule";
+import { SyncHook } from "tapable";
+import type { BackoffOptions } from "./backoff.ts";
+import type { BreakerState, BreakerTransition } from "./breaker.ts";
+import type { Classifier } from "./classify.ts";
+import type { Clock, RandomSource } from "./clock.ts";
+import { type ConfigIssue, isBrokenCircuitError } from "./errors.ts";
+import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
+import {
+  type GiveUpEvent,
+  type NormalizedRetry,
+  normalizeRetry,
+  type RetryScheduledEvent,
+} from "./options.ts";
+import { guarded, RetryPolicy } from "./retry.ts";
+
+/** Per-step retry options (`step(name, fn, { retry: {...} })`), merged over the plugin's `defaults`. */
+export interface RetryStepOptions {
+  /** Total calls, the first included. Default 3. */
+  maxAttempts?: number;
+  /** A built-in backoff as data, or an Effect Schedule. */
+  backoff?: BackoffOptions | Schedule.Schedule<unknown, unknown>;
+  /** Per-attempt time limit, ms (wrapStep stage 100). */
+  attemptTimeout?: number;
+  /** Total budget across attempts and sleeps, ms. Default: the step's core `timeout`, if any. */
+  deadline?: number;
+  /** Your classifier, asked before the built-in one. */
+  classify?: Classifier;
+  /** A veto on retryable failures. */
+  shouldRetry?: (error: unknown, attempt: number) => boolean;
+  /** Honour Retry-After style hints. Default true. */
+  honorRetryAfter?: boolean;
+  /** Cap on an honoured hint, ms. */
+  maxRetryAfter?: number;
+  /** A breaker declared in the plugin's `breakers` (wrapStep stage 200), optionally with a key. */
+  breaker?: string | { name: string; key?: string };
+}
+
+declare module "@tapline/core" {
+  interface StepOptions {
+    /** Retry, breaker and attempt-timeout options of `@tapline/plugin-retry`; `false` turns retries off for this step. */
+    retry?: RetryStepOptions | false;
+  }
+}
+
+/** Options of the {@link retry} plugin. */
+export interface RetryPluginOptions {
+  /** Applied to every step (unless it sets `retry: false`); a step's own `retry` options override them. */
+  defaults?: RetryStepOptions;
+  /** Named breakers steps refer to with `retry: { breaker: "name" }`; each may be keyed per step. */
+  breakers?: Record<string, Omit<KeyedBreakerOptions, "name" | "clock">>;
+  /** Time source for policies and breakers (tests). */
+  clock?: Clock;
+  /** Random source for jitter (tests). */
+  random?: RandomSource;
+}
+
+/** `retryScheduled` hook event: a retry was scheduled for a step. */
+export interface RetryScheduledHookEvent extends RetryScheduledEvent {
+  readonly ctx: StepContext;
+}
+
+/** `gaveUp` hook event: a step's retry policy stopped with a failure. */
+export interface GaveUpHookEvent extends GiveUpEvent {
+  readonly ctx: StepContext;
+}
+
+/** Hooks the retry plugin exposes for an app (see {@link getRetryHooks}). All synchronous; tap errors are reported, never thrown. */
+export interface RetryHooks {
+  /** Before each backoff sleep of a step. */
+  readonly retryScheduled: SyncHook<[RetryScheduledHookEvent]>;
+  /** When a step's policy gives up (attempts, non-retryable, deadline, abort, broken circuit). */
+  readonly gaveUp: SyncHook<[GaveUpHookEvent]>;
+  /** Every state change of every named breaker. */
+  readonly breakerTransition: SyncHook<[BreakerTransition]>;
+}
+
+const hooksByApp = new WeakMap<object, RetryHooks>();
+
+/**
+ * The retry plugin's typed hooks for `app` (created on first use; one set per app).
+ *
+ * @example
+ * getRetryHooks(app).breakerTransition.tap("me", (t) => console.log(t.breaker, t.from, "->", t.to));
+ */
+export function getRetryHooks(app: object): RetryHooks {
+  let hooks = hooksByApp.get(app);
+  if (!hooks) {
+    hooks = {
+      retryScheduled: new SyncHook(["event"]),
+      gaveUp: new SyncHook(["event"]),
+      breakerTransition: new SyncHook(["transition"]),
+    };
+    hooksByApp.set(app, hooks);
+  }
+  return hooks;
+}
+
+/** One attempt as the run report shows it under `extensions.retry`. */
+export interface RetryAttemptRecord {
+  readonly attempt: number;
+  /** `success`, or the failure's classification. */
+  readonly outcome: "success" | "retryable" | "nonRetryable" | "ignored" | "failed";
+  /** The error's message, for failed attempts. */
+  readonly error?: string;
+  /** Sleep after this attempt, ms. */
+  readonly delayMs?: number;
+  readonly retryAfterMs?: number;
+}
+
+/** What the plugin adds to a step's report, under `extensions.retry`. */
+export interface RetryReport {
+  readonly attempts: RetryAttemptRecord[];
+  /** Time spent sleeping between attempts, ms. */
+  totalDelayMs: number;
+  /** Set when the policy gave up. */
+  gaveUp?: GiveUpEvent["reason"];
+  readonly breaker?: string;
+}
+
+interface Validated {
+  readonly defaults: RetryStepOptions;
+  readonly breakers: Record<string, (clock: Clock | undefined) => KeyedBreakers>;
+  readonly clock: Clock | undefined;
+  readonly random: RandomSource | undefined;
+}
+
+const STATE_CODE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2, isolated: 3 };
+
+function validateStep(
+  options: RetryStepOptions,
+  path: string,
+  issues: ConfigIssue[],
+  base: Validated,
+): NormalizedRetry | undefined {
+  const { breaker, ...rest } = options;
+  if (breaker !== undefined) {
+    const name = typeof breaker === "string" ? breaker : breaker?.name;
+    if (typeof name !== "string" || name === "")
+      issues.push({ path: `${path}.breaker`, message: "must be a breaker name or { name, key }" });
+  }
+  return normalizeRetry(
+    { ...rest, ...(base.clock && { clock: base.clock }), ...(base.random && { random: base.random }) },
+    path,
+    issues,
+  );
+}
+
+/** The plugin's options schema (Standard Schema): validates everything once, at registration. */
+const optionsSchema = {
+  "~standard": {
+    version: 1 as const,
+    vendor: "@tapline/plugin-retry",
+    validate(value: unknown) {
+      const input = (value ?? {}) as RetryPluginOptions;
+      const issues: ConfigIssue[] = [];
+      if (typeof input !== "object") return { issues: [{ message: "options must be an object" }] };
+      const base: Validated = {
+        defaults: input.defaults ?? {},
+        breakers: {},
+        clock: input.clock,
+        random: input.random,
+      };
+      validateStep(base.defaults, "defaults", issues, base);
+      for (const [name, b] of Object.entries(input.breakers ?? {})) {
+        const make = normalizeKeyed(
+          { ...b, name, ...(input.clock && { clock: input.clock }) },
+          `breakers.${name}`,
+          issues,
+        );
+        if (make) base.breakers[name] = make;
+      }
+      if (issues.length > 0) {
+        return { issues: issues.map((i) => ({ message: i.message, path: i.path.split(".") })) };
+      }
+      return { value: base };
+    },
+  },
+};
+
+/**
+ * The retry plugin: retries steps (wrapStep stage 300), routes their attempts through named breakers
+ * (stage 200) and bounds each attempt (stage 100). Publishes `tapline_retry_*` and `tapline_breaker_*`
+ * metric samples, raises `breaker_open` alerts, and records attempts in `report.extensions.retry`.
+ *
+ * @example
+ * const app = createTapline({ plugins: [retry({
+ *   defaults: { maxAttempts: 3, backoff: { kind: "exponential", base: 500 } },
+ *   breakers: { openai: { trip: { kind: "count", threshold: 0.5, size: 20, minimumCalls: 5 } } },
+ * })] });
+ * app.pipeline("story").step("script", writeScript, { retry: { breaker: "openai", attemptTimeout: 60_000 } });
+ */
+export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
+  name: "@tapline/plugin-retry",
+  version: "1.0.0",
+  core: "^1.0.0",
+  options: optionsSchema,
+  stepOptions: ["retry"],
+  setup(api) {
+    const { hooks } = api;
+    const opts = api.options;
+    const own = getRetryHooks(api.app);
+    const call = <T>(hook: SyncHook<[T]>, name: string, event: T) => {
+      if (hook.taps.length === 0) return;
+      try {
+        hook.call(event);
+      } catch (error) {
+        api.reportError(error, name);
+      }
+    };
+
+    // Named breakers, one group per app; keyed per step when a step gives a key.
+    const breakers = new Map<string, KeyedBreakers>();
+    const firing = new Set<string>();
+    for (const [name, make] of Object.entries(opts.breakers)) {
+      const group = make(opts.clock);
+      breakers.set(name, group);
+      api.metric("tapline_breaker_state", 0, { breaker: name }, { type: "gauge" });
+      group.onTransition((t) => {
+        const labels: Record<string, string> = t.key ? { breaker: name, key: t.key } : { breaker: name };
+        const id = `${name}\u0000${t.key}`;
+        api.metric("tapline_breaker_state", STATE_CODE[t.to], labels, { type: "gauge" });
+        if ((t.to === "open" || t.to === "isolated") && !firing.has(id)) {
+          firing.add(id);
+          api.raiseAlert({
+            rule: "breaker_open",
+            level: "error",
+            state: "firing",
+            labels,
+            message: `circuit breaker "${name}${t.key ? `[${t.key}]` : ""}" is ${t.to} (${t.reason})`,
+            value: STATE_CODE[t.to],
+          });
+        } else if (t.to === "closed" && firing.delete(id)) {
+          api.raiseAlert({
+            rule: "breaker_open",
+            level: "error",
+            state: "resolved",
+            labels,
+            message: `circuit breaker "${name}${t.key ? `[${t.key}]` : ""}" closed again`,
+            value: 0,
+          });
+        }
+        call(own.breakerTransition, "breakerTransition", t);
+      });
+      group.onReject((_, key) => {
+        api.metric("tapline_breaker_rejections_total", 1, key ? { breaker: name, key } : { breaker: name }, {
+          type: "counter",
+        });
+      });
+    }
+
+    // Each step's merged options, validated when its pipeline is built and cached by options object.
+    const plans = new WeakMap<
+      object,
+      { policy: NormalizedRetry; breaker?: { name: string; key: string } } | null
+    >();
+    const planFor = (
+      options: Readonly<{ retry?: RetryStepOptions | false; timeout?: number }>,
+      pipeline: string,
+      step: string,
+    ) => {
+      let cached = plans.get(options);
+      if (cached !== undefined) return cached;
+      if (options.retry === false) cached = null;
+      else {
+        const merged: RetryStepOptions = { ...opts.defaults, ...(options.retry ?? {}) };
+        if (merged.deadline === undefined && options.timeout !== undefined) merged.deadline = options.timeout;
+        const issues: ConfigIssue[] = [];
+        const policy = validateStep(merged, "retry", issues, opts);
+        const b = merged.breaker;
+        const breaker =
+          b === undefined
+            ? undefined
+            : typeof b === "string"
+              ? { name: b, key: "" }
+              : { name: b.name, key: b.key ?? "" };
+        if (breaker && !breakers.has(breaker.name)) {
+          const known = [...breakers.keys()];
+          issues.push({
+            path: "retry.breaker",
+            message: `unknown breaker "${breaker.name}"; ${known.length ? `declared breakers: ${known.join(", ")}` : "no breakers are declared"} (add it to retry({ breakers }))`,
+          });
+        }
+        if (!policy || issues.length > 0) {
+          throw new PipelineDefinitionError(
+            pipeline,
+            step,
+            `invalid retry options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+          );
+        }
+        cached = breaker ? { policy, breaker } : { policy };
+      }
+      plans.set(options, cached);
+      return cached;
+    };
+
+    hooks.pipelineBuild.tap(api.name, ({ pipeline, steps }) => {
+      for (const s of steps) planFor(s.options, pipeline, s.name);
+    });
+
+    // Stage 300: retry. The breaker and the attempt timeout are separate stages below it.
+    hooks.wrapStep.tap({ name: api.name, stage: WrapStage.retry }, (next, info) => {
+      const p = planFor(info.options, info.pipeline, info.step);
+      if (!p) return next;
+      const { ctx } = info;
+      return async (input, signal) => {
+        const report: RetryReport = {
+          attempts: [],
+          totalDelayMs: 0,
+          ...(p.breaker && { breaker: p.breaker.name }),
+        };
+        ctx.annotate("retry", report);
+        const policy = new RetryPolicy({
+          ...p.policy,
+          attemptTimeout: undefined,
+          breaker: undefined,
+          onRetry(e) {
+            report.attempts.push({
+              attempt: e.attempt,
+              outcome: e.classification,
+              error: message(e.error),
+              delayMs: e.delayMs,
+              ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
+            });
+            report.totalDelayMs += e.delayMs;
+            ctx.metric("tapline_retries_total", 1, undefined, { type: "counter" });
+            ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, {
+              type: "counter",
+              unit: "seconds",
+            });
+            call(own.retryScheduled, "retryScheduled", { ...e, ctx });
+          },
+          onGiveUp(e) {
+            report.gaveUp = e.reason;
+            report.attempts.push({
+              attempt: e.attempts,
+              outcome:
+                e.reason === "aborted"
+                  ? "failed"
+                  : isBrokenCircuitError(e.error)
+                    ? "ignored"
+                    : lastOutcome(e.reason),
+              error: message(e.error),
+            });
+            ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });
+            call(own.gaveUp, "gaveUp", { ...e, ctx });
+          },
+        });
+        const value = await policy.execute((attemptSignal) => {
+          ctx.metric("tapline_retry_attempts_total", 1, undefined, { type: "counter" });
+          return next(input, attemptSignal);
+        }, signal);
+        report.attempts.push({ attempt: ctx.attempt, outcome: "success" });
+        return value;
+      };
+    });
+
+    // Stage 200: the step's named breaker counts each attempt.
+    hooks.wrapStep.tap({ name: api.name, stage: WrapStage.breaker }, (next, info) => {
+      const p = planFor(info.options, info.pipeline, info.step);
+      if (!p?.breaker) return next;
+      const breaker = breakers.get(p.breaker.name)!.get(p.breaker.key);
+      const runner: StepRunner = async (input, signal) => {
+        const permit = breaker.acquire();
+        const t0 = performance.now();
+        try {
+          const value = await next(input, signal);
+          breaker.success(permit, performance.now() - t0);
+          return value;
+        } catch (error) {
+          if (signal.aborted) breaker.release(permit);
+          else breaker.failure(permit, error, performance.now() - t0);
+          throw error;
+        }
+      };
+      return runner;
+    });
+
+    // Stage 100: per-attempt timeout, with a fresh signal linked to the attempt's.
+    hooks.wrapStep.tap({ name: api.name, stage: WrapStage.timeout }, (next, info) => {
+      const p = planFor(info.options, info.pipeline, info.step);
+      const ms = p?.policy.attemptTimeout;
+      if (ms === undefined) return next;
+      const o = { ...p!.policy, deadline: undefined };
+      return (input, signal) => guarded(o, (s) => next(input, s), info.ctx.attempt + 1, signal, 0);
+    });
+
+    hooks.status.tap(api.name, (parts) => {
+      if (breakers.size === 0) return parts;
+      const states: Record<string, Record<string, BreakerState>> = {};
+      const broken: string[] = [];
+      for (const [name, group] of breakers) {
+        states[name] = group.states();
+        for (const [key, state] of Object.entries(states[name])) {
+          if (state !== "closed") broken.push(`${name}${key ? `[${key}]` : ""} ${state}`);
+        }
+      }
+      parts.push({
+        component: "retry",
+        level: broken.length ? "degraded" : "ok",
+        message: broken.length ? `breakers not closed: ${broken.join(", ")}` : "all breakers closed",
+        details: { breakers: states },
+      });
+      return parts;
+    });
+
+    return () => {
+      hooksByApp.delete(api.app);
+    };
+  },
+});
+
+function lastOutcome(reason: GiveUpEvent["reason"]): RetryAttemptRecord["outcome"] {
+  if (reason === "nonRetryable" || reason === "ignored") return reason;
+  return reason === "brokenCircuit" ? "ignored" : "retryable";
+}
+
+function message(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

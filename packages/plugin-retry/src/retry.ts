@@ -1,0 +1,284 @@
+import type { CircuitBreaker } from "./breaker.ts";
+import { AttemptTimeoutError, type ConfigIssue, DeadlineExceededError, RetryConfigError } from "./errors.ts";
+import {
+  type GiveUpEvent,
+  type GiveUpReason,
+  type NormalizedRetry,
+  normalizeRetry,
+  plan,
+  type RetryOptions,
+  type RetryScheduledEvent,
+  type RetryState,
+} from "./options.ts";
+
+/** The function a policy runs: gets a fresh signal per attempt (linked to the caller's) and the attempt number. */
+export type Attempt<T> = (signal: AbortSignal, attempt: number) => T | PromiseLike<T>;
+
+/**
+ * A retry policy: options validated once, then `execute()` any number of times, concurrently.
+ * Composition order is fixed: deadline ⊃ retry ⊃ breaker ⊃ attempt timeout ⊃ your function.
+ */
+export class RetryPolicy {
+  /** @internal The normalised options (read by the Effect entry point and the plugin). */
+  readonly normalized: NormalizedRetry;
+  readonly #simple: boolean;
+
+  /** @internal Use {@link retryPolicy}. */
+  constructor(normalized: NormalizedRetry) {
+    this.normalized = normalized;
+    this.#simple = normalized.attemptTimeout === undefined && normalized.deadline === undefined;
+  }
+
+  /**
+   * Calls `fn` until it succeeds, the failure is not retryable, attempts or the deadline run out, or `signal`
+   * aborts. Rejects with the last error, or with `signal.reason` on abort (at once, even mid-sleep; `fn` is
+   * never called after an abort).
+   *
+   * @example
+   * const policy = retryPolicy({ maxAttempts: 4, attemptTimeout: 10_000, deadline: 60_000 });
+   * const res = await policy.execute((signal) => fetch(url, { signal }), controller.signal);
+   */
+  async execute<T>(fn: Attempt<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw signal.reason;
+    const o = this.normalized;
+    const breaker = o.breaker;
+    // Success path: one AbortController, no clock read, no Effect runtime.
+    if (this.#simple && signal === undefined) {
+      if (breaker === undefined) {
+        try {
+          return await fn(new AbortController().signal, 1);
+        } catch (error) {
+          return this.#failed(fn, signal, error, -1);
+        }
+      }
+      if (breaker.slowCallMs === Number.POSITIVE_INFINITY) {
+        let permit: number;
+        try {
+          permit = breaker.acquire();
+        } catch (error) {
+          return this.#failed(fn, signal, error, -1);
+        }
+        let value: T;
+        try {
+          value = await fn(new AbortController().signal, 1);
+        } catch (error) {
+          breaker.failure(permit, error);
+          return this.#failed(fn, signal, error, -1);
+        }
+        breaker.success(permit);
+        return value;
+      }
+    }
+    const start = o.clock.now();
+    try {
+      return await this.#once(fn, 1, signal, start);
+    } catch (error) {
+      return this.#failed(fn, signal, error, start);
+    }
+  }
+
+  /** Wraps a function so every call runs through the policy; the attempt's signal is passed last. */
+  wrap<A extends unknown[], T>(
+    fn: (...args: [...A, AbortSignal]) => T | PromiseLike<T>,
+  ): (...args: A) => Promise<T> {
+    return (...args: A) => this.execute((signal) => fn(...args, signal));
+  }
+
+  /** The failure path: plans, sleeps and runs the next attempts. */
+  async #failed<T>(
+    fn: Attempt<T>,
+    signal: AbortSignal | undefined,
+    first: unknown,
+    start: number,
+  ): Promise<T> {
+    const o = this.normalized;
+    if (start < 0) start = o.clock.now(); // simple path (no deadline): the clock starts at the first failure
+    const state: RetryState = { attempt: 1, previousDelay: 0, step: undefined };
+    let error = first;
+    for (;;) {
+      if (signal?.aborted) this.#giveUp(state.attempt, "aborted", signal.reason, start);
+      const now = o.clock.now();
+      const decision = plan(o, state, error, now, now - start);
+      if (!decision.retry) this.#giveUp(state.attempt, decision.reason, error, start);
+      if (o.onRetry) {
+        const event: RetryScheduledEvent = {
+          attempt: state.attempt,
+          delayMs: decision.delay,
+          error,
+          classification: decision.classification,
+          ...(decision.hint !== undefined && { retryAfterMs: decision.hint }),
+          elapsedMs: now - start,
+        };
+        try {
+          o.onRetry(event);
+        } catch {
+          // observers never change the outcome
+        }
+      }
+      try {
+        await sleep(o, decision.delay, signal);
+      } catch (reason) {
+        this.#giveUp(state.attempt, "aborted", reason, start);
+      }
+      state.attempt++;
+      try {
+        return await this.#once(fn, state.attempt, signal, start);
+      } catch (e) {
+        error = e;
+      }
+    }
+  }
+
+  #giveUp(attempts: number, reason: GiveUpReason, error: unknown, start: number): never {
+    const o = this.normalized;
+    if (o.onGiveUp) {
+      const event: GiveUpEvent = { attempts, reason, error, elapsedMs: o.clock.now() - start };
+      try {
+        o.onGiveUp(event);
+      } catch {
+        // observers never change the outcome
+      }
+    }
+    throw error;
+  }
+
+  /** One attempt: breaker admission, then the call under its timeout, linked to the caller's signal. */
+  async #once<T>(
+    fn: Attempt<T>,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    start: number,
+  ): Promise<T> {
+    if (signal?.aborted) throw signal.reason;
+    const o = this.normalized;
+    const breaker: CircuitBreaker | undefined = o.breaker;
+    const permit = breaker ? breaker.acquire() : 0;
+    const timed = breaker !== undefined && breaker.slowCallMs !== Number.POSITIVE_INFINITY;
+    const t0 = timed ? performance.now() : 0;
+    try {
+      const value = await guarded(o, fn, attempt, signal, start);
+      breaker?.success(permit, timed ? performance.now() - t0 : 0);
+      return value;
+    } catch (error) {
+      if (breaker) {
+        if (signal?.aborted) breaker.release(permit);
+        else breaker.failure(permit, error, timed ? performance.now() - t0 : 0);
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Runs one call with a fresh AbortController linked to `parent`, bounded by the attempt timeout and what is
+ * left of the deadline. Rejects at once on abort or timeout, even when `fn` ignores its signal.
+ */
+/** @internal */
+export function guarded<T>(
+  o: NormalizedRetry,
+  fn: Attempt<T>,
+  attempt: number,
+  parent: AbortSignal | undefined,
+  start: number,
+): Promise<T> {
+  const controller = new AbortController();
+  let limit = o.attemptTimeout;
+  let byDeadline = false;
+  if (o.deadline !== undefined) {
+    const left = start + o.deadline - o.clock.now();
+    if (left <= 0) return Promise.reject(new DeadlineExceededError(o.deadline));
+    if (limit === undefined || left < limit) {
+      limit = left;
+      byDeadline = true;
+    }
+  }
+  if (parent === undefined && limit === undefined) {
+    try {
+      return Promise.resolve(fn(controller.signal, attempt));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return new Promise<T>((resolve, reject) => {
+    let timer: unknown;
+    let done = false;
+    const finish = () => {
+      done = true;
+      parent?.removeEventListener("abort", onAbort);
+      if (timer !== undefined) o.clock.clearTimeout(timer);
+    };
+    const onAbort = () => {
+      if (done) return;
+      finish();
+      controller.abort(parent!.reason);
+      reject(parent!.reason);
+    };
+    parent?.addEventListener("abort", onAbort, { once: true });
+    if (limit !== undefined) {
+      const ms = limit;
+      timer = o.clock.setTimeout(() => {
+        if (done) return;
+        finish();
+        const reason = byDeadline
+          ? new DeadlineExceededError(o.deadline!)
+          : new AttemptTimeoutError(ms, attempt);
+        controller.abort(reason);
+        reject(reason);
+      }, ms);
+    }
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(controller.signal, attempt);
+    } catch (error) {
+      finish();
+      reject(error);
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        if (done) return;
+        finish();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (done) return;
+        finish();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Sleeps `ms` on the policy's clock; rejects at once with the signal's reason when it aborts. */
+function sleep(o: NormalizedRetry, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      o.clock.clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = o.clock.setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Creates a retry policy. Options are validated once; bad ones throw a `RetryConfigError` listing each.
+ *
+ * @example
+ * const openai = circuitBreaker({ name: "openai" });
+ * const policy = retryPolicy({ maxAttempts: 5, backoff: { kind: "exponential", base: 500, maxDelay: 20_000 }, breaker: openai });
+ * const text = await policy.execute((signal, attempt) => complete(prompt, { signal }));
+ */
+export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
+  const issues: ConfigIssue[] = [];
+  const normalized = normalizeRetry(options, "", issues);
+  if (!normalized) throw new RetryConfigError("retryPolicy", issues);
+  return new RetryPolicy(normalized);
+}

@@ -1,0 +1,176 @@
+import { readFile, stat } from "node:fs/promises";
+import { checkFileBasics } from "./sniff.ts";
+import { type CallOptions, FindingList, result, round, type SeverityOverrides, type ValidationResult } from "./types.ts";
+import { words } from "./wer.ts";
+
+/** A forbidden pattern with the reason shown in findings. */
+export interface ForbiddenPattern {
+  readonly name: string;
+  readonly pattern: RegExp;
+}
+
+/** Markdown and stage directions: what an LLM leaks into a script meant to be read aloud. */
+export const DEFAULT_FORBIDDEN: readonly ForbiddenPattern[] = [
+  { name: "markdown heading", pattern: /^\s{0,3}#{1,6}\s/m },
+  { name: "markdown emphasis", pattern: /(\*\*|__)[^*_\n]+\1|(^|\s)\*[^*\s][^*\n]*\*(?=\s|$|[.,!?])/m },
+  { name: "markdown list item", pattern: /^\s*(?:[-*+]|\d+\.)\s+\S/m },
+  { name: "markdown link", pattern: /\[[^\]\n]+\]\([^)\n]+\)/ },
+  { name: "code", pattern: /```|`[^`\n]+`/ },
+  {
+    name: "stage direction",
+    pattern:
+      /[[(](?:[^\])\n]*\b(?:music|pause|laughs?|laughing|sighs?|applause|sfx|sound|beat|silence|narrator|voice ?over|vo|intro|outro|cut to|fade)\b[^\])\n]*)[\])]/i,
+  },
+  { name: "speaker label", pattern: /^\s*(?:narrator|host|speaker(?: \d+)?|voice ?over|vo)\s*:/im },
+];
+
+/** What a script should look like. */
+export interface TextExpect {
+  readonly minChars?: number;
+  readonly maxChars?: number;
+  readonly minWords?: number;
+  readonly maxWords?: number;
+  readonly maxLines?: number;
+  /** Longest line in characters. */
+  readonly maxLineLength?: number;
+  /** Shortest non-empty line in characters. */
+  readonly minLineLength?: number;
+  /** Patterns that must not appear (default {@link DEFAULT_FORBIDDEN}; `[]` allows everything). */
+  readonly forbidden?: readonly ForbiddenPattern[];
+  /** Seconds the narration may last: with `wordsPerMinute` gives a word budget. */
+  readonly targetDuration?: number;
+  /** Speaking rate used for the budget (default 160). */
+  readonly wordsPerMinute?: number;
+  readonly severity?: SeverityOverrides;
+}
+
+/** What {@link validateText} measured. */
+export interface TextMetrics {
+  chars?: number;
+  words?: number;
+  lines?: number;
+  longestLine?: number;
+  /** Seconds to read aloud at `wordsPerMinute`. */
+  estimatedSeconds?: number;
+}
+
+/** Input of {@link validateText}: a path, or `{ text }` / `{ path }` to remove any doubt. */
+export type TextSource = string | { readonly text: string } | { readonly path: string };
+
+/** @internal A string is taken as a path when it is short, single-line and names an existing file. */
+export async function looksLikePath(s: string): Promise<boolean> {
+  if (s.length > 4096 || /[\n\r]/.test(s)) return false;
+  try {
+    return (await stat(s)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** @internal Implementation of `validateText`. */
+export async function validateTextImpl(
+  source: TextSource,
+  expect: TextExpect = {},
+  _options: CallOptions = {},
+): Promise<ValidationResult<TextMetrics>> {
+  let path: string | undefined;
+  let text: string | undefined;
+  if (typeof source === "string") {
+    if (await looksLikePath(source)) path = source;
+    else text = source;
+  } else if ("path" in source) path = source.path;
+  else text = source.text;
+  const list = new FindingList(path, expect.severity);
+  const metrics: TextMetrics = {};
+  if (path !== undefined) {
+    const basics = await checkFileBasics(path, "text", list);
+    if (!basics.ok && basics.sniffed !== "empty") return result("text", path, list, metrics);
+    if (basics.sniffed === "empty") {
+      metrics.chars = 0;
+      metrics.words = 0;
+      return result("text", path, list, metrics);
+    }
+    const bytes = await readFile(path);
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      const at = firstInvalidUtf8(bytes);
+      list.error("text.utf8", `not valid UTF-8 (first bad byte at offset ${at})`, { value: at });
+      return result("text", path, list, metrics);
+    }
+  }
+  checkText(text ?? "", expect, list, metrics);
+  return result("text", path, list, metrics);
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let lo = 0;
+  let hi = bytes.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    try {
+      decoder.decode(bytes.subarray(0, mid));
+      lo = mid;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+/** @internal The checks on decoded text. */
+export function checkText(raw: string, expect: TextExpect, list: FindingList, metrics: TextMetrics): void {
+  const text = raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
+  const lines = text.split(/\r\n|\r|\n/);
+  while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
+  const chars = [...text.trim()].length;
+  const count = words(text).length;
+  const longest = Math.max(0, ...lines.map((l) => [...l].length));
+  const wpm = expect.wordsPerMinute ?? 160;
+  Object.assign(metrics, { chars, words: count, lines: lines.length, longestLine: longest, estimatedSeconds: round((count / wpm) * 60, 1) });
+  if (chars === 0) {
+    list.error("text.empty", "text is empty");
+    return;
+  }
+  if (text.includes("\uFFFD")) list.warn("text.replacement_char", "text contains U+FFFD replacement characters (a bad decode upstream)");
+  const range = (check: string, what: string, v: number, min?: number, max?: number) => {
+    if (min !== undefined && v < min) list.error(check, `${v} ${what}, under ${min}`, { value: v, limit: min });
+    if (max !== undefined && v > max) list.error(check, `${v} ${what}, over ${max}`, { value: v, limit: max });
+  };
+  range("text.chars", "characters", chars, expect.minChars, expect.maxChars);
+  range("text.words", "words", count, expect.minWords, expect.maxWords);
+  range("text.lines", "lines", lines.length, undefined, expect.maxLines);
+  if (expect.maxLineLength !== undefined) {
+    const bad = lines.flatMap((l, i) => ([...l].length > expect.maxLineLength! ? [i + 1] : []));
+    if (bad.length > 0) {
+      list.error("text.line_length", `${bad.length} line(s) longer than ${expect.maxLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`, {
+        value: longest,
+        limit: expect.maxLineLength,
+      });
+    }
+  }
+  if (expect.minLineLength !== undefined) {
+    const bad = lines.flatMap((l, i) => (l.trim() !== "" && [...l.trim()].length < expect.minLineLength! ? [i + 1] : []));
+    if (bad.length > 0) {
+      list.error("text.line_length", `${bad.length} line(s) shorter than ${expect.minLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`, {
+        limit: expect.minLineLength,
+      });
+    }
+  }
+  for (const f of expect.forbidden ?? DEFAULT_FORBIDDEN) {
+    const hits = lines.flatMap((l, i) => (new RegExp(f.pattern.source, f.pattern.flags.replace("g", "")).test(l) ? [i + 1] : []));
+    if (hits.length > 0) {
+      list.error("text.forbidden", `${f.name} on line(s) ${hits.slice(0, 10).join(", ")}`, { value: f.name });
+    }
+  }
+  if (expect.targetDuration !== undefined) {
+    const budget = Math.floor((expect.targetDuration * wpm) / 60);
+    if (count > budget) {
+      list.error("text.word_budget", `${count} words take ~${round((count / wpm) * 60, 1)} s at ${wpm} wpm: over the ${expect.targetDuration} s target (budget ${budget} words)`, {
+        value: count,
+        limit: budget,
+      });
+    }
+  }
+}
