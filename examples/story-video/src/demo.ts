@@ -78,7 +78,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   );
 
   const board = new ProgressBoard(output, ideas);
-  const wiring = await wirePlugins({ quick });
+  const wiring = wirePlugins({ quick, seed, dir });
   const app = createTapline({
     dir,
     plugins: [progressPlugin({ board }), ...wiring.plugins, ...(options.plugins ?? [])],

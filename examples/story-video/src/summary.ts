@@ -1,4 +1,5 @@
 import type { AppStatus, RunReport } from "@tapline/core";
+import type { Summary } from "@tapline/plugin-metrics";
 import { colours } from "./progress.ts";
 
 /** A run report reduced to what JSON can carry (errors become `{ name, message, code, status }`). */
@@ -108,5 +109,23 @@ export function formatStatus(status: AppStatus, colour: boolean): string {
   ];
   for (const part of status.parts)
     lines.push(`  ${part.component.padEnd(28)} ${part.level.padEnd(9)} ${part.message}`);
+  return lines.join("\n");
+}
+
+/** The metrics summary `@tapline/plugin-metrics` computes from its persisted records (what `tapline metrics` shows). */
+export function formatMetrics(summary: Summary, colour: boolean): string {
+  const c = colours(colour);
+  const lines = [c.bold(`Metrics summary (${summary.records} records persisted by @tapline/plugin-metrics)`)];
+  const r = summary.runs;
+  lines.push(`  runs: ${r.count}, success ${(r.successRate * 100).toFixed(0)}%, failed ${r.failures}`);
+  lines.push(
+    `  ${"operation".padEnd(24)} ${"count".padStart(5)} ${"ok %".padStart(6)} ${"fail".padStart(5)} ${"mean s".padStart(8)} ${"p95 s".padStart(8)}  top error`,
+  );
+  for (const o of summary.operations) {
+    const error = o.topErrors[0] ? `${o.topErrors[0].count}× ${o.topErrors[0].message}` : "";
+    lines.push(
+      `  ${o.name.padEnd(24)} ${String(o.count).padStart(5)} ${(o.successRate * 100).toFixed(0).padStart(6)} ${String(o.failures).padStart(5)} ${(o.avgMs / 1000).toFixed(2).padStart(8)} ${(o.p95Ms / 1000).toFixed(2).padStart(8)}  ${c.dim(error.length > 60 ? `${error.slice(0, 59)}…` : error)}`,
+    );
+  }
   return lines.join("\n");
 }
