@@ -1,6 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readStatus, summarize } from "@tapline/plugin-metrics";
+import { validateFile } from "@tapline/plugin-validate";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoResult, runDemo } from "../src/index.ts";
 import { captureOutput, haveFfmpeg, probe, skipOrFail } from "./helpers.ts";
@@ -14,16 +17,31 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "tapline demo "));
+    // Seed 7 at a 30% failure rate: the LLM's first two script calls fail (503, then a timeout), so the
+    // retry plugin has work to do; everything else succeeds first time.
     result = await runDemo({
       quick: true,
-      seed: 42,
-      failureRate: 0,
+      seed: 7,
+      failureRate: 0.3,
       out: join(root, "out"),
       dir: join(root, ".tapline"),
       output,
     });
   }, 60_000);
   afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it("retries the injected failures (seeded, so the same every time) and renders the story", () => {
+    const script = result.reports[0]!.report.steps[0]!;
+    expect(
+      script.attempts.map(
+        (a) =>
+          (a.error as { status?: number; name?: string } | undefined)?.status ??
+          (a.error as Error | undefined)?.name ??
+          "ok",
+      ),
+    ).toEqual([503, "TimeoutError", "ok"]);
+    expect(output.text).toContain("[lighthouse] script: attempt 1 failed: llm: HTTP 503 Service Unavailable");
+  });
 
   it("renders the story and every step succeeds", () => {
     expect(result.reports).toHaveLength(1);
@@ -68,7 +86,7 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
     ).toBe(script.replace(/\s+/g, " ").trim());
   });
 
-  it("passes validation of every file", () => {
+  it("passes validation of every file against youtube-shorts (@tapline/plugin-validate), checked again here", async () => {
     const out = result.reports[0]!.report.output!;
     expect(out.checks.map((c) => c.kind).sort()).toEqual(["audio", "subtitles", "text", "video"]);
     for (const check of out.checks)
@@ -76,6 +94,22 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
         check.findings.filter((f) => f.severity === "error"),
         check.file,
       ).toEqual([]);
+    for (const file of [out.video, out.audio, out.subtitles, out.script]) {
+      const again = await validateFile(file, { profile: "youtube-shorts" });
+      expect(again.valid, `${file}: ${JSON.stringify(again.findings)}`).toBe(true);
+    }
+  });
+
+  it("has every plugin on: status parts, persisted metrics and status, gpu unavailable here", async () => {
+    const components = result.status.parts.map((p) => p.component);
+    expect(components).toEqual(expect.arrayContaining(["metrics", "retry", "validate", "alerts", "gpu"]));
+    const summary = await summarize(result.dir, { pipeline: "story-video" });
+    expect(summary.runs).toMatchObject({ count: 1, successes: 1 });
+    expect(summary.operations.find((o) => o.name === "story-video/script")?.count).toBe(1);
+    const persisted = await readStatus(result.dir);
+    expect(persisted?.parts.map((p) => p.component)).toEqual(expect.arrayContaining(["metrics", "retry"]));
+    const gpuPart = result.status.parts.find((p) => p.component === "gpu")!;
+    if (!(await hasNvidiaSmi())) expect(gpuPart.message).toMatch(/unavailable/);
   });
 
   it("prints progress as plain lines, the reports and the status", async () => {
@@ -87,3 +121,7 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
     expect(saved[0].status).toBe("success");
   });
 });
+
+async function hasNvidiaSmi(): Promise<boolean> {
+  return !(await execa("nvidia-smi", ["-L"], { reject: false })).failed;
+}

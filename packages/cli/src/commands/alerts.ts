@@ -1,8 +1,9 @@
+import type { AlertHistoryEntry as AlertEntry } from "@tapline/plugin-alerts";
 import { parseCommand, parseSince } from "../args.ts";
 import { dataDir } from "../data-dir.ts";
 import { clip, json, when } from "../format.ts";
 import { palette, table } from "../io.ts";
-import { type AlertEntry, loadAlerts } from "../readers.ts";
+import { loadAlerts } from "../readers.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: tapline alerts [--dir <dir>] [--active] [--since <time>] [--json]

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
+import type { ValidationResult } from "@tapline/plugin-validate";
 import { parseCommand } from "../args.ts";
 import { usage } from "../errors.ts";
 import { json } from "../format.ts";
 import { palette } from "../io.ts";
-import { type FileValidation, loadValidate } from "../readers.ts";
+import { loadValidate } from "../readers.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `Usage: tapline validate <files...> [--profile <name>] [--thorough] [--json]
@@ -46,7 +47,7 @@ export const validateCommand: Command = {
       ...(values.profile !== undefined && { profile: values.profile }),
       ...(values.thorough && { thorough: true }),
     };
-    const results: FileValidation[] = [];
+    const results: ValidationResult<object>[] = [];
     for (const file of positionals) {
       // One at a time: ffmpeg already uses the cores, and the output keeps the order given.
       results.push(await validateFile(resolve(io.cwd, file), options));
