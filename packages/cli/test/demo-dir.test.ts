@@ -33,7 +33,12 @@ describe.skipIf(!present)("tapline against a real demo run", () => {
       failureRate: 0.3,
       out: join(root, "out"),
       dir,
-      output: { isTTY: false, write: (s: string) => void (printed += s) },
+      output: {
+        isTTY: false,
+        write: (s: string) => {
+          printed += s;
+        },
+      },
     });
     const out = demo.reports[0]!.report.output;
     if (!out) throw new Error(`the demo run failed:\n${printed}`);
@@ -90,13 +95,17 @@ describe.skipIf(!present)("tapline against a real demo run", () => {
     const r = await tapline(["status", "--dir", dir, "--json"]);
     const status = JSON.parse(r.stdout);
     expect(["healthy", "degraded", "critical"]).toContain(status.level);
-    expect(r.code).toBe(status.level === "healthy" ? 0 : 1);
+    // Written while the app closed: core's "app closed" part is there, and does not count against health.
+    expect(status.stopped).toBe(true);
+    expect(["healthy", "degraded", "critical"]).toContain(status.health);
+    expect(r.code).toBe(status.health === "healthy" ? 0 : 1);
     expect(status.parts.length).toBeGreaterThan(0);
     for (const part of status.parts)
       expect(Object.keys(part)).toEqual(expect.arrayContaining(["component", "level", "message"]));
     expect(status.ageMs).toBeGreaterThanOrEqual(0);
     const text = await tapline(["status", "--dir", dir]);
-    expect(text.stdout).toContain(status.level.toUpperCase());
+    expect(text.stdout).toContain(status.health.toUpperCase());
+    expect(text.stdout).toContain("app stopped; last status as of");
     expect(text.stdout).toMatch(/component\s+level\s+message/);
     expect(text.code).toBe(r.code);
   });

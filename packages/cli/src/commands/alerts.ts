@@ -76,6 +76,7 @@ function formatAlerts(
   const state = (s: string) => (s === "firing" ? c.red(s) : s === "resolved" ? c.green(s) : c.yellow(s));
   const labels = (l: Readonly<Record<string, string>>) =>
     Object.entries(l)
+      .filter(([k]) => k !== "alertname") // the rule column already says it
       .map(([k, v]) => `${k}=${v}`)
       .join(",");
   const rows = entries.map((e) => [

@@ -1,3 +1,4 @@
+import type { StatusPart } from "@tapline/core";
 import { parseCommand } from "../args.ts";
 import { dataDir } from "../data-dir.ts";
 import { CliError } from "../errors.ts";
@@ -9,14 +10,20 @@ import type { Command } from "./command.ts";
 const HELP = `Usage: tapline status [--dir <dir>] [--json]
 
 The app's health as @tapline/plugin-metrics last persisted it (<dir>/status.json, written at every snapshot
-and when the app closes): healthy, degraded or critical, its message, and the part each plugin contributed.
+and when the app closes): healthy, degraded or critical, and the part each plugin contributed. For an app
+that has stopped, core's "app closed" part and parts whose level is "unknown" (stopped samplers) do not
+count against its health.
 
 Options:
   --dir <dir>    the app's data folder (default ./.tapline)
-  --json         print the status as one JSON document ({ level, message, parts, time, ageMs })
+  --json         print one JSON document: the persisted { level, message, parts, time } plus
+                 health (the level that counts), stopped and ageMs
   -h, --help     show this help
 
 Exit status: 0 healthy, 1 degraded or critical, 2 on a usage error, 3 when no status was persisted.`;
+
+/** core's part while the app closes. */
+const isClosedPart = (p: StatusPart) => p.component === "core" && p.message === "app closed";
 
 /** `tapline status`: the last persisted `app.status()`. */
 export const statusCommand: Command = {
@@ -43,27 +50,40 @@ export const statusCommand: Command = {
         `no status in ${dir}: the app has not persisted one (it needs @tapline/plugin-metrics)`,
       );
     }
-    const code = status.level === "healthy" ? 0 : 1;
+    // An app writes its last status while closing: core then adds { core, degraded, "app closed" } and
+    // stopped samplers report `unknown`. Neither says anything about the app's health, so the exit status
+    // and the headline use the level of the other parts; both are still shown (dimmed).
+    const stopped = status.parts.some(isClosedPart);
+    const counted = status.parts.filter((p) => !isClosedPart(p) && !(stopped && p.level === "unknown"));
+    const health = counted.some((p) => p.level === "critical")
+      ? "critical"
+      : counted.some((p) => p.level !== "ok")
+        ? "degraded"
+        : "healthy";
+    const code = health === "healthy" ? 0 : 1;
     const now = Date.now();
     if (values.json) {
-      io.stdout.write(json({ ...status, ageMs: now - status.time }));
+      io.stdout.write(json({ ...status, health, stopped, ageMs: now - status.time }));
       return code;
     }
     const c = palette(io.stdout, io.env);
-    const paint = status.level === "healthy" ? c.green : status.level === "degraded" ? c.yellow : c.red;
+    const paint = health === "healthy" ? c.green : health === "degraded" ? c.yellow : c.red;
     const level = (l: string) => (l === "ok" ? c.green(l) : l === "critical" ? c.red(l) : c.yellow(l));
+    const problems = counted
+      .filter((p) => p.level !== "ok")
+      .map((p) => `${p.level}: ${p.component}: ${p.message}`);
     const lines = [
-      `${c.bold(paint(status.level.toUpperCase()))}${status.message && status.message !== status.level ? `: ${status.message}` : ""}`,
-      c.dim(`as of ${when(status.time)} (${ago(now - status.time)}), from ${dir}`),
+      `${c.bold(paint(health.toUpperCase()))}${problems.length ? `: ${problems.join("; ")}` : ""}`,
+      c.dim(
+        `${stopped ? "app stopped; last status" : "status"} as of ${when(status.time)} (${ago(now - status.time)}), from ${dir}`,
+      ),
     ];
     if (status.parts.length > 0) {
-      lines.push(
-        "",
-        table(
-          ["component", "level", "message"],
-          status.parts.map((p) => [p.component, level(p.level), p.message]),
-        ),
-      );
+      const rows = status.parts.map((p) => {
+        const row = [p.component, level(p.level), p.message];
+        return counted.includes(p) ? row : row.map((cell) => c.dim(cell));
+      });
+      lines.push("", table(["component", "level", "message"], rows));
     }
     io.stdout.write(`${lines.join("\n")}\n`);
     return code;
