@@ -203,18 +203,10 @@ export async function renderVideo(
   const background =
     `gradients=s=108x192:r=${job.fps}:d=${job.durationSeconds.toFixed(3)}:c0=0x1b2838:c1=0x4a7fa0:x0=0:y0=0:x1=108:y1=192:speed=0.03,` +
     "scale=1080:1920:flags=bilinear";
-  const common = [
-    "-c:v",
-    "libx264",
-    "-preset",
-    job.preset,
-    "-tune",
-    "stillimage",
-    "-pix_fmt",
-    "yuv420p",
-    "-profile:v",
-    "high",
-  ];
+  // ultrafast turns CABAC and 8x8 transforms off, which makes the stream Constrained Baseline whatever
+  // -profile says; turning them back on costs little and gives the High profile platforms expect.
+  const common = ["-c:v", "libx264", "-preset", job.preset, "-x264-params", "cabac=1:8x8dct=1"];
+  common.push("-pix_fmt", "yuv420p", "-profile:v", "high");
   const audio = ["-c:a", "aac", "-b:a", "160k", "-ar", "48000"];
   const tail = ["-t", job.durationSeconds.toFixed(3), "-movflags", "+faststart", job.out];
   const args = tools.burnSubtitles

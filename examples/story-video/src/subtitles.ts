@@ -25,19 +25,26 @@ export function alignCues(text: string, durationSeconds: number, limits: CueLimi
   const maxWords = limits.maxWords ?? 7;
   const maxChars = limits.maxChars ?? 42;
   if (!(durationSeconds > 0)) throw new RangeError(`audio duration must be > 0 s, got ${durationSeconds}`);
+  const fits = (words: readonly string[]) => words.length <= maxWords && words.join(" ").length <= maxChars;
   const chunks: string[][] = [];
   for (const sentence of text.match(/[^.!?]+[.!?]*/g) ?? []) {
     const words = sentence.trim().split(/\s+/).filter(Boolean);
-    let chunk: string[] = [];
+    if (words.length === 0) continue;
+    // Greedy cut, then spread the words evenly over as many cues, so a sentence never ends on a one-word
+    // cue that flashes by (validators flag cues under ~0.8 s and reading speeds over 20 characters/s).
+    let greedy: string[][] = [[]];
     for (const word of words) {
-      const length = [...chunk, word].join(" ").length;
-      if (chunk.length > 0 && (chunk.length >= maxWords || length > maxChars)) {
-        chunks.push(chunk);
-        chunk = [];
-      }
-      chunk.push(word);
+      const last = greedy.at(-1)!;
+      if (last.length > 0 && !fits([...last, word])) greedy.push([word]);
+      else last.push(word);
     }
-    if (chunk.length > 0) chunks.push(chunk);
+    const even = spread(words, greedy.length);
+    if (even.every(fits)) greedy = even;
+    // A short sentence joins the previous cue when both fit in one.
+    const previous = chunks.at(-1);
+    if (greedy.length === 1 && previous && greedy[0]!.length < 3 && fits([...previous, ...greedy[0]!]))
+      previous.push(...greedy[0]!);
+    else chunks.push(...greedy);
   }
   const total = chunks.reduce((n, c) => n + c.length, 0);
   if (total === 0) return [];
@@ -62,4 +69,16 @@ export function srtTime(seconds: number): string {
 /** Serialises cues as SRT. */
 export function toSrt(cues: readonly Cue[]): string {
   return cues.map((c) => `${c.index}\n${srtTime(c.start)} --> ${srtTime(c.end)}\n${c.text}\n`).join("\n");
+}
+
+/** Splits `words` into `n` runs whose lengths differ by at most one. */
+function spread(words: readonly string[], n: number): string[][] {
+  const out: string[][] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const size = Math.floor((words.length - at) / (n - i));
+    out.push(words.slice(at, at + size));
+    at += size;
+  }
+  return out;
 }

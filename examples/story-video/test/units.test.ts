@@ -9,16 +9,23 @@ import { alignCues, srtTime, toSrt } from "../src/subtitles.ts";
 describe("alignCues", () => {
   it("times cues by word share of the audio and covers it exactly", () => {
     const cues = alignCues("One two three four. Five six seven eight nine ten eleven twelve!", 12);
+    // 8 words over the 7-word limit: two even cues of 4, not 7 + a lone "twelve!".
     expect(cues.map((c) => c.text)).toEqual([
       "One two three four.",
-      "Five six seven eight nine ten eleven",
-      "twelve!",
+      "Five six seven eight",
+      "nine ten eleven twelve!",
     ]);
-    expect(cues[0]!.start).toBe(0);
-    expect(cues[0]!.end).toBeCloseTo(4);
-    expect(cues[1]!.end).toBeCloseTo(11);
-    expect(cues.at(-1)!.end).toBeCloseTo(12);
+    expect(cues.map((c) => [c.start, c.end])).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 12],
+    ]);
     for (let i = 1; i < cues.length; i++) expect(cues[i]!.start).toBe(cues[i - 1]!.end);
+  });
+  it("joins a very short sentence to the cue before it", () => {
+    const cues = alignCues("The ship came home. At last!", 6);
+    expect(cues.map((c) => c.text)).toEqual(["The ship came home. At last!"]);
+    expect(cues[0]!.end).toBe(6);
   });
   it("keeps cues within the character limit", () => {
     const cues = alignCues("Supercalifragilistic expialidocious words keep coming along here. Short.", 5, {
