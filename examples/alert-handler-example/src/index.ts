@@ -15,8 +15,13 @@ const ICON = { info: "ℹ️", warning: "⚠️", error: "❗", critical: "🔥"
 
 /** Renders a notification as a chat message: one line per alert, an icon per level. */
 export function chatText(n: AlertNotification): string {
-  const head = n.status === "firing" ? `*${n.alerts.filter((a) => a.status === "firing").length} alert(s) firing*` : "*resolved*";
-  const lines = n.alerts.map((a) => `${a.status === "resolved" ? "✅" : ICON[a.level]} ${a.rule}: ${a.message}`);
+  const head =
+    n.status === "firing"
+      ? `*${n.alerts.filter((a) => a.status === "firing").length} alert(s) firing*`
+      : "*resolved*";
+  const lines = n.alerts.map(
+    (a) => `${a.status === "resolved" ? "✅" : ICON[a.level]} ${a.rule}: ${a.message}`,
+  );
   return [head, ...lines].join("\n");
 }
 

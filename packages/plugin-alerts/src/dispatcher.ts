@@ -33,11 +33,13 @@ export function normalizeRoute(input: unknown, path: string, issues: AlertConfig
     issues.push({ path, message: "expected { groupBy?, groupWait?, groupInterval?, repeatInterval? }" });
   }
   for (const key of Object.keys(r)) {
-    if (!["groupBy", "groupWait", "groupInterval", "repeatInterval"].includes(key)) issues.push({ path: `${path}.${key}`, message: "unknown field" });
+    if (!["groupBy", "groupWait", "groupInterval", "repeatInterval"].includes(key))
+      issues.push({ path: `${path}.${key}`, message: "unknown field" });
   }
   let groupBy: readonly string[] | "all" = ["alertname"];
   if (r.groupBy !== undefined) {
-    if (!Array.isArray(r.groupBy) || r.groupBy.some((l) => typeof l !== "string")) issues.push({ path: `${path}.groupBy`, message: 'expected a list of label names (or ["..."])' });
+    if (!Array.isArray(r.groupBy) || r.groupBy.some((l) => typeof l !== "string"))
+      issues.push({ path: `${path}.groupBy`, message: 'expected a list of label names (or ["..."])' });
     else groupBy = r.groupBy.includes("...") ? "all" : (r.groupBy as string[]);
   }
   return {
@@ -78,7 +80,12 @@ export class Dispatcher {
   readonly #firing = new Map<string, NotificationAlert>();
   readonly #immediateSent = new Set<string>();
 
-  constructor(route: Route, inhibit: readonly InhibitRule[], silences: SilenceStore, runners: readonly HandlerRunner[]) {
+  constructor(
+    route: Route,
+    inhibit: readonly InhibitRule[],
+    silences: SilenceStore,
+    runners: readonly HandlerRunner[],
+  ) {
     this.#route = route;
     this.#inhibit = inhibit;
     this.#silences = silences;
@@ -96,18 +103,32 @@ export class Dispatcher {
     let group = this.#groups.get(key);
     if (!group) {
       if (alert.status === "resolved") return; // never notified in a group that no longer exists
-      group = { key, labels, alerts: new Map(), notified: new Map(), timer: undefined, flushed: false, lastFlushAt: 0, lastSentAt: 0 };
+      group = {
+        key,
+        labels,
+        alerts: new Map(),
+        notified: new Map(),
+        timer: undefined,
+        flushed: false,
+        lastFlushAt: 0,
+        lastSentAt: 0,
+      };
       this.#groups.set(key, group);
     }
     group.alerts.set(alert.fingerprint, alert);
     if (!group.timer) {
-      const delay = group.flushed ? Math.max(0, group.lastFlushAt + this.#route.groupIntervalMs - now) : this.#route.groupWaitMs;
+      const delay = group.flushed
+        ? Math.max(0, group.lastFlushAt + this.#route.groupIntervalMs - now)
+        : this.#route.groupWaitMs;
       this.#schedule(group, delay);
     }
   }
 
   /** True when a silence or an inhibition rule mutes the alert now. */
-  muted(alert: { readonly labels: Labels; readonly fingerprint: string }, now: number): "silenced" | "inhibited" | undefined {
+  muted(
+    alert: { readonly labels: Labels; readonly fingerprint: string },
+    now: number,
+  ): "silenced" | "inhibited" | undefined {
     if (this.#silences.silenced(alert.labels, now)) return "silenced";
     for (const rule of this.#inhibit) {
       if (!rule.target(alert.labels)) continue;
@@ -146,7 +167,9 @@ export class Dispatcher {
     const by = this.#route.groupBy === "all" ? Object.keys(labels).sort() : this.#route.groupBy;
     const picked: Record<string, string> = {};
     for (const name of by) if (labels[name] !== undefined) picked[name] = labels[name]!;
-    const key = `{}:{${Object.entries(picked).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+    const key = `{}:{${Object.entries(picked)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(",")}}`;
     return { key, labels: picked };
   }
 
@@ -200,7 +223,12 @@ export class Dispatcher {
 }
 
 /** @internal Builds a notification for a set of alerts (Alertmanager's webhook v4 shape). */
-export function buildNotification(groupKey: string, groupLabels: Labels, alerts: readonly NotificationAlert[], now: number): AlertNotification {
+export function buildNotification(
+  groupKey: string,
+  groupLabels: Labels,
+  alerts: readonly NotificationAlert[],
+  now: number,
+): AlertNotification {
   const firing = alerts.filter((a) => a.status === "firing");
   let level: AlertLevel = "info";
   for (const a of firing.length ? firing : alerts) if (RANK[a.level] > RANK[level]) level = a.level;

@@ -25,7 +25,11 @@ export class AlertConfigError extends TaplineError {
   constructor(issues: readonly AlertConfigIssue[], file?: string, options?: { cause?: unknown }) {
     const where = file ? ` in ${file}` : "";
     const list = issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n");
-    super("TAPLINE_ERR_ALERTS_CONFIG", `invalid alert configuration${where} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${list}`, options);
+    super(
+      "TAPLINE_ERR_ALERTS_CONFIG",
+      `invalid alert configuration${where} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${list}`,
+      options,
+    );
     this.name = "AlertConfigError";
     this.issues = issues;
     this.file = file;
@@ -44,8 +48,17 @@ export class AlertHandlerError extends TaplineError {
   readonly isAlertHandlerError = true;
   readonly handler: string;
   readonly attempts: number;
-  constructor(handler: string, attempts: number, cause: unknown, code: AlertsErrorCode = "TAPLINE_ERR_ALERTS_HANDLER") {
-    super(code, `alert handler "${handler}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeError(cause)}`, { cause });
+  constructor(
+    handler: string,
+    attempts: number,
+    cause: unknown,
+    code: AlertsErrorCode = "TAPLINE_ERR_ALERTS_HANDLER",
+  ) {
+    super(
+      code,
+      `alert handler "${handler}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeError(cause)}`,
+      { cause },
+    );
     this.name = "AlertHandlerError";
     this.handler = handler;
     this.attempts = attempts;
@@ -62,7 +75,10 @@ export class AlertHandlerTimeoutError extends TaplineError {
   readonly handler: string;
   readonly timeoutMs: number;
   constructor(handler: string, timeoutMs: number) {
-    super("TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT", `alert handler "${handler}" did not finish within ${timeoutMs} ms (raise its "timeoutMs" if the receiver is slow)`);
+    super(
+      "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT",
+      `alert handler "${handler}" did not finish within ${timeoutMs} ms (raise its "timeoutMs" if the receiver is slow)`,
+    );
     this.name = "AlertHandlerTimeoutError";
     this.handler = handler;
     this.timeoutMs = timeoutMs;

@@ -39,7 +39,11 @@ function round(v: number): number {
 }
 
 /** @internal Fills `{{value}}`, `{{labels.step}}`... in a message template; unknown placeholders stay visible. */
-export function renderTemplate(template: string, vars: Readonly<Record<string, string>>, labels: Labels): string {
+export function renderTemplate(
+  template: string,
+  vars: Readonly<Record<string, string>>,
+  labels: Labels,
+): string {
   return template.replace(/\{\{\s*([a-zA-Z_.][a-zA-Z0-9_.]*)\s*\}\}/g, (whole, key: string) => {
     if (key.startsWith("labels.")) return labels[key.slice(7)] ?? "";
     return vars[key] ?? whole;

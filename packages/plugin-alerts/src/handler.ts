@@ -51,14 +51,19 @@ export interface AlertHandler {
  */
 export function defineAlertHandler<T extends AlertHandler>(handler: T): Readonly<T> {
   const problems: string[] = [];
-  if (!handler || typeof handler !== "object") throw new TypeError("defineAlertHandler: expected { name, send(notification, { signal }) }");
-  if (typeof handler.name !== "string" || handler.name === "") problems.push('"name" must be a non-empty string');
-  if (typeof handler.send !== "function") problems.push('"send" must be a function (notification, { signal }) => Promise<void>');
+  if (!handler || typeof handler !== "object")
+    throw new TypeError("defineAlertHandler: expected { name, send(notification, { signal }) }");
+  if (typeof handler.name !== "string" || handler.name === "")
+    problems.push('"name" must be a non-empty string');
+  if (typeof handler.send !== "function")
+    problems.push('"send" must be a function (notification, { signal }) => Promise<void>');
   for (const key of ["timeoutMs", "retries", "backoffMs", "maxQueue"] as const) {
     const v = handler[key];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) problems.push(`"${key}" must be a finite number ≥ 0`);
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0))
+      problems.push(`"${key}" must be a finite number ≥ 0`);
   }
-  if (problems.length) throw new TypeError(`defineAlertHandler(${JSON.stringify(handler.name)}): ${problems.join("; ")}`);
+  if (problems.length)
+    throw new TypeError(`defineAlertHandler(${JSON.stringify(handler.name)}): ${problems.join("; ")}`);
   return Object.freeze({ ...handler });
 }
 
@@ -82,7 +87,11 @@ export interface HandlerStats {
 
 /** @internal What a runner reports to its manager. */
 export interface RunnerEvents {
-  result(handler: string, outcome: "sent" | "failed" | "retried" | "dropped", error?: AlertHandlerError): void;
+  result(
+    handler: string,
+    outcome: "sent" | "failed" | "retried" | "dropped",
+    error?: AlertHandlerError,
+  ): void;
 }
 
 /**
@@ -192,7 +201,12 @@ export class HandlerRunner {
     }
     this.stats.failed++;
     const timedOut = lastError instanceof AlertHandlerTimeoutError;
-    const error = new AlertHandlerError(name, attempts, lastError, timedOut ? "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT" : undefined);
+    const error = new AlertHandlerError(
+      name,
+      attempts,
+      lastError,
+      timedOut ? "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT" : undefined,
+    );
     this.#events.result(name, "failed", error);
   }
 

@@ -123,7 +123,10 @@ export interface ReadAlertHistoryOptions {
  * const firing = await readAlertHistory(".tapline", { active: true });
  * for (const a of firing) console.log(a.level, a.message);
  */
-export async function readAlertHistory(dir: string, options: ReadAlertHistoryOptions = {}): Promise<AlertHistoryEntry[]> {
+export async function readAlertHistory(
+  dir: string,
+  options: ReadAlertHistoryOptions = {},
+): Promise<AlertHistoryEntry[]> {
   const folder = join(dir, "alerts");
   let files: string[];
   try {
@@ -138,7 +141,10 @@ export async function readAlertHistory(dir: string, options: ReadAlertHistoryOpt
   for (const file of files) {
     const day = Date.parse(file.slice(7, 17));
     if (day + 86_400_000 <= since || day >= until) continue;
-    const lines = createInterface({ input: createReadStream(join(folder, file), "utf8"), crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = createInterface({
+      input: createReadStream(join(folder, file), "utf8"),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     let n = 0;
     for await (const line of lines) {
       n++;
@@ -146,9 +152,16 @@ export async function readAlertHistory(dir: string, options: ReadAlertHistoryOpt
       let entry: AlertHistoryEntry;
       try {
         entry = JSON.parse(line) as AlertHistoryEntry;
-        if (typeof entry.time !== "number" || typeof entry.fingerprint !== "string" || typeof entry.state !== "string") throw new Error("missing fields");
+        if (
+          typeof entry.time !== "number" ||
+          typeof entry.fingerprint !== "string" ||
+          typeof entry.state !== "string"
+        )
+          throw new Error("missing fields");
       } catch (error) {
-        options.onWarning?.(`${join(folder, file)}:${n}: skipped an unreadable line (${(error as Error).message})`);
+        options.onWarning?.(
+          `${join(folder, file)}:${n}: skipped an unreadable line (${(error as Error).message})`,
+        );
         continue;
       }
       if (entry.time < since || entry.time >= until) continue;
@@ -165,6 +178,7 @@ export async function readAlertHistory(dir: string, options: ReadAlertHistoryOpt
 function toTime(v: number | string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const t = typeof v === "number" ? v : Date.parse(v);
-  if (!Number.isFinite(t)) throw new TypeError(`readAlertHistory: expected epoch ms or an ISO date, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(t))
+    throw new TypeError(`readAlertHistory: expected epoch ms or an ISO date, got ${JSON.stringify(v)}`);
   return t;
 }

@@ -47,7 +47,8 @@ describe("rule files", () => {
     const config = await loadAlertConfig(file);
     expect(config.rules.map((r) => r.name)).toEqual(["TtsFailing", "RenderStuck"]);
     const m = createAlertManager({ rules: file });
-    for (let i = 0; i < 5; i++) m.stepEnded({ runId: "r", pipeline: "p", step: "tts", status: "failed", durationMs: 1 });
+    for (let i = 0; i < 5; i++)
+      m.stepEnded({ runId: "r", pipeline: "p", step: "tts", status: "failed", durationMs: 1 });
     expect(m.status().message).toBe("critical: step tts failing 100% over 5m");
     await m.close();
   });
@@ -77,7 +78,16 @@ colour: red
       const e = error as { issues: { path: string }[]; message: string; file: string };
       expect(e.file).toBe("alerts.yaml");
       expect(e.issues.map((i) => i.path)).toEqual(
-        expect.arrayContaining(["colour", "rules[0].window", "rules[0].levels.warning.threshold", "rules[1].name", "rules[1].aggregate", "route.groupWait", "route.extra", "inhibit[0].source"]),
+        expect.arrayContaining([
+          "colour",
+          "rules[0].window",
+          "rules[0].levels.warning.threshold",
+          "rules[1].name",
+          "rules[1].aggregate",
+          "route.groupWait",
+          "route.extra",
+          "inhibit[0].source",
+        ]),
       );
       expect(e.message).toContain("alerts.yaml");
       expect(e.message).toContain("rules[0].window");

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import type { RouteInput } from "./dispatcher.ts";
+import { normalizeRoute } from "./dispatcher.ts";
 import { AlertConfigError, type AlertConfigIssue } from "./errors.ts";
 import { type AlertRuleInput, normalizeRules } from "./rules.ts";
 import type { InhibitRuleInput, SilenceInput } from "./silences.ts";
-import { normalizeRoute } from "./dispatcher.ts";
 import { parseInhibitRules } from "./silences.ts";
 
 /** The content of a rule file (YAML or JSON). */
@@ -32,7 +32,11 @@ export async function loadAlertConfig(file: string): Promise<AlertConfigFile> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new AlertConfigError([{ path: "", message: `cannot read the rule file: ${(error as Error).message}` }], file, { cause: error });
+    throw new AlertConfigError(
+      [{ path: "", message: `cannot read the rule file: ${(error as Error).message}` }],
+      file,
+      { cause: error },
+    );
   }
   return parseAlertConfig(text, file);
 }
@@ -43,7 +47,11 @@ export function loadAlertConfigSync(file: string): AlertConfigFile {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new AlertConfigError([{ path: "", message: `cannot read the rule file: ${(error as Error).message}` }], file, { cause: error });
+    throw new AlertConfigError(
+      [{ path: "", message: `cannot read the rule file: ${(error as Error).message}` }],
+      file,
+      { cause: error },
+    );
   }
   return parseAlertConfig(text, file);
 }
@@ -56,20 +64,35 @@ export function parseAlertConfig(text: string, file = "<rules>"): AlertConfigFil
   try {
     doc = parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
-    throw new AlertConfigError([{ path: "", message: `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}` }], file, { cause: error });
+    throw new AlertConfigError(
+      [{ path: "", message: `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}` }],
+      file,
+      { cause: error },
+    );
   }
   if (Array.isArray(doc)) doc = { rules: doc };
   const issues: AlertConfigIssue[] = [];
   if (typeof doc !== "object" || doc === null) {
-    throw new AlertConfigError([{ path: "", message: "expected a mapping with `rules:` (and optional `route:`, `inhibit:`, `silences:`)" }], file);
+    throw new AlertConfigError(
+      [
+        {
+          path: "",
+          message: "expected a mapping with `rules:` (and optional `route:`, `inhibit:`, `silences:`)",
+        },
+      ],
+      file,
+    );
   }
   const d = doc as Record<string, unknown>;
-  for (const key of Object.keys(d)) if (!TOP_KEYS.has(key)) issues.push({ path: key, message: `unknown field (known: ${[...TOP_KEYS].join(", ")})` });
+  for (const key of Object.keys(d))
+    if (!TOP_KEYS.has(key))
+      issues.push({ path: key, message: `unknown field (known: ${[...TOP_KEYS].join(", ")})` });
   if (d.rules === undefined) issues.push({ path: "rules", message: "required: a list of rules" });
   normalizeRules(d.rules, "rules", issues);
   if (d.route !== undefined) normalizeRoute(d.route, "route", issues);
   parseInhibitRules(d.inhibit, "inhibit", issues);
-  if (d.silences !== undefined && !Array.isArray(d.silences)) issues.push({ path: "silences", message: "expected a list of silences" });
+  if (d.silences !== undefined && !Array.isArray(d.silences))
+    issues.push({ path: "silences", message: "expected a list of silences" });
   if (issues.length > 0) throw new AlertConfigError(issues, file);
   return d as unknown as AlertConfigFile;
 }

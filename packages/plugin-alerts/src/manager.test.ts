@@ -23,7 +23,12 @@ function make(options: AlertManagerOptions): AlertManager {
   manager = createAlertManager({ ...options, onTransition: (e) => events.push(e) });
   return manager;
 }
-const sample = (name: string, value: number, labels: Record<string, string> = {}, extra: Partial<MetricSample> = {}): MetricSample => ({
+const sample = (
+  name: string,
+  value: number,
+  labels: Record<string, string> = {},
+  extra: Partial<MetricSample> = {},
+): MetricSample => ({
   name,
   value,
   labels,
@@ -34,7 +39,15 @@ const states = () => events.map((e) => `${e.state}:${e.level}`);
 
 describe("rule state machine", () => {
   it("escalates and de-escalates one instance with hysteresis", () => {
-    const m = make({ rules: [{ name: "Temp", metric: "t", levels: { warning: { threshold: 80, clear: 75 }, critical: { threshold: 90, clear: 85 } } }] });
+    const m = make({
+      rules: [
+        {
+          name: "Temp",
+          metric: "t",
+          levels: { warning: { threshold: 80, clear: 75 }, critical: { threshold: 90, clear: 85 } },
+        },
+      ],
+    });
     for (const v of [70, 81, 78, 91, 88, 84, 76, 74]) m.observe(sample("t", v, { gpu: "0" }));
     // 81 warning; 78 holds warning (clear 75); 91 critical; 88 holds critical (clear 85); 84 back to warning; 76 holds; 74 resolves
     expect(states()).toEqual(["firing:warning", "firing:critical", "firing:warning", "resolved:warning"]);
@@ -71,7 +84,14 @@ describe("rule state machine", () => {
     const m = make({
       rules: [
         { name: "PerSeries", metric: "x", levels: { warning: 1 } },
-        { name: "PerStep", metric: "x", by: ["step"], aggregate: "max", window: "1m", levels: { warning: 1 } },
+        {
+          name: "PerStep",
+          metric: "x",
+          by: ["step"],
+          aggregate: "max",
+          window: "1m",
+          levels: { warning: 1 },
+        },
       ],
     });
     m.observe(sample("x", 2, { step: "a", run: "1" }));
@@ -79,12 +99,21 @@ describe("rule state machine", () => {
     m.observe(sample("x", 2, { step: "b", run: "1" }));
     const active = m.active();
     expect(active.filter((a) => a.rule === "PerSeries")).toHaveLength(3);
-    expect(active.filter((a) => a.rule === "PerStep").map((a) => a.labels.step).sort()).toEqual(["a", "b"]);
+    expect(
+      active
+        .filter((a) => a.rule === "PerStep")
+        .map((a) => a.labels.step)
+        .sort(),
+    ).toEqual(["a", "b"]);
     expect(active.find((a) => a.rule === "PerStep")!.labels).toEqual({ alertname: "PerStep", step: "a" });
   });
 
   it("matches samples by name and label matchers", () => {
-    const m = make({ rules: [{ name: "Tts", metric: "lat", match: ['step=~"tts|voice"', 'model!="mock"'], levels: { warning: 1 } }] });
+    const m = make({
+      rules: [
+        { name: "Tts", metric: "lat", match: ['step=~"tts|voice"', 'model!="mock"'], levels: { warning: 1 } },
+      ],
+    });
     m.observe(sample("lat", 5, { step: "llm", model: "a" }));
     m.observe(sample("lat", 5, { step: "tts", model: "mock" }));
     m.observe(sample("other", 5, { step: "tts", model: "a" }));
@@ -96,8 +125,22 @@ describe("rule state machine", () => {
   it("applies the no-data policy when a series stops arriving", () => {
     const m = make({
       rules: [
-        { name: "Alerting", metric: "hb", window: "10s", aggregate: "last", levels: { warning: 100 }, noData: { after: "30s", state: "alerting", level: "error" } },
-        { name: "Ok", metric: "v", window: "10s", aggregate: "max", levels: { warning: 1 }, noData: { after: "30s" } },
+        {
+          name: "Alerting",
+          metric: "hb",
+          window: "10s",
+          aggregate: "last",
+          levels: { warning: 100 },
+          noData: { after: "30s", state: "alerting", level: "error" },
+        },
+        {
+          name: "Ok",
+          metric: "v",
+          window: "10s",
+          aggregate: "max",
+          levels: { warning: 1 },
+          noData: { after: "30s" },
+        },
       ],
     });
     m.observe(sample("hb", 1, { host: "a" }));
@@ -113,7 +156,18 @@ describe("rule state machine", () => {
   });
 
   it("resolves run-scoped alerts when their run ends", () => {
-    const m = make({ rules: [{ name: "RunCost", metric: "cost", scope: "run", aggregate: "sum", window: "1h", levels: { warning: 10 } }] });
+    const m = make({
+      rules: [
+        {
+          name: "RunCost",
+          metric: "cost",
+          scope: "run",
+          aggregate: "sum",
+          window: "1h",
+          levels: { warning: 10 },
+        },
+      ],
+    });
     m.observe(sample("cost", 11, {}, { runId: "r1" }));
     m.observe(sample("cost", 11, {}, { runId: "r2" }));
     expect(m.active()).toHaveLength(2);
@@ -136,7 +190,8 @@ describe("rule state machine", () => {
 
   it("computes the step failure rate from stepEnded and names it in the status", () => {
     const m = make({ rules: [stepFailureRate({ warning: 0.2, critical: 0.5, minSamples: 4 })] });
-    const end = (status: "success" | "failed") => m.stepEnded({ runId: "r", pipeline: "video", step: "tts", status, durationMs: 10 });
+    const end = (status: "success" | "failed") =>
+      m.stepEnded({ runId: "r", pipeline: "video", step: "tts", status, durationMs: 10 });
     end("failed");
     end("failed");
     end("failed");
@@ -145,7 +200,11 @@ describe("rule state machine", () => {
     expect(states()).toEqual(["firing:critical"]);
     for (let i = 0; i < 4; i++) end("success"); // 3/8 = 37.5%: under critical's clear (40%), still ≥ warning
     expect(states()).toEqual(["firing:critical", "firing:warning"]);
-    expect(m.status()).toMatchObject({ component: "alerts", level: "degraded", message: "warning: step tts failing 37.5% over 5m" });
+    expect(m.status()).toMatchObject({
+      component: "alerts",
+      level: "degraded",
+      message: "warning: step tts failing 37.5% over 5m",
+    });
   });
 
   it("divides by another metric (GPU memory used / total)", () => {
@@ -161,14 +220,24 @@ describe("rule state machine", () => {
 
   it("takes alerts raised elsewhere, dedups them by fingerprint and resolves them", () => {
     const m = make({});
-    const breaker = { rule: "breaker_open", level: "error" as const, labels: { breaker: "tts" }, message: "breaker tts open", source: "@tapline/plugin-retry" };
+    const breaker = {
+      rule: "breaker_open",
+      level: "error" as const,
+      labels: { breaker: "tts" },
+      message: "breaker tts open",
+      source: "@tapline/plugin-retry",
+    };
     m.raise({ ...breaker, state: "firing" });
     m.raise({ ...breaker, state: "firing" });
     expect(events).toHaveLength(1);
     expect(m.status()).toMatchObject({ level: "critical", message: "error: breaker tts open" });
     m.raise({ ...breaker, state: "resolved" });
     expect(m.active()).toEqual([]);
-    expect(m.summary()).toMatchObject({ firedByLevel: { error: 1 }, firedByRule: { breaker_open: 1 }, resolved: 1 });
+    expect(m.summary()).toMatchObject({
+      firedByLevel: { error: 1 },
+      firedByRule: { breaker_open: 1 },
+      resolved: 1,
+    });
   });
 
   it("summarises history: counts and mean time to resolve", () => {
@@ -186,12 +255,25 @@ describe("rule state machine", () => {
 
   it("rejects bad options with every issue", () => {
     try {
-      createAlertManager({ rules: [{ name: "x", metric: "m", levels: {} }], route: { groupWait: "soon" }, handlers: [{ name: "h" } as never], silences: [{ matchers: {} } as never] });
+      createAlertManager({
+        rules: [{ name: "x", metric: "m", levels: {} }],
+        route: { groupWait: "soon" },
+        handlers: [{ name: "h" } as never],
+        silences: [{ matchers: {} } as never],
+      });
       expect.unreachable();
     } catch (error) {
       expect(isAlertConfigError(error)).toBe(true);
       const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
-      expect(paths).toEqual(expect.arrayContaining(["rules[0].levels", "route.groupWait", "handlers[0]", "silences[0].matchers", "silences[0].endsAt"]));
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          "rules[0].levels",
+          "route.groupWait",
+          "handlers[0]",
+          "silences[0].matchers",
+          "silences[0].endsAt",
+        ]),
+      );
     }
   });
 });
@@ -208,16 +290,18 @@ describe("notification", () => {
 
   it("groups alerts by alertname after group_wait, sends changes at group_interval, repeats at repeat_interval", async () => {
     const { got, handler } = recorder();
-    const m = make({ rules, handlers: [handler], route: { groupWait: "10s", groupInterval: "1m", repeatInterval: "10m" } });
+    const m = make({
+      rules,
+      handlers: [handler],
+      route: { groupWait: "10s", groupInterval: "1m", repeatInterval: "10m" },
+    });
     m.observe(sample("temp", 85, { gpu: "0" }));
     await vi.advanceTimersByTimeAsync(5_000);
     m.observe(sample("temp", 85, { gpu: "1" }));
     m.observe(sample("lat", 9, { step: "tts" }));
     expect(got).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(6_000);
-    expect(got.map((n) => [n.groupKey, n.alerts.length])).toEqual([
-      ['{}:{alertname="Hot"}', 2],
-    ]);
+    expect(got.map((n) => [n.groupKey, n.alerts.length])).toEqual([['{}:{alertname="Hot"}', 2]]);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(got).toHaveLength(2); // Slow's own group_wait
     expect(got[0]!.commonLabels).toEqual({ alertname: "Hot", severity: "warning" });
@@ -308,8 +392,21 @@ describe("notification", () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(calls).toBe(3);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT", handler: "hang", attempts: 3 });
-    expect(metrics).toEqual(expect.arrayContaining(["tapline_alert_notifications_total{hang,retried}", "tapline_alert_notifications_total{hang,failed}", "tapline_alert_notifications_total{ok,sent}"]));
-    expect(manager.summary().handlers.find((h) => h.name === "hang")).toMatchObject({ failed: 1, retries: 2 });
+    expect(errors[0]).toMatchObject({
+      code: "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT",
+      handler: "hang",
+      attempts: 3,
+    });
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        "tapline_alert_notifications_total{hang,retried}",
+        "tapline_alert_notifications_total{hang,failed}",
+        "tapline_alert_notifications_total{ok,sent}",
+      ]),
+    );
+    expect(manager.summary().handlers.find((h) => h.name === "hang")).toMatchObject({
+      failed: 1,
+      retries: 2,
+    });
   });
 });

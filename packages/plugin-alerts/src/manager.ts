@@ -1,7 +1,14 @@
 import type { AlertEvent, AlertLevel, Labels, MetricSample, StatusPart } from "@tapline/core";
-import { type Duration, parseDuration } from "./duration.ts";
 import { Dispatcher, normalizeRoute, type RouteInput } from "./dispatcher.ts";
-import { AlertConfigError, type AlertConfigIssue, type AlertHandlerError, AlertManagerClosedError, describeError, isAlertConfigError } from "./errors.ts";
+import { type Duration, parseDuration } from "./duration.ts";
+import {
+  AlertConfigError,
+  type AlertConfigIssue,
+  type AlertHandlerError,
+  AlertManagerClosedError,
+  describeError,
+  isAlertConfigError,
+} from "./errors.ts";
 import { fingerprint, labelKey } from "./fingerprint.ts";
 import { type AlertHandler, HandlerRunner, type HandlerStats } from "./handler.ts";
 import { AlertHistory, type AlertHistoryEntry } from "./history.ts";
@@ -9,9 +16,15 @@ import { loadAlertConfigSync } from "./load.ts";
 import type { NotificationAlert } from "./notification.ts";
 import { CompiledRule, type Transition } from "./rule-engine.ts";
 import { type AlertRuleInput, type NormalRule, normalizeRules } from "./rules.ts";
-import { type InhibitRuleInput, parseInhibitRules, type Silence, type SilenceInput, SilenceStore } from "./silences.ts";
-import { type ActiveAlert, type AlertSummary, statusPart, summarize } from "./summary.ts";
+import {
+  type InhibitRuleInput,
+  parseInhibitRules,
+  type Silence,
+  type SilenceInput,
+  SilenceStore,
+} from "./silences.ts";
 import { StuckSteps } from "./stuck.ts";
+import { type ActiveAlert, type AlertSummary, statusPart, summarize } from "./summary.ts";
 
 /** Options of {@link createAlertManager}. */
 export interface AlertManagerOptions {
@@ -137,7 +150,10 @@ export function checkAlertManagerOptions(options: unknown): AlertConfigIssue[] {
 
 function prepare(options: AlertManagerOptions) {
   const issues: AlertConfigIssue[] = [];
-  if (typeof options !== "object" || options === null) throw new AlertConfigError([{ path: "", message: "expected an options object { rules, handlers, ... }" }]);
+  if (typeof options !== "object" || options === null)
+    throw new AlertConfigError([
+      { path: "", message: "expected an options object { rules, handlers, ... }" },
+    ]);
   let ruleInput: unknown = options.rules;
   let fileRoute: unknown;
   let fileInhibit: unknown;
@@ -153,34 +169,50 @@ function prepare(options: AlertManagerOptions) {
   const route = normalizeRoute(options.route ?? fileRoute, "route", issues);
   const inhibit = parseInhibitRules(options.inhibit ?? fileInhibit, "inhibit", issues);
   const evalMs = parseDuration(options.evaluationInterval ?? 1000);
-  if (evalMs === undefined || evalMs <= 0) issues.push({ path: "evaluationInterval", message: 'expected a positive duration such as "1s"' });
+  if (evalMs === undefined || evalMs <= 0)
+    issues.push({ path: "evaluationInterval", message: 'expected a positive duration such as "1s"' });
   const closeMs = parseDuration(options.closeTimeout ?? 5000);
-  if (closeMs === undefined) issues.push({ path: "closeTimeout", message: 'expected a duration such as "5s"' });
+  if (closeMs === undefined)
+    issues.push({ path: "closeTimeout", message: 'expected a duration such as "5s"' });
   const handlers = options.handlers ?? [];
-  if (!Array.isArray(handlers)) issues.push({ path: "handlers", message: "expected a list of handlers made with defineAlertHandler()" });
+  if (!Array.isArray(handlers))
+    issues.push({ path: "handlers", message: "expected a list of handlers made with defineAlertHandler()" });
   else {
     const names = new Set<string>();
     handlers.forEach((h: AlertHandler, i) => {
-      if (!h || typeof h.send !== "function" || typeof h.name !== "string") issues.push({ path: `handlers[${i}]`, message: "not a handler: make it with defineAlertHandler({ name, send })" });
-      else if (names.has(h.name)) issues.push({ path: `handlers[${i}].name`, message: `duplicate handler name "${h.name}"` });
+      if (!h || typeof h.send !== "function" || typeof h.name !== "string")
+        issues.push({
+          path: `handlers[${i}]`,
+          message: "not a handler: make it with defineAlertHandler({ name, send })",
+        });
+      else if (names.has(h.name))
+        issues.push({ path: `handlers[${i}].name`, message: `duplicate handler name "${h.name}"` });
       else names.add(h.name);
     });
   }
-  for (const [key, v] of [["historySize", options.historySize], ["maxSeriesPerRule", options.maxSeriesPerRule], ["maxSamplesPerWindow", options.maxSamplesPerWindow]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) issues.push({ path: key, message: "expected a positive integer" });
+  for (const [key, v] of [
+    ["historySize", options.historySize],
+    ["maxSeriesPerRule", options.maxSeriesPerRule],
+    ["maxSamplesPerWindow", options.maxSamplesPerWindow],
+  ] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0))
+      issues.push({ path: key, message: "expected a positive integer" });
   }
   const silences = new SilenceStore();
   const initialSilences = (options.silences ?? fileSilences ?? []) as unknown[];
-  if (!Array.isArray(initialSilences)) issues.push({ path: "silences", message: "expected a list of silences" });
+  if (!Array.isArray(initialSilences))
+    issues.push({ path: "silences", message: "expected a list of silences" });
   else
     initialSilences.forEach((s, i) => {
       try {
         silences.add(s as SilenceInput, Date.now());
       } catch (error) {
-        for (const issue of (error as AlertConfigError).issues ?? []) issues.push({ path: issue.path.replace(/^silence/, `silences[${i}]`), message: issue.message });
+        for (const issue of (error as AlertConfigError).issues ?? [])
+          issues.push({ path: issue.path.replace(/^silence/, `silences[${i}]`), message: issue.message });
       }
     });
-  if (issues.length > 0) throw new AlertConfigError(issues, typeof options.rules === "string" ? options.rules : undefined);
+  if (issues.length > 0)
+    throw new AlertConfigError(issues, typeof options.rules === "string" ? options.rules : undefined);
   return { rules, route, inhibit, silences, evalMs: evalMs!, closeMs: closeMs! };
 }
 
@@ -203,7 +235,15 @@ class Manager implements AlertManager {
   readonly #onMetric: NonNullable<AlertManagerOptions["onMetric"]>;
   #closing: Promise<void> | undefined;
 
-  constructor(options: AlertManagerOptions, rules: NormalRule[], route: ReturnType<typeof normalizeRoute>, inhibit: ReturnType<typeof parseInhibitRules>, silences: SilenceStore, evalMs: number, closeMs: number) {
+  constructor(
+    options: AlertManagerOptions,
+    rules: NormalRule[],
+    route: ReturnType<typeof normalizeRoute>,
+    inhibit: ReturnType<typeof parseInhibitRules>,
+    silences: SilenceStore,
+    evalMs: number,
+    closeMs: number,
+  ) {
     this.#onTransition = options.onTransition ?? noop;
     this.#onError = options.onError ?? noop;
     this.#onMetric = options.onMetric ?? noop;
@@ -213,14 +253,23 @@ class Manager implements AlertManager {
     const sink = {
       emit: (t: Transition) => this.#transition(t),
       dropped: (rule: string, limit: number) =>
-        this.#onError(new Error(`alert rule "${rule}" reached ${limit} series; new label sets are ignored (narrow "match" or "by", or raise maxSeriesPerRule)`)),
+        this.#onError(
+          new Error(
+            `alert rule "${rule}" reached ${limit} series; new label sets are ignored (narrow "match" or "by", or raise maxSeriesPerRule)`,
+          ),
+        ),
       inactive: (fp: string) => {
         this.#active.delete(fp);
       },
     };
     for (const rule of rules) {
       if (rule.kind !== "threshold") continue;
-      const compiled = new CompiledRule(rule, sink, options.maxSeriesPerRule ?? 10_000, options.maxSamplesPerWindow ?? 10_000);
+      const compiled = new CompiledRule(
+        rule,
+        sink,
+        options.maxSeriesPerRule ?? 10_000,
+        options.maxSamplesPerWindow ?? 10_000,
+      );
       this.#rules.push(compiled);
       for (const metric of rule.divideBy ? [rule.metric, rule.divideBy] : [rule.metric]) {
         const list = this.#byMetric.get(metric) ?? [];
@@ -228,7 +277,10 @@ class Manager implements AlertManager {
         this.#byMetric.set(metric, list);
       }
     }
-    this.#stuck = new StuckSteps(rules.filter((r) => r.kind === "stuck-step"), sink);
+    this.#stuck = new StuckSteps(
+      rules.filter((r) => r.kind === "stuck-step"),
+      sink,
+    );
     this.#history = new AlertHistory(options.historySize ?? 1000, options.dir, (e) => this.#onError(e));
     this.#runners = (options.handlers ?? []).map(
       (h) =>
@@ -269,8 +321,22 @@ class Manager implements AlertManager {
     this.#stuck.ended(step, time);
     if (step.status === "skipped") return;
     const labels = { pipeline: step.pipeline, step: step.step, ...step.labels };
-    this.observe({ name: STEP_FAILED_METRIC, value: step.status === "failed" ? 1 : 0, labels, time, runId: step.runId });
-    if (step.status === "success") this.observe({ name: STEP_DURATION_METRIC, value: step.durationMs / 1000, labels, time, runId: step.runId, unit: "seconds" });
+    this.observe({
+      name: STEP_FAILED_METRIC,
+      value: step.status === "failed" ? 1 : 0,
+      labels,
+      time,
+      runId: step.runId,
+    });
+    if (step.status === "success")
+      this.observe({
+        name: STEP_DURATION_METRIC,
+        value: step.durationMs / 1000,
+        labels,
+        time,
+        runId: step.runId,
+        unit: "seconds",
+      });
   }
 
   endRun(runId: string): void {
@@ -278,7 +344,8 @@ class Manager implements AlertManager {
     for (const rule of this.#rules) if (rule.rule.scope === "run") rule.endRun(runId, now);
     this.#stuck.endRun(runId, now);
     for (const alert of [...this.#active.values()]) {
-      if (alert.runId === runId && alert.source !== undefined) this.raise({ ...alert, state: "resolved", message: `${alert.message} (run ended)` });
+      if (alert.runId === runId && alert.source !== undefined)
+        this.raise({ ...alert, state: "resolved", message: `${alert.message} (run ended)` });
     }
   }
 
@@ -303,7 +370,13 @@ class Manager implements AlertManager {
   active(): ActiveAlert[] {
     const now = Date.now();
     return [...this.#active.values()].map((a) => {
-      const muted = a.state === "firing" ? this.#dispatcher.muted({ labels: withSeverity(a.labels, a.level), fingerprint: a.fingerprint }, now) : undefined;
+      const muted =
+        a.state === "firing"
+          ? this.#dispatcher.muted(
+              { labels: withSeverity(a.labels, a.level), fingerprint: a.fingerprint },
+              now,
+            )
+          : undefined;
       const { muted: _m, ...rest } = a;
       return muted ? { ...rest, muted } : rest;
     });
@@ -355,7 +428,9 @@ class Manager implements AlertManager {
       clearInterval(this.#timer);
       this.#dispatcher.flushAll(Date.now());
       this.#dispatcher.close();
-      await Promise.all(this.#runners.map((r) => r.close(this.#closeMs).catch((e: unknown) => this.#onError(e))));
+      await Promise.all(
+        this.#runners.map((r) => r.close(this.#closeMs).catch((e: unknown) => this.#onError(e))),
+      );
       await this.#history.flush();
     })();
     return this.#closing;
@@ -386,7 +461,10 @@ class Manager implements AlertManager {
         ...(t.source !== undefined && { source: t.source }),
       });
     }
-    const muted = t.state === "pending" ? undefined : this.#dispatcher.muted({ labels: withSeverity(labels, t.level), fingerprint: t.fingerprint }, now);
+    const muted =
+      t.state === "pending"
+        ? undefined
+        : this.#dispatcher.muted({ labels: withSeverity(labels, t.level), fingerprint: t.fingerprint }, now);
     this.#history.add({
       time: now,
       fingerprint: t.fingerprint,

@@ -28,11 +28,15 @@ export function parseMatchers(input: unknown, path: string, issues: AlertConfigI
     input.forEach((entry, i) => {
       const m = typeof entry === "string" ? MATCHER.exec(entry) : null;
       if (!m) {
-        issues.push({ path: `${path}[${i}]`, message: `expected a matcher like 'step="tts"' or "model=~gpt-.*", got ${JSON.stringify(entry)}` });
+        issues.push({
+          path: `${path}[${i}]`,
+          message: `expected a matcher like 'step="tts"' or "model=~gpt-.*", got ${JSON.stringify(entry)}`,
+        });
         return;
       }
       let value = m[3]!;
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\"/g, '"');
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+        value = value.slice(1, -1).replace(/\\"/g, '"');
       pushChecked(out, { name: m[1]!, op: m[2] as MatchOperator, value }, `${path}[${i}]`, issues);
     });
     return out;
@@ -42,9 +46,11 @@ export function parseMatchers(input: unknown, path: string, issues: AlertConfigI
     return out;
   }
   for (const [name, value] of Object.entries(input)) {
-    if (value instanceof RegExp) pushChecked(out, { name, op: "=~", value: value.source }, `${path}.${name}`, issues);
+    if (value instanceof RegExp)
+      pushChecked(out, { name, op: "=~", value: value.source }, `${path}.${name}`, issues);
     else if (typeof value === "string") out.push({ name, op: "=", value });
-    else issues.push({ path: `${path}.${name}`, message: `expected a string or a RegExp, got ${typeof value}` });
+    else
+      issues.push({ path: `${path}.${name}`, message: `expected a string or a RegExp, got ${typeof value}` });
   }
   return out;
 }
@@ -54,7 +60,10 @@ function pushChecked(out: LabelMatcher[], m: LabelMatcher, path: string, issues:
     try {
       new RegExp(m.value);
     } catch (error) {
-      issues.push({ path, message: `invalid regular expression ${JSON.stringify(m.value)}: ${(error as Error).message}` });
+      issues.push({
+        path,
+        message: `invalid regular expression ${JSON.stringify(m.value)}: ${(error as Error).message}`,
+      });
       return;
     }
   }

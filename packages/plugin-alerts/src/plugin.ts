@@ -1,9 +1,15 @@
 import { definePlugin, type PluginDefinition, type TaplineApp } from "@tapline/core";
-import { type AlertManager, type AlertManagerOptions, checkAlertManagerOptions, createAlertManager } from "./manager.ts";
 import { isAlertHandlerError } from "./errors.ts";
+import {
+  type AlertManager,
+  type AlertManagerOptions,
+  checkAlertManagerOptions,
+  createAlertManager,
+} from "./manager.ts";
 
 /** Options of the {@link alerts} plugin: the manager's, minus what the plugin wires itself. */
-export interface AlertsPluginOptions extends Omit<AlertManagerOptions, "dir" | "onTransition" | "onError" | "onMetric"> {
+export interface AlertsPluginOptions
+  extends Omit<AlertManagerOptions, "dir" | "onTransition" | "onError" | "onMetric"> {
   /** Write the history as JSON lines under `<app dir>/alerts/`. Default true. */
   readonly persist?: boolean;
 }
@@ -23,17 +29,28 @@ export function alertManagerOf(app: TaplineApp | object): AlertManager | undefin
   return managers.get(app);
 }
 
-const schema: NonNullable<PluginDefinition<AlertsPluginOptions, AlertsPluginOptions | undefined>["options"]> = {
-  "~standard": {
-    version: 1,
-    vendor: "@tapline/plugin-alerts",
-    validate(value) {
-      const issues = checkAlertManagerOptions(value ?? {});
-      if (issues.length === 0) return { value: (value ?? {}) as AlertsPluginOptions };
-      return { issues: issues.map((i) => ({ message: i.message, path: i.path ? i.path.split(/\.|\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : [] })) };
+const schema: NonNullable<PluginDefinition<AlertsPluginOptions, AlertsPluginOptions | undefined>["options"]> =
+  {
+    "~standard": {
+      version: 1,
+      vendor: "@tapline/plugin-alerts",
+      validate(value) {
+        const issues = checkAlertManagerOptions(value ?? {});
+        if (issues.length === 0) return { value: (value ?? {}) as AlertsPluginOptions };
+        return {
+          issues: issues.map((i) => ({
+            message: i.message,
+            path: i.path
+              ? i.path
+                  .split(/\.|\[(\d+)\]/)
+                  .filter(Boolean)
+                  .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+              : [],
+          })),
+        };
+      },
     },
-  },
-};
+  };
 
 /**
  * The alerts plugin: evaluates rules on every metric sample, watches steps (failure rate, p95, stuck steps),
@@ -58,7 +75,12 @@ export const alerts = definePlugin<AlertsPluginOptions, AlertsPluginOptions | un
       onTransition(event) {
         // Re-publish our own rules' transitions so other plugins see them; alerts raised by others stay theirs.
         if (event.source !== undefined) return;
-        const { fingerprint: _fp, endsAt: _end, source: _src, ...rest } = event as typeof event & { endsAt?: number };
+        const {
+          fingerprint: _fp,
+          endsAt: _end,
+          source: _src,
+          ...rest
+        } = event as typeof event & { endsAt?: number };
         api.raiseAlert(rest);
       },
       onError(error) {
@@ -79,7 +101,14 @@ export const alerts = definePlugin<AlertsPluginOptions, AlertsPluginOptions | un
       manager.stepStarted({ runId: ctx.runId, pipeline: ctx.pipeline, step: ctx.step, labels: ctx.labels });
     });
     hooks.stepEnd.tapPromise(api.name, async ({ ctx, report }) => {
-      manager.stepEnded({ runId: ctx.runId, pipeline: ctx.pipeline, step: ctx.step, labels: ctx.labels, status: report.status, durationMs: report.durationMs });
+      manager.stepEnded({
+        runId: ctx.runId,
+        pipeline: ctx.pipeline,
+        step: ctx.step,
+        labels: ctx.labels,
+        status: report.status,
+        durationMs: report.durationMs,
+      });
     });
     hooks.runEnd.tapPromise(api.name, async ({ ctx }) => manager.endRun(ctx.runId));
     hooks.status.tap(api.name, (parts) => {
@@ -88,7 +117,14 @@ export const alerts = definePlugin<AlertsPluginOptions, AlertsPluginOptions | un
     });
     hooks.pluginError.tap(api.name, ({ error, runId }) => {
       if (error.plugin === api.name) return; // never alert on our own failures (no feedback loop)
-      manager.observe({ name: PLUGIN_ERROR_METRIC, value: 1, type: "counter", labels: { plugin: error.plugin, hook: error.hook }, time: Date.now(), ...(runId !== undefined && { runId }) });
+      manager.observe({
+        name: PLUGIN_ERROR_METRIC,
+        value: 1,
+        type: "counter",
+        labels: { plugin: error.plugin, hook: error.hook },
+        time: Date.now(),
+        ...(runId !== undefined && { runId }),
+      });
     });
     return async () => {
       managers.delete(api.app);

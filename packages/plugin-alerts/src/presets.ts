@@ -20,7 +20,8 @@ type Levels = Partial<Record<AlertLevel, LevelInput>>;
 
 function levels(pairs: [AlertLevel, number | undefined, number | undefined][]): Levels {
   const out: Levels = {};
-  for (const [level, threshold, clear] of pairs) if (threshold !== undefined) out[level] = clear === undefined ? threshold : { threshold, clear };
+  for (const [level, threshold, clear] of pairs)
+    if (threshold !== undefined) out[level] = clear === undefined ? threshold : { threshold, clear };
   return out;
 }
 
@@ -37,7 +38,9 @@ function common(o: PresetOptions) {
  * Step failure rate per (pipeline, step) over a window. Fed by the plugin from `stepEnd` (or by
  * `manager.stepEnded()` standalone). Fires "step tts failing 62% over 5m".
  */
-export function stepFailureRate(o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {}): AlertRuleInput {
+export function stepFailureRate(
+  o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {},
+): AlertRuleInput {
   const warning = o.warning ?? 0.2;
   const critical = o.critical ?? 0.5;
   return {
@@ -47,7 +50,10 @@ export function stepFailureRate(o: PresetOptions & { warning?: number; critical?
     aggregate: "mean",
     window: o.window ?? "5m",
     minSamples: o.minSamples ?? 5,
-    levels: levels([["warning", warning, warning * 0.75], ["critical", critical, critical * 0.8]]),
+    levels: levels([
+      ["warning", warning, warning * 0.75],
+      ["critical", critical, critical * 0.8],
+    ]),
     unit: "ratio",
     message: "step {{labels.step}} failing {{value}} over {{window}}",
     ...common(o),
@@ -55,7 +61,9 @@ export function stepFailureRate(o: PresetOptions & { warning?: number; critical?
 }
 
 /** p95 of successful step durations per (pipeline, step), in seconds, against limits. */
-export function stepP95(o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {}): AlertRuleInput {
+export function stepP95(
+  o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {},
+): AlertRuleInput {
   const warning = o.warning ?? 60;
   return {
     name: o.name ?? "StepSlow",
@@ -64,7 +72,10 @@ export function stepP95(o: PresetOptions & { warning?: number; critical?: number
     aggregate: "p95",
     window: o.window ?? "15m",
     minSamples: o.minSamples ?? 5,
-    levels: levels([["warning", warning, warning * 0.9], ["critical", o.critical, o.critical === undefined ? undefined : o.critical * 0.9]]),
+    levels: levels([
+      ["warning", warning, warning * 0.9],
+      ["critical", o.critical, o.critical === undefined ? undefined : o.critical * 0.9],
+    ]),
     unit: "seconds",
     message: "step {{labels.step}} p95 {{value}} over {{window}} (limit {{threshold}})",
     ...common(o),
@@ -86,7 +97,9 @@ export function breakerOpen(o: PresetOptions & { level?: AlertLevel } = {}): Ale
 }
 
 /** Validation failures per (pipeline, step, check) within a window (`tapline_validation_failures_total` increments). */
-export function validationFailures(o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {}): AlertRuleInput {
+export function validationFailures(
+  o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
+): AlertRuleInput {
   return {
     name: o.name ?? "ValidationFailures",
     metric: "tapline_validation_failures_total",
@@ -94,14 +107,19 @@ export function validationFailures(o: PresetOptions & { warning?: number; critic
     aggregate: "sum",
     window: o.window ?? "15m",
     op: ">=",
-    levels: levels([["warning", o.warning ?? 1, undefined], ["critical", o.critical, undefined]]),
+    levels: levels([
+      ["warning", o.warning ?? 1, undefined],
+      ["critical", o.critical, undefined],
+    ]),
     message: "{{value}} validation failures of {{labels.check}} in step {{labels.step}} over {{window}}",
     ...common(o),
   };
 }
 
 /** Disk almost full, per mount (`tapline_system_disk_used_ratio`). */
-export function diskAlmostFull(o: PresetOptions & { warning?: number; critical?: number } = {}): AlertRuleInput {
+export function diskAlmostFull(
+  o: PresetOptions & { warning?: number; critical?: number } = {},
+): AlertRuleInput {
   const warning = o.warning ?? 0.85;
   const critical = o.critical ?? 0.95;
   return {
@@ -109,7 +127,10 @@ export function diskAlmostFull(o: PresetOptions & { warning?: number; critical?:
     metric: "tapline_system_disk_used_ratio",
     by: ["mount"],
     aggregate: "last",
-    levels: levels([["warning", warning, warning - 0.03], ["critical", critical, critical - 0.02]]),
+    levels: levels([
+      ["warning", warning, warning - 0.03],
+      ["critical", critical, critical - 0.02],
+    ]),
     unit: "ratio",
     message: "disk {{labels.mount}} {{value}} full",
     ...common(o),
@@ -117,7 +138,9 @@ export function diskAlmostFull(o: PresetOptions & { warning?: number; critical?:
 }
 
 /** Memory high (`tapline_system_memory_used_ratio`, mean over a minute). */
-export function memoryHigh(o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {}): AlertRuleInput {
+export function memoryHigh(
+  o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
+): AlertRuleInput {
   const warning = o.warning ?? 0.9;
   const critical = o.critical ?? 0.97;
   return {
@@ -125,7 +148,10 @@ export function memoryHigh(o: PresetOptions & { warning?: number; critical?: num
     metric: "tapline_system_memory_used_ratio",
     aggregate: "mean",
     window: o.window ?? "1m",
-    levels: levels([["warning", warning, warning - 0.05], ["critical", critical, critical - 0.02]]),
+    levels: levels([
+      ["warning", warning, warning - 0.05],
+      ["critical", critical, critical - 0.02],
+    ]),
     unit: "ratio",
     message: "memory {{value}} used (mean over {{window}})",
     ...common(o),
@@ -133,7 +159,9 @@ export function memoryHigh(o: PresetOptions & { warning?: number; critical?: num
 }
 
 /** GPU hot, per GPU (`nvidia_gpu_temperature_celsius`, mean over a minute); clears 5 °C lower. */
-export function gpuHot(o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {}): AlertRuleInput {
+export function gpuHot(
+  o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
+): AlertRuleInput {
   const warning = o.warning ?? 83;
   const critical = o.critical ?? 90;
   return {
@@ -142,7 +170,10 @@ export function gpuHot(o: PresetOptions & { warning?: number; critical?: number;
     by: ["gpu", "uuid", "name"],
     aggregate: "mean",
     window: o.window ?? "1m",
-    levels: levels([["warning", warning, warning - 5], ["critical", critical, critical - 5]]),
+    levels: levels([
+      ["warning", warning, warning - 5],
+      ["critical", critical, critical - 5],
+    ]),
     unit: "celsius",
     message: "GPU {{labels.gpu}} at {{value}}",
     ...common(o),
@@ -150,7 +181,9 @@ export function gpuHot(o: PresetOptions & { warning?: number; critical?: number;
 }
 
 /** GPU memory near full, per GPU: `nvidia_gpu_memory_used_bytes / nvidia_gpu_memory_total_bytes`. */
-export function gpuMemoryNearFull(o: PresetOptions & { warning?: number; critical?: number } = {}): AlertRuleInput {
+export function gpuMemoryNearFull(
+  o: PresetOptions & { warning?: number; critical?: number } = {},
+): AlertRuleInput {
   const warning = o.warning ?? 0.9;
   const critical = o.critical ?? 0.97;
   return {
@@ -159,7 +192,10 @@ export function gpuMemoryNearFull(o: PresetOptions & { warning?: number; critica
     divideBy: "nvidia_gpu_memory_total_bytes",
     by: ["gpu", "uuid", "name"],
     aggregate: "last",
-    levels: levels([["warning", warning, warning - 0.05], ["critical", critical, critical - 0.02]]),
+    levels: levels([
+      ["warning", warning, warning - 0.05],
+      ["critical", critical, critical - 0.02],
+    ]),
     unit: "ratio",
     message: "GPU {{labels.gpu}} memory {{value}} used",
     ...common(o),
@@ -167,7 +203,9 @@ export function gpuMemoryNearFull(o: PresetOptions & { warning?: number; critica
 }
 
 /** A step running longer than `after` (default 10m) without finishing; resolves when it ends. */
-export function stuckStep(o: Omit<PresetOptions, "for" | "keepFiringFor"> & { after?: Duration; level?: AlertLevel } = {}): AlertRuleInput {
+export function stuckStep(
+  o: Omit<PresetOptions, "for" | "keepFiringFor"> & { after?: Duration; level?: AlertLevel } = {},
+): AlertRuleInput {
   return {
     name: o.name ?? "StepStuck",
     kind: "stuck-step",

@@ -90,7 +90,8 @@ export class CompiledRule {
       }
       this.#evaluate(series, now);
       // An idle series is forgotten, unless the no-data policy still has to watch it.
-      if (!series.instance && series.window.size === 0 && this.rule.noData.state !== "alerting") this.#series.delete(key);
+      if (!series.instance && series.window.size === 0 && this.rule.noData.state !== "alerting")
+        this.#series.delete(key);
     }
   }
 
@@ -163,7 +164,14 @@ export class CompiledRule {
     for (const level of this.rule.levels) {
       const held = current !== undefined && current.rank >= level.rank;
       const limit = held ? level.clear : level.threshold;
-      const ok = op === ">" ? value > limit : op === ">=" ? value >= limit : op === "<" ? value < limit : value <= limit;
+      const ok =
+        op === ">"
+          ? value > limit
+          : op === ">="
+            ? value >= limit
+            : op === "<"
+              ? value < limit
+              : value <= limit;
       if (ok) return level;
     }
     return undefined;
@@ -172,12 +180,21 @@ export class CompiledRule {
   #evaluate(series: Series, now: number): void {
     const value = this.#value(series);
     const inst = series.instance;
-    const level = value === undefined ? undefined : this.#levelFor(value, inst?.noData ? undefined : inst?.level);
+    const level =
+      value === undefined ? undefined : this.#levelFor(value, inst?.noData ? undefined : inst?.level);
     const rule = this.rule;
     if (level) {
       if (!inst) {
         const firing = rule.forMs === 0;
-        series.instance = { state: firing ? "firing" : "pending", level, noData: false, activeAt: now, startsAt: now, lastTrueAt: now, value };
+        series.instance = {
+          state: firing ? "firing" : "pending",
+          level,
+          noData: false,
+          activeAt: now,
+          startsAt: now,
+          lastTrueAt: now,
+          value,
+        };
         this.#emit(series, firing ? "firing" : "pending", now);
         return;
       }
@@ -225,7 +242,15 @@ export class CompiledRule {
       inst.level = level;
       inst.state = "firing";
     } else {
-      series.instance = { state: "firing", level, noData: true, activeAt: now, startsAt: now, lastTrueAt: now, value: undefined };
+      series.instance = {
+        state: "firing",
+        level,
+        noData: true,
+        activeAt: now,
+        startsAt: now,
+        lastTrueAt: now,
+        value: undefined,
+      };
     }
     this.#emit(series, "firing", now);
     return false;
@@ -239,7 +264,13 @@ export class CompiledRule {
     else this.#emit(series, "resolved", now, inst, why);
   }
 
-  #emit(series: Series, state: "pending" | "firing" | "resolved" | "inactive", now: number, gone?: Instance, why?: string): void {
+  #emit(
+    series: Series,
+    state: "pending" | "firing" | "resolved" | "inactive",
+    now: number,
+    gone?: Instance,
+    why?: string,
+  ): void {
     const inst = (gone ?? series.instance)!;
     if (state === "inactive") {
       // A pending instance that never fired: Prometheus drops it without a notification; so do we.
@@ -253,7 +284,8 @@ export class CompiledRule {
       ? `${rule.name}: no data for ${formatDuration(rule.noData.afterMs)} ${describeLabels(series.labels)}`.trim()
       : this.#message(series.labels, level, value, inst.level, why);
     const annotations: Record<string, string> = { summary: message };
-    for (const [k, v] of Object.entries(rule.annotations)) annotations[k] = renderTemplate(v, this.#vars(level, value, inst.level), series.labels);
+    for (const [k, v] of Object.entries(rule.annotations))
+      annotations[k] = renderTemplate(v, this.#vars(level, value, inst.level), series.labels);
     this.#sink.emit({
       rule: rule.name,
       level,
@@ -282,7 +314,13 @@ export class CompiledRule {
     };
   }
 
-  #message(labels: Labels, level: AlertLevel, value: number | undefined, spec: NormalLevel | undefined, why: string | undefined): string {
+  #message(
+    labels: Labels,
+    level: AlertLevel,
+    value: number | undefined,
+    spec: NormalLevel | undefined,
+    why: string | undefined,
+  ): string {
     const rule = this.rule;
     const base = rule.message
       ? renderTemplate(rule.message, this.#vars(level, value, spec), labels)
@@ -292,6 +330,8 @@ export class CompiledRule {
 }
 
 function describeLabels(labels: Labels): string {
-  const parts = Object.entries(labels).filter(([k]) => k !== "alertname").map(([k, v]) => `${k}=${v}`);
+  const parts = Object.entries(labels)
+    .filter(([k]) => k !== "alertname")
+    .map(([k, v]) => `${k}=${v}`);
   return parts.length ? `(${parts.join(", ")})` : "";
 }

@@ -10,7 +10,14 @@ describe("rule validation", () => {
     normalizeRules(
       [
         { name: "ok", metric: "m", levels: { warning: 1 } },
-        { name: "", metric: "bad name!", aggregate: "median", window: "5 minutes", levels: { warning: { threshold: "x" }, fatal: 3 }, colour: "red" },
+        {
+          name: "",
+          metric: "bad name!",
+          aggregate: "median",
+          window: "5 minutes",
+          levels: { warning: { threshold: "x" }, fatal: 3 },
+          colour: "red",
+        },
         { name: "hyst", metric: "m", levels: { warning: { threshold: 10, clear: 12 } } },
         { name: "ok", metric: "m", levels: { critical: 1, warning: 5 } },
       ],
@@ -32,14 +39,30 @@ describe("rule validation", () => {
         "rules[3].name",
       ]),
     );
-    expect(issues.find((i) => i.path === "rules[2].levels.warning.clear")!.message).toMatch(/≤ the threshold/);
+    expect(issues.find((i) => i.path === "rules[2].levels.warning.clear")!.message).toMatch(
+      /≤ the threshold/,
+    );
   });
   it("applies defaults and sorts levels most severe first", () => {
     const issues: AlertConfigIssue[] = [];
-    const [rule] = normalizeRules([{ name: "r", metric: "m", aggregate: "mean", levels: { warning: 1, critical: { threshold: 5, clear: 4 } } }], "rules", issues);
+    const [rule] = normalizeRules(
+      [
+        {
+          name: "r",
+          metric: "m",
+          aggregate: "mean",
+          levels: { warning: 1, critical: { threshold: 5, clear: 4 } },
+        },
+      ],
+      "rules",
+      issues,
+    );
     expect(issues).toEqual([]);
     expect(rule!.windowMs).toBe(300_000);
-    expect(rule!.levels.map((l) => [l.level, l.threshold, l.clear])).toEqual([["critical", 5, 4], ["warning", 1, 1]]);
+    expect(rule!.levels.map((l) => [l.level, l.threshold, l.clear])).toEqual([
+      ["critical", 5, 4],
+      ["warning", 1, 1],
+    ]);
     expect(rule!.noData.state).toBe("ok");
   });
   it("parses durations", () => {
@@ -67,6 +90,10 @@ describe("label matchers", () => {
   it("reports malformed matchers and bad regexes", () => {
     const issues: AlertConfigIssue[] = [];
     parseMatchers(["step", "model=~(", 3], "rules[0].match", issues);
-    expect(issues.map((i) => i.path)).toEqual(["rules[0].match[0]", "rules[0].match[1]", "rules[0].match[2]"]);
+    expect(issues.map((i) => i.path)).toEqual([
+      "rules[0].match[0]",
+      "rules[0].match[1]",
+      "rules[0].match[2]",
+    ]);
   });
 });

@@ -115,7 +115,11 @@ export interface NormalRule {
   readonly forMs: number;
   readonly keepFiringForMs: number;
   readonly minSamples: number;
-  readonly noData: { readonly afterMs: number; readonly state: "ok" | "alerting" | "keepLast"; readonly level: AlertLevel };
+  readonly noData: {
+    readonly afterMs: number;
+    readonly state: "ok" | "alerting" | "keepLast";
+    readonly level: AlertLevel;
+  };
   readonly scope: "series" | "run";
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
@@ -124,8 +128,27 @@ export interface NormalRule {
 }
 
 const RULE_KEYS = new Set([
-  "name", "kind", "metric", "match", "by", "aggregate", "window", "divideBy", "op", "levels", "after", "level", "for",
-  "keepFiringFor", "minSamples", "noData", "scope", "labels", "annotations", "message", "unit",
+  "name",
+  "kind",
+  "metric",
+  "match",
+  "by",
+  "aggregate",
+  "window",
+  "divideBy",
+  "op",
+  "levels",
+  "after",
+  "level",
+  "for",
+  "keepFiringFor",
+  "minSamples",
+  "noData",
+  "scope",
+  "labels",
+  "annotations",
+  "message",
+  "unit",
 ]);
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -144,7 +167,11 @@ export function normalizeRules(input: unknown, path: string, issues: AlertConfig
     const name = (raw as { name?: unknown } | null)?.name;
     if (typeof name === "string" && name !== "") {
       const before = seen.get(name);
-      if (before !== undefined) issues.push({ path: `${path}[${i}].name`, message: `duplicate rule name "${name}" (also ${path}[${before}])` });
+      if (before !== undefined)
+        issues.push({
+          path: `${path}[${i}].name`,
+          message: `duplicate rule name "${name}" (also ${path}[${before}])`,
+        });
       else seen.set(name, i);
     }
     if (rule) out.push(rule);
@@ -160,15 +187,24 @@ function normalizeRule(raw: unknown, path: string, issues: AlertConfigIssue[]): 
   const r = raw as Record<string, unknown>;
   const start = issues.length;
   for (const key of Object.keys(r)) {
-    if (!RULE_KEYS.has(key)) issues.push({ path: `${path}.${key}`, message: `unknown field (known: ${[...RULE_KEYS].join(", ")})` });
+    if (!RULE_KEYS.has(key))
+      issues.push({ path: `${path}.${key}`, message: `unknown field (known: ${[...RULE_KEYS].join(", ")})` });
   }
   const name = r.name;
-  if (typeof name !== "string" || name === "") issues.push({ path: `${path}.name`, message: "required: a non-empty string" });
+  if (typeof name !== "string" || name === "")
+    issues.push({ path: `${path}.name`, message: "required: a non-empty string" });
   const kind = r.kind ?? "threshold";
-  if (kind !== "threshold" && kind !== "stuck-step") issues.push({ path: `${path}.kind`, message: `expected "threshold" or "stuck-step", got ${JSON.stringify(kind)}` });
+  if (kind !== "threshold" && kind !== "stuck-step")
+    issues.push({
+      path: `${path}.kind`,
+      message: `expected "threshold" or "stuck-step", got ${JSON.stringify(kind)}`,
+    });
   const metric = r.metric;
   if (kind === "threshold" && (typeof metric !== "string" || !METRIC_NAME.test(metric))) {
-    issues.push({ path: `${path}.metric`, message: `required for threshold rules: a metric name like "tapline_step_duration_seconds", got ${JSON.stringify(metric)}` });
+    issues.push({
+      path: `${path}.metric`,
+      message: `required for threshold rules: a metric name like "tapline_step_duration_seconds", got ${JSON.stringify(metric)}`,
+    });
   }
   const matchers = parseMatchers(r.match, `${path}.match`, issues);
   let by: string[] | undefined;
@@ -178,21 +214,34 @@ function normalizeRule(raw: unknown, path: string, issues: AlertConfigIssue[]): 
       by = [];
       r.by.forEach((l, j) => {
         if (typeof l === "string" && LABEL_NAME.test(l)) by!.push(l);
-        else issues.push({ path: `${path}.by[${j}]`, message: `expected a label name, got ${JSON.stringify(l)}` });
+        else
+          issues.push({
+            path: `${path}.by[${j}]`,
+            message: `expected a label name, got ${JSON.stringify(l)}`,
+          });
       });
     }
   }
   const aggregate = (r.aggregate ?? "last") as Aggregation;
-  if (!AGGREGATIONS.includes(aggregate)) issues.push({ path: `${path}.aggregate`, message: `expected one of ${AGGREGATIONS.join(", ")}, got ${JSON.stringify(r.aggregate)}` });
+  if (!AGGREGATIONS.includes(aggregate))
+    issues.push({
+      path: `${path}.aggregate`,
+      message: `expected one of ${AGGREGATIONS.join(", ")}, got ${JSON.stringify(r.aggregate)}`,
+    });
   const windowMs = duration(r.window, aggregate === "last" ? 0 : 300_000, `${path}.window`, issues);
   if (r.divideBy !== undefined && (typeof r.divideBy !== "string" || !METRIC_NAME.test(r.divideBy))) {
     issues.push({ path: `${path}.divideBy`, message: "expected a metric name" });
   }
   const op = (r.op ?? ">") as ThresholdOp;
-  if (![">", ">=", "<", "<="].includes(op)) issues.push({ path: `${path}.op`, message: `expected ">", ">=", "<" or "<=", got ${JSON.stringify(r.op)}` });
+  if (![">", ">=", "<", "<="].includes(op))
+    issues.push({
+      path: `${path}.op`,
+      message: `expected ">", ">=", "<" or "<=", got ${JSON.stringify(r.op)}`,
+    });
   const levels = kind === "threshold" ? normalizeLevels(r.levels, op, `${path}.levels`, issues) : [];
   const level = (r.level ?? "warning") as AlertLevel;
-  if (!LEVELS.includes(level)) issues.push({ path: `${path}.level`, message: `expected one of ${LEVELS.join(", ")}` });
+  if (!LEVELS.includes(level))
+    issues.push({ path: `${path}.level`, message: `expected one of ${LEVELS.join(", ")}` });
   const afterMs = duration(r.after, kind === "stuck-step" ? Number.NaN : 0, `${path}.after`, issues);
   const minSamples = r.minSamples ?? 1;
   if (typeof minSamples !== "number" || !Number.isInteger(minSamples) || minSamples < 1) {
@@ -200,11 +249,14 @@ function normalizeRule(raw: unknown, path: string, issues: AlertConfigIssue[]): 
   }
   const noData = normalizeNoData(r.noData, windowMs, `${path}.noData`, issues);
   const scope = r.scope ?? (kind === "stuck-step" ? "run" : "series");
-  if (scope !== "series" && scope !== "run") issues.push({ path: `${path}.scope`, message: `expected "series" or "run"` });
+  if (scope !== "series" && scope !== "run")
+    issues.push({ path: `${path}.scope`, message: `expected "series" or "run"` });
   const labels = stringRecord(r.labels, `${path}.labels`, issues, true);
   const annotations = stringRecord(r.annotations, `${path}.annotations`, issues, false);
-  if (r.message !== undefined && typeof r.message !== "string") issues.push({ path: `${path}.message`, message: "expected a string" });
-  if (r.unit !== undefined && typeof r.unit !== "string") issues.push({ path: `${path}.unit`, message: "expected a string" });
+  if (r.message !== undefined && typeof r.message !== "string")
+    issues.push({ path: `${path}.message`, message: "expected a string" });
+  if (r.unit !== undefined && typeof r.unit !== "string")
+    issues.push({ path: `${path}.unit`, message: "expected a string" });
   const forMs = duration(r.for, 0, `${path}.for`, issues);
   const keepFiringForMs = duration(r.keepFiringFor, 0, `${path}.keepFiringFor`, issues);
   if (issues.length > start) return undefined;
@@ -233,9 +285,17 @@ function normalizeRule(raw: unknown, path: string, issues: AlertConfigIssue[]): 
   };
 }
 
-function normalizeLevels(raw: unknown, op: ThresholdOp, path: string, issues: AlertConfigIssue[]): NormalLevel[] {
+function normalizeLevels(
+  raw: unknown,
+  op: ThresholdOp,
+  path: string,
+  issues: AlertConfigIssue[],
+): NormalLevel[] {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw) || Object.keys(raw).length === 0) {
-    issues.push({ path, message: `required: at least one of ${LEVELS.join(", ")} with a threshold, e.g. { warning: 0.2, critical: { threshold: 0.5, clear: 0.4 } }` });
+    issues.push({
+      path,
+      message: `required: at least one of ${LEVELS.join(", ")} with a threshold, e.g. { warning: 0.2, critical: { threshold: 0.5, clear: 0.4 } }`,
+    });
     return [];
   }
   const above = op === ">" || op === ">=";
@@ -253,7 +313,10 @@ function normalizeLevels(raw: unknown, op: ThresholdOp, path: string, issues: Al
     }
     const threshold = spec.threshold;
     if (typeof threshold !== "number" || !Number.isFinite(threshold)) {
-      issues.push({ path: `${path}.${key}.threshold`, message: `required: a finite number, got ${JSON.stringify(threshold)}` });
+      issues.push({
+        path: `${path}.${key}.threshold`,
+        message: `required: a finite number, got ${JSON.stringify(threshold)}`,
+      });
       continue;
     }
     const clear = spec.clear ?? threshold;
@@ -262,7 +325,10 @@ function normalizeLevels(raw: unknown, op: ThresholdOp, path: string, issues: Al
       continue;
     }
     if (above ? clear > threshold : clear < threshold) {
-      issues.push({ path: `${path}.${key}.clear`, message: `with op "${op}" the clear threshold must be ${above ? "≤" : "≥"} the threshold (${threshold}), got ${clear}` });
+      issues.push({
+        path: `${path}.${key}.clear`,
+        message: `with op "${op}" the clear threshold must be ${above ? "≤" : "≥"} the threshold (${threshold}), got ${clear}`,
+      });
       continue;
     }
     out.push({ level: key as AlertLevel, rank, threshold, clear });
@@ -272,13 +338,21 @@ function normalizeLevels(raw: unknown, op: ThresholdOp, path: string, issues: Al
     const higher = out[i - 1]!;
     const lower = out[i]!;
     if (above ? higher.threshold < lower.threshold : higher.threshold > lower.threshold) {
-      issues.push({ path: `${path}.${higher.level}.threshold`, message: `must be ${above ? "≥" : "≤"} the ${lower.level} threshold (${lower.threshold}) with op "${op}"` });
+      issues.push({
+        path: `${path}.${higher.level}.threshold`,
+        message: `must be ${above ? "≥" : "≤"} the ${lower.level} threshold (${lower.threshold}) with op "${op}"`,
+      });
     }
   }
   return out;
 }
 
-function normalizeNoData(raw: unknown, windowMs: number, path: string, issues: AlertConfigIssue[]): NormalRule["noData"] {
+function normalizeNoData(
+  raw: unknown,
+  windowMs: number,
+  path: string,
+  issues: AlertConfigIssue[],
+): NormalRule["noData"] {
   const fallback = { afterMs: windowMs + 300_000, state: "ok" as const, level: "warning" as const };
   if (raw === undefined) return fallback;
   if (typeof raw !== "object" || raw === null) {
@@ -287,28 +361,43 @@ function normalizeNoData(raw: unknown, windowMs: number, path: string, issues: A
   }
   const r = raw as Record<string, unknown>;
   const state = r.state ?? "ok";
-  if (state !== "ok" && state !== "alerting" && state !== "keepLast") issues.push({ path: `${path}.state`, message: `expected "ok", "alerting" or "keepLast"` });
+  if (state !== "ok" && state !== "alerting" && state !== "keepLast")
+    issues.push({ path: `${path}.state`, message: `expected "ok", "alerting" or "keepLast"` });
   const level = r.level ?? "warning";
-  if (!LEVELS.includes(level as AlertLevel)) issues.push({ path: `${path}.level`, message: `expected one of ${LEVELS.join(", ")}` });
-  return { afterMs: duration(r.after, fallback.afterMs, `${path}.after`, issues), state: state as "ok", level: level as AlertLevel };
+  if (!LEVELS.includes(level as AlertLevel))
+    issues.push({ path: `${path}.level`, message: `expected one of ${LEVELS.join(", ")}` });
+  return {
+    afterMs: duration(r.after, fallback.afterMs, `${path}.after`, issues),
+    state: state as "ok",
+    level: level as AlertLevel,
+  };
 }
 
 /** @internal Parses an optional duration field, reporting a bad one at `path`; NaN fallback = required. */
 export function duration(raw: unknown, fallback: number, path: string, issues: AlertConfigIssue[]): number {
   if (raw === undefined) {
-    if (Number.isNaN(fallback)) issues.push({ path, message: 'required: a duration such as "30s", "10m" or a number of ms' });
+    if (Number.isNaN(fallback))
+      issues.push({ path, message: 'required: a duration such as "30s", "10m" or a number of ms' });
     return fallback;
   }
   const ms = parseDuration(raw);
   if (ms === undefined) {
-    issues.push({ path, message: `expected a duration such as "30s", "10m", "1h30m" or a number of ms ≥ 0, got ${JSON.stringify(raw)}` });
+    issues.push({
+      path,
+      message: `expected a duration such as "30s", "10m", "1h30m" or a number of ms ≥ 0, got ${JSON.stringify(raw)}`,
+    });
     return 0;
   }
   return ms;
 }
 
 /** @internal Parses an optional `Record<string, string>`; label names are checked when `labelNames`. */
-export function stringRecord(raw: unknown, path: string, issues: AlertConfigIssue[], labelNames: boolean): Record<string, string> {
+export function stringRecord(
+  raw: unknown,
+  path: string,
+  issues: AlertConfigIssue[],
+  labelNames: boolean,
+): Record<string, string> {
   if (raw === undefined) return {};
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     issues.push({ path, message: "expected an object of strings" });
@@ -316,8 +405,10 @@ export function stringRecord(raw: unknown, path: string, issues: AlertConfigIssu
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (labelNames && !LABEL_NAME.test(k)) issues.push({ path: `${path}.${k}`, message: "invalid label name" });
-    else if (typeof v !== "string") issues.push({ path: `${path}.${k}`, message: `expected a string, got ${typeof v}` });
+    if (labelNames && !LABEL_NAME.test(k))
+      issues.push({ path: `${path}.${k}`, message: "invalid label name" });
+    else if (typeof v !== "string")
+      issues.push({ path: `${path}.${k}`, message: `expected a string, got ${typeof v}` });
     else out[k] = v;
   }
   return out;

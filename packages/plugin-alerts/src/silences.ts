@@ -45,7 +45,13 @@ export interface InhibitRule {
 }
 
 /** @internal Validates silences, pushing issues with their paths. */
-export function parseSilence(input: unknown, path: string, issues: AlertConfigIssue[], now: number, id: string): Silence | undefined {
+export function parseSilence(
+  input: unknown,
+  path: string,
+  issues: AlertConfigIssue[],
+  now: number,
+  id: string,
+): Silence | undefined {
   if (typeof input !== "object" || input === null) {
     issues.push({ path, message: "expected { matchers, endsAt | duration, comment? }" });
     return undefined;
@@ -53,16 +59,26 @@ export function parseSilence(input: unknown, path: string, issues: AlertConfigIs
   const s = input as Record<string, unknown>;
   const start = issues.length;
   const matchers = parseMatchers(s.matchers, `${path}.matchers`, issues);
-  if (matchers.length === 0 && issues.length === start) issues.push({ path: `${path}.matchers`, message: "required: at least one matcher (a silence matching everything is almost always a mistake)" });
+  if (matchers.length === 0 && issues.length === start)
+    issues.push({
+      path: `${path}.matchers`,
+      message: "required: at least one matcher (a silence matching everything is almost always a mistake)",
+    });
   const startsAt = s.startsAt === undefined ? now : toTime(s.startsAt, `${path}.startsAt`, issues);
   let endsAt: number | undefined;
   if (s.endsAt !== undefined) endsAt = toTime(s.endsAt, `${path}.endsAt`, issues);
   else if (s.duration !== undefined) {
     const d = parseDuration(s.duration);
-    if (d === undefined) issues.push({ path: `${path}.duration`, message: `expected a duration such as "2h", got ${JSON.stringify(s.duration)}` });
+    if (d === undefined)
+      issues.push({
+        path: `${path}.duration`,
+        message: `expected a duration such as "2h", got ${JSON.stringify(s.duration)}`,
+      });
     else endsAt = startsAt + d;
-  } else issues.push({ path: `${path}.endsAt`, message: "required: endsAt or duration (silences always expire)" });
-  if (endsAt !== undefined && endsAt <= startsAt) issues.push({ path: `${path}.endsAt`, message: "must be after startsAt" });
+  } else
+    issues.push({ path: `${path}.endsAt`, message: "required: endsAt or duration (silences always expire)" });
+  if (endsAt !== undefined && endsAt <= startsAt)
+    issues.push({ path: `${path}.endsAt`, message: "must be after startsAt" });
   if (issues.length > start) return undefined;
   return {
     id,
@@ -77,7 +93,8 @@ export function parseSilence(input: unknown, path: string, issues: AlertConfigIs
 
 function toTime(v: unknown, path: string, issues: AlertConfigIssue[]): number {
   const t = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : Number.NaN;
-  if (!Number.isFinite(t)) issues.push({ path, message: `expected epoch ms or an ISO date, got ${JSON.stringify(v)}` });
+  if (!Number.isFinite(t))
+    issues.push({ path, message: `expected epoch ms or an ISO date, got ${JSON.stringify(v)}` });
   return t;
 }
 
@@ -97,12 +114,15 @@ export function parseInhibitRules(input: unknown, path: string, issues: AlertCon
     }
     const r = raw as Record<string, unknown>;
     const start = issues.length;
-    if (r.source === undefined) issues.push({ path: `${p}.source`, message: "required: matchers of the muting alerts" });
-    if (r.target === undefined) issues.push({ path: `${p}.target`, message: "required: matchers of the muted alerts" });
+    if (r.source === undefined)
+      issues.push({ path: `${p}.source`, message: "required: matchers of the muting alerts" });
+    if (r.target === undefined)
+      issues.push({ path: `${p}.target`, message: "required: matchers of the muted alerts" });
     const source = parseMatchers(r.source, `${p}.source`, issues);
     const target = parseMatchers(r.target, `${p}.target`, issues);
     const equal = r.equal ?? [];
-    if (!Array.isArray(equal) || equal.some((e) => typeof e !== "string")) issues.push({ path: `${p}.equal`, message: "expected a list of label names" });
+    if (!Array.isArray(equal) || equal.some((e) => typeof e !== "string"))
+      issues.push({ path: `${p}.equal`, message: "expected a list of label names" });
     if (issues.length > start) return;
     out.push({ source: compileMatchers(source), target: compileMatchers(target), equal: equal as string[] });
   });
@@ -133,7 +153,8 @@ export class SilenceStore {
 
   /** True when an active silence matches the labels. */
   silenced(labels: Labels, now: number): boolean {
-    for (const s of this.#silences.values()) if (s.startsAt <= now && now < s.endsAt && s.test(labels)) return true;
+    for (const s of this.#silences.values())
+      if (s.startsAt <= now && now < s.endsAt && s.test(labels)) return true;
     return false;
   }
 

@@ -40,7 +40,12 @@ export class StuckSteps {
   started(step: StepInfo, now: number): void {
     if (this.#rules.length === 0) return;
     const labels = { pipeline: step.pipeline, step: step.step, ...step.labels };
-    this.#running.set(`${step.runId}\u0001${step.step}`, { labels, runId: step.runId, startedAt: now, fired: new Map() });
+    this.#running.set(`${step.runId}\u0001${step.step}`, {
+      labels,
+      runId: step.runId,
+      startedAt: now,
+      fired: new Map(),
+    });
   }
 
   ended(step: StepInfo, now: number): void {
@@ -66,12 +71,30 @@ export class StuckSteps {
         if (elapsed < rule.afterMs || running.fired.has(rule.name) || !matches(running.labels)) continue;
         const labels = { alertname: rule.name, ...running.labels, ...rule.labels };
         const fp = fingerprint({ ...labels, run_id: running.runId });
-        const vars = { value: formatDuration(elapsed), threshold: formatDuration(rule.afterMs), level: rule.level, window: formatDuration(rule.afterMs), rule: rule.name };
+        const vars = {
+          value: formatDuration(elapsed),
+          threshold: formatDuration(rule.afterMs),
+          level: rule.level,
+          window: formatDuration(rule.afterMs),
+          rule: rule.name,
+        };
         const message = rule.message
           ? renderTemplate(rule.message, vars, labels)
           : `step ${running.labels.step} of ${running.labels.pipeline} running for ${formatDuration(elapsed)} (limit ${formatDuration(rule.afterMs)})`;
         running.fired.set(rule.name, { fp, labels, message });
-        this.#sink.emit({ rule: rule.name, level: rule.level, state: "firing", labels, message, value: elapsed / 1000, time: now, startsAt: now, runId: running.runId, annotations: { summary: message }, fingerprint: fp });
+        this.#sink.emit({
+          rule: rule.name,
+          level: rule.level,
+          state: "firing",
+          labels,
+          message,
+          value: elapsed / 1000,
+          time: now,
+          startsAt: now,
+          runId: running.runId,
+          annotations: { summary: message },
+          fingerprint: fp,
+        });
       }
     }
   }
@@ -80,7 +103,20 @@ export class StuckSteps {
     for (const [name, { fp, labels, message }] of running.fired) {
       const rule = this.#rules.find((r) => r.rule.name === name)!.rule;
       const text = `${message} (${why})`;
-      this.#sink.emit({ rule: name, level: rule.level, state: "resolved", labels, message: text, value: (now - running.startedAt) / 1000, time: now, startsAt: running.startedAt + rule.afterMs, endsAt: now, runId: running.runId, annotations: { summary: text }, fingerprint: fp });
+      this.#sink.emit({
+        rule: name,
+        level: rule.level,
+        state: "resolved",
+        labels,
+        message: text,
+        value: (now - running.startedAt) / 1000,
+        time: now,
+        startsAt: running.startedAt + rule.afterMs,
+        endsAt: now,
+        runId: running.runId,
+        annotations: { summary: text },
+        fingerprint: fp,
+      });
     }
   }
 }

@@ -44,7 +44,11 @@ export interface AlertSummary {
 export const LEVEL_RANK: Record<AlertLevel, number> = { info: 0, warning: 1, error: 2, critical: 3 };
 
 /** @internal */
-export function summarize(history: readonly AlertHistoryEntry[], active: readonly ActiveAlert[], handlers: readonly HandlerStats[]): AlertSummary {
+export function summarize(
+  history: readonly AlertHistoryEntry[],
+  active: readonly ActiveAlert[],
+  handlers: readonly HandlerStats[],
+): AlertSummary {
   const firedByLevel: Record<AlertLevel, number> = { info: 0, warning: 0, error: 0, critical: 0 };
   const firedByRule: Record<string, number> = {};
   let resolved = 0;
@@ -58,7 +62,9 @@ export function summarize(history: readonly AlertHistoryEntry[], active: readonl
       if (e.startsAt !== undefined) totalMs += (e.endsAt ?? e.time) - e.startsAt;
     }
   }
-  const firing = active.filter((a) => a.state === "firing").sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || a.startsAt - b.startsAt);
+  const firing = active
+    .filter((a) => a.state === "firing")
+    .sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || a.startsAt - b.startsAt);
   return {
     firedByLevel,
     firedByRule,
@@ -75,8 +81,14 @@ export function summarize(history: readonly AlertHistoryEntry[], active: readonl
  * The status part: the worst firing level decides (critical/error → critical, warning → degraded, info → ok)
  * and the message names the worst alert: "critical: step tts failing 62% over 5m (+2 more firing)".
  */
-export function statusPart(component: string, active: readonly ActiveAlert[], handlers: readonly HandlerStats[]): StatusPart {
-  const firing = active.filter((a) => a.state === "firing" && !a.muted).sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || a.startsAt - b.startsAt);
+export function statusPart(
+  component: string,
+  active: readonly ActiveAlert[],
+  handlers: readonly HandlerStats[],
+): StatusPart {
+  const firing = active
+    .filter((a) => a.state === "firing" && !a.muted)
+    .sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || a.startsAt - b.startsAt);
   const failing = handlers.filter((h) => h.failed > 0).map((h) => h.name);
   const details = {
     firing: firing.length,

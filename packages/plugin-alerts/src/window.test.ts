@@ -4,7 +4,13 @@ import { SampleWindow } from "./window.ts";
 describe("SampleWindow", () => {
   it("aggregates the samples inside the window and evicts older ones", () => {
     const w = new SampleWindow(10_000, 100);
-    for (const [t, v] of [[0, 5], [2000, 1], [4000, 9], [6000, 3]] as const) w.push(t, v);
+    for (const [t, v] of [
+      [0, 5],
+      [2000, 1],
+      [4000, 9],
+      [6000, 3],
+    ] as const)
+      w.push(t, v);
     expect(w.aggregate("last")).toBe(3);
     expect(w.aggregate("mean")).toBe(4.5);
     expect(w.aggregate("min")).toBe(1);

@@ -2,7 +2,16 @@
 export type Aggregation = "last" | "mean" | "min" | "max" | "sum" | "rate" | "count" | "p95";
 
 /** The aggregations a rule accepts. */
-export const AGGREGATIONS: readonly Aggregation[] = ["last", "mean", "min", "max", "sum", "rate", "count", "p95"];
+export const AGGREGATIONS: readonly Aggregation[] = [
+  "last",
+  "mean",
+  "min",
+  "max",
+  "sum",
+  "rate",
+  "count",
+  "p95",
+];
 
 /**
  * @internal

@@ -101,7 +101,12 @@ export interface PostableAlert {
  * Converts an alert to Alertmanager's API v2 shape. A firing alert gets `endsAt = now + validForMs` (so it
  * expires in Alertmanager if this process dies, as Prometheus does); a resolved one its real `endsAt`.
  */
-export function toPostableAlert(alert: NotificationAlert, now: number, validForMs: number, generatorURL?: string): PostableAlert {
+export function toPostableAlert(
+  alert: NotificationAlert,
+  now: number,
+  validForMs: number,
+  generatorURL?: string,
+): PostableAlert {
   return {
     labels: wireLabels(alert),
     annotations: { ...alert.annotations },

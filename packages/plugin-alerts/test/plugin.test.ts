@@ -1,9 +1,23 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, definePlugin, isPluginRegistrationError, silentLogger, type PluginErrorEvent } from "@tapline/core";
+import {
+  createTapline,
+  definePlugin,
+  isPluginRegistrationError,
+  type PluginErrorEvent,
+  silentLogger,
+} from "@tapline/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AlertNotification, alertManagerOf, alerts, defineAlertHandler, readAlertHistory, stepFailureRate, stuckStep } from "../src/index.ts";
+import {
+  type AlertNotification,
+  alertManagerOf,
+  alerts,
+  defineAlertHandler,
+  readAlertHistory,
+  stepFailureRate,
+  stuckStep,
+} from "../src/index.ts";
 
 let dir: string;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -25,7 +39,13 @@ const fakeRetry = definePlugin({
     api.hooks.stepEnd.tapPromise("fake-retry", async ({ ctx, report }) => {
       if (report.status !== "failed") return;
       api.metric("tapline_breaker_state", 2, { breaker: ctx.step });
-      api.raiseAlert({ rule: "breaker_open", level: "error", state: "firing", labels: { breaker: ctx.step }, message: `breaker ${ctx.step} open` });
+      api.raiseAlert({
+        rule: "breaker_open",
+        level: "error",
+        state: "firing",
+        labels: { breaker: ctx.step },
+        message: `breaker ${ctx.step} open`,
+      });
     });
   },
 });
@@ -40,7 +60,10 @@ describe("alerts plugin in a pipeline", () => {
       version: "1.0.0",
       core: "^1.0.0",
       setup(api) {
-        api.hooks.alert.tapPromise("listener", async (e) => void seenByOthers.push(`${e.source}:${e.rule}:${e.state}`));
+        api.hooks.alert.tapPromise(
+          "listener",
+          async (e) => void seenByOthers.push(`${e.source}:${e.rule}:${e.state}`),
+        );
       },
     });
     const app = createTapline({
@@ -72,9 +95,17 @@ describe("alerts plugin in a pipeline", () => {
     expect(status.level).toBe("critical");
     expect(status.message).toContain("critical: alerts: critical: step tts failing 100% over 5m");
     const manager = alertManagerOf(app)!;
-    expect(manager.active().map((a) => a.rule).sort()).toEqual(["StepFailureRate", "breaker_open"]);
+    expect(
+      manager
+        .active()
+        .map((a) => a.rule)
+        .sort(),
+    ).toEqual(["StepFailureRate", "breaker_open"]);
     await new Promise((r) => setTimeout(r, 100));
-    expect(got.flatMap((n) => n.alerts.map((a) => a.rule)).sort()).toEqual(["StepFailureRate", "breaker_open"]);
+    expect(got.flatMap((n) => n.alerts.map((a) => a.rule)).sort()).toEqual([
+      "StepFailureRate",
+      "breaker_open",
+    ]);
     expect(seenByOthers).toContain("@tapline/plugin-alerts:StepFailureRate:firing");
     expect(seenByOthers.filter((s) => s.startsWith("@tapline/plugin-alerts:breaker_open"))).toEqual([]); // not re-published
     fail = false;
@@ -82,40 +113,87 @@ describe("alerts plugin in a pipeline", () => {
     expect(manager.active().find((a) => a.rule === "StepFailureRate")!.level).toBe("warning");
     await app.close();
     const history = await readAlertHistory(dir);
-    expect(history.map((h) => `${h.rule}:${h.state}:${h.level}`)).toEqual(["breaker_open:firing:error", "StepFailureRate:firing:critical", "StepFailureRate:firing:warning"]);
-    expect((await readAlertHistory(dir, { active: true })).map((h) => h.rule).sort()).toEqual(["StepFailureRate", "breaker_open"]);
+    expect(history.map((h) => `${h.rule}:${h.state}:${h.level}`)).toEqual([
+      "breaker_open:firing:error",
+      "StepFailureRate:firing:critical",
+      "StepFailureRate:firing:warning",
+    ]);
+    expect((await readAlertHistory(dir, { active: true })).map((h) => h.rule).sort()).toEqual([
+      "StepFailureRate",
+      "breaker_open",
+    ]);
   });
 
   it("fires a stuck-step alert while a step runs too long and resolves it when the run ends", async () => {
     await tempDir();
-    const app = createTapline({ dir, logger: silentLogger, plugins: [alerts({ rules: [stuckStep({ after: 100 })], evaluationInterval: 20, persist: false })] });
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [alerts({ rules: [stuckStep({ after: 100 })], evaluationInterval: 20, persist: false })],
+    });
     cleanups.push(() => app.close());
-    const p = app.pipeline("video").step("render", () => new Promise((r) => setTimeout(r, 300))).build();
+    const p = app
+      .pipeline("video")
+      .step("render", () => new Promise((r) => setTimeout(r, 300)))
+      .build();
     const run = p.run();
     await new Promise((r) => setTimeout(r, 200));
-    expect(alertManagerOf(app)!.active()).toMatchObject([{ rule: "StepStuck", labels: { pipeline: "video", step: "render" }, state: "firing" }]);
+    expect(alertManagerOf(app)!.active()).toMatchObject([
+      { rule: "StepStuck", labels: { pipeline: "video", step: "render" }, state: "firing" },
+    ]);
     expect(app.status().level).toBe("degraded");
     await run;
     expect(alertManagerOf(app)!.active()).toEqual([]);
-    expect(alertManagerOf(app)!.history().map((h) => h.state)).toEqual(["firing", "resolved"]);
+    expect(
+      alertManagerOf(app)!
+        .history()
+        .map((h) => h.state),
+    ).toEqual(["firing", "resolved"]);
   });
 
   it("never delays a step while a handler hangs, and reports the handler's failure through pluginError", async () => {
     await tempDir();
     const errors: PluginErrorEvent[] = [];
-    const sink = definePlugin({ name: "sink", version: "1.0.0", core: "^1.0.0", setup: (api) => void api.hooks.pluginError.tap("sink", (e) => void errors.push(e)) });
+    const sink = definePlugin({
+      name: "sink",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup: (api) => void api.hooks.pluginError.tap("sink", (e) => void errors.push(e)),
+    });
     const metrics: string[] = [];
     const metricsSpy = definePlugin({
       name: "spy",
       version: "1.0.0",
       core: "^1.0.0",
-      setup: (api) => void api.hooks.metric.tap("spy", (s) => void (s.name.startsWith("tapline_alert_") && metrics.push(`${s.name}{${s.labels.handler},${s.labels.outcome}}`))),
+      setup: (api) =>
+        void api.hooks.metric.tap(
+          "spy",
+          (s) =>
+            void (
+              s.name.startsWith("tapline_alert_") &&
+              metrics.push(`${s.name}{${s.labels.handler},${s.labels.outcome}}`)
+            ),
+        ),
     });
-    const hang = defineAlertHandler({ name: "hang", timeoutMs: 200, retries: 0, send: () => new Promise(() => {}) });
+    const hang = defineAlertHandler({
+      name: "hang",
+      timeoutMs: 200,
+      retries: 0,
+      send: () => new Promise(() => {}),
+    });
     const app = createTapline({
       dir,
       logger: silentLogger,
-      plugins: [sink(), metricsSpy(), alerts({ rules: [stepFailureRate({ minSamples: 1 })], handlers: [hang], route: { groupWait: 0 }, closeTimeout: 50 })],
+      plugins: [
+        sink(),
+        metricsSpy(),
+        alerts({
+          rules: [stepFailureRate({ minSamples: 1 })],
+          handlers: [hang],
+          route: { groupWait: 0 },
+          closeTimeout: 50,
+        }),
+      ],
     });
     cleanups.push(() => app.close());
     const p = app
@@ -134,16 +212,30 @@ describe("alerts plugin in a pipeline", () => {
     expect(handlerError?.error.hook).toBe("handler:hang");
     expect(String(handlerError?.error.message)).toMatch(/did not finish within 200 ms/);
     expect(metrics).toContain("tapline_alert_notifications_total{hang,failed}");
-    expect(app.status().parts.find((x) => x.component === "alerts")!.details).toMatchObject({ failingHandlers: ["hang"] });
+    expect(app.status().parts.find((x) => x.component === "alerts")!.details).toMatchObject({
+      failingHandlers: ["hang"],
+    });
   });
 
   it("rejects bad rules at registration with every path", () => {
     try {
-      createTapline({ logger: silentLogger, plugins: [alerts({ rules: [{ name: "x", metric: "m", levels: { warning: { threshold: 1, clear: 2 } }, window: "later" }] })] });
+      createTapline({
+        logger: silentLogger,
+        plugins: [
+          alerts({
+            rules: [
+              { name: "x", metric: "m", levels: { warning: { threshold: 1, clear: 2 } }, window: "later" },
+            ],
+          }),
+        ],
+      });
       expect.unreachable();
     } catch (error) {
       expect(isPluginRegistrationError(error)).toBe(true);
-      expect((error as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(["rules[0].levels.warning.clear", "rules[0].window"]);
+      expect((error as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual([
+        "rules[0].levels.warning.clear",
+        "rules[0].window",
+      ]);
     }
   });
 });

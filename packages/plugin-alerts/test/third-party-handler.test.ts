@@ -50,16 +50,35 @@ describe("a third-party handler installed from packed tarballs", () => {
     const packs = join(scratch, "packs");
     for (const pkg of packages) {
       await execa(join(root, "node_modules/.bin/tsdown"), [], { cwd: join(root, pkg), preferLocal: true });
-      await execa("npx", ["-y", "pnpm@12.21.0", "pack", "--pack-destination", packs], { cwd: join(root, pkg) });
+      await execa("npx", ["-y", "pnpm@12.21.0", "pack", "--pack-destination", packs], {
+        cwd: join(root, pkg),
+      });
     }
     const tarballs = (await readdir(packs)).filter((f) => f.endsWith(".tgz"));
     expect(tarballs).toHaveLength(3);
     const project = join(scratch, "project");
     await execa("mkdir", ["-p", project]);
-    await writeFile(join(project, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
+    await writeFile(
+      join(project, "package.json"),
+      JSON.stringify({ name: "scratch", private: true, type: "module" }),
+    );
     await writeFile(join(project, "main.mjs"), SCRIPT);
-    await execa("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...tarballs.map((t) => join(packs, t))], { cwd: project });
-    const { stdout } = await execa(process.execPath, ["main.mjs", join(project, ".tapline")], { cwd: project, timeout: 30_000 });
+    await execa(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        "--loglevel=error",
+        ...tarballs.map((t) => join(packs, t)),
+      ],
+      { cwd: project },
+    );
+    const { stdout } = await execa(process.execPath, ["main.mjs", join(project, ".tapline")], {
+      cwd: project,
+      timeout: 30_000,
+    });
     const body = JSON.parse(stdout) as { text: string; username: string };
     expect(body.username).toBe("tapline");
     expect(body.text).toBe("*1 alert(s) firing*\n🔥 StepFailureRate: step tts failing 100% over 5m");

@@ -2,7 +2,13 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AlertManager, createAlertManager, isAlertHandlerError, webhookHandler, type WebhookV4Payload } from "../src/index.ts";
+import {
+  type AlertManager,
+  createAlertManager,
+  isAlertHandlerError,
+  type WebhookV4Payload,
+  webhookHandler,
+} from "../src/index.ts";
 
 interface Received {
   headers: IncomingMessage["headers"];
@@ -22,7 +28,9 @@ afterEach(async () => {
 });
 
 /** A real HTTP server on 127.0.0.1:0 whose behaviour per request is scripted. */
-async function receiver(behave: (n: number, res: ServerResponse) => void): Promise<{ url: string; got: Received[]; hits: () => number }> {
+async function receiver(
+  behave: (n: number, res: ServerResponse) => void,
+): Promise<{ url: string; got: Received[]; hits: () => number }> {
   const got: Received[] = [];
   let n = 0;
   server = createServer((req, res) => {
@@ -43,7 +51,16 @@ async function receiver(behave: (n: number, res: ServerResponse) => void): Promi
 function fire(m: AlertManager, value = 0.97) {
   m.observe({ name: "tapline_system_disk_used_ratio", value, labels: { mount: "/data" }, time: Date.now() });
 }
-const rules = [{ name: "DiskAlmostFull", metric: "tapline_system_disk_used_ratio", by: ["mount"], levels: { warning: 0.85, critical: 0.95 }, unit: "ratio", message: "disk {{labels.mount}} {{value}} full" }];
+const rules = [
+  {
+    name: "DiskAlmostFull",
+    metric: "tapline_system_disk_used_ratio",
+    by: ["mount"],
+    levels: { warning: 0.85, critical: 0.95 },
+    unit: "ratio",
+    message: "disk {{labels.mount}} {{value}} full",
+  },
+];
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -56,7 +73,11 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 describe("webhook handler against a real HTTP server", () => {
   it("posts Alertmanager webhook v4 JSON, signed with HMAC-SHA256, then the resolved notification", async () => {
     const { url, got } = await receiver((_, res) => res.end());
-    manager = createAlertManager({ rules, route: { groupWait: 0, groupInterval: 50 }, handlers: [webhookHandler({ url, secret: "s3cret", name: "ops" })] });
+    manager = createAlertManager({
+      rules,
+      route: { groupWait: 0, groupInterval: 50 },
+      handlers: [webhookHandler({ url, secret: "s3cret", name: "ops" })],
+    });
     fire(manager);
     await until(() => got.length === 1);
     const first = got[0]!;
@@ -73,7 +94,11 @@ describe("webhook handler against a real HTTP server", () => {
       truncatedAlerts: 0,
     });
     const alert = first.body.alerts[0]!;
-    expect(alert).toMatchObject({ status: "firing", endsAt: "0001-01-01T00:00:00Z", annotations: { summary: "disk /data 97% full" } });
+    expect(alert).toMatchObject({
+      status: "firing",
+      endsAt: "0001-01-01T00:00:00Z",
+      annotations: { summary: "disk /data 97% full" },
+    });
     expect(alert.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(Date.parse(alert.startsAt)).toBeGreaterThan(0);
     fire(manager, 0.1);
@@ -88,7 +113,12 @@ describe("webhook handler against a real HTTP server", () => {
       res.end(n <= 2 ? "try later" : "");
     });
     const errors: unknown[] = [];
-    manager = createAlertManager({ rules, route: { groupWait: 0 }, onError: (e) => errors.push(e), handlers: [webhookHandler({ url, retries: 3, backoffMs: 50 })] });
+    manager = createAlertManager({
+      rules,
+      route: { groupWait: 0 },
+      onError: (e) => errors.push(e),
+      handlers: [webhookHandler({ url, retries: 3, backoffMs: 50 })],
+    });
     fire(manager);
     await until(() => manager!.summary().handlers[0]!.sent === 1);
     expect(got).toHaveLength(3);
@@ -106,7 +136,15 @@ describe("webhook handler against a real HTTP server", () => {
       rules,
       route: { groupWait: 0 },
       onError: (e) => errors.push(e),
-      handlers: [webhookHandler({ url, timeoutMs: 150, retries: 1, backoffMs: 10, headers: { authorization: "Bearer tok-123" } })],
+      handlers: [
+        webhookHandler({
+          url,
+          timeoutMs: 150,
+          retries: 1,
+          backoffMs: 10,
+          headers: { authorization: "Bearer tok-123" },
+        }),
+      ],
     });
     const t0 = performance.now();
     fire(manager);
@@ -123,7 +161,11 @@ describe("webhook handler against a real HTTP server", () => {
 
   it("waits for a slow receiver within the timeout", async () => {
     const { url, got } = await receiver((_, res) => setTimeout(() => res.end(), 300));
-    manager = createAlertManager({ rules, route: { groupWait: 0 }, handlers: [webhookHandler({ url, timeoutMs: 2000, retries: 0 })] });
+    manager = createAlertManager({
+      rules,
+      route: { groupWait: 0 },
+      handlers: [webhookHandler({ url, timeoutMs: 2000, retries: 0 })],
+    });
     fire(manager);
     await until(() => manager!.summary().handlers[0]!.sent === 1);
     expect(got).toHaveLength(1);
@@ -136,7 +178,12 @@ describe("webhook handler against a real HTTP server", () => {
       res.end("bad payload");
     });
     const errors: Error[] = [];
-    manager = createAlertManager({ rules, route: { groupWait: 0 }, onError: (e) => errors.push(e as Error), handlers: [webhookHandler({ url, retries: 3, backoffMs: 10 })] });
+    manager = createAlertManager({
+      rules,
+      route: { groupWait: 0 },
+      onError: (e) => errors.push(e as Error),
+      handlers: [webhookHandler({ url, retries: 3, backoffMs: 10 })],
+    });
     fire(manager);
     await until(() => errors.length === 1);
     expect(hits()).toBe(1);

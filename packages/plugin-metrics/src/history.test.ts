@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { MetricHistory, seriesId } from "./history.ts";
 
-const sample = (name: string, value: number, time: number, labels: Record<string, string> = {}) => ({ name, value, time, labels });
+const sample = (name: string, value: number, time: number, labels: Record<string, string> = {}) => ({
+  name,
+  value,
+  time,
+  labels,
+});
 
 describe("MetricHistory", () => {
   it("gives min, max, mean, last and slope per series", () => {

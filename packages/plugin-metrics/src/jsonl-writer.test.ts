@@ -1,4 +1,13 @@
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -63,7 +72,11 @@ describe("JsonlWriter", () => {
     w.append({ day: 2 });
     await w.close();
     await new Promise((r) => setTimeout(r, 50)); // pruning is asynchronous
-    expect(readdirSync(folder).sort()).toEqual(["2026-03-09.0.jsonl", "2026-03-10.0.jsonl", "2026-03-11.0.jsonl"]);
+    expect(readdirSync(folder).sort()).toEqual([
+      "2026-03-09.0.jsonl",
+      "2026-03-10.0.jsonl",
+      "2026-03-11.0.jsonl",
+    ]);
   });
 
   it("on a read-only dir reports one clear error, goes degraded, drops instead of looping, and recovers", async () => {
@@ -75,7 +88,12 @@ describe("JsonlWriter", () => {
     writeFileSync(folder, "not a folder"); // mkdir/open under it fails with ENOTDIR/EEXIST, for root too
     const errors: PersistError[] = [];
     let recovered = 0;
-    const w = new JsonlWriter({ folder, flushIntervalMs: 20, onError: (e) => errors.push(e), onRecover: () => recovered++ });
+    const w = new JsonlWriter({
+      folder,
+      flushIntervalMs: 20,
+      onError: (e) => errors.push(e),
+      onRecover: () => recovered++,
+    });
     for (let round = 0; round < 5; round++) {
       w.append({ round });
       await w.flush();
@@ -125,7 +143,10 @@ describe("readJsonl", () => {
     const warnings: JsonlWarning[] = [];
     const back = await readAll(folder, warnings);
     expect(back).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
-    expect(warnings.map((w) => [w.kind, w.line])).toEqual([["corrupt", 2], ["torn", 2]]);
+    expect(warnings.map((w) => [w.kind, w.line])).toEqual([
+      ["corrupt", 2],
+      ["torn", 2],
+    ]);
     expect(warnings[1]!.message).toContain("torn last line");
   });
 

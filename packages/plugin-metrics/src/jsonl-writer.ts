@@ -172,7 +172,8 @@ export class JsonlWriter {
   #take(): { data: string; count: number } {
     let n = 0;
     let bytes = 0;
-    while (n < this.#chunks.length && (n === 0 || bytes < this.#maxBatch)) bytes += this.#chunks[n++]!.length + 1;
+    while (n < this.#chunks.length && (n === 0 || bytes < this.#maxBatch))
+      bytes += this.#chunks[n++]!.length + 1;
     const taken = n === this.#chunks.length ? this.#chunks : this.#chunks.slice(0, n);
     this.#chunks = n === this.#chunks.length ? [] : this.#chunks.slice(n);
     this.#bytes -= bytes;

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { isMetricsOptionsError, isMetricsServerError } from "./errors.ts";
 import { PrometheusExporter, startMetricsServer } from "./prometheus.ts";
 
-const sample = (name: string, value: number, labels: Record<string, string> = {}, type?: "counter") => ({ name, value, labels, time: Date.now(), ...(type && { type }) });
+const sample = (name: string, value: number, labels: Record<string, string> = {}, type?: "counter") => ({
+  name,
+  value,
+  labels,
+  time: Date.now(),
+  ...(type && { type }),
+});
 
 describe("PrometheusExporter", () => {
   it("exports step durations as a histogram in seconds with pipeline, step and status", async () => {
@@ -12,9 +18,15 @@ describe("PrometheusExporter", () => {
     e.observeStep("story", "tts", "failed", 50);
     const text = await e.metrics();
     expect(text).toContain("# TYPE tapline_step_duration_seconds histogram");
-    expect(text).toContain('tapline_step_duration_seconds_bucket{le="0.5",pipeline="story",step="tts",status="success"} 1');
-    expect(text).toContain('tapline_step_duration_seconds_count{pipeline="story",step="tts",status="success"} 2');
-    expect(text).toContain('tapline_step_duration_seconds_sum{pipeline="story",step="tts",status="success"} 1.8');
+    expect(text).toContain(
+      'tapline_step_duration_seconds_bucket{le="0.5",pipeline="story",step="tts",status="success"} 1',
+    );
+    expect(text).toContain(
+      'tapline_step_duration_seconds_count{pipeline="story",step="tts",status="success"} 2',
+    );
+    expect(text).toContain(
+      'tapline_step_duration_seconds_sum{pipeline="story",step="tts",status="success"} 1.8',
+    );
   });
 
   it("turns hook samples into gauges and counters", async () => {
@@ -35,8 +47,12 @@ describe("PrometheusExporter", () => {
     for (let i = 0; i < 10; i++) e.observeStep("p", `step${i}`, "success", 10);
     const text = await e.metrics();
     expect(text.match(/^tapline_x\{/gm)).toHaveLength(3);
-    expect(text).toContain('tapline_metrics_dropped_samples_total{metric="tapline_x",reason="cardinality"} 7');
-    expect(text).toContain('tapline_metrics_dropped_samples_total{metric="tapline_step_duration_seconds",reason="cardinality"} 7');
+    expect(text).toContain(
+      'tapline_metrics_dropped_samples_total{metric="tapline_x",reason="cardinality"} 7',
+    );
+    expect(text).toContain(
+      'tapline_metrics_dropped_samples_total{metric="tapline_step_duration_seconds",reason="cardinality"} 7',
+    );
   });
 
   it("drops samples with bad names or changed label names, never throws", async () => {

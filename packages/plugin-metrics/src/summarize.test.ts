@@ -22,9 +22,35 @@ async function fill(): Promise<void> {
     time = T0 + i * 60_000; // one per minute, crosses a day boundary
     if (i % 100 === 0) await store.flush();
     const failed = i % 10 === 0;
-    store.record({ t: "step", time, runId: `r${i}`, pipeline: "story", step: "tts", status: failed ? "failed" : "success", durationMs: 100 + (i % 100), attempts: 1, ...(failed && { error: i % 20 === 0 ? "Error: quota" : "Error: timeout" }) });
-    store.record({ t: "run", time, runId: `r${i}`, pipeline: "story", status: failed ? "failed" : "success", durationMs: 500 });
-    store.record({ t: "step", time, runId: `v${i}`, pipeline: "video", step: "render", status: "success", durationMs: 2000, attempts: 1 });
+    store.record({
+      t: "step",
+      time,
+      runId: `r${i}`,
+      pipeline: "story",
+      step: "tts",
+      status: failed ? "failed" : "success",
+      durationMs: 100 + (i % 100),
+      attempts: 1,
+      ...(failed && { error: i % 20 === 0 ? "Error: quota" : "Error: timeout" }),
+    });
+    store.record({
+      t: "run",
+      time,
+      runId: `r${i}`,
+      pipeline: "story",
+      status: failed ? "failed" : "success",
+      durationMs: 500,
+    });
+    store.record({
+      t: "step",
+      time,
+      runId: `v${i}`,
+      pipeline: "video",
+      step: "render",
+      status: "success",
+      durationMs: 2000,
+      attempts: 1,
+    });
   }
   time = T0;
   store.logOperation({ operation: "upload", duration: 42, success: true, time: T0 });
@@ -36,22 +62,39 @@ describe("summarize", () => {
     await fill();
     const s = await summarize(dir);
     expect(s.records).toBe(3001);
-    expect(s.runs).toMatchObject({ count: 1000, successes: 900, failures: 100, successRate: 0.9, failureRate: 0.1 });
+    expect(s.runs).toMatchObject({
+      count: 1000,
+      successes: 900,
+      failures: 100,
+      successRate: 0.9,
+      failureRate: 0.1,
+    });
     const tts = s.operations.find((o) => o.name === "story/tts")!;
     expect(tts).toMatchObject({ kind: "step", count: 1000, successes: 900, failures: 100 });
     expect(tts.avgMs).toBeCloseTo(149.5, 0);
     expect(Math.abs(tts.p50Ms - 149) / 149).toBeLessThan(0.02);
     expect(Math.abs(tts.p99Ms - 198) / 198).toBeLessThan(0.02);
-    expect(tts.topErrors).toEqual([{ message: "Error: quota", count: 50 }, { message: "Error: timeout", count: 50 }]);
+    expect(tts.topErrors).toEqual([
+      { message: "Error: quota", count: 50 },
+      { message: "Error: timeout", count: 50 },
+    ]);
     expect(s.topErrors).toContainEqual({ operation: "story/tts", message: "Error: quota", count: 50 });
     expect(s.topErrors[0]).toEqual({ operation: "story", message: "error", count: 100 });
-    expect(s.operations.find((o) => o.name === "upload")).toMatchObject({ kind: "operation", count: 1, avgMs: 42 });
+    expect(s.operations.find((o) => o.name === "upload")).toMatchObject({
+      kind: "operation",
+      count: 1,
+      avgMs: 42,
+    });
     expect(s.skippedLines).toBe(0);
   });
 
   it("filters by since, until and pipeline", async () => {
     await fill();
-    const s = await summarize(dir, { since: new Date(T0 + 100 * 60_000), until: T0 + 200 * 60_000, pipeline: "video" });
+    const s = await summarize(dir, {
+      since: new Date(T0 + 100 * 60_000),
+      until: T0 + 200 * 60_000,
+      pipeline: "video",
+    });
     expect(s.records).toBe(100);
     expect(s.operations.map((o) => o.name)).toEqual(["video/render"]);
     expect(s.from).toBe(T0 + 100 * 60_000);
@@ -62,7 +105,10 @@ describe("summarize", () => {
 
   it("counts torn lines instead of failing, and rejects bad ranges with a typed error", async () => {
     mkdirSync(join(dir, "runs"));
-    writeFileSync(join(dir, "runs", "2026-05-01.0.jsonl"), `${JSON.stringify({ t: "op", time: T0, operation: "x", durationMs: 1, success: true })}\n{"t":"op","ti`);
+    writeFileSync(
+      join(dir, "runs", "2026-05-01.0.jsonl"),
+      `${JSON.stringify({ t: "op", time: T0, operation: "x", durationMs: 1, success: true })}\n{"t":"op","ti`,
+    );
     const s = await summarize(dir);
     expect(s.records).toBe(1);
     expect(s.skippedLines).toBe(1);
@@ -78,7 +124,12 @@ describe("summarize", () => {
 
 describe("status.json", () => {
   it("writes atomically and reads back", async () => {
-    const status = { level: "degraded" as const, message: "degraded: x: y", parts: [{ component: "x", level: "degraded" as const, message: "y", details: { err: new Error("e") } }], time: 123 };
+    const status = {
+      level: "degraded" as const,
+      message: "degraded: x: y",
+      parts: [{ component: "x", level: "degraded" as const, message: "y", details: { err: new Error("e") } }],
+      time: 123,
+    };
     await writeStatus(dir, status);
     const back = await readStatus(dir);
     expect(back).toMatchObject({ level: "degraded", message: "degraded: x: y", time: 123 });

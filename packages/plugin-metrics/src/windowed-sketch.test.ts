@@ -10,7 +10,7 @@ describe("WindowedSketch", () => {
     const w = new WindowedSketch(0);
     const values: number[] = [];
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 20_000; i++) {
       const v = Math.exp(rand() * 8); // 1 ms .. 3 s, log-uniform
       values.push(v);
@@ -18,7 +18,12 @@ describe("WindowedSketch", () => {
     }
     values.sort((a, b) => a - b);
     const s = w.stats("all", 1000);
-    for (const [q, got] of [[0.5, s.p50], [0.9, s.p90], [0.95, s.p95], [0.99, s.p99]] as const) {
+    for (const [q, got] of [
+      [0.5, s.p50],
+      [0.9, s.p90],
+      [0.95, s.p95],
+      [0.99, s.p99],
+    ] as const) {
       const exact = exactQuantile(values, q);
       expect(Math.abs(got - exact) / exact).toBeLessThan(0.021); // 1% sketch error + 1 rank of discreteness
     }

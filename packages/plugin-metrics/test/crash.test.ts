@@ -8,7 +8,9 @@ import { type JsonlWarning, readJsonl } from "../src/index.ts";
 const fixture = join(import.meta.dirname, "fixtures", "heavy-writer.ts");
 const nodeArgs = [
   "--conditions=@tapline/source",
-  ...(process.versions.node.split(".").map(Number)[0]! < 23 ? ["--experimental-strip-types", "--no-warnings"] : []),
+  ...(process.versions.node.split(".").map(Number)[0]! < 23
+    ? ["--experimental-strip-types", "--no-warnings"]
+    : []),
 ];
 
 let dir: string;
@@ -17,13 +19,16 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "tapline crash "));
 });
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, "SIGKILL");
+  for (const c of children.splice(0))
+    if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, "SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts a heavy writer; resolves its latest acknowledged count through `acked()`. */
 function startWriter(folder: string, id: string, flushMs: number) {
-  const child = spawn(process.execPath, [...nodeArgs, fixture, folder, id, String(flushMs)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...nodeArgs, fixture, folder, id, String(flushMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
   let acked = 0;
   let buffer = "";

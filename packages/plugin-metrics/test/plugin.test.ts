@@ -1,7 +1,14 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, definePlugin, isPluginRegistrationError, type MetricSample, type PluginErrorEvent, silentLogger } from "@tapline/core";
+import {
+  createTapline,
+  definePlugin,
+  isPluginRegistrationError,
+  type MetricSample,
+  type PluginErrorEvent,
+  silentLogger,
+} from "@tapline/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getMetrics, isPersistError, metrics, readJsonl, readStatus, summarize } from "../src/index.ts";
 
@@ -30,7 +37,10 @@ describe("metrics() plugin", () => {
     const app = createTapline({
       dir,
       logger: silentLogger,
-      plugins: [spy(samples, errors), metrics({ system: { intervalMs: 100 }, snapshotIntervalMs: 150, prometheus: { server: true } })],
+      plugins: [
+        spy(samples, errors),
+        metrics({ system: { intervalMs: 100 }, snapshotIntervalMs: 150, prometheus: { server: true } }),
+      ],
     });
     await app.ready();
     let n = 0;
@@ -56,7 +66,10 @@ describe("metrics() plugin", () => {
     expect(script.p50).toBeGreaterThanOrEqual(4);
     expect(m.tracker.stats("run", "story")!.count).toBe(20);
     const snap = m.snapshot();
-    expect(snap.series.find((s) => s.step === "tts")!.topErrors[0]).toEqual({ message: "Error: voice unavailable", count: 5 });
+    expect(snap.series.find((s) => s.step === "tts")!.topErrors[0]).toEqual({
+      message: "Error: voice unavailable",
+      count: 5,
+    });
     expect(snap.series.every((s) => s.active === 0)).toBe(true);
 
     // Samples flow to everyone through core's metric hook, system ones included.
@@ -66,13 +79,19 @@ describe("metrics() plugin", () => {
     await new Promise((r) => setTimeout(r, 350));
     expect(samples.some((s) => s.name === "tapline_system_cpu_ratio")).toBe(true);
     expect(samples.some((s) => s.name === "tapline_process_resident_memory_bytes")).toBe(true);
-    expect(m.snapshot().system.find((h) => h.name === "tapline_process_resident_memory_bytes")!.count).toBeGreaterThan(1);
+    expect(
+      m.snapshot().system.find((h) => h.name === "tapline_process_resident_memory_bytes")!.count,
+    ).toBeGreaterThan(1);
 
     // Prometheus, standalone server on 127.0.0.1.
     expect(m.serverUrl).toMatch(/^http:\/\/127\.0\.0\.1:/);
     const text = await (await fetch(m.serverUrl!)).text();
-    expect(text).toContain('tapline_step_duration_seconds_count{pipeline="story",step="tts",status="failed"} 5');
-    expect(text).toContain('tapline_step_duration_seconds_count{pipeline="story",step="tts",status="success"} 15');
+    expect(text).toContain(
+      'tapline_step_duration_seconds_count{pipeline="story",step="tts",status="failed"} 5',
+    );
+    expect(text).toContain(
+      'tapline_step_duration_seconds_count{pipeline="story",step="tts",status="success"} 15',
+    );
     expect(text).toContain('tapline_operation_duration_seconds_count{operation="upload",status="success"} 1');
     expect(text).toContain("tapline_system_memory_used_ratio ");
 
@@ -85,7 +104,10 @@ describe("metrics() plugin", () => {
     const summary = await summarize(dir);
     expect(summary.runs).toMatchObject({ count: 20, failures: 5 });
     expect(summary.operations.find((o) => o.name === "story/tts")).toMatchObject({ count: 20, failures: 5 });
-    expect(summary.operations.find((o) => o.name === "upload")).toMatchObject({ kind: "operation", count: 1 });
+    expect(summary.operations.find((o) => o.name === "upload")).toMatchObject({
+      kind: "operation",
+      count: 1,
+    });
     const saved = await readStatus(dir);
     expect(saved?.parts.some((p) => p.component === "metrics")).toBe(true);
     expect(readdirSync(join(dir, "snapshots")).length).toBeGreaterThan(0);
@@ -93,18 +115,28 @@ describe("metrics() plugin", () => {
     for await (const s of readJsonl(join(dir, "snapshots"))) if (Array.isArray(s.series)) snapshots++;
     expect(snapshots).toBeGreaterThanOrEqual(2);
     let persistedSamples = 0;
-    for await (const s of readJsonl(join(dir, "metrics"))) if (s.name === "tapline_system_cpu_ratio") persistedSamples++;
+    for await (const s of readJsonl(join(dir, "metrics")))
+      if (s.name === "tapline_system_cpu_ratio") persistedSamples++;
     expect(persistedSamples).toBeGreaterThan(0);
     expect(getMetrics(app)).toBeUndefined();
   });
 
   it("leaves no timer, socket or file open after close()", async () => {
     const before = new Set(process.getActiveResourcesInfo());
-    const count = (list: string[]) => list.reduce<Record<string, number>>((acc, k) => ((acc[k] = (acc[k] ?? 0) + 1), acc), {});
+    const count = (list: string[]) =>
+      list.reduce<Record<string, number>>((acc, k) => ((acc[k] = (acc[k] ?? 0) + 1), acc), {});
     const baseline = count(process.getActiveResourcesInfo());
-    const app = createTapline({ dir, logger: silentLogger, plugins: [metrics({ system: { intervalMs: 100 }, prometheus: { server: true } })] });
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [metrics({ system: { intervalMs: 100 }, prometheus: { server: true } })],
+    });
     await app.ready();
-    await app.pipeline("p").step("a", () => 1).build().run();
+    await app
+      .pipeline("p")
+      .step("a", () => 1)
+      .build()
+      .run();
     await app.close();
     await new Promise((r) => setTimeout(r, 50));
     const after = count(process.getActiveResourcesInfo());
@@ -116,8 +148,15 @@ describe("metrics() plugin", () => {
     const errors: PluginErrorEvent[] = [];
     const file = join(dir, "not-a-dir");
     writeFileSync(file, "x"); // every write under it fails (ENOTDIR), for root too
-    const app = createTapline({ dir: file, logger: silentLogger, plugins: [spy([], errors), metrics({ system: false, persist: { flushIntervalMs: 20 } })] });
-    const p = app.pipeline("p").step("a", () => 1).build();
+    const app = createTapline({
+      dir: file,
+      logger: silentLogger,
+      plugins: [spy([], errors), metrics({ system: false, persist: { flushIntervalMs: 20 } })],
+    });
+    const p = app
+      .pipeline("p")
+      .step("a", () => 1)
+      .build();
     for (let i = 0; i < 5; i++) {
       expect((await p.run()).status).toBe("success");
       await new Promise((r) => setTimeout(r, 40));
@@ -134,13 +173,19 @@ describe("metrics() plugin", () => {
 
   it("rejects bad options at registration with every bad option named", () => {
     try {
-      createTapline({ dir, logger: silentLogger, plugins: [metrics({ persist: { flushIntervalMs: -1 }, snapshotIntervalMs: "x", colour: 1 } as never)] });
+      createTapline({
+        dir,
+        logger: silentLogger,
+        plugins: [metrics({ persist: { flushIntervalMs: -1 }, snapshotIntervalMs: "x", colour: 1 } as never)],
+      });
       expect.unreachable();
     } catch (error) {
       expect(isPluginRegistrationError(error)).toBe(true);
       expect((error as { code: string }).code).toBe("TAPLINE_ERR_PLUGIN_OPTIONS");
       const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
-      expect(paths).toEqual(expect.arrayContaining(["colour", "persist.flushIntervalMs", "snapshotIntervalMs"]));
+      expect(paths).toEqual(
+        expect.arrayContaining(["colour", "persist.flushIntervalMs", "snapshotIntervalMs"]),
+      );
     }
   });
 });

@@ -10,7 +10,10 @@ import { getMetrics, metrics } from "../src/index.ts";
 const PROMETHEUS = process.env.PROMETHEUS_PATH ?? "/usr/bin/prometheus";
 const required = process.env.TAPLINE_REQUIRE_INTEGRATION === "1";
 const available = existsSync(PROMETHEUS);
-if (!available && required) throw new Error(`${PROMETHEUS} is missing and TAPLINE_REQUIRE_INTEGRATION=1: install Debian's "prometheus" package`);
+if (!available && required)
+  throw new Error(
+    `${PROMETHEUS} is missing and TAPLINE_REQUIRE_INTEGRATION=1: install Debian's "prometheus" package`,
+  );
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +45,8 @@ describe.skipIf(!available)(`a real Prometheus (${PROMETHEUS}) scraping the plug
       const exited = new Promise((r) => prometheus!.once("exit", r));
       process.kill(prometheus.pid, "SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (prometheus.exitCode === null && prometheus.signalCode === null) process.kill(prometheus.pid, "SIGKILL");
+      if (prometheus.exitCode === null && prometheus.signalCode === null)
+        process.kill(prometheus.pid, "SIGKILL");
     }
     rmSync(dir, { recursive: true, force: true });
   });
@@ -53,7 +57,11 @@ describe.skipIf(!available)(`a real Prometheus (${PROMETHEUS}) scraping the plug
   }
 
   it("reads tapline_step_duration_seconds back through the query API", async () => {
-    const app = createTapline({ dir: join(dir, "app"), logger: silentLogger, plugins: [metrics({ system: { intervalMs: 500 }, prometheus: { server: true } })] });
+    const app = createTapline({
+      dir: join(dir, "app"),
+      logger: silentLogger,
+      plugins: [metrics({ system: { intervalMs: 500 }, prometheus: { server: true } })],
+    });
     try {
       await app.ready();
       const target = new URL(getMetrics(app)!.serverUrl!);
@@ -62,12 +70,26 @@ describe.skipIf(!available)(`a real Prometheus (${PROMETHEUS}) scraping the plug
       const config = join(dir, "prometheus.yml");
       writeFileSync(
         config,
-        ["global:", "  scrape_interval: 1s", "  evaluation_interval: 1s", "scrape_configs:", "  - job_name: tapline", "    static_configs:", `      - targets: ["${target.host}"]`, ""].join("\n"),
+        [
+          "global:",
+          "  scrape_interval: 1s",
+          "  evaluation_interval: 1s",
+          "scrape_configs:",
+          "  - job_name: tapline",
+          "    static_configs:",
+          `      - targets: ["${target.host}"]`,
+          "",
+        ].join("\n"),
       );
       mkdirSync(join(dir, "data"));
       prometheus = spawn(
         PROMETHEUS,
-        [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+        [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(dir, "data")}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          "--log.level=warn",
+        ],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
       prometheus.stderr!.on("data", (chunk: Buffer) => {
@@ -97,11 +119,15 @@ describe.skipIf(!available)(`a real Prometheus (${PROMETHEUS}) scraping the plug
         if (Date.now() > deadline) throw new Error(`Prometheus never returned the series; its log:\n${log}`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      const byStatus = Object.fromEntries(result!.data.result.map((r) => [r.metric.status, Number(r.value[1])]));
+      const byStatus = Object.fromEntries(
+        result!.data.result.map((r) => [r.metric.status, Number(r.value[1])]),
+      );
       expect(byStatus).toEqual({ success: 8, failed: 2 });
       expect(result!.data.result[0]!.metric.job).toBe("tapline");
 
-      const p50 = await query('histogram_quantile(0.5, sum by (le) (tapline_step_duration_seconds_bucket{pipeline="story",step="tts"}))');
+      const p50 = await query(
+        'histogram_quantile(0.5, sum by (le) (tapline_step_duration_seconds_bucket{pipeline="story",step="tts"}))',
+      );
       const median = Number(p50.data.result[0]!.value[1]);
       expect(median).toBeGreaterThan(0.01);
       expect(median).toBeLessThan(0.1);

@@ -64,6 +64,14 @@ describe("parseScan", () => {
     );
     expect(r.black).toEqual([{ start: 27, end: 27.5 }]);
     expect(r.frozen).toEqual([{ start: 27.2, end: 30 }]);
-    expect(mergeIntervals([{ start: 0, end: 1 }, { start: 3, end: 4 }], 0.2)).toHaveLength(2);
+    expect(
+      mergeIntervals(
+        [
+          { start: 0, end: 1 },
+          { start: 3, end: 4 },
+        ],
+        0.2,
+      ),
+    ).toHaveLength(2);
   });
 });

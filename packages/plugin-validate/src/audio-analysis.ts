@@ -57,7 +57,9 @@ export function analysisGraph(params: SilenceParams, without: readonly string[] 
 
 /** @internal Lines of the pass worth keeping (everything else only reaches the stderr tail). */
 export const keepAnalysisLine = (line: string): boolean =>
-  /silence_(start|end)|^\s+(I|LRA|Peak):|mean_volume|max_volume|histogram_0db|Parsed_astats|No such filter/.test(line);
+  /silence_(start|end)|^\s+(I|LRA|Peak):|mean_volume|max_volume|histogram_0db|Parsed_astats|No such filter/.test(
+    line,
+  );
 
 const after = (line: string, re: RegExp): number | undefined => {
   const m = re.exec(line);
@@ -67,7 +69,10 @@ const after = (line: string, re: RegExp): number | undefined => {
 };
 
 /** Parses the kept stderr lines of an analysis pass. */
-export function parseAnalysis(lines: readonly string[], missingFilters: readonly string[] = []): AudioAnalysis {
+export function parseAnalysis(
+  lines: readonly string[],
+  missingFilters: readonly string[] = [],
+): AudioAnalysis {
   const out: Record<string, unknown> = {};
   const silences: { start: number; end: number | undefined }[] = [];
   for (const line of lines) {

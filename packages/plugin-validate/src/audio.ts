@@ -3,7 +3,14 @@ import type { Engine } from "./engine.ts";
 import type { ProbeInfo, ProbeStream } from "./probe.ts";
 import { firstStream } from "./probe.ts";
 import { checkFileBasics } from "./sniff.ts";
-import { type CallOptions, FindingList, result, round, type SeverityOverrides, type ValidationResult } from "./types.ts";
+import {
+  type CallOptions,
+  FindingList,
+  result,
+  round,
+  type SeverityOverrides,
+  type ValidationResult,
+} from "./types.ts";
 
 /** What an audio file should look like. Every field is optional; defaults are noted. */
 export interface AudioExpect {
@@ -118,7 +125,10 @@ export async function inspectAudio(
   if (!basics.ok || !basics.stat) return { silences: [] };
   metrics.sizeBytes = basics.size;
   if (expect.maxSize !== undefined && basics.size > expect.maxSize) {
-    list.error("audio.size", `file is ${basics.size} bytes, over ${expect.maxSize}`, { value: basics.size, limit: expect.maxSize });
+    list.error("audio.size", `file is ${basics.size} bytes, over ${expect.maxSize}`, {
+      value: basics.size,
+      limit: expect.maxSize,
+    });
   }
   const hash = await engine.contentHash(path, basics.stat);
   const params = silenceParams(expect);
@@ -147,13 +157,20 @@ export async function inspectAudio(
     ...(duration !== undefined && { durationSeconds: round(duration, 3) }),
   });
   if (!inList(expect.codecs, stream.codec)) {
-    list.error("audio.codec", `codec ${stream.codec} is not one of ${expect.codecs!.join(", ")}`, { value: stream.codec, limit: expect.codecs });
+    list.error("audio.codec", `codec ${stream.codec} is not one of ${expect.codecs!.join(", ")}`, {
+      value: stream.codec,
+      limit: expect.codecs,
+    });
   }
   if (!inList(expect.sampleRates, stream.sampleRate)) {
-    list.error("audio.sample_rate", `sample rate ${stream.sampleRate} Hz is not one of ${expect.sampleRates!.join(", ")}`, {
-      value: stream.sampleRate,
-      limit: expect.sampleRates,
-    });
+    list.error(
+      "audio.sample_rate",
+      `sample rate ${stream.sampleRate} Hz is not one of ${expect.sampleRates!.join(", ")}`,
+      {
+        value: stream.sampleRate,
+        limit: expect.sampleRates,
+      },
+    );
   }
   if (!inList(expect.channels, stream.channels)) {
     list.error("audio.channels", `${stream.channels} channel(s), expected ${expect.channels!.join(" or ")}`, {
@@ -163,22 +180,38 @@ export async function inspectAudio(
   }
   const bitRate = stream.bitRate ?? info.bitRate;
   if (expect.minBitrate !== undefined && bitRate !== undefined && bitRate < expect.minBitrate) {
-    list.error("audio.bitrate", `bitrate ${Math.round(bitRate / 1000)} kbps is under ${Math.round(expect.minBitrate / 1000)} kbps`, {
-      value: bitRate,
-      limit: expect.minBitrate,
-    });
+    list.error(
+      "audio.bitrate",
+      `bitrate ${Math.round(bitRate / 1000)} kbps is under ${Math.round(expect.minBitrate / 1000)} kbps`,
+      {
+        value: bitRate,
+        limit: expect.minBitrate,
+      },
+    );
   }
   if (info.errorLines.length > 0) {
-    list.error("audio.integrity", `${info.errorLines.length} error line(s) while demuxing: ${info.errorLines.slice(0, 2).join(" | ")}`, {
-      value: info.errorLines.length,
-      limit: 0,
-    });
+    list.error(
+      "audio.integrity",
+      `${info.errorLines.length} error line(s) while demuxing: ${info.errorLines.slice(0, 2).join(" | ")}`,
+      {
+        value: info.errorLines.length,
+        limit: 0,
+      },
+    );
   }
-  if (stream.declaredFrames !== undefined && stream.readPackets !== undefined && stream.readPackets < stream.declaredFrames * 0.98) {
-    list.error("audio.truncated", `only ${stream.readPackets} of ${stream.declaredFrames} declared packets are present`, {
-      value: stream.readPackets,
-      limit: stream.declaredFrames,
-    });
+  if (
+    stream.declaredFrames !== undefined &&
+    stream.readPackets !== undefined &&
+    stream.readPackets < stream.declaredFrames * 0.98
+  ) {
+    list.error(
+      "audio.truncated",
+      `only ${stream.readPackets} of ${stream.declaredFrames} declared packets are present`,
+      {
+        value: stream.readPackets,
+        limit: stream.declaredFrames,
+      },
+    );
   }
   if (!analysed) return { probe: info, stream, ...(duration !== undefined && { duration }), silences: [] };
   if (analysed.failed) {
@@ -186,12 +219,17 @@ export async function inspectAudio(
     return { probe: info, stream, ...(duration !== undefined && { duration }), silences: [] };
   }
   const a = analysed.analysis;
-  for (const f of a.missingFilters) list.info("audio.skipped", `ffmpeg lacks the ${f} filter: its checks were skipped`, { value: f });
+  for (const f of a.missingFilters)
+    list.info("audio.skipped", `ffmpeg lacks the ${f} filter: its checks were skipped`, { value: f });
   const decoded = a.samples !== undefined && stream.sampleRate ? a.samples / stream.sampleRate : undefined;
   if (decoded !== undefined) metrics.decodedSeconds = round(decoded, 3);
   const tol = expect.truncationTolerance ?? DEFAULTS.truncationTolerance;
   const headerDuration = duration !== undefined ? duration : undefined;
-  if (decoded !== undefined && headerDuration !== undefined && Math.abs(headerDuration - decoded) > Math.max(tol, headerDuration * 0.01)) {
+  if (
+    decoded !== undefined &&
+    headerDuration !== undefined &&
+    Math.abs(headerDuration - decoded) > Math.max(tol, headerDuration * 0.01)
+  ) {
     list.error(
       "audio.truncated",
       `decoded ${round(decoded)} s of audio but the header declares ${round(headerDuration)} s (truncated or damaged)`,
@@ -201,10 +239,16 @@ export async function inspectAudio(
   const effective = decoded ?? headerDuration;
   if (effective !== undefined) {
     if (expect.minDuration !== undefined && effective < expect.minDuration) {
-      list.error("audio.duration", `${round(effective)} s is shorter than ${expect.minDuration} s`, { value: round(effective, 3), limit: expect.minDuration });
+      list.error("audio.duration", `${round(effective)} s is shorter than ${expect.minDuration} s`, {
+        value: round(effective, 3),
+        limit: expect.minDuration,
+      });
     }
     if (expect.maxDuration !== undefined && effective > expect.maxDuration) {
-      list.error("audio.duration", `${round(effective)} s is longer than ${expect.maxDuration} s`, { value: round(effective, 3), limit: expect.maxDuration });
+      list.error("audio.duration", `${round(effective)} s is longer than ${expect.maxDuration} s`, {
+        value: round(effective, 3),
+        limit: expect.maxDuration,
+      });
     }
   }
   Object.assign(metrics, {
@@ -217,12 +261,17 @@ export async function inspectAudio(
   });
   const audibleMin = expect.audibleMin ?? DEFAULTS.audibleMin;
   const silent =
-    (a.integratedLufs !== undefined && a.integratedLufs < audibleMin) || (a.maxVolumeDb !== undefined && a.maxVolumeDb < -60);
+    (a.integratedLufs !== undefined && a.integratedLufs < audibleMin) ||
+    (a.maxVolumeDb !== undefined && a.maxVolumeDb < -60);
   if (silent) {
-    list.error("audio.silent", `audio is silent or near-silent (integrated ${a.integratedLufs} LUFS, max ${a.maxVolumeDb} dB)`, {
-      value: a.integratedLufs,
-      limit: audibleMin,
-    });
+    list.error(
+      "audio.silent",
+      `audio is silent or near-silent (integrated ${a.integratedLufs} LUFS, max ${a.maxVolumeDb} dB)`,
+      {
+        value: a.integratedLufs,
+        limit: audibleMin,
+      },
+    );
   } else if (expect.loudness !== false && a.integratedLufs !== undefined) {
     const { target, tolerance } = expect.loudness ?? DEFAULTS.loudness;
     if (Math.abs(a.integratedLufs - target) > tolerance) {
@@ -235,16 +284,23 @@ export async function inspectAudio(
   }
   const tpMax = expect.truePeakMax ?? DEFAULTS.truePeakMax;
   if (a.truePeakDbfs !== undefined && a.truePeakDbfs > tpMax) {
-    list.error("audio.true_peak", `true peak ${a.truePeakDbfs} dBTP is over ${tpMax} dBTP`, { value: a.truePeakDbfs, limit: tpMax });
+    list.error("audio.true_peak", `true peak ${a.truePeakDbfs} dBTP is over ${tpMax} dBTP`, {
+      value: a.truePeakDbfs,
+      limit: tpMax,
+    });
   }
   if (expect.clipping !== false) {
     const maxFlat = expect.clipping?.maxFlatFactor ?? DEFAULTS.maxFlatFactor;
     const maxFull = expect.clipping?.maxFullScaleSamples ?? DEFAULTS.maxFullScaleSamples;
     if ((a.flatFactor ?? 0) > maxFlat || (a.samplesAt0db ?? 0) > maxFull) {
-      list.error("audio.clipping", `audio is clipped: flat factor ${round(a.flatFactor ?? 0)}, ${a.samplesAt0db ?? 0} samples at full scale`, {
-        value: { flatFactor: a.flatFactor, fullScaleSamples: a.samplesAt0db },
-        limit: { flatFactor: maxFlat, fullScaleSamples: maxFull },
-      });
+      list.error(
+        "audio.clipping",
+        `audio is clipped: flat factor ${round(a.flatFactor ?? 0)}, ${a.samplesAt0db ?? 0} samples at full scale`,
+        {
+          value: { flatFactor: a.flatFactor, fullScaleSamples: a.samplesAt0db },
+          limit: { flatFactor: maxFlat, fullScaleSamples: maxFull },
+        },
+      );
     }
   }
   const end = effective ?? 0;
@@ -253,7 +309,13 @@ export async function inspectAudio(
     return { start: s.start, end: end > 0 ? Math.min(e, end) : e };
   });
   if (!silent && end > 0) deadAir(silences, end, expect, list, metrics);
-  return { probe: info, stream, ...(effective !== undefined && { duration: effective }), analysis: a, silences };
+  return {
+    probe: info,
+    stream,
+    ...(effective !== undefined && { duration: effective }),
+    analysis: a,
+    silences,
+  };
 }
 
 function deadAir(
@@ -281,15 +343,24 @@ function deadAir(
   const trailMax = expect.trailingSilenceMax ?? DEFAULTS.trailingSilenceMax;
   const gapMax = expect.gapMax ?? DEFAULTS.gapMax;
   if (leading > leadMax) {
-    list.error("audio.leading_silence", `${round(leading)} s of dead air at the start (max ${leadMax} s)`, { value: round(leading, 3), limit: leadMax });
+    list.error("audio.leading_silence", `${round(leading)} s of dead air at the start (max ${leadMax} s)`, {
+      value: round(leading, 3),
+      limit: leadMax,
+    });
   }
   if (trailing > trailMax) {
-    list.error("audio.trailing_silence", `${round(trailing)} s of dead air at the end (max ${trailMax} s)`, { value: round(trailing, 3), limit: trailMax });
+    list.error("audio.trailing_silence", `${round(trailing)} s of dead air at the end (max ${trailMax} s)`, {
+      value: round(trailing, 3),
+      limit: trailMax,
+    });
   }
   for (const g of gaps) {
     const d = g.end - g.start;
     if (d > gapMax) {
-      list.error("audio.gap", `${round(d)} s silence gap at ${round(g.start)} s (max ${gapMax} s)`, { value: round(d, 3), limit: gapMax });
+      list.error("audio.gap", `${round(d)} s silence gap at ${round(g.start)} s (max ${gapMax} s)`, {
+        value: round(d, 3),
+        limit: gapMax,
+      });
     }
   }
 }

@@ -41,7 +41,11 @@ export type ValidateStepOption =
   | readonly StepCheck[]
   | { readonly checks: readonly StepCheck[]; readonly policy?: ValidatePolicy; readonly retryable?: boolean };
 
-function split<T extends object>(kind: FileKind, options: T & StepCheckOptions, extra: Partial<StepCheck> = {}): StepCheck {
+function split<T extends object>(
+  kind: FileKind,
+  options: T & StepCheckOptions,
+  extra: Partial<StepCheck> = {},
+): StepCheck {
   const { path, policy, retryable, ...expect } = options as StepCheckOptions & Record<string, unknown>;
   delete expect.audio;
   delete expect.script;
@@ -83,7 +87,8 @@ export function video(options: VideoExpect & StepCheckOptions = {}): StepCheck {
  * .step("script", writeScript, { validate: [text({ maxWords: 150 })] })
  */
 export function text(
-  options: TextExpect & StepCheckOptions & { readonly text?: (output: any, ctx: StepContext) => TextSource | undefined } = {},
+  options: TextExpect &
+    StepCheckOptions & { readonly text?: (output: any, ctx: StepContext) => TextSource | undefined } = {},
 ): StepCheck {
   const { text: pick, ...rest } = options;
   return split("text", rest, pick ? { script: pick } : {});

@@ -2,7 +2,14 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { type AudioAnalysis, analysisGraph, keepAnalysisLine, missingFilterIn, parseAnalysis, type SilenceParams } from "./audio-analysis.ts";
+import {
+  type AudioAnalysis,
+  analysisGraph,
+  keepAnalysisLine,
+  missingFilterIn,
+  parseAnalysis,
+  type SilenceParams,
+} from "./audio-analysis.ts";
 import { findBinary, type ResolvedBinary } from "./binaries.ts";
 import { ValidateOptionsError } from "./errors.ts";
 import { lastLines, runTool, type ToolRun } from "./internal/exec.ts";
@@ -35,7 +42,9 @@ export type ProbeOutcome = { readonly failed: false; readonly info: ProbeInfo } 
 /** @internal */
 export type AnalysisOutcome = { readonly failed: false; readonly analysis: AudioAnalysis } | ToolFailure;
 /** @internal Result of a video detection pass: stderr lines of blackdetect/freezedetect. */
-export type ScanOutcome = { readonly failed: false; readonly lines: readonly string[]; readonly missingFilters: readonly string[] } | ToolFailure;
+export type ScanOutcome =
+  | { readonly failed: false; readonly lines: readonly string[]; readonly missingFilters: readonly string[] }
+  | ToolFailure;
 
 /** Counters of what an engine did; the bench and tests read them. */
 export interface EngineStats {
@@ -79,7 +88,8 @@ export class Engine {
     }
     for (const key of ["ffprobePath", "ffmpegPath"] as const) {
       const v = options[key];
-      if (v !== undefined && (typeof v !== "string" || v === "")) issues.push({ path: key, message: "must be a non-empty string" });
+      if (v !== undefined && (typeof v !== "string" || v === ""))
+        issues.push({ path: key, message: "must be a non-empty string" });
     }
     if (issues.length > 0) throw new ValidateOptionsError("validator options", issues);
     this.#options = options;
@@ -107,14 +117,18 @@ export class Engine {
   }
 
   /** sha256 of a file's content, memoised under its (path, size, mtime, inode, device) pre-key. */
-  contentHash(path: string, stat: { size: number; mtimeMs: number; ino: number; dev: number }): Promise<string> {
+  contentHash(
+    path: string,
+    stat: { size: number; mtimeMs: number; ino: number; dev: number },
+  ): Promise<string> {
     const preKey = `${resolve(path)}\0${stat.size}\0${stat.mtimeMs}\0${stat.ino}\0${stat.dev}`;
     const known = this.#hashes?.get(preKey);
     if (known) return known;
     this.stats.hashes++;
     const p = (async () => {
       const hash = createHash("sha256");
-      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+        hash.update(chunk as Buffer);
       return hash.digest("hex");
     })();
     this.#hashes?.set(preKey, p);
@@ -154,13 +168,23 @@ export class Engine {
       const failure = toolFailure("ffprobe", run, this.#timeoutMs);
       const info = run.exitCode === 0 ? parseProbe(run.stdout, run.lines) : undefined;
       if (info) return { failed: false, info };
-      return failure ?? { failed: true, message: `ffprobe could not read it: ${lastLines(run.stderrTail) || "no streams found"}` };
+      return (
+        failure ?? {
+          failed: true,
+          message: `ffprobe could not read it: ${lastLines(run.stderrTail) || "no streams found"}`,
+        }
+      );
     });
     return outcome;
   }
 
   /** One ffmpeg pass chaining ebur128, silencedetect, volumedetect and astats; missing filters are dropped. */
-  async analyzeAudio(path: string, hash: string | undefined, params: SilenceParams, signal?: AbortSignal): Promise<AnalysisOutcome> {
+  async analyzeAudio(
+    path: string,
+    hash: string | undefined,
+    params: SilenceParams,
+    signal?: AbortSignal,
+  ): Promise<AnalysisOutcome> {
     const bin = await this.ffmpeg();
     const key = hash && `${hash}|audio|${bin.identity}|${params.noiseDb}|${params.minSeconds}`;
     return this.cached(key, async (): Promise<AnalysisOutcome> => {
@@ -172,11 +196,26 @@ export class Engine {
           this.stats.ffmpegCalls++;
           return runTool(
             bin.path,
-            ["-hide_banner", "-nostats", "-nostdin", "-i", fileUrlArg(path), "-vn", "-sn", "-dn", "-af", graph, "-f", "null", "-"],
+            [
+              "-hide_banner",
+              "-nostats",
+              "-nostdin",
+              "-i",
+              fileUrlArg(path),
+              "-vn",
+              "-sn",
+              "-dn",
+              "-af",
+              graph,
+              "-f",
+              "null",
+              "-",
+            ],
             { timeoutMs: this.#timeoutMs, signal, keep: keepAnalysisLine },
           );
         });
-        const filter = run.exitCode !== 0 ? missingFilterIn(run.lines.join("\n") + run.stderrTail) : undefined;
+        const filter =
+          run.exitCode !== 0 ? missingFilterIn(run.lines.join("\n") + run.stderrTail) : undefined;
         if (filter && !missing.includes(filter)) {
           missing.push(filter);
           continue;
@@ -201,7 +240,8 @@ export class Engine {
     signal?: AbortSignal,
   ): Promise<ScanOutcome> {
     const bin = await this.ffmpeg();
-    const key = hash && `${hash}|scan|${bin.identity}|${window.from}|${window.seconds}|${graph.black}|${graph.freeze}`;
+    const key =
+      hash && `${hash}|scan|${bin.identity}|${window.from}|${window.seconds}|${graph.black}|${graph.freeze}`;
     return this.cached(key, async (): Promise<ScanOutcome> => {
       const missing: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -211,16 +251,42 @@ export class Engine {
         ];
         if (filters.length === 0) return { failed: false, lines: [], missingFilters: missing };
         const seek =
-          window.seconds === undefined ? [] : window.from === "start" ? ["-t", String(window.seconds)] : ["-sseof", String(-window.seconds)];
+          window.seconds === undefined
+            ? []
+            : window.from === "start"
+              ? ["-t", String(window.seconds)]
+              : ["-sseof", String(-window.seconds)];
         const run = await this.#heavy.run(() => {
           this.stats.ffmpegCalls++;
           return runTool(
             bin.path,
-            ["-hide_banner", "-nostats", "-nostdin", ...seek, "-i", fileUrlArg(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", filters.join(","), "-f", "null", "-"],
-            { timeoutMs: this.#timeoutMs, signal, keep: (l) => /black_start|freeze_(start|end)|No such filter/.test(l) },
+            [
+              "-hide_banner",
+              "-nostats",
+              "-nostdin",
+              ...seek,
+              "-i",
+              fileUrlArg(path),
+              "-map",
+              "0:v:0",
+              "-an",
+              "-sn",
+              "-dn",
+              "-vf",
+              filters.join(","),
+              "-f",
+              "null",
+              "-",
+            ],
+            {
+              timeoutMs: this.#timeoutMs,
+              signal,
+              keep: (l) => /black_start|freeze_(start|end)|No such filter/.test(l),
+            },
           );
         });
-        const filter = run.exitCode !== 0 ? missingFilterIn(run.lines.join("\n") + run.stderrTail) : undefined;
+        const filter =
+          run.exitCode !== 0 ? missingFilterIn(run.lines.join("\n") + run.stderrTail) : undefined;
         if (filter && !missing.includes(filter)) {
           missing.push(filter);
           continue;
@@ -238,7 +304,10 @@ function toolFailure(tool: string, run: ToolRun, timeoutMs: number): ToolFailure
   if (run.timedOut) return { failed: true, message: `${tool} timed out after ${timeoutMs} ms` };
   if (run.spawnError) return { failed: true, message: `${tool} could not start: ${run.spawnError}` };
   if (run.exitCode !== 0) {
-    return { failed: true, message: `${tool} exited with ${run.exitCode ?? "a signal"}: ${lastLines(run.stderrTail) || "no message"}` };
+    return {
+      failed: true,
+      message: `${tool} exited with ${run.exitCode ?? "a signal"}: ${lastLines(run.stderrTail) || "no message"}`,
+    };
   }
   return undefined;
 }

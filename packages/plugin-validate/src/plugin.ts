@@ -1,8 +1,8 @@
 import {
   definePlugin,
   type Finding,
-  type PluginDefinition,
   PipelineDefinitionError,
+  type PluginDefinition,
   type StepContext,
   StepValidationError,
 } from "@tapline/core";
@@ -51,10 +51,13 @@ const optionsSchema: Schema = {
     validate(value: unknown) {
       const issues: { message: string; path: string[] }[] = [];
       const o = (value ?? {}) as ValidatePluginOptions;
-      if (typeof o !== "object" || Array.isArray(o)) return { issues: [{ message: "options must be an object", path: [] }] };
-      if (o.policy !== undefined && o.policy !== "fail" && o.policy !== "warn") issues.push({ message: 'must be "fail" or "warn"', path: ["policy"] });
+      if (typeof o !== "object" || Array.isArray(o))
+        return { issues: [{ message: "options must be an object", path: [] }] };
+      if (o.policy !== undefined && o.policy !== "fail" && o.policy !== "warn")
+        issues.push({ message: 'must be "fail" or "warn"', path: ["policy"] });
       for (const k of ["retryable", "alerts"] as const) {
-        if (o[k] !== undefined && typeof o[k] !== "boolean") issues.push({ message: "must be a boolean", path: [k] });
+        if (o[k] !== undefined && typeof o[k] !== "boolean")
+          issues.push({ message: "must be a boolean", path: [k] });
       }
       let profile: Profile | undefined;
       try {
@@ -66,26 +69,41 @@ const optionsSchema: Schema = {
       try {
         createValidator(validator); // checks concurrency, timeoutMs, cacheSize, binary paths
       } catch (error) {
-        for (const i of (error as { issues?: { path: string; message: string }[] }).issues ?? []) issues.push({ message: i.message, path: [i.path] });
+        for (const i of (error as { issues?: { path: string; message: string }[] }).issues ?? [])
+          issues.push({ message: i.message, path: [i.path] });
       }
       if (issues.length > 0) return { issues };
       return {
-        value: { profile: profile!, policy: o.policy ?? "fail", retryable: o.retryable ?? true, alerts: o.alerts ?? true, validator },
+        value: {
+          profile: profile!,
+          policy: o.policy ?? "fail",
+          retryable: o.retryable ?? true,
+          alerts: o.alerts ?? true,
+          validator,
+        },
       };
     },
   },
 } as Schema;
 
-function stepChecks(option: ValidateStepOption | undefined): { checks: readonly StepCheck[]; policy?: ValidatePolicy; retryable?: boolean } | undefined {
+function stepChecks(
+  option: ValidateStepOption | undefined,
+): { checks: readonly StepCheck[]; policy?: ValidatePolicy; retryable?: boolean } | undefined {
   if (option === undefined) return undefined;
   if (Array.isArray(option)) return { checks: option as readonly StepCheck[] };
   return option as { checks: readonly StepCheck[] };
 }
 
-const asList = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === "string" ? [v] : [...v]);
+const asList = (v: string | readonly string[] | undefined): string[] =>
+  v === undefined ? [] : typeof v === "string" ? [v] : [...v];
 
 /** Files a check applies to: its picker, else the attempt's artifacts of its kind (by `kind` or extension). */
-function targets(check: StepCheck, output: unknown, ctx: StepContext, artifacts: readonly { path: string; kind?: string }[]): string[] {
+function targets(
+  check: StepCheck,
+  output: unknown,
+  ctx: StepContext,
+  artifacts: readonly { path: string; kind?: string }[],
+): string[] {
   const picked = asList(check.path?.(output, ctx));
   if (picked.length > 0) return picked;
   return artifacts.filter((a) => (a.kind ?? kindFromExtension(a.path)) === check.kind).map((a) => a.path);
@@ -119,7 +137,8 @@ export const validate = definePlugin<Normalized, ValidatePluginOptions | undefin
   options: optionsSchema,
   stepOptions: ["validate"],
   setup(api) {
-    const opts = api.options ?? (optionsSchema["~standard"].validate(undefined) as { value: Normalized }).value;
+    const opts =
+      api.options ?? (optionsSchema["~standard"].validate(undefined) as { value: Normalized }).value;
     let validator: Validator | undefined;
     const getValidator = () => (validator ??= createValidator(opts.validator));
     let checked = 0;
@@ -140,7 +159,11 @@ export const validate = definePlugin<Normalized, ValidatePluginOptions | undefin
         }
         const policy = (spec as { policy?: unknown }).policy;
         if (policy !== undefined && policy !== "fail" && policy !== "warn") {
-          throw new PipelineDefinitionError(pipeline, step.name, `"validate.policy" must be "fail" or "warn", got ${String(policy)}`);
+          throw new PipelineDefinitionError(
+            pipeline,
+            step.name,
+            `"validate.policy" must be "fail" or "warn", got ${String(policy)}`,
+          );
         }
       }
     });
@@ -157,16 +180,21 @@ export const validate = definePlugin<Normalized, ValidatePluginOptions | undefin
         const results: ValidationResult<object>[] = [];
         const files = targets(check, output, ctx, artifacts);
         if (check.kind === "text" && files.length === 0) {
-          const source: TextSource | undefined = check.script?.(output, ctx) ?? (typeof output === "string" ? { text: output } : undefined);
-          if (source !== undefined) results.push(await v.validateText(source, { ...opts.profile.text, ...check.expect }, { signal }));
+          const source: TextSource | undefined =
+            check.script?.(output, ctx) ?? (typeof output === "string" ? { text: output } : undefined);
+          if (source !== undefined)
+            results.push(await v.validateText(source, { ...opts.profile.text, ...check.expect }, { signal }));
         }
         for (const file of files) {
           const merged = { ...(opts.profile[check.kind] as object), ...check.expect } as any;
           if (check.kind === "audio") results.push(await v.validateAudio(file, merged, { signal }));
           else if (check.kind === "video") results.push(await v.validateVideo(file, merged, { signal }));
-          else if (check.kind === "text") results.push(await v.validateText({ path: file }, merged, { signal }));
+          else if (check.kind === "text")
+            results.push(await v.validateText({ path: file }, merged, { signal }));
           else {
-            const audioPath = asList(check.audio?.(output, ctx))[0] ?? artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
+            const audioPath =
+              asList(check.audio?.(output, ctx))[0] ??
+              artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
             const script = check.script?.(output, ctx);
             results.push(
               await v.validateSubtitles(file, {
@@ -190,7 +218,12 @@ export const validate = definePlugin<Normalized, ValidatePluginOptions | undefin
         return { policy, retryable, findings: results.flatMap((r) => r.findings), results };
       });
       const outcomes = await Promise.all(runs);
-      ctx.metric("tapline_validation_duration_seconds", (performance.now() - t0) / 1000, {}, { unit: "seconds" });
+      ctx.metric(
+        "tapline_validation_duration_seconds",
+        (performance.now() - t0) / 1000,
+        {},
+        { unit: "seconds" },
+      );
       const blocking: Finding[] = [];
       let retryable = true;
       const summary: Record<string, unknown>[] = [];
@@ -208,7 +241,12 @@ export const validate = definePlugin<Normalized, ValidatePluginOptions | undefin
         }
         for (const f of o.findings) {
           ctx.finding(f);
-          ctx.metric("tapline_validation_findings_total", 1, { severity: f.severity, check: f.check }, { type: "counter" });
+          ctx.metric(
+            "tapline_validation_findings_total",
+            1,
+            { severity: f.severity, check: f.check },
+            { type: "counter" },
+          );
         }
         const errors = o.findings.filter((f) => f.severity === "error");
         if (errors.length === 0) continue;
@@ -235,7 +273,10 @@ export const validate = definePlugin<Normalized, ValidatePluginOptions | undefin
       ctx.annotate("validate", { attempt: ctx.attempt, files: summary });
       if (blocking.length > 0) {
         failed++;
-        const head = blocking.slice(0, 3).map((f) => `${f.check}: ${f.message}`).join("; ");
+        const head = blocking
+          .slice(0, 3)
+          .map((f) => `${f.check}: ${f.message}`)
+          .join("; ");
         throw new StepValidationError(
           `step "${ctx.step}" output failed validation (${blocking.length} error${blocking.length > 1 ? "s" : ""}): ${head}${blocking.length > 3 ? "; …" : ""}`,
           blocking,

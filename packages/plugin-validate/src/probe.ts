@@ -37,7 +37,17 @@ export interface ProbeInfo {
 
 /** @internal ffprobe arguments for a local path (always `file:` prefixed by the caller). */
 export function probeArgs(url: string): string[] {
-  return ["-v", "error", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams", "-count_packets", url];
+  return [
+    "-v",
+    "error",
+    "-hide_banner",
+    "-print_format",
+    "json",
+    "-show_format",
+    "-show_streams",
+    "-count_packets",
+    url,
+  ];
 }
 
 const num = (v: unknown): number | undefined => {

@@ -122,9 +122,14 @@ function mergeKind<T extends { severity?: object }>(base: T | undefined, over: T
  * const mine = defineProfile("youtube-shorts", { name: "mine", audio: { loudness: { target: -16, tolerance: 1 } } });
  * await validateJob({ audio: "vo.mp3", video: "out.mp4" }, mine);
  */
-export function defineProfile(base: ProfileName | Profile | undefined, profile: Partial<Profile> & { name: string }): Profile {
+export function defineProfile(
+  base: ProfileName | Profile | undefined,
+  profile: Partial<Profile> & { name: string },
+): Profile {
   if (!profile || typeof profile.name !== "string" || profile.name === "") {
-    throw new ValidateOptionsError("profile", [{ path: "name", message: "a profile needs a non-empty name" }]);
+    throw new ValidateOptionsError("profile", [
+      { path: "name", message: "a profile needs a non-empty name" },
+    ]);
   }
   const from = base === undefined ? undefined : resolveProfile(base);
   const out: Record<string, unknown> = { name: profile.name };
@@ -136,7 +141,10 @@ export function defineProfile(base: ProfileName | Profile | undefined, profile: 
 }
 
 /** Resolves a profile name (built in or from `extra`) or returns a profile object as is. */
-export function resolveProfile(profile: ProfileName | string | Profile | undefined, extra?: Readonly<Record<string, Profile>>): Profile {
+export function resolveProfile(
+  profile: ProfileName | string | Profile | undefined,
+  extra?: Readonly<Record<string, Profile>>,
+): Profile {
   if (profile === undefined) return PROFILES.default;
   if (typeof profile === "object" && profile !== null) return profile;
   if (typeof profile === "string") {
@@ -144,5 +152,7 @@ export function resolveProfile(profile: ProfileName | string | Profile | undefin
     if (found) return found;
     throw new UnknownProfileError(profile, [...Object.keys(PROFILES), ...Object.keys(extra ?? {})]);
   }
-  throw new ValidateOptionsError("profile", [{ path: "", message: `expected a profile name or object, got ${typeof profile}` }]);
+  throw new ValidateOptionsError("profile", [
+    { path: "", message: `expected a profile name or object, got ${typeof profile}` },
+  ]);
 }

@@ -1,7 +1,6 @@
 import { open, stat } from "node:fs/promises";
 import { extname } from "node:path";
-import type { FileKind } from "./types.ts";
-import { FindingList } from "./types.ts";
+import type { FileKind, FindingList } from "./types.ts";
 
 /** Container or text type recognised from a file's first bytes. */
 export type Sniffed =
@@ -105,13 +104,20 @@ export interface FileFacts {
  * Every file: exists, regular file, non-empty, readable, magic bytes agree with the extension. Adds findings
  * and returns `ok: false` when later checks would be pointless.
  */
-export async function checkFileBasics(path: string, expectKind: FileKind, list: FindingList): Promise<FileFacts> {
+export async function checkFileBasics(
+  path: string,
+  expectKind: FileKind,
+  list: FindingList,
+): Promise<FileFacts> {
   let s: Awaited<ReturnType<typeof stat>>;
   try {
     s = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    list.error("file.exists", code === "ENOENT" ? "file does not exist" : `cannot stat file (${code ?? "error"})`);
+    list.error(
+      "file.exists",
+      code === "ENOENT" ? "file does not exist" : `cannot stat file (${code ?? "error"})`,
+    );
     return { ok: false, size: 0, sniffed: undefined };
   }
   const facts = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, dev: s.dev };
@@ -147,7 +153,11 @@ export async function checkFileBasics(path: string, expectKind: FileKind, list: 
       limit: allowed,
     });
     ok = false;
-  } else if (!allowed && kindFromSniff(sniffed) !== expectKind && !(expectKind === "video" && sniffed === "mp4")) {
+  } else if (
+    !allowed &&
+    kindFromSniff(sniffed) !== expectKind &&
+    !(expectKind === "video" && sniffed === "mp4")
+  ) {
     const media = expectKind === "audio" || expectKind === "video";
     if (media && (sniffed === "text" || sniffed === "binary" || kindFromSniff(sniffed) === undefined)) {
       list.error("file.magic", `content looks like ${sniffed}, not ${expectKind}`, { value: sniffed });

@@ -3,7 +3,14 @@ import type { Profile, ProfileName } from "./profiles.ts";
 import type { SubtitleMetrics, SubtitleOptions } from "./subtitles.ts";
 import type { TextExpect, TextMetrics, TextSource } from "./text.ts";
 import type { CallOptions, ValidationResult } from "./types.ts";
-import { defaultValidator, type FileMetrics, type FileOptions, type JobFiles, type JobOptions, type JobResult } from "./validator.ts";
+import {
+  defaultValidator,
+  type FileMetrics,
+  type FileOptions,
+  type JobFiles,
+  type JobOptions,
+  type JobResult,
+} from "./validator.ts";
 import type { VideoExpect, VideoMetrics } from "./video.ts";
 
 /**
@@ -16,7 +23,11 @@ import type { VideoExpect, VideoMetrics } from "./video.ts";
  * const r = await validateAudio("vo.mp3", { loudness: { target: -14, tolerance: 1 }, maxDuration: 60 });
  * r.valid; r.metrics.integratedLufs; r.findings; // [{ check: "audio.loudness", severity: "error", ... }]
  */
-export function validateAudio(path: string, expect?: AudioExpect, options?: CallOptions): Promise<ValidationResult<AudioMetrics>> {
+export function validateAudio(
+  path: string,
+  expect?: AudioExpect,
+  options?: CallOptions,
+): Promise<ValidationResult<AudioMetrics>> {
   return defaultValidator().validateAudio(path, expect, options);
 }
 
@@ -28,7 +39,11 @@ export function validateAudio(path: string, expect?: AudioExpect, options?: Call
  * @example
  * const r = await validateVideo("out.mp4", PROFILES["youtube-shorts"].video);
  */
-export function validateVideo(path: string, expect?: VideoExpect, options?: CallOptions): Promise<ValidationResult<VideoMetrics>> {
+export function validateVideo(
+  path: string,
+  expect?: VideoExpect,
+  options?: CallOptions,
+): Promise<ValidationResult<VideoMetrics>> {
   return defaultValidator().validateVideo(path, expect, options);
 }
 
@@ -40,7 +55,11 @@ export function validateVideo(path: string, expect?: VideoExpect, options?: Call
  * @example
  * await validateText({ text: script }, { maxWords: 150, targetDuration: 60 });
  */
-export function validateText(source: TextSource, expect?: TextExpect, options?: CallOptions): Promise<ValidationResult<TextMetrics>> {
+export function validateText(
+  source: TextSource,
+  expect?: TextExpect,
+  options?: CallOptions,
+): Promise<ValidationResult<TextMetrics>> {
   return defaultValidator().validateText(source, expect, options);
 }
 
@@ -53,7 +72,10 @@ export function validateText(source: TextSource, expect?: TextExpect, options?: 
  * @example
  * await validateSubtitles("vo.srt", { audio: "vo.mp3", script: "script.txt" });
  */
-export function validateSubtitles(path: string, options?: SubtitleOptions): Promise<ValidationResult<SubtitleMetrics>> {
+export function validateSubtitles(
+  path: string,
+  options?: SubtitleOptions,
+): Promise<ValidationResult<SubtitleMetrics>> {
   return defaultValidator().validateSubtitles(path, options);
 }
 
@@ -64,7 +86,11 @@ export function validateSubtitles(path: string, options?: SubtitleOptions): Prom
  * @example
  * const r = await validateJob({ script: "s.txt", audio: "vo.mp3", subtitles: "vo.srt", video: "out.mp4" }, "youtube-shorts");
  */
-export function validateJob(files: JobFiles, profile?: ProfileName | string | Profile, options?: JobOptions): Promise<JobResult> {
+export function validateJob(
+  files: JobFiles,
+  profile?: ProfileName | string | Profile,
+  options?: JobOptions,
+): Promise<JobResult> {
   return defaultValidator().validateJob(files, profile, options);
 }
 

@@ -36,7 +36,8 @@ const VTT_TIME = /^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$/;
 function parseTime(raw: string, format: "srt" | "vtt"): number | string {
   const m = (format === "srt" ? SRT_TIME : VTT_TIME).exec(raw);
   if (!m) {
-    const hint = format === "srt" && /\d\.\d{3}$/.test(raw) ? " (SRT uses a comma before the milliseconds)" : "";
+    const hint =
+      format === "srt" && /\d\.\d{3}$/.test(raw) ? " (SRT uses a comma before the milliseconds)" : "";
     return `invalid timestamp "${raw}"${hint}`;
   }
   const [h, mi, s, ms] = [Number(m[1] ?? 0), Number(m[2]), Number(m[3]), Number(m[4])];
@@ -134,7 +135,8 @@ export function parseSubtitles(text: string, format?: "srt" | "vtt"): ParsedSubt
       if (/^\d+$/.test(head.trim())) {
         id = head.trim();
         const n = Number(id);
-        if (n !== expectedIndex) errors.push({ line: block.line, message: `cue number ${n}, expected ${expectedIndex}` });
+        if (n !== expectedIndex)
+          errors.push({ line: block.line, message: `cue number ${n}, expected ${expectedIndex}` });
         expectedIndex = n + 1;
         timingAt = 1;
       } else if (head.includes("-->")) {
@@ -162,10 +164,19 @@ export function parseSubtitles(text: string, format?: "srt" | "vtt"): ParsedSubt
     }
     const payload = block.lines.slice(timingAt + 1);
     if (payload.some((l) => l.includes("-->"))) {
-      errors.push({ line: lineNo + 1 + payload.findIndex((l) => l.includes("-->")), message: "missing blank line between cues" });
+      errors.push({
+        line: lineNo + 1 + payload.findIndex((l) => l.includes("-->")),
+        message: "missing blank line between cues",
+      });
     }
     if (payload.length === 0) errors.push({ line: lineNo, message: "cue has no text" });
-    cues.push({ ...(id !== undefined && { id }), start: t.start, end: t.end, text: payload.join("\n"), line: lineNo });
+    cues.push({
+      ...(id !== undefined && { id }),
+      start: t.start,
+      end: t.end,
+      text: payload.join("\n"),
+      line: lineNo,
+    });
   }
   return { format: fmt, cues, errors, blocks };
 }

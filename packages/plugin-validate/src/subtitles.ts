@@ -2,10 +2,17 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { type AudioExpect, type AudioFacts, type AudioMetrics, inspectAudio } from "./audio.ts";
 import type { Engine } from "./engine.ts";
-import { type Cue, parseSubtitles } from "./subtitle-reader.ts";
 import { checkFileBasics } from "./sniff.ts";
-import { type CallOptions, FindingList, result, round, type SeverityOverrides, type ValidationResult } from "./types.ts";
+import { type Cue, parseSubtitles } from "./subtitle-reader.ts";
 import { looksLikePath, type TextSource } from "./text.ts";
+import {
+  type CallOptions,
+  FindingList,
+  result,
+  round,
+  type SeverityOverrides,
+  type ValidationResult,
+} from "./types.ts";
 import { wordErrorRate, words } from "./wer.ts";
 
 /** Readability and sync limits for subtitles (defaults: Netflix Timed Text Style Guide, research §4). */
@@ -64,7 +71,8 @@ export interface SubtitleMetrics {
 }
 
 const stripTags = (s: string) => s.replace(/<[^>]*>/g, "").replace(/\{\\[^}]*\}/g, "");
-const lineList = (lines: readonly number[]) => `line${lines.length > 1 ? "s" : ""} ${lines.slice(0, 12).join(", ")}${lines.length > 12 ? ", …" : ""}`;
+const lineList = (lines: readonly number[]) =>
+  `line${lines.length > 1 ? "s" : ""} ${lines.slice(0, 12).join(", ")}${lines.length > 12 ? ", …" : ""}`;
 
 /** @internal Implementation of `validateSubtitles` over an engine. */
 export async function validateSubtitlesWith(
@@ -86,12 +94,19 @@ export async function validateSubtitlesWith(
     list.error("subtitles.utf8", "not valid UTF-8");
     return done();
   }
-  const format = expect.format ?? (extname(path).toLowerCase() === ".vtt" ? "vtt" : extname(path).toLowerCase() === ".srt" ? "srt" : undefined);
+  const format =
+    expect.format ??
+    (extname(path).toLowerCase() === ".vtt"
+      ? "vtt"
+      : extname(path).toLowerCase() === ".srt"
+        ? "srt"
+        : undefined);
   const parsed = parseSubtitles(text, format);
   metrics.format = parsed.format;
   metrics.cues = parsed.cues.length;
   metrics.badBlocks = parsed.errors.length;
-  for (const e of parsed.errors) list.error("subtitles.syntax", `line ${e.line}: ${e.message}`, { value: e.line });
+  for (const e of parsed.errors)
+    list.error("subtitles.syntax", `line ${e.line}: ${e.message}`, { value: e.line });
   const cues = parsed.cues;
   if (cues.length === 0) {
     list.error("subtitles.empty", "no valid cue in the file");
@@ -103,20 +118,28 @@ export async function validateSubtitlesWith(
   checkReadability(cues, expect, list, metrics);
 
   const tasks: Promise<void>[] = [];
-  if (options.audio !== undefined) tasks.push(checkAgainstAudio(engine, cues, options, expect, list, metrics));
+  if (options.audio !== undefined)
+    tasks.push(checkAgainstAudio(engine, cues, options, expect, list, metrics));
   if (options.script !== undefined) {
     tasks.push(
       (async () => {
         const script = await scriptText(options.script!);
         if (script === undefined) {
-          list.error("subtitles.script", "the script could not be read, so the word error rate was not measured");
+          list.error(
+            "subtitles.script",
+            "the script could not be read, so the word error rate was not measured",
+          );
           return;
         }
         const wer = wordErrorRate(words(script), words(cues.map((c) => stripTags(c.text)).join(" ")));
         metrics.wordErrorRate = round(wer, 4);
         const max = expect.werMax ?? 0.1;
         if (wer > max) {
-          list.warn("subtitles.wer", `subtitle text differs from the script: word error rate ${round(wer, 3)} (max ${max})`, { value: round(wer, 4), limit: max });
+          list.warn(
+            "subtitles.wer",
+            `subtitle text differs from the script: word error rate ${round(wer, 3)} (max ${max})`,
+            { value: round(wer, 4), limit: max },
+          );
         }
       })(),
     );
@@ -141,14 +164,22 @@ function checkTiming(cues: readonly Cue[], expect: SubtitleExpect, list: Finding
     const prev = cues[i - 1]!;
     const cur = cues[i]!;
     if (cur.start < prev.start) {
-      list.error("subtitles.order", `line ${cur.line}: cue starts (${round(cur.start, 3)} s) before the previous one (line ${prev.line}, ${round(prev.start, 3)} s)`, {
-        value: cur.line,
-      });
+      list.error(
+        "subtitles.order",
+        `line ${cur.line}: cue starts (${round(cur.start, 3)} s) before the previous one (line ${prev.line}, ${round(prev.start, 3)} s)`,
+        {
+          value: cur.line,
+        },
+      );
     } else if (cur.start < prev.end) {
-      list.error("subtitles.overlap", `line ${cur.line}: cue starts at ${round(cur.start, 3)} s, before the previous cue (line ${prev.line}) ends at ${round(prev.end, 3)} s`, {
-        value: round(prev.end - cur.start, 3),
-        limit: 0,
-      });
+      list.error(
+        "subtitles.overlap",
+        `line ${cur.line}: cue starts at ${round(cur.start, 3)} s, before the previous cue (line ${prev.line}) ends at ${round(prev.end, 3)} s`,
+        {
+          value: round(prev.end - cur.start, 3),
+          limit: 0,
+        },
+      );
     }
   }
   const minGap = expect.minGap ?? 2 / 24;
@@ -158,10 +189,20 @@ function checkTiming(cues: readonly Cue[], expect: SubtitleExpect, list: Finding
     const gap = next.start - c.end;
     return gap >= 0 && gap < minGap - 1e-6 && gap > 0 ? [next.line] : [];
   });
-  if (tight.length > 0) list.warn("subtitles.gap", `${tight.length} cue(s) follow the previous one by less than ${round(minGap, 3)} s (${lineList(tight)})`, { value: tight.length, limit: minGap });
+  if (tight.length > 0)
+    list.warn(
+      "subtitles.gap",
+      `${tight.length} cue(s) follow the previous one by less than ${round(minGap, 3)} s (${lineList(tight)})`,
+      { value: tight.length, limit: minGap },
+    );
 }
 
-function checkReadability(cues: readonly Cue[], expect: SubtitleExpect, list: FindingList, metrics: SubtitleMetrics): void {
+function checkReadability(
+  cues: readonly Cue[],
+  expect: SubtitleExpect,
+  list: FindingList,
+  metrics: SubtitleMetrics,
+): void {
   const maxCpl = expect.maxCharsPerLine ?? 42;
   const maxLines = expect.maxLines ?? 2;
   const maxCps = expect.maxCps ?? 20;
@@ -189,11 +230,34 @@ function checkReadability(cues: readonly Cue[], expect: SubtitleExpect, list: Fi
   }
   metrics.maxCharsPerLine = worstCpl;
   metrics.maxCps = round(worstCps, 1);
-  if (cpl.length) list.warn("subtitles.cpl", `${cpl.length} cue(s) have lines over ${maxCpl} characters (${lineList(cpl)})`, { value: worstCpl, limit: maxCpl });
-  if (lines.length) list.warn("subtitles.lines", `${lines.length} cue(s) have more than ${maxLines} lines (${lineList(lines)})`, { value: lines.length, limit: maxLines });
-  if (cps.length) list.warn("subtitles.cps", `${cps.length} cue(s) read faster than ${maxCps} characters/s (${lineList(cps)})`, { value: round(worstCps, 1), limit: maxCps });
-  if (short.length) list.warn("subtitles.duration", `${short.length} cue(s) shorter than ${round(minDur, 3)} s (${lineList(short)})`, { limit: round(minDur, 3) });
-  if (long.length) list.warn("subtitles.duration", `${long.length} cue(s) longer than ${maxDur} s (${lineList(long)})`, { limit: maxDur });
+  if (cpl.length)
+    list.warn(
+      "subtitles.cpl",
+      `${cpl.length} cue(s) have lines over ${maxCpl} characters (${lineList(cpl)})`,
+      { value: worstCpl, limit: maxCpl },
+    );
+  if (lines.length)
+    list.warn(
+      "subtitles.lines",
+      `${lines.length} cue(s) have more than ${maxLines} lines (${lineList(lines)})`,
+      { value: lines.length, limit: maxLines },
+    );
+  if (cps.length)
+    list.warn(
+      "subtitles.cps",
+      `${cps.length} cue(s) read faster than ${maxCps} characters/s (${lineList(cps)})`,
+      { value: round(worstCps, 1), limit: maxCps },
+    );
+  if (short.length)
+    list.warn(
+      "subtitles.duration",
+      `${short.length} cue(s) shorter than ${round(minDur, 3)} s (${lineList(short)})`,
+      { limit: round(minDur, 3) },
+    );
+  if (long.length)
+    list.warn("subtitles.duration", `${long.length} cue(s) longer than ${maxDur} s (${lineList(long)})`, {
+      limit: maxDur,
+    });
 }
 
 async function checkAgainstAudio(
@@ -205,11 +269,21 @@ async function checkAgainstAudio(
   metrics: SubtitleMetrics,
 ): Promise<void> {
   const audioList = new FindingList(options.audio, undefined);
-  const facts: AudioFacts = await inspectAudio(engine, options.audio!, options.audioExpect ?? {}, audioList, {} as AudioMetrics, options.signal);
+  const facts: AudioFacts = await inspectAudio(
+    engine,
+    options.audio!,
+    options.audioExpect ?? {},
+    audioList,
+    {} as AudioMetrics,
+    options.signal,
+  );
   const duration = facts.duration;
   if (duration === undefined || !facts.analysis) {
     const why = audioList.items.find((f) => f.severity === "error")?.message ?? "no duration";
-    list.error("subtitles.audio", `the audio could not be analysed (${why}): coverage and sync were not checked`);
+    list.error(
+      "subtitles.audio",
+      `the audio could not be analysed (${why}): coverage and sync were not checked`,
+    );
     return;
   }
   metrics.audioSeconds = round(duration, 3);
@@ -217,15 +291,23 @@ async function checkAgainstAudio(
   const lastEnd = Math.max(...cues.map((c) => c.end));
   const after = cues.filter((c) => c.start >= duration);
   if (after.length > 0) {
-    list.error("subtitles.past_end", `${after.length} cue(s) start after the audio ends at ${round(duration)} s (${lineList(after.map((c) => c.line))})`, {
-      value: round(after[0]!.start, 3),
-      limit: round(duration, 3),
-    });
+    list.error(
+      "subtitles.past_end",
+      `${after.length} cue(s) start after the audio ends at ${round(duration)} s (${lineList(after.map((c) => c.line))})`,
+      {
+        value: round(after[0]!.start, 3),
+        limit: round(duration, 3),
+      },
+    );
   } else if (lastEnd > duration + pastEndMax) {
-    list.error("subtitles.past_end", `the last cue ends at ${round(lastEnd)} s, ${round(lastEnd - duration)} s after the audio (max ${pastEndMax} s)`, {
-      value: round(lastEnd - duration, 3),
-      limit: pastEndMax,
-    });
+    list.error(
+      "subtitles.past_end",
+      `the last cue ends at ${round(lastEnd)} s, ${round(lastEnd - duration)} s after the audio (max ${pastEndMax} s)`,
+      {
+        value: round(lastEnd - duration, 3),
+        limit: pastEndMax,
+      },
+    );
   }
   // Speech = the audio minus the silences silencedetect found.
   const speech: { start: number; end: number }[] = [];
@@ -254,7 +336,11 @@ async function checkAgainstAudio(
     metrics.coverageRatio = round(ratio, 4);
     const min = expect.minCoverage ?? 0.9;
     if (ratio < min) {
-      list.error("subtitles.coverage", `cues cover ${round(ratio * 100, 1)} % of the speech (min ${round(min * 100, 1)} %)`, { value: round(ratio, 4), limit: min });
+      list.error(
+        "subtitles.coverage",
+        `cues cover ${round(ratio * 100, 1)} % of the speech (min ${round(min * 100, 1)} %)`,
+        { value: round(ratio, 4), limit: min },
+      );
     }
   }
   // Sync: a cue should start where speech starts. Only onsets after a detected silence are trusted (a
@@ -283,5 +369,10 @@ async function checkAgainstAudio(
     const sorted = offsets.sort((a, b) => a - b);
     metrics.medianSyncOffsetSeconds = round(sorted[Math.floor(sorted.length / 2)]!, 3);
   }
-  if (off.length > 0) list.warn("subtitles.sync", `${off.length} cue(s) out of sync by more than ${tol} s: ${off.slice(0, 6).join("; ")}`, { value: off.length, limit: tol });
+  if (off.length > 0)
+    list.warn(
+      "subtitles.sync",
+      `${off.length} cue(s) out of sync by more than ${tol} s: ${off.slice(0, 6).join("; ")}`,
+      { value: off.length, limit: tol },
+    );
 }

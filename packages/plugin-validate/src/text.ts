@@ -1,6 +1,13 @@
 import { readFile, stat } from "node:fs/promises";
 import { checkFileBasics } from "./sniff.ts";
-import { type CallOptions, FindingList, result, round, type SeverityOverrides, type ValidationResult } from "./types.ts";
+import {
+  type CallOptions,
+  FindingList,
+  result,
+  round,
+  type SeverityOverrides,
+  type ValidationResult,
+} from "./types.ts";
 import { words } from "./wer.ts";
 
 /** A forbidden pattern with the reason shown in findings. */
@@ -128,15 +135,24 @@ export function checkText(raw: string, expect: TextExpect, list: FindingList, me
   const count = words(text).length;
   const longest = Math.max(0, ...lines.map((l) => [...l].length));
   const wpm = expect.wordsPerMinute ?? 160;
-  Object.assign(metrics, { chars, words: count, lines: lines.length, longestLine: longest, estimatedSeconds: round((count / wpm) * 60, 1) });
+  Object.assign(metrics, {
+    chars,
+    words: count,
+    lines: lines.length,
+    longestLine: longest,
+    estimatedSeconds: round((count / wpm) * 60, 1),
+  });
   if (chars === 0) {
     list.error("text.empty", "text is empty");
     return;
   }
-  if (text.includes("\uFFFD")) list.warn("text.replacement_char", "text contains U+FFFD replacement characters (a bad decode upstream)");
+  if (text.includes("\uFFFD"))
+    list.warn("text.replacement_char", "text contains U+FFFD replacement characters (a bad decode upstream)");
   const range = (check: string, what: string, v: number, min?: number, max?: number) => {
-    if (min !== undefined && v < min) list.error(check, `${v} ${what}, under ${min}`, { value: v, limit: min });
-    if (max !== undefined && v > max) list.error(check, `${v} ${what}, over ${max}`, { value: v, limit: max });
+    if (min !== undefined && v < min)
+      list.error(check, `${v} ${what}, under ${min}`, { value: v, limit: min });
+    if (max !== undefined && v > max)
+      list.error(check, `${v} ${what}, over ${max}`, { value: v, limit: max });
   };
   range("text.chars", "characters", chars, expect.minChars, expect.maxChars);
   range("text.words", "words", count, expect.minWords, expect.maxWords);
@@ -144,22 +160,34 @@ export function checkText(raw: string, expect: TextExpect, list: FindingList, me
   if (expect.maxLineLength !== undefined) {
     const bad = lines.flatMap((l, i) => ([...l].length > expect.maxLineLength! ? [i + 1] : []));
     if (bad.length > 0) {
-      list.error("text.line_length", `${bad.length} line(s) longer than ${expect.maxLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`, {
-        value: longest,
-        limit: expect.maxLineLength,
-      });
+      list.error(
+        "text.line_length",
+        `${bad.length} line(s) longer than ${expect.maxLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`,
+        {
+          value: longest,
+          limit: expect.maxLineLength,
+        },
+      );
     }
   }
   if (expect.minLineLength !== undefined) {
-    const bad = lines.flatMap((l, i) => (l.trim() !== "" && [...l.trim()].length < expect.minLineLength! ? [i + 1] : []));
+    const bad = lines.flatMap((l, i) =>
+      l.trim() !== "" && [...l.trim()].length < expect.minLineLength! ? [i + 1] : [],
+    );
     if (bad.length > 0) {
-      list.error("text.line_length", `${bad.length} line(s) shorter than ${expect.minLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`, {
-        limit: expect.minLineLength,
-      });
+      list.error(
+        "text.line_length",
+        `${bad.length} line(s) shorter than ${expect.minLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`,
+        {
+          limit: expect.minLineLength,
+        },
+      );
     }
   }
   for (const f of expect.forbidden ?? DEFAULT_FORBIDDEN) {
-    const hits = lines.flatMap((l, i) => (new RegExp(f.pattern.source, f.pattern.flags.replace("g", "")).test(l) ? [i + 1] : []));
+    const hits = lines.flatMap((l, i) =>
+      new RegExp(f.pattern.source, f.pattern.flags.replace("g", "")).test(l) ? [i + 1] : [],
+    );
     if (hits.length > 0) {
       list.error("text.forbidden", `${f.name} on line(s) ${hits.slice(0, 10).join(", ")}`, { value: f.name });
     }
@@ -167,10 +195,14 @@ export function checkText(raw: string, expect: TextExpect, list: FindingList, me
   if (expect.targetDuration !== undefined) {
     const budget = Math.floor((expect.targetDuration * wpm) / 60);
     if (count > budget) {
-      list.error("text.word_budget", `${count} words take ~${round((count / wpm) * 60, 1)} s at ${wpm} wpm: over the ${expect.targetDuration} s target (budget ${budget} words)`, {
-        value: count,
-        limit: budget,
-      });
+      list.error(
+        "text.word_budget",
+        `${count} words take ~${round((count / wpm) * 60, 1)} s at ${wpm} wpm: over the ${expect.targetDuration} s target (budget ${budget} words)`,
+        {
+          value: count,
+          limit: budget,
+        },
+      );
     }
   }
 }

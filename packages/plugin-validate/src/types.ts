@@ -68,7 +68,12 @@ export class FindingList {
 }
 
 /** @internal Builds a result from collected findings. */
-export function result<M extends object>(kind: FileKind, file: string | undefined, list: FindingList, metrics: M): ValidationResult<M> {
+export function result<M extends object>(
+  kind: FileKind,
+  file: string | undefined,
+  list: FindingList,
+  metrics: M,
+): ValidationResult<M> {
   return { ...(file !== undefined && { file }), kind, valid: !list.hasErrors, findings: list.items, metrics };
 }
 

@@ -65,15 +65,31 @@ export type FileMetrics = AudioMetrics | VideoMetrics | TextMetrics | SubtitleMe
 /** A validator: binaries, limits and a cache shared by its calls. {@link createValidator} makes one. */
 export interface Validator {
   /** Checks an audio file; see {@link AudioExpect}. Never throws for bad media. */
-  validateAudio(path: string, expect?: AudioExpect, options?: CallOptions): Promise<ValidationResult<AudioMetrics>>;
+  validateAudio(
+    path: string,
+    expect?: AudioExpect,
+    options?: CallOptions,
+  ): Promise<ValidationResult<AudioMetrics>>;
   /** Checks a video file; see {@link VideoExpect}. */
-  validateVideo(path: string, expect?: VideoExpect, options?: CallOptions): Promise<ValidationResult<VideoMetrics>>;
+  validateVideo(
+    path: string,
+    expect?: VideoExpect,
+    options?: CallOptions,
+  ): Promise<ValidationResult<VideoMetrics>>;
   /** Checks a script: a path, raw text, `{ text }` or `{ path }`. */
-  validateText(source: TextSource, expect?: TextExpect, options?: CallOptions): Promise<ValidationResult<TextMetrics>>;
+  validateText(
+    source: TextSource,
+    expect?: TextExpect,
+    options?: CallOptions,
+  ): Promise<ValidationResult<TextMetrics>>;
   /** Checks SRT/WebVTT subtitles, against their audio and script when given. */
   validateSubtitles(path: string, options?: SubtitleOptions): Promise<ValidationResult<SubtitleMetrics>>;
   /** Checks every file of a job against a profile, in parallel, sharing probe and analysis passes. */
-  validateJob(files: JobFiles, profile?: ProfileName | string | Profile, options?: JobOptions): Promise<JobResult>;
+  validateJob(
+    files: JobFiles,
+    profile?: ProfileName | string | Profile,
+    options?: JobOptions,
+  ): Promise<JobResult>;
   /** Picks the validator by extension, then by content; what `tapline validate <file>` calls. */
   validateFile(path: string, options?: FileOptions): Promise<ValidationResult<FileMetrics>>;
   /** What this validator has spawned, hashed and served from cache. */
@@ -82,13 +98,17 @@ export interface Validator {
 
 function requirePath(what: string, path: unknown): asserts path is string {
   if (typeof path !== "string" || path === "") {
-    throw new ValidateOptionsError(`${what} argument`, [{ path: "path", message: `expected a non-empty file path, got ${path === "" ? '""' : typeof path}` }]);
+    throw new ValidateOptionsError(`${what} argument`, [
+      { path: "path", message: `expected a non-empty file path, got ${path === "" ? '""' : typeof path}` },
+    ]);
   }
 }
 
 function requireObject(what: string, value: unknown): void {
   if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
-    throw new ValidateOptionsError(what, [{ path: "", message: `expected an object, got ${Array.isArray(value) ? "an array" : typeof value}` }]);
+    throw new ValidateOptionsError(what, [
+      { path: "", message: `expected an object, got ${Array.isArray(value) ? "an array" : typeof value}` },
+    ]);
   }
 }
 
@@ -117,8 +137,13 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       return validateVideoWith(engine, path, expect, call);
     },
     validateText(source, expect, call) {
-      if (typeof source !== "string" && (typeof source !== "object" || source === null || !("text" in source || "path" in source))) {
-        throw new ValidateOptionsError("validateText argument", [{ path: "source", message: "expected a path, a string, { text } or { path }" }]);
+      if (
+        typeof source !== "string" &&
+        (typeof source !== "object" || source === null || !("text" in source || "path" in source))
+      ) {
+        throw new ValidateOptionsError("validateText argument", [
+          { path: "source", message: "expected a path, a string, { text } or { path }" },
+        ]);
       }
       requireObject("text expectations", expect);
       return validateTextImpl(source, expect, call);
@@ -131,12 +156,19 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     },
     async validateJob(files, profileArg, call = {}) {
       requireObject("job files", files);
-      if (files === undefined) throw new ValidateOptionsError("job files", [{ path: "", message: "expected { script, audio, subtitles, video }" }]);
+      if (files === undefined)
+        throw new ValidateOptionsError("job files", [
+          { path: "", message: "expected { script, audio, subtitles, video }" },
+        ]);
       const profile = resolveProfile(profileArg);
       const signal = call.signal;
       const [script, audio, subtitles, video] = await Promise.all([
-        files.script !== undefined ? validator.validateText(files.script, profile.text, { ...(signal && { signal }) }) : undefined,
-        files.audio !== undefined ? validator.validateAudio(files.audio, profile.audio, { ...(signal && { signal }) }) : undefined,
+        files.script !== undefined
+          ? validator.validateText(files.script, profile.text, { ...(signal && { signal }) })
+          : undefined,
+        files.audio !== undefined
+          ? validator.validateAudio(files.audio, profile.audio, { ...(signal && { signal }) })
+          : undefined,
         files.subtitles !== undefined
           ? validator.validateSubtitles(files.subtitles, {
               ...(files.audio !== undefined && { audio: files.audio }),
@@ -147,10 +179,16 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
             })
           : undefined,
         files.video !== undefined
-          ? validator.validateVideo(files.video, { ...profile.video, ...(call.thorough !== undefined && { thorough: call.thorough }) }, { ...(signal && { signal }) })
+          ? validator.validateVideo(
+              files.video,
+              { ...profile.video, ...(call.thorough !== undefined && { thorough: call.thorough }) },
+              { ...(signal && { signal }) },
+            )
           : undefined,
       ]);
-      const findings: Finding[] = [script, audio, subtitles, video].flatMap((r) => (r ? [...r.findings] : []));
+      const findings: Finding[] = [script, audio, subtitles, video].flatMap((r) =>
+        r ? [...r.findings] : [],
+      );
       const vo = audio?.metrics.decodedSeconds ?? audio?.metrics.durationSeconds;
       const va = video?.metrics.audioSeconds;
       const tol = call.durationTolerance ?? 0.25;
@@ -172,7 +210,12 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
           ...(subtitles && { subtitles: subtitles.metrics }),
           ...(video && { video: video.metrics }),
         },
-        files: { ...(script && { script }), ...(audio && { audio }), ...(subtitles && { subtitles }), ...(video && { video }) },
+        files: {
+          ...(script && { script }),
+          ...(audio && { audio }),
+          ...(subtitles && { subtitles }),
+          ...(video && { video }),
+        },
         profile: profile.name,
       };
     },
@@ -201,9 +244,16 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
         case "audio":
           return validator.validateAudio(path, profile.audio, signal);
         case "video":
-          return validator.validateVideo(path, { ...profile.video, ...(opts.thorough !== undefined && { thorough: opts.thorough }) }, signal);
+          return validator.validateVideo(
+            path,
+            { ...profile.video, ...(opts.thorough !== undefined && { thorough: opts.thorough }) },
+            signal,
+          );
         case "subtitles":
-          return validator.validateSubtitles(path, { ...(profile.subtitles && { expect: profile.subtitles }), ...signal });
+          return validator.validateSubtitles(path, {
+            ...(profile.subtitles && { expect: profile.subtitles }),
+            ...signal,
+          });
         default:
           return validator.validateText({ path }, profile.text, signal);
       }

@@ -7,7 +7,11 @@ export interface Interval {
 }
 
 /** @internal Black and frozen intervals found in one window, shifted by `offset`, clamped to `windowEnd`. */
-export function parseScan(lines: readonly string[], offset: number, windowEnd: number): { black: Interval[]; frozen: Interval[] } {
+export function parseScan(
+  lines: readonly string[],
+  offset: number,
+  windowEnd: number,
+): { black: Interval[]; frozen: Interval[] } {
   const black: Interval[] = [];
   const frozen: Interval[] = [];
   let openFreeze: number | undefined;
@@ -41,7 +45,8 @@ export function mergeIntervals(intervals: readonly Interval[], gap: number): Int
   const out: Interval[] = [];
   for (const i of sorted) {
     const last = out.at(-1);
-    if (last && i.start <= last.end + gap) out[out.length - 1] = { start: last.start, end: Math.max(last.end, i.end) };
+    if (last && i.start <= last.end + gap)
+      out[out.length - 1] = { start: last.start, end: Math.max(last.end, i.end) };
     else out.push({ ...i });
   }
   return out;

@@ -2,7 +2,14 @@ import type { Engine } from "./engine.ts";
 import { readBoxLayout } from "./mp4-boxes.ts";
 import { firstStream } from "./probe.ts";
 import { checkFileBasics } from "./sniff.ts";
-import { type CallOptions, FindingList, result, round, type SeverityOverrides, type ValidationResult } from "./types.ts";
+import {
+  type CallOptions,
+  FindingList,
+  result,
+  round,
+  type SeverityOverrides,
+  type ValidationResult,
+} from "./types.ts";
 import { type Interval, mergeIntervals, parseScan } from "./video-scan.ts";
 
 /** What a video file should look like. Every field is optional; checks without a limit only measure. */
@@ -99,11 +106,15 @@ export async function validateVideoWith(
   if (!basics.ok || !basics.stat) return done();
   metrics.sizeBytes = basics.size;
   if (expect.maxSize !== undefined && basics.size > expect.maxSize) {
-    list.error("video.size", `file is ${basics.size} bytes, over ${expect.maxSize}`, { value: basics.size, limit: expect.maxSize });
+    list.error("video.size", `file is ${basics.size} bytes, over ${expect.maxSize}`, {
+      value: basics.size,
+      limit: expect.maxSize,
+    });
   }
   const hash = await engine.contentHash(path, basics.stat);
   const signal = options.signal;
-  const layoutP = basics.sniffed === "mp4" ? engine.cached(`${hash}|boxes`, () => readBoxLayout(path)) : undefined;
+  const layoutP =
+    basics.sniffed === "mp4" ? engine.cached(`${hash}|boxes`, () => readBoxLayout(path)) : undefined;
   const probed = await engine.probe(path, hash, signal);
   if (probed.failed) {
     list.error("video.readable", probed.message);
@@ -131,80 +142,139 @@ export async function validateVideoWith(
   });
   const { width, height } = v;
   if (expect.width !== undefined && width !== expect.width) {
-    list.error("video.width", `width ${width} px, expected ${expect.width}`, { value: width, limit: expect.width });
+    list.error("video.width", `width ${width} px, expected ${expect.width}`, {
+      value: width,
+      limit: expect.width,
+    });
   }
   if (expect.height !== undefined && height !== expect.height) {
-    list.error("video.height", `height ${height} px, expected ${expect.height}`, { value: height, limit: expect.height });
+    list.error("video.height", `height ${height} px, expected ${expect.height}`, {
+      value: height,
+      limit: expect.height,
+    });
   }
   if (expect.maxWidth !== undefined && width !== undefined && width > expect.maxWidth) {
-    list.error("video.width", `width ${width} px is over ${expect.maxWidth}`, { value: width, limit: expect.maxWidth });
+    list.error("video.width", `width ${width} px is over ${expect.maxWidth}`, {
+      value: width,
+      limit: expect.maxWidth,
+    });
   }
   if (expect.maxHeight !== undefined && height !== undefined && height > expect.maxHeight) {
-    list.error("video.height", `height ${height} px is over ${expect.maxHeight}`, { value: height, limit: expect.maxHeight });
+    list.error("video.height", `height ${height} px is over ${expect.maxHeight}`, {
+      value: height,
+      limit: expect.maxHeight,
+    });
   }
   if (width && height) {
     const ratio = width / height;
     if (expect.aspect !== undefined) {
       const want = aspectValue(expect.aspect);
       if (!(Math.abs(ratio - want) <= want * 0.01)) {
-        list.error("video.aspect", `aspect ${width}:${height} is not ${expect.aspect}`, { value: round(ratio, 4), limit: expect.aspect });
+        list.error("video.aspect", `aspect ${width}:${height} is not ${expect.aspect}`, {
+          value: round(ratio, 4),
+          limit: expect.aspect,
+        });
       }
     }
     if (expect.maxAspectRatio !== undefined && ratio > expect.maxAspectRatio + 1e-9) {
-      list.error("video.aspect", `aspect ${width}:${height} is wider than ${expect.maxAspectRatio}`, { value: round(ratio, 4), limit: expect.maxAspectRatio });
+      list.error("video.aspect", `aspect ${width}:${height} is wider than ${expect.maxAspectRatio}`, {
+        value: round(ratio, 4),
+        limit: expect.maxAspectRatio,
+      });
     }
   }
   if (v.fps !== undefined) {
-    if ((expect.minFps !== undefined && v.fps < expect.minFps - 0.01) || (expect.maxFps !== undefined && v.fps > expect.maxFps + 0.01)) {
-      list.error("video.fps", `${round(v.fps)} fps is outside ${expect.minFps ?? 0}–${expect.maxFps ?? "∞"} fps`, {
-        value: round(v.fps, 3),
-        limit: [expect.minFps, expect.maxFps],
-      });
+    if (
+      (expect.minFps !== undefined && v.fps < expect.minFps - 0.01) ||
+      (expect.maxFps !== undefined && v.fps > expect.maxFps + 0.01)
+    ) {
+      list.error(
+        "video.fps",
+        `${round(v.fps)} fps is outside ${expect.minFps ?? 0}–${expect.maxFps ?? "∞"} fps`,
+        {
+          value: round(v.fps, 3),
+          limit: [expect.minFps, expect.maxFps],
+        },
+      );
     }
     if (v.rFps !== undefined && Math.abs(v.rFps - v.fps) > 0.05 * v.fps) {
-      list.warn("video.vfr", `variable frame rate: average ${round(v.fps)} fps, base ${round(v.rFps)} fps`, { value: round(v.fps, 3) });
+      list.warn("video.vfr", `variable frame rate: average ${round(v.fps)} fps, base ${round(v.rFps)} fps`, {
+        value: round(v.fps, 3),
+      });
     }
   }
   if (!inList(expect.codecs, v.codec)) {
-    list.error("video.codec", `codec ${v.codec} is not one of ${expect.codecs!.join(", ")}`, { value: v.codec, limit: expect.codecs });
+    list.error("video.codec", `codec ${v.codec} is not one of ${expect.codecs!.join(", ")}`, {
+      value: v.codec,
+      limit: expect.codecs,
+    });
   }
   if (!inList(expect.profiles, v.profile)) {
-    list.error("video.profile", `codec profile ${v.profile} is not one of ${expect.profiles!.join(", ")}`, { value: v.profile, limit: expect.profiles });
+    list.error("video.profile", `codec profile ${v.profile} is not one of ${expect.profiles!.join(", ")}`, {
+      value: v.profile,
+      limit: expect.profiles,
+    });
   }
   if (!inList(expect.pixelFormats, v.pixFmt)) {
-    list.error("video.pix_fmt", `pixel format ${v.pixFmt} is not one of ${expect.pixelFormats!.join(", ")}`, { value: v.pixFmt, limit: expect.pixelFormats });
+    list.error("video.pix_fmt", `pixel format ${v.pixFmt} is not one of ${expect.pixelFormats!.join(", ")}`, {
+      value: v.pixFmt,
+      limit: expect.pixelFormats,
+    });
   }
   const br = info.bitRate;
   if (br !== undefined && expect.maxBitrate !== undefined && br > expect.maxBitrate) {
-    list.error("video.bitrate", `bitrate ${round(br / 1e6)} Mbps is over ${round(expect.maxBitrate / 1e6)} Mbps`, { value: br, limit: expect.maxBitrate });
+    list.error(
+      "video.bitrate",
+      `bitrate ${round(br / 1e6)} Mbps is over ${round(expect.maxBitrate / 1e6)} Mbps`,
+      { value: br, limit: expect.maxBitrate },
+    );
   }
   if (br !== undefined && expect.minBitrate !== undefined && br < expect.minBitrate) {
-    list.error("video.bitrate_low", `bitrate ${round(br / 1e6)} Mbps is under ${round(expect.minBitrate / 1e6)} Mbps`, { value: br, limit: expect.minBitrate });
+    list.error(
+      "video.bitrate_low",
+      `bitrate ${round(br / 1e6)} Mbps is under ${round(expect.minBitrate / 1e6)} Mbps`,
+      { value: br, limit: expect.minBitrate },
+    );
   }
   if (duration !== undefined) {
     if (expect.minDuration !== undefined && duration < expect.minDuration) {
-      list.error("video.duration", `${round(duration)} s is shorter than ${expect.minDuration} s`, { value: round(duration, 3), limit: expect.minDuration });
+      list.error("video.duration", `${round(duration)} s is shorter than ${expect.minDuration} s`, {
+        value: round(duration, 3),
+        limit: expect.minDuration,
+      });
     }
     if (expect.maxDuration !== undefined && duration > expect.maxDuration) {
-      list.error("video.duration", `${round(duration)} s is longer than ${expect.maxDuration} s`, { value: round(duration, 3), limit: expect.maxDuration });
+      list.error("video.duration", `${round(duration)} s is longer than ${expect.maxDuration} s`, {
+        value: round(duration, 3),
+        limit: expect.maxDuration,
+      });
     }
   }
   // Integrity: every packet was demuxed by the probe; errors and missing packets mean damage or truncation.
   if (info.errorLines.length > 0) {
-    list.error("video.integrity", `${info.errorLines.length} error line(s) while demuxing: ${info.errorLines.slice(0, 2).join(" | ")}`, {
-      value: info.errorLines.length,
-      limit: 0,
-    });
+    list.error(
+      "video.integrity",
+      `${info.errorLines.length} error line(s) while demuxing: ${info.errorLines.slice(0, 2).join(" | ")}`,
+      {
+        value: info.errorLines.length,
+        limit: 0,
+      },
+    );
   }
   for (const s of [v, a]) {
     if (s?.declaredFrames && s.readPackets !== undefined && s.readPackets < s.declaredFrames * 0.98) {
-      list.error("video.truncated", `${s.type} stream: only ${s.readPackets} of ${s.declaredFrames} declared packets are present`, {
-        value: s.readPackets,
-        limit: s.declaredFrames,
-      });
+      list.error(
+        "video.truncated",
+        `${s.type} stream: only ${s.readPackets} of ${s.declaredFrames} declared packets are present`,
+        {
+          value: s.readPackets,
+          limit: s.declaredFrames,
+        },
+      );
     }
   }
-  if (v.declaredFrames && v.readPackets !== undefined) metrics.packetRatio = round(v.readPackets / v.declaredFrames, 4);
+  if (v.declaredFrames && v.readPackets !== undefined)
+    metrics.packetRatio = round(v.readPackets / v.declaredFrames, 4);
   if (!a) {
     if (expect.requireAudio !== false) list.error("video.audio_stream", "no audio stream in the video");
   } else {
@@ -215,19 +285,31 @@ export async function validateVideoWith(
       ...(a.duration !== undefined && { audioSeconds: round(a.duration, 3) }),
     });
     if (!inList(expect.audioCodecs, a.codec)) {
-      list.error("video.audio_codec", `audio codec ${a.codec} is not one of ${expect.audioCodecs!.join(", ")}`, { value: a.codec, limit: expect.audioCodecs });
+      list.error(
+        "video.audio_codec",
+        `audio codec ${a.codec} is not one of ${expect.audioCodecs!.join(", ")}`,
+        { value: a.codec, limit: expect.audioCodecs },
+      );
     }
     if (!inList(expect.audioSampleRates, a.sampleRate)) {
-      list.error("video.audio_sample_rate", `audio sample rate ${a.sampleRate} Hz is not one of ${expect.audioSampleRates!.join(", ")}`, {
-        value: a.sampleRate,
-        limit: expect.audioSampleRates,
-      });
+      list.error(
+        "video.audio_sample_rate",
+        `audio sample rate ${a.sampleRate} Hz is not one of ${expect.audioSampleRates!.join(", ")}`,
+        {
+          value: a.sampleRate,
+          limit: expect.audioSampleRates,
+        },
+      );
     }
     if (!inList(expect.audioChannels, a.channels)) {
-      list.error("video.audio_channels", `${a.channels} audio channel(s), expected ${expect.audioChannels!.join(" or ")}`, {
-        value: a.channels,
-        limit: expect.audioChannels,
-      });
+      list.error(
+        "video.audio_channels",
+        `${a.channels} audio channel(s), expected ${expect.audioChannels!.join(" or ")}`,
+        {
+          value: a.channels,
+          limit: expect.audioChannels,
+        },
+      );
     }
     const tol = expect.avTolerance ?? 0.1;
     if (v.duration !== undefined && a.duration !== undefined && Math.abs(v.duration - a.duration) > tol) {
@@ -241,12 +323,17 @@ export async function validateVideoWith(
     const layout = await layoutP.catch(() => undefined);
     if (layout?.moovFirst !== undefined) metrics.moovFirst = layout.moovFirst;
     if (layout?.moovFirst === false) {
-      list.error("video.faststart", "moov atom comes after mdat: not fast start (remux with -movflags +faststart)", {
-        value: layout.boxes.join(","),
-      });
+      list.error(
+        "video.faststart",
+        "moov atom comes after mdat: not fast start (remux with -movflags +faststart)",
+        {
+          value: layout.boxes.join(","),
+        },
+      );
     }
   }
-  if (duration !== undefined && duration > 0) await scanFrames(engine, path, hash, duration, expect, list, metrics, signal);
+  if (duration !== undefined && duration > 0)
+    await scanFrames(engine, path, hash, duration, expect, list, metrics, signal);
   return done();
 }
 
@@ -289,22 +376,33 @@ async function scanFrames(
     black.push(...found.black);
     frozen.push(...found.frozen);
   }
-  for (const f of missing) list.info("video.skipped", `ffmpeg lacks the ${f} filter: its checks were skipped`, { value: f });
+  for (const f of missing)
+    list.info("video.skipped", `ffmpeg lacks the ${f} filter: its checks were skipped`, { value: f });
   const blacks = mergeIntervals(black, 0.05);
   const frozens = mergeIntervals(frozen, 0.2);
-  metrics.blackSeconds = round(blacks.reduce((t, b) => t + b.end - b.start, 0), 3);
-  metrics.frozenSeconds = round(frozens.reduce((t, b) => t + b.end - b.start, 0), 3);
+  metrics.blackSeconds = round(
+    blacks.reduce((t, b) => t + b.end - b.start, 0),
+    3,
+  );
+  metrics.frozenSeconds = round(
+    frozens.reduce((t, b) => t + b.end - b.start, 0),
+    3,
+  );
   const near = 0.1;
   for (const b of blacks) {
     const d = round(b.end - b.start);
-    if (b.start <= near) list.error("video.black_start", `black frames for ${d} s at the start`, { value: d });
-    else if (b.end >= duration - near) list.error("video.black_end", `black frames for ${d} s at the end`, { value: d });
+    if (b.start <= near)
+      list.error("video.black_start", `black frames for ${d} s at the start`, { value: d });
+    else if (b.end >= duration - near)
+      list.error("video.black_end", `black frames for ${d} s at the end`, { value: d });
     else list.warn("video.black", `black frames for ${d} s at ${round(b.start)} s`, { value: d });
   }
   for (const f of frozens) {
     const d = round(f.end - f.start);
-    if (f.start <= near) list.error("video.frozen_start", `frozen picture for ${d} s at the start`, { value: d });
-    else if (f.end >= duration - near) list.error("video.frozen_end", `frozen picture for the last ${d} s`, { value: d });
+    if (f.start <= near)
+      list.error("video.frozen_start", `frozen picture for ${d} s at the start`, { value: d });
+    else if (f.end >= duration - near)
+      list.error("video.frozen_end", `frozen picture for the last ${d} s`, { value: d });
     else list.warn("video.frozen", `frozen picture for ${d} s at ${round(f.start)} s`, { value: d });
   }
 }

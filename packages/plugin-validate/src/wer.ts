@@ -21,7 +21,10 @@ export function words(text: string): string[] {
  * @example
  * wordErrorRate("the cat sat", "the cat sat down"); // 1/3
  */
-export function wordErrorRate(reference: string | readonly string[], hypothesis: string | readonly string[]): number {
+export function wordErrorRate(
+  reference: string | readonly string[],
+  hypothesis: string | readonly string[],
+): number {
   const ref = typeof reference === "string" ? words(reference) : reference;
   const hyp = typeof hypothesis === "string" ? words(hypothesis) : hypothesis;
   if (ref.length === 0) return hyp.length === 0 ? 0 : 1;

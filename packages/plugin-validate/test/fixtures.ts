@@ -46,7 +46,8 @@ export async function integrationSkipReason(): Promise<string | undefined> {
   const missing = await missingBinaries();
   if (missing.length === 0) return undefined;
   const reason = `missing ${missing.join(", ")} (apt-get install ffmpeg espeak-ng)`;
-  if (process.env.TAPLINE_REQUIRE_INTEGRATION === "1") throw new Error(`integration tests required but ${reason}`);
+  if (process.env.TAPLINE_REQUIRE_INTEGRATION === "1")
+    throw new Error(`integration tests required but ${reason}`);
   return reason;
 }
 
@@ -64,7 +65,11 @@ function ts(seconds: number, sep: "," | "."): string {
 }
 
 async function durationOf(file: string, cwd: string): Promise<number> {
-  const r = await execa("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file], { cwd });
+  const r = await execa(
+    "ffprobe",
+    ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file],
+    { cwd },
+  );
   return Number(r.stdout.trim());
 }
 
@@ -84,7 +89,9 @@ async function build(dir: string): Promise<void> {
   const total = t - PAUSE + 0.4;
   // Concatenate with pauses, resample to 48 kHz, normalise to -14 LUFS (the streaming target).
   const inputs = parts.flatMap((p) => ["-i", p]);
-  const delays = parts.map((_, i) => `[${i}:a]adelay=${Math.round(cues[i]!.start * 1000)}:all=1[a${i}]`).join(";");
+  const delays = parts
+    .map((_, i) => `[${i}:a]adelay=${Math.round(cues[i]!.start * 1000)}:all=1[a${i}]`)
+    .join(";");
   const mix = `${delays};${parts.map((_, i) => `[a${i}]`).join("")}amix=inputs=${parts.length}:normalize=0,apad,atrim=0:${total.toFixed(3)},aresample=48000,loudnorm=I=-14:TP=-1.5:LRA=11,volume=6.5dB,alimiter=limit=0.7:level=disabled:attack=1:release=20,aresample=48000[out]`;
   await ff([...inputs, "-filter_complex", mix, "-map", "[out]", "-ac", "1", "speech.wav"], dir);
   await ff(["-i", "speech.wav", "-c:a", "libmp3lame", "-b:a", "128k", "speech.mp3"], dir);
@@ -99,13 +106,25 @@ async function build(dir: string): Promise<void> {
   );
 
   // Audio defects.
-  await ff(["-i", "speech.wav", "-af", "volume=24dB", "-c:a", "libmp3lame", "-b:a", "128k", "clipped.mp3"], dir);
-  await ff(["-i", "speech.wav", "-af", "volume=-40dB", "-c:a", "libmp3lame", "-b:a", "128k", "quiet.mp3"], dir);
-  await ff(["-i", "speech.wav", "-af", "adelay=4000:all=1", "-c:a", "libmp3lame", "-b:a", "128k", "deadair.mp3"], dir);
+  await ff(
+    ["-i", "speech.wav", "-af", "volume=24dB", "-c:a", "libmp3lame", "-b:a", "128k", "clipped.mp3"],
+    dir,
+  );
+  await ff(
+    ["-i", "speech.wav", "-af", "volume=-40dB", "-c:a", "libmp3lame", "-b:a", "128k", "quiet.mp3"],
+    dir,
+  );
+  await ff(
+    ["-i", "speech.wav", "-af", "adelay=4000:all=1", "-c:a", "libmp3lame", "-b:a", "128k", "deadair.mp3"],
+    dir,
+  );
   const mp3 = await readFile(join(dir, "speech.mp3"));
   await writeFile(join(dir, "truncated.mp3"), mp3.subarray(0, Math.floor(mp3.length / 3)));
   await writeFile(join(dir, "empty.mp3"), "");
-  await writeFile(join(dir, "notmedia.mp3"), "This is a plain text file pretending to be an mp3.\n".repeat(40));
+  await writeFile(
+    join(dir, "notmedia.mp3"),
+    "This is a plain text file pretending to be an mp3.\n".repeat(40),
+  );
   await writeFile(join(dir, "-y.mp3"), mp3); // a name ffmpeg would read as an option without the file: prefix
 
   // Video: the good one matches the YouTube Shorts / Reels / TikTok profiles.
@@ -113,24 +132,121 @@ async function build(dir: string): Promise<void> {
   const h264 = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p"];
   const aac = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"];
   await ff(
-    ["-f", "lavfi", "-i", `testsrc2=size=1080x1920:rate=30:duration=${dur}`, "-i", "speech.wav",
-      ...h264, "-b:v", "6M", "-maxrate", "8M", "-bufsize", "12M", ...aac, "-shortest", "-movflags", "+faststart", "video.mp4"],
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=1080x1920:rate=30:duration=${dur}`,
+      "-i",
+      "speech.wav",
+      ...h264,
+      "-b:v",
+      "6M",
+      "-maxrate",
+      "8M",
+      "-bufsize",
+      "12M",
+      ...aac,
+      "-shortest",
+      "-movflags",
+      "+faststart",
+      "video.mp4",
+    ],
     dir,
   );
   // Small defect videos (360x640 keeps encoding fast).
   const small = (extra: string) => `testsrc2=size=360x640:rate=30:duration=${extra}`;
-  await ff(["-f", "lavfi", "-i", small("4"), "-f", "lavfi", "-i", "sine=f=440:d=4", ...h264, ...aac, "-movflags", "+faststart", "small.mp4"], dir);
-  await ff(["-f", "lavfi", "-i", small("4"), ...h264, "-movflags", "+faststart", "noaudio.mp4"], dir);
-  await ff(["-f", "lavfi", "-i", small("4"), "-f", "lavfi", "-i", "sine=f=440:d=2", ...h264, ...aac, "-movflags", "+faststart", "avmismatch.mp4"], dir);
-  await ff(["-f", "lavfi", "-i", small("4"), "-f", "lavfi", "-i", "sine=f=440:d=4", ...h264, ...aac, "nofaststart.mp4"], dir);
   await ff(
-    ["-f", "lavfi", "-i", small("4"), "-f", "lavfi", "-i", "sine=f=440:d=4",
-      "-vf", "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(t,1.5)'", ...h264, ...aac, "-movflags", "+faststart", "blackstart.mp4"],
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      small("4"),
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=f=440:d=4",
+      ...h264,
+      ...aac,
+      "-movflags",
+      "+faststart",
+      "small.mp4",
+    ],
+    dir,
+  );
+  await ff(["-f", "lavfi", "-i", small("4"), ...h264, "-movflags", "+faststart", "noaudio.mp4"], dir);
+  await ff(
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      small("4"),
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=f=440:d=2",
+      ...h264,
+      ...aac,
+      "-movflags",
+      "+faststart",
+      "avmismatch.mp4",
+    ],
     dir,
   );
   await ff(
-    ["-f", "lavfi", "-i", small("4"), "-f", "lavfi", "-i", "sine=f=440:d=4",
-      "-vf", "trim=0:1.5,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=2.5", ...h264, ...aac, "-movflags", "+faststart", "frozenend.mp4"],
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      small("4"),
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=f=440:d=4",
+      ...h264,
+      ...aac,
+      "nofaststart.mp4",
+    ],
+    dir,
+  );
+  await ff(
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      small("4"),
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=f=440:d=4",
+      "-vf",
+      "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(t,1.5)'",
+      ...h264,
+      ...aac,
+      "-movflags",
+      "+faststart",
+      "blackstart.mp4",
+    ],
+    dir,
+  );
+  await ff(
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      small("4"),
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=f=440:d=4",
+      "-vf",
+      "trim=0:1.5,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=2.5",
+      ...h264,
+      ...aac,
+      "-movflags",
+      "+faststart",
+      "frozenend.mp4",
+    ],
     dir,
   );
   const small4 = await readFile(join(dir, "small.mp4"));
@@ -152,21 +268,47 @@ async function build(dir: string): Promise<void> {
   );
   await writeFile(
     join(dir, "pastend.srt"),
-    cues.map((q, i) => `${i + 1}\n${ts(q.start, ",")} --> ${ts(i === 2 ? q.end + 4 : q.end, ",")}\n${q.text}\n`).join("\n"),
+    cues
+      .map((q, i) => `${i + 1}\n${ts(q.start, ",")} --> ${ts(i === 2 ? q.end + 4 : q.end, ",")}\n${q.text}\n`)
+      .join("\n"),
   );
   await writeFile(
     join(dir, "malformed.srt"),
     [
-      "1", "00:00:00,300 -> 00:00:03,000", "Bad arrow.", "",
-      "2", "00:00:05,000 --> 00:00:04,000", "End before start.", "",
-      "3", "00:00:05,500 --> ", "Missing end.", "",
-      "4", "00:61:00,000 --> 00:61:02,000", "Minute 61.", "",
-      "5", `${ts(c[2]!.start, ",")} --> ${ts(c[2]!.end, ",")}`, c[2]!.text, "",
+      "1",
+      "00:00:00,300 -> 00:00:03,000",
+      "Bad arrow.",
+      "",
+      "2",
+      "00:00:05,000 --> 00:00:04,000",
+      "End before start.",
+      "",
+      "3",
+      "00:00:05,500 --> ",
+      "Missing end.",
+      "",
+      "4",
+      "00:61:00,000 --> 00:61:02,000",
+      "Minute 61.",
+      "",
+      "5",
+      `${ts(c[2]!.start, ",")} --> ${ts(c[2]!.end, ",")}`,
+      c[2]!.text,
+      "",
     ].join("\n"),
   );
-  await writeFile(join(dir, "badheader.vtt"), `WEBVTX\n\n${ts(c[0]!.start, ".")} --> ${ts(c[0]!.end, ".")}\n${c[0]!.text}\n`);
-  await writeFile(join(dir, "markdown.txt"), "# Title\n\n**The lighthouse** keeper climbed.\n[laughs] One evening.\n");
-  await writeFile(join(dir, "latin1.txt"), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6e, 0x6f, 0x69, 0x72, 0x0a]));
+  await writeFile(
+    join(dir, "badheader.vtt"),
+    `WEBVTX\n\n${ts(c[0]!.start, ".")} --> ${ts(c[0]!.end, ".")}\n${c[0]!.text}\n`,
+  );
+  await writeFile(
+    join(dir, "markdown.txt"),
+    "# Title\n\n**The lighthouse** keeper climbed.\n[laughs] One evening.\n",
+  );
+  await writeFile(
+    join(dir, "latin1.txt"),
+    Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6e, 0x6f, 0x69, 0x72, 0x0a]),
+  );
   await writeFile(join(dir, "meta.json"), JSON.stringify({ total, cues }));
   for (const p of parts) await rm(join(dir, p));
 }
@@ -186,7 +328,8 @@ export async function makeFixtures(): Promise<Fixtures> {
       // Another process builds them: wait for it (bounded).
       const deadline = Date.now() + 120_000;
       while (!existsSync(join(dir, "meta.json"))) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for fixtures in ${dir} (remove ${lock})`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for fixtures in ${dir} (remove ${lock})`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

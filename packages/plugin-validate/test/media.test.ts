@@ -68,7 +68,16 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
     it("passes the good 1080x1920 video and measures it", async () => {
       const r = await v.validateVideo(f.path("video.mp4"));
       expect(r.findings).toEqual([]);
-      expect(r.metrics).toMatchObject({ codec: "h264", profile: "High", width: 1080, height: 1920, fps: 30, pixelFormat: "yuv420p", moovFirst: true, packetRatio: 1 });
+      expect(r.metrics).toMatchObject({
+        codec: "h264",
+        profile: "High",
+        width: 1080,
+        height: 1920,
+        fps: 30,
+        pixelFormat: "yuv420p",
+        moovFirst: true,
+        packetRatio: 1,
+      });
     });
 
     it.each([
@@ -96,8 +105,13 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
       const { PROFILES } = await import("../src/index.ts");
       const r = await v.validateVideo(f.path("small.mp4"), PROFILES["youtube-shorts"].video);
       expect(r.valid).toBe(true); // size and recommendations are warnings for Shorts
-      expect(checks(r, "warning")).toEqual(expect.arrayContaining(["video.width", "video.height", "video.bitrate_low"]));
-      const reels = await v.validateVideo(f.path("small.mp4"), { ...PROFILES["instagram-reels"].video, minDuration: 5 });
+      expect(checks(r, "warning")).toEqual(
+        expect.arrayContaining(["video.width", "video.height", "video.bitrate_low"]),
+      );
+      const reels = await v.validateVideo(f.path("small.mp4"), {
+        ...PROFILES["instagram-reels"].video,
+        minDuration: 5,
+      });
       expect(checks(reels)).toEqual(["video.duration"]);
     });
   });
@@ -105,15 +119,18 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
   describe("subtitles", () => {
     const opts = () => ({ audio: f.path("speech.mp3"), script: f.path("script.txt") });
 
-    it.each(["speech.srt", "speech.vtt"])("%s passes with full coverage, tight sync and WER 0", async (name) => {
-      const r = await v.validateSubtitles(f.path(name), opts());
-      expect(checks(r)).toEqual([]);
-      expect(r.metrics.cues).toBe(3);
-      expect(r.metrics.coverageRatio).toBeGreaterThan(0.9);
-      expect(r.metrics.medianSyncOffsetSeconds).toBeLessThan(0.125);
-      expect(r.metrics.wordErrorRate).toBe(0);
-      expect(checks(r, "warning")).toEqual(["subtitles.cpl"]); // espeak sentences are one long line each
-    });
+    it.each(["speech.srt", "speech.vtt"])(
+      "%s passes with full coverage, tight sync and WER 0",
+      async (name) => {
+        const r = await v.validateSubtitles(f.path(name), opts());
+        expect(checks(r)).toEqual([]);
+        expect(r.metrics.cues).toBe(3);
+        expect(r.metrics.coverageRatio).toBeGreaterThan(0.9);
+        expect(r.metrics.medianSyncOffsetSeconds).toBeLessThan(0.125);
+        expect(r.metrics.wordErrorRate).toBe(0);
+        expect(checks(r, "warning")).toEqual(["subtitles.cpl"]); // espeak sentences are one long line each
+      },
+    );
 
     it("overlapping cues are reported with their lines, and the early cue is out of sync", async () => {
       const r = await v.validateSubtitles(f.path("overlap.srt"), opts());
@@ -132,16 +149,18 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
 
     it("malformed SRT: every bad block with its line, low coverage, high WER", async () => {
       const r = await v.validateSubtitles(f.path("malformed.srt"), opts());
-      expect(r.findings.filter((x) => x.check === "subtitles.syntax").map((x) => x.value)).toEqual([2, 6, 10, 14]);
+      expect(r.findings.filter((x) => x.check === "subtitles.syntax").map((x) => x.value)).toEqual([
+        2, 6, 10, 14,
+      ]);
       expect(checks(r)).toContain("subtitles.coverage");
       expect(r.metrics.wordErrorRate).toBeGreaterThan(0.5);
     });
 
     it("bad VTT header", async () => {
       const r = await v.validateSubtitles(f.path("badheader.vtt"));
-      expect(r.findings.filter((x) => x.check === "subtitles.syntax").map((x) => [x.value, x.message])).toEqual([
-        [1, 'line 1: missing "WEBVTT" header (found "WEBVTX")'],
-      ]);
+      expect(
+        r.findings.filter((x) => x.check === "subtitles.syntax").map((x) => [x.value, x.message]),
+      ).toEqual([[1, 'line 1: missing "WEBVTT" header (found "WEBVTX")']]);
     });
   });
 
@@ -159,7 +178,10 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
     });
 
     it("checks the word budget for a target duration", async () => {
-      const r = await v.validateText({ text: "word ".repeat(100) }, { targetDuration: 30, wordsPerMinute: 150 });
+      const r = await v.validateText(
+        { text: "word ".repeat(100) },
+        { targetDuration: 30, wordsPerMinute: 150 },
+      );
       expect(r.findings).toMatchObject([{ check: "text.word_budget", value: 100, limit: 75 }]);
     });
   });
@@ -167,17 +189,29 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
   describe("job and file", () => {
     it("validates a whole job against youtube-shorts: valid, with the research's expected warnings", async () => {
       const r = await createValidator().validateJob(
-        { script: f.path("script.txt"), audio: f.path("speech.mp3"), subtitles: f.path("speech.srt"), video: f.path("video.mp4") },
+        {
+          script: f.path("script.txt"),
+          audio: f.path("speech.mp3"),
+          subtitles: f.path("speech.srt"),
+          video: f.path("video.mp4"),
+        },
         "youtube-shorts",
       );
       expect(checks(r)).toEqual([]);
       expect(r.valid).toBe(true);
-      expect(checks(r, "warning").sort()).toEqual(["subtitles.cpl", "video.audio_channels", "video.bitrate_low"]);
+      expect(checks(r, "warning").sort()).toEqual([
+        "subtitles.cpl",
+        "video.audio_channels",
+        "video.bitrate_low",
+      ]);
       expect(r.metrics.audio?.integratedLufs).toBeDefined();
     });
 
     it("flags a voiceover that does not match the video's audio", async () => {
-      const r = await v.validateJob({ audio: f.path("deadair.mp3"), video: f.path("video.mp4") }, "youtube-shorts");
+      const r = await v.validateJob(
+        { audio: f.path("deadair.mp3"), video: f.path("video.mp4") },
+        "youtube-shorts",
+      );
       expect(checks(r)).toEqual(["audio.leading_silence", "job.duration_mismatch"]);
     });
 

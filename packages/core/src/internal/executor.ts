@@ -151,10 +151,11 @@ async function executeStep(
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   let stepController: AbortController | undefined;
-  const forward = () => stepController?.abort(runSignal.reason);
+  let forward: (() => void) | undefined;
   const timeout = step.options.timeout;
   if (timeout !== undefined) {
     const controller = new AbortController();
+    forward = () => controller.abort(runSignal.reason);
     stepController = controller;
     signal = controller.signal;
     runSignal.addEventListener("abort", forward, { once: true });
@@ -208,7 +209,7 @@ async function executeStep(
     if (stepController) {
       clearTimeout(timer);
       clearTimeout(graceTimer);
-      runSignal.removeEventListener("abort", forward);
+      if (forward) runSignal.removeEventListener("abort", forward);
     }
   }
   const last = report.attempts.at(-1);

@@ -37,11 +37,14 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
   try {
     endpoint = new URL("api/v2/alerts", options.url.endsWith("/") ? options.url : `${options.url}/`);
   } catch {
-    throw new TypeError('alertmanagerForwarder: "url" must be an absolute http(s) URL such as http://127.0.0.1:9093');
+    throw new TypeError(
+      'alertmanagerForwarder: "url" must be an absolute http(s) URL such as http://127.0.0.1:9093',
+    );
   }
   const where = `Alertmanager ${redactUrl(endpoint)}`;
   const resendMs = options.resendIntervalMs ?? 60_000;
-  if (!(Number.isFinite(resendMs) && resendMs > 0)) throw new TypeError('alertmanagerForwarder: "resendIntervalMs" must be a positive number');
+  if (!(Number.isFinite(resendMs) && resendMs > 0))
+    throw new TypeError('alertmanagerForwarder: "resendIntervalMs" must be a positive number');
   const timeoutMs = options.timeoutMs ?? 10_000;
   /** fingerprint → the alert as last posted (firing). */
   const active = new Map<string, NotificationAlert>();
@@ -58,7 +61,9 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
       });
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw new Error(`${where} unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name})`);
+      throw new Error(
+        `${where} unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name})`,
+      );
     }
     const text = await res.text().catch(() => "");
     if (!res.ok) throw new HttpStatusError(where, res.status, text);
@@ -67,7 +72,9 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
   const resend = () => {
     if (active.size === 0) return;
     const now = Date.now();
-    const alerts = [...active.values()].map((a) => toPostableAlert(a, now, 4 * resendMs, options.generatorURL));
+    const alerts = [...active.values()].map((a) =>
+      toPostableAlert(a, now, 4 * resendMs, options.generatorURL),
+    );
     post(alerts, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => options.onResendError?.(error));
   };
 
@@ -93,7 +100,9 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
       for (const alert of notification.alerts) {
         const before = active.get(alert.fingerprint);
         if (before && alert.status === "firing" && !sameLabels(wireLabels(before), wireLabels(alert))) {
-          body.push(toPostableAlert({ ...before, status: "resolved", endsAt: now }, now, 0, options.generatorURL));
+          body.push(
+            toPostableAlert({ ...before, status: "resolved", endsAt: now }, now, 0, options.generatorURL),
+          );
         }
         body.push(toPostableAlert(alert, now, 4 * resendMs, options.generatorURL));
       }

@@ -23,7 +23,9 @@ export function consoleHandler(options: ConsoleHandlerOptions = {}): AlertHandle
     name: options.name ?? "console",
     retries: 0,
     send(notification) {
-      write(options.format === "json" ? `${JSON.stringify(notification)}\n` : formatNotification(notification));
+      write(
+        options.format === "json" ? `${JSON.stringify(notification)}\n` : formatNotification(notification),
+      );
     },
   });
 }

@@ -19,7 +19,8 @@ export interface FileHandlerOptions {
  * fileHandler({ path: ".tapline/notifications.jsonl" })
  */
 export function fileHandler(options: FileHandlerOptions): AlertHandler {
-  if (typeof options?.path !== "string" || options.path === "") throw new TypeError('fileHandler: "path" must be a non-empty file path');
+  if (typeof options?.path !== "string" || options.path === "")
+    throw new TypeError('fileHandler: "path" must be a non-empty file path');
   const path = resolve(options.path);
   const name = options.name ?? "file";
   let made = false;

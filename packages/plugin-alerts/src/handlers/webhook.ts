@@ -39,9 +39,12 @@ export function webhookHandler(options: WebhookHandlerOptions): AlertHandler {
   try {
     target = new URL(options.url);
   } catch {
-    throw new TypeError(`webhookHandler: "url" must be an absolute http(s) URL (got ${typeof options.url === "string" ? `a string of ${options.url.length} characters` : typeof options.url})`);
+    throw new TypeError(
+      `webhookHandler: "url" must be an absolute http(s) URL (got ${typeof options.url === "string" ? `a string of ${options.url.length} characters` : typeof options.url})`,
+    );
   }
-  if (target.protocol !== "http:" && target.protocol !== "https:") throw new TypeError(`webhookHandler: "url" must use http or https, got ${target.protocol}`);
+  if (target.protocol !== "http:" && target.protocol !== "https:")
+    throw new TypeError(`webhookHandler: "url" must use http or https, got ${target.protocol}`);
   const name = options.name ?? "webhook";
   const where = `webhook ${redactUrl(target)}`;
   const signatureHeader = options.signatureHeader ?? "X-Tapline-Signature-256";
@@ -59,8 +62,14 @@ export function webhookHandler(options: WebhookHandlerOptions): AlertHandler {
           ...(options.maxAlerts !== undefined && { maxAlerts: options.maxAlerts }),
         }),
       );
-      const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Tapline-Alerts/1.0", ...options.headers };
-      if (options.secret) headers[signatureHeader] = `sha256=${createHmac("sha256", options.secret).update(body).digest("hex")}`;
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "user-agent": "Tapline-Alerts/1.0",
+        ...options.headers,
+      };
+      if (options.secret)
+        headers[signatureHeader] =
+          `sha256=${createHmac("sha256", options.secret).update(body).digest("hex")}`;
       let res: Response;
       try {
         res = await fetch(target, { method: "POST", headers, body, signal, redirect: "error" });

@@ -1,65 +1,95 @@
 import type { MetricSample } from "@tapline/core";
 import { describe, expect, it } from "vitest";
 import { isMetricsOptionsError, isProbeError, type ProbeError } from "../errors.ts";
-import { parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseProcStat } from "./proc.ts";
+import {
+  parseDiskstats,
+  parseLoadavg,
+  parseMeminfo,
+  parseMounts,
+  parseNetDev,
+  parseProcStat,
+} from "./proc.ts";
 import { createSystemSampler } from "./sampler.ts";
 
 const linux = process.platform === "linux";
 
 describe("/proc parsers", () => {
   it("parse /proc/stat into busy/total jiffies per cpu", () => {
-    const { total, cores } = parseProcStat("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 60 0 20 400 20 0 0 0 0 0\ncpu1 40 0 30 400 30 0 0 0 0 0\nintr 1\n");
+    const { total, cores } = parseProcStat(
+      "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 60 0 20 400 20 0 0 0 0 0\ncpu1 40 0 30 400 30 0 0 0 0 0\nintr 1\n",
+    );
     expect(total).toEqual({ busy: 150, total: 1000 });
-    expect(cores).toEqual([{ busy: 80, total: 500 }, { busy: 70, total: 500 }]);
+    expect(cores).toEqual([
+      { busy: 80, total: 500 },
+      { busy: 70, total: 500 },
+    ]);
   });
   it("parse meminfo, loadavg, net/dev, diskstats and mounts", () => {
-    expect(parseMeminfo("MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 400 kB\nSwapTotal: 200 kB\nSwapFree: 50 kB\n")).toEqual({
-      total: 1024000, available: 409600, swapTotal: 204800, swapFree: 51200,
+    expect(
+      parseMeminfo(
+        "MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 400 kB\nSwapTotal: 200 kB\nSwapFree: 50 kB\n",
+      ),
+    ).toEqual({
+      total: 1024000,
+      available: 409600,
+      swapTotal: 204800,
+      swapFree: 51200,
     });
     expect(parseLoadavg("0.50 1.25 2.00 2/130 11666\n")).toEqual([0.5, 1.25, 2]);
-    const net = parseNetDev("Inter-| Receive\n face |bytes\n    lo:    3193      29    0    0    0     0          0         0     4000      29    0    0    0     0       0          0\n");
+    const net = parseNetDev(
+      "Inter-| Receive\n face |bytes\n    lo:    3193      29    0    0    0     0          0         0     4000      29    0    0    0     0       0          0\n",
+    );
     expect(net.get("lo")).toEqual({ rx: 3193, tx: 4000 });
-    const disks = parseDiskstats("   7 0 loop0 1 0 8 0 0 0 0 0 0 0 0\n   8 0 sda 10 0 100 5 20 0 300 9 0 0 0\n");
+    const disks = parseDiskstats(
+      "   7 0 loop0 1 0 8 0 0 0 0 0 0 0 0\n   8 0 sda 10 0 100 5 20 0 300 9 0 0 0\n",
+    );
     expect([...disks.keys()]).toEqual(["sda"]);
     expect(disks.get("sda")).toEqual({ read: 51200, written: 153600 });
-    expect(parseMounts("proc /proc proc rw 0 0\n/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /my\\040data xfs rw 0 0\ntmpfs /tmp tmpfs rw 0 0\n")).toEqual(["/", "/my data"]);
+    expect(
+      parseMounts(
+        "proc /proc proc rw 0 0\n/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /my\\040data xfs rw 0 0\ntmpfs /tmp tmpfs rw 0 0\n",
+      ),
+    ).toEqual(["/", "/my data"]);
   });
 });
 
 describe("SystemSampler", () => {
-  it.skipIf(!linux)("samples the contract's system and process metrics from /proc, with rates from the second sample on", async () => {
-    const sampler = createSystemSampler({ source: "proc" });
-    await sampler.sample();
-    await new Promise((r) => setTimeout(r, 200));
-    const samples = await sampler.sample();
-    const names = new Set(samples.map((s) => s.name));
-    for (const name of [
-      "tapline_system_cpu_ratio",
-      "tapline_system_load1",
-      "tapline_system_memory_used_ratio",
-      "tapline_system_swap_used_ratio",
-      "tapline_system_disk_used_ratio",
-      "tapline_process_resident_memory_bytes",
-      "tapline_process_cpu_ratio",
-      "tapline_system_processes",
-      "tapline_system_network_receive_bytes_per_second",
-      "tapline_sampler_duration_seconds",
-      "tapline_sampler_cpu_seconds",
-    ]) {
-      expect(names, name).toContain(name);
-    }
-    const cpu = samples.filter((s) => s.name === "tapline_system_cpu_ratio");
-    expect(cpu.some((s) => s.labels.cpu === "0")).toBe(true);
-    for (const s of cpu) expect(s.value).toBeGreaterThanOrEqual(0);
-    const mem = samples.find((s) => s.name === "tapline_system_memory_used_ratio")!;
-    expect(mem.value).toBeGreaterThan(0);
-    expect(mem.value).toBeLessThan(1);
-    const root = samples.find((s) => s.name === "tapline_system_disk_used_ratio");
-    expect(root?.labels.mount).toBeTypeOf("string");
-    expect(sampler.stats.samples).toBe(2);
-    expect(sampler.stats.lastCpuMs).toBeGreaterThan(0);
-    await sampler.stop();
-  });
+  it.skipIf(!linux)(
+    "samples the contract's system and process metrics from /proc, with rates from the second sample on",
+    async () => {
+      const sampler = createSystemSampler({ source: "proc" });
+      await sampler.sample();
+      await new Promise((r) => setTimeout(r, 200));
+      const samples = await sampler.sample();
+      const names = new Set(samples.map((s) => s.name));
+      for (const name of [
+        "tapline_system_cpu_ratio",
+        "tapline_system_load1",
+        "tapline_system_memory_used_ratio",
+        "tapline_system_swap_used_ratio",
+        "tapline_system_disk_used_ratio",
+        "tapline_process_resident_memory_bytes",
+        "tapline_process_cpu_ratio",
+        "tapline_system_processes",
+        "tapline_system_network_receive_bytes_per_second",
+        "tapline_sampler_duration_seconds",
+        "tapline_sampler_cpu_seconds",
+      ]) {
+        expect(names, name).toContain(name);
+      }
+      const cpu = samples.filter((s) => s.name === "tapline_system_cpu_ratio");
+      expect(cpu.some((s) => s.labels.cpu === "0")).toBe(true);
+      for (const s of cpu) expect(s.value).toBeGreaterThanOrEqual(0);
+      const mem = samples.find((s) => s.name === "tapline_system_memory_used_ratio")!;
+      expect(mem.value).toBeGreaterThan(0);
+      expect(mem.value).toBeLessThan(1);
+      const root = samples.find((s) => s.name === "tapline_system_disk_used_ratio");
+      expect(root?.labels.mount).toBeTypeOf("string");
+      expect(sampler.stats.samples).toBe(2);
+      expect(sampler.stats.lastCpuMs).toBeGreaterThan(0);
+      await sampler.stop();
+    },
+  );
 
   it("never overlaps: concurrent sample() calls share the one in progress", async () => {
     const sampler = createSystemSampler();

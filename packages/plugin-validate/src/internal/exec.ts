@@ -32,7 +32,11 @@ export interface RunToolOptions {
  * stderr read as a stream: only matching lines and a bounded tail are kept, so a chatty ffmpeg can neither
  * blow a buffer nor hold memory. Rejects only when `signal` aborts (with its reason).
  */
-export async function runTool(bin: string, args: readonly string[], options: RunToolOptions): Promise<ToolRun> {
+export async function runTool(
+  bin: string,
+  args: readonly string[],
+  options: RunToolOptions,
+): Promise<ToolRun> {
   options.signal?.throwIfAborted();
   const maxLines = options.maxLines ?? 20_000;
   const tailBytes = options.tailBytes ?? 4096;
@@ -64,7 +68,10 @@ export async function runTool(bin: string, args: readonly string[], options: Run
   const r = await subprocess;
   if (partial) onLine(partial);
   if (options.signal?.aborted) throw options.signal.reason;
-  const spawnError = r.exitCode === undefined && !r.timedOut && !r.isTerminated ? r.originalMessage ?? r.shortMessage : undefined;
+  const spawnError =
+    r.exitCode === undefined && !r.timedOut && !r.isTerminated
+      ? (r.originalMessage ?? r.shortMessage)
+      : undefined;
   return {
     exitCode: r.exitCode,
     stdout: typeof r.stdout === "string" ? r.stdout : "",
