@@ -98,7 +98,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     tools,
     outDir,
     fps: quick ? 24 : 30,
-    preset: quick ? "ultrafast" : "veryfast",
+    preset: "ultrafast",
     stepOptions: wiring.stepOptions,
     ...(wiring.check && { check: wiring.check }),
   });
