@@ -25,8 +25,47 @@ export interface WiringSettings {
   readonly dir: string;
 }
 
+/** The step options of the demo's plugins: retry everywhere (the voiceover behind breaker `tts`), validate per file. */
+export const STEP_OPTIONS = {
+  script: { retry: {} },
+  revise: { retry: {}, validate: [text()] },
+  voiceover: { retry: { breaker: "tts", maxAttempts: 6 }, validate: [audio()] },
+  subtitles: { retry: { maxAttempts: 2 }, validate: [subtitles()] },
+  render: { retry: { maxAttempts: 2 }, validate: [video()] },
+  validate: { retry: false },
+} satisfies StoryPipelineDeps["stepOptions"];
+
+/**
+ * {@link STEP_OPTIONS} restricted to the keys of the plugins an app registered (core rejects a step option
+ * no registered plugin provides): for `tapline run`, where the config decides the plugins.
+ */
+export function stepOptionsFor(
+  registered: readonly { name: string }[],
+): NonNullable<StoryPipelineDeps["stepOptions"]> {
+  const names = new Set(registered.map((p) => p.name));
+  const keep: Record<string, string> = {
+    retry: "@tapline/plugin-retry",
+    validate: "@tapline/plugin-validate",
+  };
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [step, options] of Object.entries(STEP_OPTIONS)) {
+    out[step] = Object.fromEntries(Object.entries(options).filter(([key]) => names.has(keep[key] ?? key)));
+  }
+  return out as NonNullable<StoryPipelineDeps["stepOptions"]>;
+}
+
 /** The validation profile every file is checked against. */
 export const PROFILE = "youtube-shorts";
+
+/** The final `validate` step's check: `validateFile` of `@tapline/plugin-validate` on every file, against {@link PROFILE}. */
+export const checkWithValidate: NonNullable<StoryPipelineDeps["check"]> = async (files, signal) => {
+  const checks: FileCheck[] = [];
+  for (const file of [files.video, files.audio, files.subtitles, files.script]) {
+    const result = await validateFile(file, { profile: PROFILE, signal });
+    checks.push({ file, kind: result.kind, valid: result.valid, findings: result.findings });
+  }
+  return checks;
+};
 
 /**
  * Every plugin of the demo, and the step options that use them:
@@ -61,27 +100,8 @@ export function wirePlugins(settings: WiringSettings): DemoWiring {
   ];
   return {
     plugins,
-    stepOptions: {
-      script: { retry: {} },
-      revise: { retry: {}, validate: [text()] },
-      voiceover: { retry: { breaker: "tts", maxAttempts: 6 }, validate: [audio()] },
-      subtitles: { retry: { maxAttempts: 2 }, validate: [subtitles()] },
-      render: { retry: { maxAttempts: 2 }, validate: [video()] },
-      validate: { retry: false },
-    },
-    check: async (files, signal) => {
-      const checks: FileCheck[] = [];
-      for (const [kind, file] of [
-        ["video", files.video],
-        ["audio", files.audio],
-        ["subtitles", files.subtitles],
-        ["text", files.script],
-      ] as const) {
-        const result = await validateFile(file, { profile: PROFILE, signal });
-        checks.push({ file, kind: result.kind ?? kind, valid: result.valid, findings: result.findings });
-      }
-      return checks;
-    },
+    stepOptions: STEP_OPTIONS,
+    check: checkWithValidate,
     async summarize(dir, colour) {
       return formatMetrics(await summarize(dir, { pipeline: "story-video" }), colour);
     },

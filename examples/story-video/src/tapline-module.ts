@@ -1,7 +1,7 @@
 /**
  * The story pipeline as a module for `tapline run`: the CLI creates the app from a YAML/JSON config and
- * calls `pipeline(app)`. Quick settings (short stories, fast encoding); env `STORY_SEED` and
- * `STORY_FAILURE_RATE` tune the failure injection.
+ * calls `pipeline(app)`, with the step options of whichever plugins the config registered. Quick settings
+ * (short stories, fast encoding); env `STORY_SEED` and `STORY_FAILURE_RATE` (default 0) tune the failure injection.
  *
  * @example
  * tapline run examples/story-video/src/tapline-module.ts --config examples/story-video/tapline.yaml
@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import type { TaplineApp } from "@tapline/core";
 import { createLlm, STORY_IDEAS } from "./llm.ts";
 import { detectTools } from "./media.ts";
-import { buildStoryPipeline, type StoryPipelineDeps } from "./story-pipeline.ts";
+import { checkWithValidate, stepOptionsFor } from "./plugins.ts";
+import { buildStoryPipeline } from "./story-pipeline.ts";
 
 /** Default input: the first story idea. */
 export const input = STORY_IDEAS[0];
@@ -20,14 +21,6 @@ export async function pipeline(app: TaplineApp) {
   const seed = Number(process.env.STORY_SEED ?? 42);
   const failureRate = Number(process.env.STORY_FAILURE_RATE ?? 0);
   const flaky = { seed, failureRate, latencyMs: 40, requestTimeoutMs: 300, retryAfterSeconds: 1 };
-  const names = new Set(app.plugins.map((p) => p.name));
-  const stepOptions: StoryPipelineDeps["stepOptions"] = names.has("@tapline/plugin-retry")
-    ? ({
-        script: { retry: {} },
-        revise: { retry: {} },
-        voiceover: { retry: { breaker: "tts" } },
-      } as StoryPipelineDeps["stepOptions"])
-    : {};
   return buildStoryPipeline(app, {
     llm: createLlm({ ...flaky, middleSentences: 0 }),
     tts: flaky,
@@ -35,6 +28,7 @@ export async function pipeline(app: TaplineApp) {
     outDir: join(dirname(app.dir), "out"),
     fps: 24,
     preset: "ultrafast",
-    stepOptions,
+    stepOptions: stepOptionsFor(app.plugins),
+    ...(app.plugins.some((p) => p.name === "@tapline/plugin-validate") && { check: checkWithValidate }),
   });
 }

@@ -169,3 +169,36 @@ describe.skipIf(!present)("tapline against a real demo run", () => {
     expect(usage.stderr).toContain("no files given");
   });
 });
+
+/** `tapline run` on the demo's pipeline module with the demo's YAML config: every plugin from the config. */
+describe.skipIf(!present)(
+  "tapline run examples/story-video/src/tapline-module.ts --config tapline.yaml",
+  () => {
+    let root: string;
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), "tapline run-config "));
+    });
+    afterAll(() => rm(root, { recursive: true, force: true }));
+
+    it("registers the configured plugins, renders a valid video, and leaves data the readers read", async () => {
+      const example = join(import.meta.dirname, "../../../examples/story-video");
+      const config = join(root, "tapline.yaml");
+      await copyFile(join(example, "tapline.yaml"), config);
+      const r = await tapline(["run", join(example, "src/tapline-module.ts"), "--config", config, "--json"]);
+      expect(r.stderr).toContain("✓ render success");
+      expect(r.code).toBe(0);
+      const [report] = JSON.parse(r.stdout);
+      expect(report.status).toBe("success");
+      // Step options of the configured plugins reached the steps: retry annotated them, validate checked files.
+      const voiceover = report.steps.find((s: { name: string }) => s.name === "voiceover");
+      expect(Object.keys(voiceover.extensions)).toEqual(expect.arrayContaining(["retry"]));
+      expect(report.output.video).toBe(join(root, "out", "lighthouse", "lighthouse.mp4"));
+      const check = await tapline(["validate", report.output.video, "--profile", "youtube-shorts", "--json"]);
+      expect(check.code).toBe(0);
+      const summary = JSON.parse(
+        (await tapline(["metrics", "--dir", join(root, ".tapline"), "--json"])).stdout,
+      );
+      expect(summary.runs.count).toBe(1);
+    });
+  },
+);
