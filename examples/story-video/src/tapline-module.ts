@@ -4,7 +4,7 @@
  * (short stories, fast encoding); env `STORY_SEED` and `STORY_FAILURE_RATE` (default 0) tune the failure injection.
  *
  * @example
- * tapline run examples/story-video/src/tapline-module.ts --config examples/story-video/tapline.yaml
+ * pnpm --filter @tapline/example-story-video exec tapline run src/tapline-module.ts --config tapline.yaml
  */
 import { dirname, join } from "node:path";
 import type { TaplineApp } from "@tapline/core";

@@ -1,9 +1,9 @@
 import { copyFile, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DemoResult, runDemo } from "@tapline/example-story-video";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DemoResult, runDemo } from "../../../examples/story-video/src/index.ts";
 import { tapline } from "./helpers.ts";
 
 async function haveFfmpeg(): Promise<boolean> {
