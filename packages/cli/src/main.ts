@@ -69,9 +69,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stderr.write(`${c.red("error:")} ${text}\n`);
       return error.exitCode;
     }
-    const code = isTaplineError(error) ? ` [${error.code}]` : "";
+    // A typed Tapline error already says what failed and what to do; anything else is a bug: show its stack.
+    if (isTaplineError(error)) {
+      io.stderr.write(`${c.red("error:")} tapline ${name}: ${error.message} [${error.code}]\n`);
+      return 1;
+    }
     io.stderr.write(
-      `${c.red(`tapline ${name}: unexpected error${code}:`)} ${(error as Error)?.stack ?? String(error)}\n`,
+      `${c.red(`tapline ${name}: unexpected error:`)} ${(error as Error)?.stack ?? String(error)}\n`,
     );
     return 1;
   }

@@ -27,6 +27,10 @@ describe("tapline usage", () => {
     [["alerts", "--since"], /argument missing|--since/],
     [["validate"], /no files given/],
     [["validate", "a.mp4", "--profile"], /--profile/],
+    [
+      ["validate", "a.mp4", "--profile", "nope"],
+      /unknown validation profile "nope" \(known: default, youtube-shorts/,
+    ],
     [["run"], /expected one module, got 0/],
     [["run", "a.ts", "--input", "{", "--input-file", "x"], /not both/],
     [["metrics", "--dir", ".", "--since", "yesterday-ish"], /neither a duration/],

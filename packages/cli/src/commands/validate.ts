@@ -42,7 +42,16 @@ export const validateCommand: Command = {
       throw usage("tapline validate: no files given (tapline validate <files...>; see --help)");
     if (values.profile !== undefined && values.profile.trim() === "")
       throw usage("tapline validate: --profile needs a name");
-    const { validateFile } = await loadValidate();
+    const { validateFile, resolveProfile, isUnknownProfileError } = await loadValidate();
+    if (values.profile !== undefined) {
+      try {
+        resolveProfile(values.profile);
+      } catch (error) {
+        if (isUnknownProfileError(error))
+          throw usage(`tapline validate: ${error.message.replace(/; pass a profile object.*$/, "")}`);
+        throw error;
+      }
+    }
     const options = {
       ...(values.profile !== undefined && { profile: values.profile }),
       ...(values.thorough && { thorough: true }),
