@@ -129,9 +129,13 @@ export async function instantiatePlugins(
     try {
       mod = (await import(specifier)) as Record<string, unknown>;
     } catch (error) {
+      const hint =
+        known || isPath
+          ? ""
+          : `; it is neither a first-party plugin (${Object.keys(KNOWN_PLUGINS).join(", ")}) nor an installed package`;
       throw configError(
         file,
-        `plugin "${entry.plugin}" could not be loaded (${(error as Error).message})`,
+        `plugin "${entry.plugin}" could not be loaded (${(error as Error).message})${hint}`,
         error,
       );
     }

@@ -90,6 +90,16 @@ describe("tapline run", () => {
       /no factory export "nope" \(functions exported: hello\)/,
     ],
     ["a bad concurrency", "concurrency: 0\n", /"concurrency" must be an integer/],
+    [
+      "an unknown plugin name",
+      "plugins:\n  nosuch: {}\n",
+      /neither a first-party plugin \(retry, metrics, validate, alerts, gpu\) nor an installed package/,
+    ],
+    [
+      "invalid options of a real plugin",
+      "plugins:\n  retry:\n    defaults: { maxAttempts: -1 }\n",
+      /"@tapline\/plugin-retry" has invalid options:\n {2}- defaults\.maxAttempts: /,
+    ],
   ])("a config with %s is exit 2", async (_what, text, message) => {
     const config = join(dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
     await writeFile(config, text);

@@ -127,12 +127,11 @@ export const runCommand: Command = {
           logger: createConsoleLogger({ level: "error", write: (l) => void io.stderr.write(l) }),
         });
       } catch (error) {
-        if (isPluginRegistrationError(error)) {
-          const issues = error.issues.map((i) => `\n  - ${i.path || "(options)"}: ${i.message}`).join("");
-          throw new CliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}${issues}`, {
+        // Core's message already lists every bad option with its path.
+        if (isPluginRegistrationError(error))
+          throw new CliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}`, {
             cause: error,
           });
-        }
         throw error;
       }
       try {
