@@ -21,9 +21,14 @@ export interface Row {
 export async function compare(
   title: string,
   cases: Case[],
-  options: { baseline?: string; time?: number; opsPerCall?: number } = {},
+  options: { baseline?: string; time?: number; iterations?: number; opsPerCall?: number } = {},
 ): Promise<Row[]> {
-  const bench = new Bench({ time: options.time ?? 700, warmupTime: 200, warmup: true });
+  const bench = new Bench({
+    time: options.time ?? 700,
+    ...(options.iterations !== undefined && { iterations: options.iterations }),
+    warmupTime: 200,
+    warmup: true,
+  });
   for (const c of cases) bench.add(c.name, c.fn);
   await bench.run();
   const perOp = options.opsPerCall ?? 1;

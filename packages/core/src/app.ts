@@ -238,13 +238,15 @@ function createPluginApi(
     coreVersion: CORE_VERSION,
     metric(metricName, value, labels = {}, extra) {
       if (hooks.metric.taps.length === 0) return;
+      // One fixed shape (absent fields are undefined): no spreads on this hot path.
       hooks.metric.call({
         name: metricName,
         value,
         labels,
         time: Date.now(),
-        ...(extra?.unit && { unit: extra.unit }),
-        ...(extra?.type && { type: extra.type }),
+        unit: extra?.unit,
+        type: extra?.type,
+        runId: undefined,
       });
     },
     raiseAlert(event) {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isPluginError, type PluginError, StepValidationError, WrapStage } from "../src/index.ts";
+import {
+  isPluginError,
+  type MetricSample,
+  type PluginError,
+  StepValidationError,
+  WrapStage,
+} from "../src/index.ts";
 import { plugin, quietApp } from "./helpers.ts";
 
 describe("hook order", () => {
@@ -344,6 +350,35 @@ describe("error policy", () => {
     expect(errors).toEqual(["broken/stepStart"]);
     expect(report.status).toBe("failed");
     expect((report.error as PluginError).hook).toBe("validateStepInput");
+    await app.close();
+  });
+
+  it("labels ctx.metric() samples with pipeline, step, run and step labels", async () => {
+    const samples: MetricSample[] = [];
+    const sink = plugin("sink", ({ hooks }) => {
+      hooks.metric.tap("sink", (sample) => void samples.push(sample));
+    });
+    const app = quietApp({ plugins: [sink] });
+    const report = await app
+      .pipeline("story")
+      .step(
+        "tts",
+        (_: void, ctx) => {
+          ctx.metric("tts_chars_total", 42, { voice: "en" }, { unit: "chars", type: "counter" });
+        },
+        { labels: { provider: "local" } },
+      )
+      .build()
+      .run(undefined, { labels: { tenant: "t1" } });
+    expect(samples).toHaveLength(1);
+    expect(samples[0]).toMatchObject({
+      name: "tts_chars_total",
+      value: 42,
+      unit: "chars",
+      type: "counter",
+      runId: report.runId,
+      labels: { pipeline: "story", step: "tts", tenant: "t1", provider: "local", voice: "en" },
+    });
     await app.close();
   });
 });

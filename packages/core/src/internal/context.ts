@@ -170,8 +170,8 @@ function emitMetric(
     value,
     labels,
     time: Date.now(),
+    unit: options?.unit,
+    type: options?.type,
     runId,
-    ...(options?.unit && { unit: options.unit }),
-    ...(options?.type && { type: options.type }),
   });
 }
