@@ -3,13 +3,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoResult, runDemo } from "../../../examples/story-video/src/index.ts";
 import { tapline } from "./helpers.ts";
 
 async function haveFfmpeg(): Promise<boolean> {
   const r = await execa(process.env.FFPROBE_PATH || "ffprobe", ["-version"], { reject: false });
   return !r.failed;
 }
+// The demo (examples/story-video) is loaded at run time, not imported: it is another project, which itself
+// has the CLI as a devDependency. These are the few fields the tests use.
+interface DemoResult {
+  readonly reports: readonly {
+    readonly report: { readonly output?: { video: string; audio: string; subtitles: string } };
+  }[];
+}
+const demoModule = new URL("../../../examples/story-video/src/index.ts", import.meta.url).href;
+const { runDemo } = (await import(demoModule)) as {
+  runDemo(options: Record<string, unknown>): Promise<DemoResult>;
+};
 const present = await haveFfmpeg();
 if (!present && process.env.TAPLINE_REQUIRE_INTEGRATION === "1")
   throw new Error("ffmpeg/ffprobe are required (TAPLINE_REQUIRE_INTEGRATION=1)");

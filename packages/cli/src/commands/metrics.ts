@@ -64,11 +64,7 @@ export const metricsCommand: Command = {
   },
 };
 
-function formatSummary(
-  summary: Awaited<ReturnType<Awaited<ReturnType<typeof loadMetrics>>["summarize"]>>,
-  dir: string,
-  io: CliIo,
-): string {
+function formatSummary(summary: Summary, dir: string, io: CliIo): string {
   const c = palette(io.stdout, io.env);
   if (summary.records === 0) return `No run records in ${dir} for this selection.\n`;
   const out: string[] = [];
