@@ -1,12 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import {
-  type AppStatus,
-  createConsoleLogger,
-  createTapline,
-  type RunReport,
-  type TaplinePlugin,
-} from "@tapline/core";
+import { type AppStatus, createTapline, type RunReport, type TaplinePlugin } from "@tapline/core";
+import { createFileLogger } from "@tapline/plugin-metrics";
 import { createLlm, STORY_IDEAS, type StoryIdea } from "./llm.ts";
 import { detectTools, type MediaTools } from "./media.ts";
 import { wirePlugins } from "./plugins.ts";
@@ -79,10 +74,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const board = new ProgressBoard(output, ideas);
   const wiring = wirePlugins({ quick, seed, dir });
+  // JSON-lines logs under <dir>/logs (only errors also go to stderr, under the live board).
+  const logger = await createFileLogger({ dir, level: "info", console: "error" });
   const app = createTapline({
     dir,
     plugins: [progressPlugin({ board }), ...wiring.plugins, ...(options.plugins ?? [])],
-    logger: createConsoleLogger({ level: "error" }),
+    logger,
   });
   const latency = quick ? 40 : 250;
   const flaky = {
@@ -118,6 +115,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   } finally {
     board.stop();
     await app.close();
+    await logger.close();
   }
   await writeFile(
     join(outDir, "reports.json"),

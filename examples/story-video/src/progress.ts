@@ -215,14 +215,21 @@ export const progressPlugin = definePlugin<{ board: ProgressBoard }>({
     api.hooks.stepStart.tap(api.name, ({ ctx }) => board.stepStarted(story(ctx), ctx.step));
     api.hooks.stepAttempt.tap(api.name, (e) => {
       if (e.phase === "start") board.attemptStarted(story(e.ctx), e.ctx.step, e.attempt);
-      else if (e.status === "failed") board.attemptFailed(story(e.ctx), e.ctx.step, e.attempt, e.error);
+      else if (e.status === "failed") {
+        board.attemptFailed(story(e.ctx), e.ctx.step, e.attempt, e.error);
+        e.ctx.log.warn({ attempt: e.attempt, err: short(e.error) }, "attempt failed");
+      }
     });
     api.hooks.stepEnd.tap(api.name, ({ ctx, report }) =>
       board.stepEnded(story(ctx), report.name, report.status, report.durationMs, report.attempts.length),
     );
-    api.hooks.runEnd.tap(api.name, ({ ctx, report }) =>
-      board.runEnded(story(ctx), report.status, report.durationMs),
-    );
+    api.hooks.runEnd.tap(api.name, ({ ctx, report }) => {
+      board.runEnded(story(ctx), report.status, report.durationMs);
+      ctx.log.info(
+        { story: story(ctx), status: report.status, durationMs: Math.round(report.durationMs) },
+        "story finished",
+      );
+    });
     api.hooks.metric.tap(api.name, (sample) => {
       if (sample.name === "tapline_breaker_state") board.breaker(sample.labels.breaker ?? "?", sample.value);
     });

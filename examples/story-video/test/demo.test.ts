@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStatus, summarize } from "@tapline/plugin-metrics";
@@ -108,6 +108,10 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
     expect(summary.operations.find((o) => o.name === "story-video/script")?.count).toBe(1);
     const persisted = await readStatus(result.dir);
     expect(persisted?.parts.map((p) => p.component)).toEqual(expect.arrayContaining(["metrics", "retry"]));
+    const logs = await readdir(join(result.dir, "logs"));
+    const log = await readFile(join(result.dir, "logs", logs.find((f) => f.endsWith(".log"))!), "utf8");
+    expect(log).toContain('"msg":"story finished"');
+    expect(log).toContain('"err":"llm: HTTP 503 Service Unavailable"');
     const gpuPart = result.status.parts.find((p) => p.component === "gpu")!;
     if (!(await hasNvidiaSmi())) expect(gpuPart.message).toMatch(/unavailable/);
   });
