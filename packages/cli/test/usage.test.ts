@@ -1,5 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { COMMANDS, parseSince } from "../src/index.ts";
+import { COMMANDS, parseSince, VERSION } from "../src/index.ts";
 import { tapline } from "./helpers.ts";
 
 describe("tapline usage", () => {
@@ -55,6 +56,12 @@ describe("tapline usage", () => {
       "\x1b[",
     );
     expect((await tapline(["frobnicate"])).stderr).not.toContain("\x1b[");
+  });
+
+  it("--version prints the package's version", async () => {
+    const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
+    expect(VERSION).toBe(pkg.version);
+    expect((await tapline(["--version"])).stdout).toBe(`${pkg.version}\n`);
   });
 
   it("reads --since as a duration, epoch ms or a date", () => {
