@@ -41,6 +41,7 @@ export {
   gpuMemoryNearFull,
   memoryHigh,
   type PresetOptions,
+  pluginErrors,
   stepFailureRate,
   stepP95,
   stuckStep,

@@ -155,6 +155,16 @@ describe("rule state machine", () => {
     expect(events.at(-1)!.state).toBe("resolved");
   });
 
+  it("resolves a `last` rule whose series went silent (no window to empty)", () => {
+    const m = make({ rules: [{ name: "Disk", metric: "disk", levels: { warning: 0.8 } }] });
+    m.observe(sample("disk", 0.9, { mount: "/" }));
+    vi.advanceTimersByTime(299_000);
+    expect(states()).toEqual(["firing:warning"]); // the last value still stands
+    vi.advanceTimersByTime(2_000);
+    expect(states()).toEqual(["firing:warning", "resolved:warning"]);
+    expect(events[1]!.message).toMatch(/\(no data\)$/);
+  });
+
   it("resolves run-scoped alerts when their run ends", () => {
     const m = make({
       rules: [
@@ -284,8 +294,14 @@ describe("notification", () => {
     return { got, handler: defineAlertHandler({ name, send: (n) => void got.push(n), ...extra }) };
   }
   const rules = [
-    { name: "Hot", metric: "temp", levels: { warning: { threshold: 80, clear: 70 }, critical: 90 } },
-    { name: "Slow", metric: "lat", levels: { warning: 5 } },
+    // one sample each, then long waits: keep the last values standing (no-data after a day)
+    {
+      name: "Hot",
+      metric: "temp",
+      levels: { warning: { threshold: 80, clear: 70 }, critical: 90 },
+      noData: { after: "1d" },
+    },
+    { name: "Slow", metric: "lat", levels: { warning: 5 }, noData: { after: "1d" } },
   ];
 
   it("groups alerts by alertname after group_wait, sends changes at group_interval, repeats at repeat_interval", async () => {

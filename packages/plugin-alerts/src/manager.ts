@@ -15,6 +15,7 @@ import { AlertHistory, type AlertHistoryEntry } from "./history.ts";
 import { loadAlertConfigSync } from "./load.ts";
 import type { NotificationAlert } from "./notification.ts";
 import { CompiledRule, type Transition } from "./rule-engine.ts";
+import { MetricRules } from "./rule-index.ts";
 import { type AlertRuleInput, type NormalRule, normalizeRules } from "./rules.ts";
 import {
   type InhibitRuleInput,
@@ -219,7 +220,7 @@ function prepare(options: AlertManagerOptions) {
 const noop = () => {};
 
 class Manager implements AlertManager {
-  readonly #byMetric = new Map<string, CompiledRule[]>();
+  readonly #byMetric = new Map<string, MetricRules>();
   readonly #rules: CompiledRule[] = [];
   readonly #stuck: StuckSteps;
   readonly #active = new Map<string, ActiveAlert>();
@@ -262,6 +263,7 @@ class Manager implements AlertManager {
         this.#active.delete(fp);
       },
     };
+    const byMetric = new Map<string, CompiledRule[]>();
     for (const rule of rules) {
       if (rule.kind !== "threshold") continue;
       const compiled = new CompiledRule(
@@ -272,11 +274,12 @@ class Manager implements AlertManager {
       );
       this.#rules.push(compiled);
       for (const metric of rule.divideBy ? [rule.metric, rule.divideBy] : [rule.metric]) {
-        const list = this.#byMetric.get(metric) ?? [];
+        const list = byMetric.get(metric) ?? [];
         list.push(compiled);
-        this.#byMetric.set(metric, list);
+        byMetric.set(metric, list);
       }
     }
+    for (const [metric, list] of byMetric) this.#byMetric.set(metric, new MetricRules(list));
     this.#stuck = new StuckSteps(
       rules.filter((r) => r.kind === "stuck-step"),
       sink,
@@ -297,9 +300,10 @@ class Manager implements AlertManager {
   }
 
   observe(sample: MetricSample): void {
-    const rules = this.#byMetric.get(sample.name);
-    if (rules === undefined || this.#closing) return;
+    const index = this.#byMetric.get(sample.name);
+    if (index === undefined || this.#closing) return;
     if (typeof sample.value !== "number" || Number.isNaN(sample.value) || !sample.labels) return;
+    const rules = index.candidates(sample.labels);
     const now = Date.now();
     let key: string | undefined;
     for (let i = 0; i < rules.length; i++) {

@@ -72,27 +72,28 @@ function pushChecked(out: LabelMatcher[], m: LabelMatcher, path: string, issues:
 
 /** Compiles matchers into one predicate; no matchers match everything. */
 export function compileMatchers(matchers: readonly LabelMatcher[]): (labels: Labels) => boolean {
-  if (matchers.length === 0) return () => true;
-  const names = matchers.map((m) => m.name);
-  const tests = matchers.map((m): ((v: string) => boolean) => {
-    switch (m.op) {
-      case "=":
-        return (v) => v === m.value;
-      case "!=":
-        return (v) => v !== m.value;
-      case "=~": {
-        const re = new RegExp(`^(?:${m.value})$`);
-        return (v) => re.test(v);
-      }
-      case "!~": {
-        const re = new RegExp(`^(?:${m.value})$`);
-        return (v) => !re.test(v);
-      }
-    }
-  });
   const n = matchers.length;
+  if (n === 0) return () => true;
+  const names = matchers.map((m) => m.name);
+  const values = matchers.map((m) => m.value);
+  // Equality-only matchers (the common case) get a loop without regexes or closures per matcher.
+  if (matchers.every((m) => m.op === "=")) {
+    return (labels) => {
+      for (let i = 0; i < n; i++) if ((labels[names[i]!] ?? "") !== values[i]) return false;
+      return true;
+    };
+  }
+  const negate = matchers.map((m) => m.op === "!=" || m.op === "!~");
+  const regexes = matchers.map((m) =>
+    m.op === "=~" || m.op === "!~" ? new RegExp(`^(?:${m.value})$`) : undefined,
+  );
   return (labels) => {
-    for (let i = 0; i < n; i++) if (!tests[i]!(labels[names[i]!] ?? "")) return false;
+    for (let i = 0; i < n; i++) {
+      const v = labels[names[i]!] ?? "";
+      const re = regexes[i];
+      const hit = re === undefined ? v === values[i] : re.test(v);
+      if (hit === negate[i]) return false;
+    }
     return true;
   };
 }

@@ -1,5 +1,5 @@
 import { definePlugin, type PluginDefinition, type TaplineApp } from "@tapline/core";
-import { isAlertHandlerError } from "./errors.ts";
+import { isAlertHandlerError, isAlertManagerClosedError } from "./errors.ts";
 import {
   type AlertManager,
   type AlertManagerOptions,
@@ -95,7 +95,11 @@ export const alerts = definePlugin<AlertsPluginOptions, AlertsPluginOptions | un
     hooks.metric.tap(api.name, (sample) => manager.observe(sample));
     hooks.alert.tapPromise(api.name, async (event) => {
       if (event.source === api.name) return;
-      manager.raise(event);
+      try {
+        manager.raise(event);
+      } catch (error) {
+        if (!isAlertManagerClosedError(error)) throw error; // an alert arriving while the app closes is dropped
+      }
     });
     hooks.stepStart.tapPromise(api.name, async ({ ctx }) => {
       manager.stepStarted({ runId: ctx.runId, pipeline: ctx.pipeline, step: ctx.step, labels: ctx.labels });

@@ -215,3 +215,20 @@ export function stuckStep(
     ...(o.labels !== undefined && { labels: o.labels }),
   };
 }
+
+/** Errors of other plugins (`tapline_alerts_plugin_errors`, fed by the plugin from `pluginError`) per plugin and hook. */
+export function pluginErrors(
+  o: PresetOptions & { warning?: number; window?: Duration } = {},
+): AlertRuleInput {
+  return {
+    name: o.name ?? "PluginErrors",
+    metric: "tapline_alerts_plugin_errors",
+    by: ["plugin", "hook"],
+    aggregate: "sum",
+    window: o.window ?? "5m",
+    op: ">=",
+    levels: { warning: o.warning ?? 1 },
+    message: "plugin {{labels.plugin}} failed {{value}}× in hook {{labels.hook}} over {{window}}",
+    ...common(o),
+  };
+}

@@ -84,7 +84,7 @@ export class CompiledRule {
     for (const [key, series] of this.#series) {
       series.window.evict(now);
       const silentFor = now - series.window.lastTime;
-      if (silentFor >= this.rule.noData.afterMs && series.window.size === 0) {
+      if (silentFor >= this.rule.noData.afterMs) {
         if (this.#noData(series, now)) this.#series.delete(key);
         continue;
       }

@@ -14,6 +14,7 @@ import {
   alertManagerOf,
   alerts,
   defineAlertHandler,
+  pluginErrors,
   readAlertHistory,
   stepFailureRate,
   stuckStep,
@@ -215,6 +216,36 @@ describe("alerts plugin in a pipeline", () => {
     expect(app.status().parts.find((x) => x.component === "alerts")!.details).toMatchObject({
       failingHandlers: ["hang"],
     });
+  });
+
+  it("alerts on other plugins' errors (pluginError) with the pluginErrors preset", async () => {
+    await tempDir();
+    const broken = definePlugin({
+      name: "broken",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup: (api) =>
+        void api.hooks.stepEnd.tapPromise("broken", async () => {
+          throw new Error("disk full");
+        }),
+    });
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [broken(), alerts({ rules: [pluginErrors({ warning: 2 })], persist: false })],
+    });
+    cleanups.push(() => app.close());
+    const p = app
+      .pipeline("p")
+      .step("a", () => 1)
+      .build();
+    await p.run();
+    expect(alertManagerOf(app)!.active()).toEqual([]);
+    const report = await p.run();
+    expect(report.status).toBe("success"); // observe-hook errors never fail a run
+    expect(alertManagerOf(app)!.active()).toMatchObject([
+      { rule: "PluginErrors", labels: { plugin: "broken", hook: "stepEnd" }, level: "warning" },
+    ]);
   });
 
   it("rejects bad rules at registration with every path", () => {

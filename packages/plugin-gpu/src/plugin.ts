@@ -45,10 +45,18 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
     const trackers = new Map<StepContext, GpuUsageTracker>();
     let adapters: GpuAdapter[] | undefined;
     let warned = false;
+    let persistenceWarned = false;
 
     const watcher = watchGpus(
       opts.watch,
       (snapshot) => {
+        if (!persistenceWarned && snapshot.gpus.some((g) => g.persistenceMode === false)) {
+          persistenceWarned = true;
+          api.log.warn(
+            { gpus: snapshot.gpus.filter((g) => g.persistenceMode === false).map((g) => g.index) },
+            "GPU persistence mode is off: every nvidia-smi or CUDA start re-initialises the GPU (seconds); enable it with `nvidia-smi -pm 1`",
+          );
+        }
         if (opts.metrics) publisher.publish(snapshot);
         for (const t of trackers.values()) t.add(snapshot);
       },

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { isGpuUnavailableError, sampleGpus } from "../src/index.ts";
 import { FAKE, fakeEnv, fixture, starts, tempDir } from "./helpers.ts";
@@ -51,5 +52,17 @@ describe("sampleGpus", () => {
     expect(s.gpus[0]!.persistenceMode).toBeUndefined();
     expect(s.gpus[0]!.pstate).toBeUndefined();
     expect(s.gpus[0]!.powerDrawWatts).toBe(69.85);
+  });
+
+  it("the fake exits with nvidia-smi's error for bad arguments (so tests can trust it)", async () => {
+    for (const args of [
+      ["--bogus"],
+      ["--query-gpu=index"],
+      ["--query-gpu=index", "--format=csv", "-lms", "0"],
+    ]) {
+      const r = await execa(FAKE, args, { reject: false });
+      expect(r.exitCode).toBe(2);
+      expect(r.stdout).toMatch(/Invalid combination of input arguments/);
+    }
   });
 });

@@ -58,6 +58,16 @@ describe("watchGpus against the fake nvidia-smi", () => {
     expect(watcher.status.state).toBe("closed");
   });
 
+  it("splits iterations that arrive in one chunk into one snapshot each", async () => {
+    restore = fakeEnv({ FAKE_SMI_BURST: "1" });
+    const { watcher, samples } = record({ binary: FAKE, interval: 200 });
+    await until(() => samples.length >= 4, 10_000, "4 snapshots");
+    await watcher.close();
+    for (const s of samples) expect(s.gpus.map((g) => g.index)).toEqual([0, 1, 2]);
+    expect(samples[0]!.gpus[0]!.utilization).toBe(0);
+    expect(samples[1]!.gpus[0]!.utilization).toBe(1);
+  });
+
   it("restarts nvidia-smi with backoff when it dies mid-stream (torn line), and reports it", async () => {
     const dir = tempDir();
     const log = join(dir, "log");

@@ -1,5 +1,4 @@
 export {
-  describe as describeError,
   isMetricsError,
   isMetricsOptionsError,
   isMetricsReadError,
@@ -47,8 +46,10 @@ export {
 } from "./summarize.ts";
 export {
   createSystemSampler,
+  type ProbeEmit,
   type SamplerStats,
   type SystemFacts,
+  type SystemProbe,
   SystemSampler,
   type SystemSamplerOptions,
   type SystemSource,

@@ -1,11 +1,13 @@
 import {
   appendFileSync,
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +48,27 @@ describe("JsonlWriter", () => {
     await w.close();
   });
 
+  it("flush() returns under a steady producer, and a backlog goes out without waiting for another append", async () => {
+    const folder = join(dir, "runs");
+    const w = new JsonlWriter({ folder, flushIntervalMs: 10_000, maxBatchBytes: 4096 });
+    let producing = true;
+    let produced = 0;
+    const produce = () => {
+      for (let i = 0; i < 200; i++) w.append({ i: produced++, pad: "p".repeat(40) });
+      if (producing) setImmediate(produce);
+    };
+    produce();
+    await new Promise((r) => setTimeout(r, 50));
+    const atCall = produced;
+    await w.flush(); // must not chase the producer forever
+    expect(w.stats.written).toBeGreaterThanOrEqual(atCall);
+    producing = false;
+    await new Promise((r) => setTimeout(r, 100)); // no more appends, flush interval 10 s: the backlog still drains
+    expect(w.stats.written).toBeGreaterThan(produced - 200);
+    await w.close();
+    expect(w.stats.written).toBe(produced);
+  });
+
   it("rotates by size into numbered files, never splitting a record", async () => {
     const folder = join(dir, "runs");
     const w = new JsonlWriter({ folder, maxFileBytes: 4096, maxBatchBytes: 1000 });
@@ -80,9 +103,6 @@ describe("JsonlWriter", () => {
   });
 
   it("on a read-only dir reports one clear error, goes degraded, drops instead of looping, and recovers", async () => {
-    if (process.getuid?.() === 0) {
-      // root ignores permissions: make the stream folder a file instead, which fails for root too.
-    }
     const folder = join(dir, "ro", "runs");
     mkdirSync(join(dir, "ro"));
     writeFileSync(folder, "not a folder"); // mkdir/open under it fails with ENOTDIR/EEXIST, for root too
@@ -112,6 +132,27 @@ describe("JsonlWriter", () => {
     await w.close();
     expect(await readAll(folder)).toEqual([{ round: 6 }]);
   });
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "on a full disk (ENOSPC from /dev/full) reports one PersistError with its errno",
+    async () => {
+      const folder = join(dir, "runs");
+      mkdirSync(folder);
+      const today = new Date().toISOString().slice(0, 10);
+      symlinkSync("/dev/full", join(folder, `${today}.0.jsonl`)); // every write() there fails with ENOSPC
+      const errors: PersistError[] = [];
+      const w = new JsonlWriter({ folder, onError: (e) => errors.push(e) });
+      for (let i = 0; i < 3; i++) {
+        w.append({ i });
+        await w.flush();
+      }
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.errno).toBe("ENOSPC");
+      expect(errors[0]!.message).toMatch(/free disk space/);
+      expect(w.stats).toMatchObject({ degraded: true, dropped: 3, written: 0 });
+      await w.close();
+    },
+  );
 
   it("two writers on the same folder never interleave bytes inside a record", async () => {
     const folder = join(dir, "runs");

@@ -15,7 +15,7 @@ export interface JsonlWriterOptions {
   maxFileBytes?: number;
   /** Files of days older than this many days are deleted. Default 14; 0 keeps everything. */
   retentionDays?: number;
-  /** Most bytes buffered while the disk refuses writes; beyond, records are dropped and counted. Default 8 MiB. */
+  /** Most bytes buffered (a slow or failing disk); beyond, records are dropped and counted. Default 32 MiB. */
   maxBufferedBytes?: number;
   /** Called once when writing starts failing (read-only dir, full disk), with a {@link PersistError}. */
   onError?: (error: PersistError) => void;
@@ -58,6 +58,9 @@ export class JsonlWriter {
   #chunks: string[] = [];
   #bytes = 0;
   #count = 0;
+  /** Records ever appended, and ever written or dropped after being buffered: `flush()` waits on these. */
+  #appended = 0;
+  #settled = 0;
   #fd: number | undefined;
   #day = "";
   #index = 0;
@@ -78,7 +81,7 @@ export class JsonlWriter {
     this.#maxBatch = options.maxBatchBytes ?? 256 * 1024;
     this.#maxFile = options.maxFileBytes ?? 64 * 1024 * 1024;
     this.#retention = options.retentionDays ?? 14;
-    this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.#maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.#onError = options.onError;
     this.#onRecover = options.onRecover;
     this.#now = options.now ?? Date.now;
@@ -100,6 +103,13 @@ export class JsonlWriter {
     this.#chunks.push(line);
     this.#bytes += line.length + 1;
     this.#count++;
+    this.#appended++;
+    this.#schedule();
+  }
+
+  /** A full batch goes out now (unless a write is in flight: it reschedules when done); else a timer. */
+  #schedule(): void {
+    if (this.#count === 0 || this.#closed) return;
     if (this.#bytes >= this.#maxBatch) {
       if (!this.#inFlight) void this.flush();
     } else if (!this.#timer) {
@@ -111,16 +121,24 @@ export class JsonlWriter {
     }
   }
 
-  /** Writes what is buffered now (waits for a write in flight first). Never rejects. */
+  /**
+   * Writes what is buffered now (after a write in flight). Records appended meanwhile are left to the next
+   * flush, so a steady producer cannot keep a caller waiting forever. Never rejects.
+   */
   async flush(): Promise<void> {
-    while (this.#inFlight) await this.#inFlight;
-    if (this.#count === 0) return;
-    const { data, count } = this.#take();
-    this.#inFlight = this.#writeAsync(data, count).finally(() => {
-      this.#inFlight = undefined;
-    });
-    await this.#inFlight;
-    if (this.#count > 0) await this.flush();
+    const target = this.#appended;
+    while (this.#settled < target) {
+      if (this.#inFlight) {
+        await this.#inFlight;
+        continue;
+      }
+      if (this.#count === 0) return;
+      const { data, count } = this.#take();
+      this.#inFlight = this.#writeAsync(data, count).finally(() => {
+        this.#inFlight = undefined;
+        this.#schedule(); // what was appended meanwhile
+      });
+    }
   }
 
   /** Writes everything buffered synchronously (for dispose and `process.on("exit")`). */
@@ -143,10 +161,11 @@ export class JsonlWriter {
   /** Flushes, closes the file and stops the timer. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.flush();
-    this.#closed = true;
+    this.#closed = true; // no new records, no new timers
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.flush();
+    while (this.#inFlight) await this.#inFlight;
     this.flushSync();
     if (this.#fd !== undefined) {
       try {
@@ -168,12 +187,20 @@ export class JsonlWriter {
     };
   }
 
-  /** Takes whole records from the buffer, up to about `maxBatchBytes`. */
+  /**
+   * Takes whole records from the buffer for one write(): everything buffered when a backlog built up (so a
+   * writer that fell behind catches up in a few large writes), but never more than 4 MiB nor than a file's size.
+   */
   #take(): { data: string; count: number } {
+    const limit = Math.min(this.#maxFile, WRITE_MAX);
     let n = 0;
     let bytes = 0;
-    while (n < this.#chunks.length && (n === 0 || bytes < this.#maxBatch))
-      bytes += this.#chunks[n++]!.length + 1;
+    while (n < this.#chunks.length) {
+      const next = bytes + this.#chunks[n]!.length + 1;
+      if (n > 0 && next > limit) break;
+      bytes = next;
+      n++;
+    }
     const taken = n === this.#chunks.length ? this.#chunks : this.#chunks.slice(0, n);
     this.#chunks = n === this.#chunks.length ? [] : this.#chunks.slice(n);
     this.#bytes -= bytes;
@@ -205,6 +232,7 @@ export class JsonlWriter {
   }
 
   #done(bytes: number, count: number): void {
+    this.#settled += count;
     this.#size += bytes;
     this.#written += count;
     this.#flushes++;
@@ -216,6 +244,7 @@ export class JsonlWriter {
   }
 
   #fail(error: unknown, count: number): void {
+    this.#settled += count;
     this.#dropped += count;
     if (this.#fd !== undefined) {
       try {
@@ -279,6 +308,9 @@ export class JsonlWriter {
     );
   }
 }
+
+/** Largest single write(): big enough to catch up with any producer, small enough to stay one syscall. */
+const WRITE_MAX = 4 * 1024 * 1024;
 
 function writeAll(fd: number, buffer: Buffer): void {
   let offset = 0;

@@ -1,5 +1,6 @@
+import { join } from "node:path";
 import { type AppStatus, definePlugin, type MetricSample } from "@tapline/core";
-import { isPersistError, type PersistError } from "./errors.ts";
+import { isPersistError, PersistError } from "./errors.ts";
 import { type HistoryStats, MetricHistory } from "./history.ts";
 import { type MetricsPluginOptions, type NormalizedOptions, optionsSchema } from "./options.ts";
 import { type MetricsServer, PrometheusExporter, startMetricsServer } from "./prometheus.ts";
@@ -84,6 +85,8 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
     const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus);
     const reported = new Set<string>();
     let persistError: PersistError | undefined;
+    let statusFailed = false;
+    let serverUrl: string | undefined;
     const onPersistError = (error: PersistError) => {
       persistError = error;
       // One clear error per path, not one per flush.
@@ -184,7 +187,7 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
       store?.sample(sample);
     });
     hooks.status.tap(api.name, (parts) => {
-      const degraded = store?.degraded === true;
+      const degraded = store?.degraded === true || statusFailed;
       const sampler$ = sampler?.stats;
       parts.push({
         component: "metrics",
@@ -208,7 +211,6 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
     });
 
     let server: MetricsServer | undefined;
-    let serverUrl: string | undefined;
     if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
       server = await startMetricsServer(exporter, o.prometheus.server);
       serverUrl = server.url;
@@ -225,7 +227,6 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
         ),
       };
     };
-    let statusFailed = false;
     const persistStatus = async (): Promise<void> => {
       try {
         await writeStatus(api.dir, app.status());
@@ -233,21 +234,26 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
       } catch (error) {
         if (!statusFailed) {
           statusFailed = true;
-          api.reportError(
-            isPersistError(error)
-              ? error
-              : new (await import("./errors.ts")).PersistError(`${api.dir}/status.json`, error),
-            "persist",
-          );
+          const persist = isPersistError(error)
+            ? error
+            : new PersistError(join(api.dir, "status.json"), error);
+          persistError ??= persist;
+          api.reportError(persist, "persist");
         }
       }
     };
-    const persistNow = async (): Promise<void> => {
-      if (store) {
-        store.snapshot(tracker.snapshot());
-        await store.flush();
-        await persistStatus();
-      }
+    // Snapshots never overlap: a tick while one is being written waits for it instead of racing it.
+    let persisting: Promise<void> = Promise.resolve();
+    const persistNow = (): Promise<void> => {
+      persisting = persisting
+        .then(async () => {
+          if (!store) return;
+          store.snapshot(tracker.snapshot());
+          await store.flush();
+          await persistStatus();
+        })
+        .catch((error: unknown) => api.reportError(error, "snapshot"));
+      return persisting;
     };
     let snapshotTimer: NodeJS.Timeout | undefined;
     if (store) {
@@ -289,8 +295,7 @@ export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | un
       await sampler?.stop();
       await server?.close();
       if (store) {
-        store.snapshot(tracker.snapshot());
-        await persistStatus();
+        await persistNow();
         await store.close();
       }
       runtimes.delete(api.app);

@@ -1,7 +1,9 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AppStatus } from "@tapline/core";
 import { MetricsReadError } from "./errors.ts";
+
+let sequence = 0;
 
 /** Name of the status file under the app's dir. */
 export const STATUS_FILE = "status.json";
@@ -12,9 +14,15 @@ export const STATUS_FILE = "status.json";
  */
 export async function writeStatus(dir: string, status: AppStatus): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${STATUS_FILE}.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(status, replacer, 2) + "\n");
-  await rename(tmp, join(dir, STATUS_FILE));
+  // A name no other writer (another process, or a concurrent call in this one) can be using.
+  const tmp = join(dir, `.${STATUS_FILE}.${process.pid}.${++sequence}.tmp`);
+  try {
+    await writeFile(tmp, JSON.stringify(status, replacer, 2) + "\n");
+    await rename(tmp, join(dir, STATUS_FILE));
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw error;
+  }
 }
 
 /**

@@ -10,7 +10,10 @@ describe("WindowedSketch", () => {
     const w = new WindowedSketch(0);
     const values: number[] = [];
     let seed = 42;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let i = 0; i < 20_000; i++) {
       const v = Math.exp(rand() * 8); // 1 ms .. 3 s, log-uniform
       values.push(v);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type JsonlWarning, readJsonl } from "../src/index.ts";
+import { type JsonlWarning, readJsonl, readStatus, summarize } from "../src/index.ts";
 
 const fixture = join(import.meta.dirname, "fixtures", "heavy-writer.ts");
 const nodeArgs = [
@@ -25,8 +25,9 @@ afterEach(() => {
 });
 
 /** Starts a heavy writer; resolves its latest acknowledged count through `acked()`. */
-function startWriter(folder: string, id: string, flushMs: number) {
-  const child = spawn(process.execPath, [...nodeArgs, fixture, folder, id, String(flushMs)], {
+function startWriter(folder: string, id: string, flushMs: number, script = fixture) {
+  const args = script === fixture ? [folder, id, String(flushMs)] : [folder];
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);
@@ -102,5 +103,23 @@ describe("crash safety (kill -9 during heavy writing)", () => {
         if (s !== i) throw new Error(`writer ${id}: record ${i} has seq ${s}`);
       });
     }
+  });
+
+  it("a whole app killed -9 mid-run: summarize() and readStatus() read everything acknowledged", async () => {
+    const app = startWriter(dir, "app", 200, join(import.meta.dirname, "fixtures", "app-child.ts"));
+    await waitFor(() => app.acked() > 3000, 20_000);
+    await new Promise((r) => setTimeout(r, 300)); // past a snapshot interval, so status.json exists
+    const acked = app.acked();
+    await kill9(app.child);
+    const warnings: JsonlWarning[] = [];
+    const summary = await summarize(dir, { onWarning: (w) => warnings.push(w) });
+    expect(warnings.filter((w) => w.kind === "corrupt")).toEqual([]);
+    // Every record (steps and runs) written before the last acknowledgement reads back.
+    expect(summary.records).toBeGreaterThanOrEqual(acked);
+    expect(summary.operations.find((o) => o.kind === "run" && o.name === "story")!.count).toBeGreaterThan(0);
+    expect(summary.runs.failureRate).toBeGreaterThan(0.1);
+    expect(summary.runs.failureRate).toBeLessThan(0.2); // 1 in 7 inputs fails
+    const status = await readStatus(dir);
+    expect(status?.parts.some((p) => p.component === "metrics")).toBe(true);
   });
 });

@@ -123,8 +123,11 @@ describe("metrics() plugin", () => {
 
   it("leaves no timer, socket or file open after close()", async () => {
     const before = new Set(process.getActiveResourcesInfo());
-    const count = (list: string[]) =>
-      list.reduce<Record<string, number>>((acc, k) => ((acc[k] = (acc[k] ?? 0) + 1), acc), {});
+    const count = (list: string[]) => {
+      const acc: Record<string, number> = {};
+      for (const k of list) acc[k] = (acc[k] ?? 0) + 1;
+      return acc;
+    };
     const baseline = count(process.getActiveResourcesInfo());
     const app = createTapline({
       dir,

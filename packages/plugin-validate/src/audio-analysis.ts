@@ -61,11 +61,28 @@ export const keepAnalysisLine = (line: string): boolean =>
     line,
   );
 
-const after = (line: string, re: RegExp): number | undefined => {
-  const m = re.exec(line);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return Number.isFinite(n) ? n : n === Number.NEGATIVE_INFINITY ? n : undefined;
+const NUM = "(-?[\\d.]+|-inf)";
+
+/** Which stderr line feeds which field (first match wins). */
+const FIELDS: readonly [RegExp, keyof AudioAnalysis][] = [
+  [new RegExp(`^\\s+I:\\s+${NUM}\\s+LUFS`), "integratedLufs"],
+  [new RegExp(`^\\s+LRA:\\s+${NUM}\\s+LU`), "loudnessRangeLu"],
+  [new RegExp(`^\\s+Peak:\\s+${NUM}\\s+dBFS`), "truePeakDbfs"],
+  [new RegExp(`mean_volume:\\s*${NUM} dB`), "meanVolumeDb"],
+  [new RegExp(`max_volume:\\s*${NUM} dB`), "maxVolumeDb"],
+  [/histogram_0db:\s*(\d+)/, "samplesAt0db"],
+  [new RegExp(`Peak level dB:\\s*${NUM}`), "peakLevelDb"],
+  [new RegExp(`RMS level dB:\\s*${NUM}`), "rmsLevelDb"],
+  [new RegExp(`Flat factor:\\s*${NUM}`), "flatFactor"],
+  [new RegExp(`Peak count:\\s*${NUM}`), "peakCount"],
+  [new RegExp(`DC offset:\\s*${NUM}`), "dcOffset"],
+  [/Number of samples:\s*(\d+)/, "samples"],
+];
+
+const toNumber = (raw: string): number | undefined => {
+  if (raw === "-inf") return Number.NEGATIVE_INFINITY;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : undefined;
 };
 
 /** Parses the kept stderr lines of an analysis pass. */
@@ -73,32 +90,27 @@ export function parseAnalysis(
   lines: readonly string[],
   missingFilters: readonly string[] = [],
 ): AudioAnalysis {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, number> = {};
   const silences: { start: number; end: number | undefined }[] = [];
   for (const line of lines) {
-    let v: number | undefined;
-    if ((v = after(line, /silence_start:\s*(-?[\d.]+)/)) !== undefined) {
-      silences.push({ start: Math.max(0, v), end: undefined });
-    } else if ((v = after(line, /silence_end:\s*(-?[\d.]+)/)) !== undefined) {
+    const start = /silence_start:\s*(-?[\d.]+)/.exec(line);
+    if (start) {
+      silences.push({ start: Math.max(0, Number(start[1])), end: undefined });
+      continue;
+    }
+    const end = /silence_end:\s*(-?[\d.]+)/.exec(line);
+    if (end) {
       const open = silences.at(-1);
-      if (open && open.end === undefined) open.end = v;
-    } else if ((v = after(line, /^\s+I:\s+(-?[\d.]+|-inf)\s+LUFS/)) !== undefined) out.integratedLufs = v;
-    else if ((v = after(line, /^\s+LRA:\s+(-?[\d.]+)\s+LU/)) !== undefined) out.loudnessRangeLu = v;
-    else if ((v = after(line, /^\s+Peak:\s+(-?[\d.]+|-inf)\s+dBFS/)) !== undefined) out.truePeakDbfs = v;
-    else if ((v = after(line, /mean_volume:\s*(-?[\d.]+|-inf) dB/)) !== undefined) out.meanVolumeDb = v;
-    else if ((v = after(line, /max_volume:\s*(-?[\d.]+|-inf) dB/)) !== undefined) out.maxVolumeDb = v;
-    else if ((v = after(line, /histogram_0db:\s*(\d+)/)) !== undefined) out.samplesAt0db = v;
-    else if ((v = after(line, /Peak level dB:\s*(-?[\d.]+|-inf)/)) !== undefined) out.peakLevelDb = v;
-    else if ((v = after(line, /RMS level dB:\s*(-?[\d.]+|-inf)/)) !== undefined) out.rmsLevelDb = v;
-    else if ((v = after(line, /Flat factor:\s*(-?[\d.]+)/)) !== undefined) out.flatFactor = v;
-    else if ((v = after(line, /Peak count:\s*(-?[\d.]+)/)) !== undefined) out.peakCount = v;
-    else if ((v = after(line, /DC offset:\s*(-?[\d.]+)/)) !== undefined) out.dcOffset = v;
-    else if ((v = after(line, /Number of samples:\s*(\d+)/)) !== undefined) out.samples = v;
-  }
-  // "-inf" parses to NaN above; treat it as -Infinity explicitly.
-  for (const line of lines) {
-    if (/^\s+I:\s+-inf/.test(line)) out.integratedLufs = Number.NEGATIVE_INFINITY;
-    if (/max_volume:\s*-inf/.test(line)) out.maxVolumeDb = Number.NEGATIVE_INFINITY;
+      if (open && open.end === undefined) open.end = Number(end[1]);
+      continue;
+    }
+    for (const [re, field] of FIELDS) {
+      const m = re.exec(line);
+      if (!m) continue;
+      const v = toNumber(m[1]!);
+      if (v !== undefined) out[field] = v;
+      break;
+    }
   }
   if (out.samplesAt0db === undefined && out.maxVolumeDb !== undefined) out.samplesAt0db = 0;
   return { ...(out as Partial<AudioAnalysis>), silences, missingFilters } as AudioAnalysis;

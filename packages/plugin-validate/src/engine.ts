@@ -264,6 +264,8 @@ export class Engine {
               "-hide_banner",
               "-nostats",
               "-nostdin",
+              "-skip_loop_filter",
+              "all",
               ...seek,
               "-i",
               fileUrlArg(path),

@@ -126,17 +126,17 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   const engine = new Engine(options);
   const validator: Validator = {
     stats: engine.stats,
-    validateAudio(path, expect, call) {
+    async validateAudio(path, expect, call) {
       requirePath("validateAudio", path);
       requireObject("audio expectations", expect);
       return validateAudioWith(engine, path, expect, call);
     },
-    validateVideo(path, expect, call) {
+    async validateVideo(path, expect, call) {
       requirePath("validateVideo", path);
       requireObject("video expectations", expect);
       return validateVideoWith(engine, path, expect, call);
     },
-    validateText(source, expect, call) {
+    async validateText(source, expect, call) {
       if (
         typeof source !== "string" &&
         (typeof source !== "object" || source === null || !("text" in source || "path" in source))
@@ -148,7 +148,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       requireObject("text expectations", expect);
       return validateTextImpl(source, expect, call);
     },
-    validateSubtitles(path, opts) {
+    async validateSubtitles(path, opts) {
       requirePath("validateSubtitles", path);
       requireObject("subtitle options", opts);
       if (opts?.audio !== undefined) requirePath("validateSubtitles audio", opts.audio);

@@ -86,7 +86,8 @@ describe("SystemSampler", () => {
       const root = samples.find((s) => s.name === "tapline_system_disk_used_ratio");
       expect(root?.labels.mount).toBeTypeOf("string");
       expect(sampler.stats.samples).toBe(2);
-      expect(sampler.stats.lastCpuMs).toBeGreaterThan(0);
+      expect(sampler.stats.lastWallMs).toBeGreaterThan(0);
+      expect(sampler.stats.lastCpuMs).toBeGreaterThanOrEqual(0); // rusage may round a 1 ms sample to 0
       await sampler.stop();
     },
   );
@@ -99,15 +100,39 @@ describe("SystemSampler", () => {
     expect(sampler.stats.samples).toBe(1);
   });
 
-  it("reports a probe past its timeout as a ProbeError and carries on", async () => {
+  it("reports a probe past its timeout as a ProbeError, never restarts it while it hangs, and carries on", async () => {
     const errors: ProbeError[] = [];
-    const sampler = createSystemSampler({ probeTimeoutMs: 0.001, onError: (e) => errors.push(e) });
-    const samples = await sampler.sample();
-    expect(errors.length).toBeGreaterThan(0);
-    expect(isProbeError(errors[0])).toBe(true);
-    expect(errors[0]!.message).toMatch(/longer than/);
-    expect(samples.some((s) => s.name === "tapline_sampler_probe_timeouts")).toBe(true);
-    await new Promise((r) => setTimeout(r, 100));
+    let started = 0;
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sampler = createSystemSampler({
+      probeTimeoutMs: 200,
+      onError: (e) => errors.push(e),
+      probes: {
+        nfs: async (emit) => {
+          started++;
+          await hung; // a dead mount: never answers until released
+          emit("tapline_test_value", 1);
+        },
+      },
+    });
+    const first = await sampler.sample();
+    const nfs = errors.filter((e) => e.probe === "nfs"); // a loaded machine may time out a /proc probe too
+    expect(nfs).toHaveLength(1);
+    expect(isProbeError(nfs[0])).toBe(true);
+    expect(nfs[0]!.message).toMatch(/longer than 200 ms/);
+    expect(first.some((s) => s.name === "tapline_system_memory_used_ratio")).toBe(true); // the others went on
+    expect(first.find((s) => s.name === "tapline_sampler_probe_timeouts")!.value).toBeGreaterThanOrEqual(1);
+    await sampler.sample();
+    expect(started).toBe(1); // still hung: skipped, not started again
+    expect(sampler.stats.skippedProbes).toBeGreaterThanOrEqual(1);
+    expect(errors.filter((e) => e.probe === "nfs")).toHaveLength(1); // skipping is not reported again
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    await sampler.sample();
+    expect(started).toBe(2);
   });
 
   it("start() samples on an interval through onSample; stop() leaves no timer behind", async () => {
@@ -136,7 +161,7 @@ describe("SystemSampler", () => {
         createSystemSampler({ intervalMs: 5, source: "wmi" as never });
         return false;
       } catch (error) {
-        return isMetricsOptionsError(error) && (error as { issues: unknown[] }).issues.length === 2;
+        return isMetricsOptionsError(error) && (error as { issues: readonly unknown[] }).issues.length === 2;
       }
     });
   });

@@ -28,6 +28,11 @@ export interface SystemSamplerOptions {
   mounts?: readonly string[];
   /** Default `auto`. */
   source?: SystemSource;
+  /**
+   * Extra probes sampled alongside the built-in ones (queue depth, a service's health...), with the same
+   * guarantees: never overlapping themselves, a timeout each, async, counted in the sampler's cost.
+   */
+  probes?: Readonly<Record<string, SystemProbe>>;
   /** Receives every sample batch (the plugin forwards them to core's `metric` hook). */
   onSample?: (samples: MetricSample[]) => void;
   /** Receives probe failures and timeouts (a {@link ProbeError}); the sampler carries on. */
@@ -48,7 +53,11 @@ export interface SamplerStats {
   readonly totalCpuMs: number;
 }
 
-type Emit = (name: string, value: number, labels?: Record<string, string>, unit?: string) => void;
+/** Publishes one value from a probe: metric name, value, labels, unit. Non-finite values are dropped. */
+export type ProbeEmit = (name: string, value: number, labels?: Record<string, string>, unit?: string) => void;
+/** A probe: reads something and emits samples; may be async. */
+export type SystemProbe = (emit: ProbeEmit) => Promise<void> | void;
+type Emit = ProbeEmit;
 type Probe = (emit: Emit) => Promise<void>;
 
 /**
@@ -105,6 +114,10 @@ export class SystemSampler {
     ) {
       issues.push({ path: "mounts", message: "must be an array of mount point paths" });
     }
+    for (const [name, probe] of Object.entries(options.probes ?? {})) {
+      if (typeof probe !== "function")
+        issues.push({ path: `probes.${name}`, message: "must be a function (emit) => Promise<void>" });
+    }
     if (issues.length > 0) throw new MetricsOptionsError("createSystemSampler", issues);
     this.#interval = interval;
     this.#timeout = timeout;
@@ -115,6 +128,9 @@ export class SystemSampler {
     this.#probes =
       this.#source === "proc" ? this.#procProbes() : [["systeminformation", (emit) => this.#siProbe(emit)]];
     this.#probes.push(["process", (emit) => this.#processProbe(emit)]);
+    for (const [name, probe] of Object.entries(options.probes ?? {})) {
+      this.#probes.push([name, async (emit) => probe(emit)]);
+    }
   }
 
   /** Starts sampling every `intervalMs` (the first sample at once). The timer does not keep the process alive. */
