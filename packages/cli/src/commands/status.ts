@@ -11,13 +11,13 @@ const HELP = `Usage: tapline status [--dir <dir>] [--json]
 
 The app's health as @tapline/plugin-metrics last persisted it (<dir>/status.json, written at every snapshot
 and when the app closes): healthy, degraded or critical, and the part each plugin contributed. For an app
-that has stopped, core's "app closed" part and parts whose level is "unknown" (stopped samplers) do not
-count against its health.
+"unknown" parts (no information: a sampler that stopped with the app) are shown but do not decide the
+health or the exit status.
 
 Options:
   --dir <dir>    the app's data folder (default ./.tapline)
   --json         print one JSON document: the persisted { level, message, parts, time } plus
-                 health (the level that counts), stopped and ageMs
+                 health (the level that counts) and ageMs
   -h, --help     show this help
 
 Exit status: 0 healthy, 1 degraded or critical, 2 on a usage error, 3 when no status was persisted.`;
@@ -50,11 +50,10 @@ export const statusCommand: Command = {
         `no status in ${dir}: the app has not persisted one (it needs @tapline/plugin-metrics)`,
       );
     }
-    // An app writes its last status while closing: core then adds { core, degraded, "app closed" } and
-    // stopped samplers report `unknown`. Neither says anything about the app's health, so the exit status
-    // and the headline use the level of the other parts; both are still shown (dimmed).
-    const stopped = status.parts.some(isClosedPart);
-    const counted = status.parts.filter((p) => !isClosedPart(p) && !(stopped && p.level === "unknown"));
+    // An app writes its last status while it closes, when samplers have stopped and report `unknown` (and
+    // early builds of core 1.0 added { core, degraded, "app closed" }): neither says anything about the app's
+    // health, so the headline and the exit status use the other parts; all are shown, those dimmed.
+    const counted = status.parts.filter((p) => p.level !== "unknown" && !isClosedPart(p));
     const health = counted.some((p) => p.level === "critical")
       ? "critical"
       : counted.some((p) => p.level !== "ok")
@@ -63,7 +62,7 @@ export const statusCommand: Command = {
     const code = health === "healthy" ? 0 : 1;
     const now = Date.now();
     if (values.json) {
-      io.stdout.write(json({ ...status, health, stopped, ageMs: now - status.time }));
+      io.stdout.write(json({ ...status, health, ageMs: now - status.time }));
       return code;
     }
     const c = palette(io.stdout, io.env);
@@ -74,9 +73,7 @@ export const statusCommand: Command = {
       .map((p) => `${p.level}: ${p.component}: ${p.message}`);
     const lines = [
       `${c.bold(paint(health.toUpperCase()))}${problems.length ? `: ${problems.join("; ")}` : ""}`,
-      c.dim(
-        `${stopped ? "app stopped; last status" : "status"} as of ${when(status.time)} (${ago(now - status.time)}), from ${dir}`,
-      ),
+      c.dim(`last status as of ${when(status.time)} (${ago(now - status.time)}), from ${dir}`),
     ];
     if (status.parts.length > 0) {
       const rows = status.parts.map((p) => {
