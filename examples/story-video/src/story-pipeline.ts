@@ -19,7 +19,7 @@ export interface StoryPipelineDeps {
   /** Failure injection of the TTS stand-in. */
   readonly tts: FlakyOptions;
   readonly tools: MediaTools;
-  /** Folder for the stories' files; each story gets `<outDir>/<id>/`. */
+  /** Folder for the videos (`<outDir>/<id>.mp4`); each story's other files go to `<outDir>/<id>/`. */
   readonly outDir: string;
   /** Video frame rate. */
   readonly fps: number;
@@ -130,7 +130,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     .step(
       "render",
       async (voice, ctx) => {
-        const video = join(voice.dir, `${voice.script.idea.id}.mp4`);
+        const video = join(outDir, `${voice.script.idea.id}.mp4`);
         const { burned } = await renderVideo(
           deps.tools,
           {

@@ -203,7 +203,7 @@ describe.skipIf(!present)(
       // Step options of the configured plugins reached the steps: retry annotated them, validate checked files.
       const voiceover = report.steps.find((s: { name: string }) => s.name === "voiceover");
       expect(Object.keys(voiceover.extensions)).toEqual(expect.arrayContaining(["retry"]));
-      expect(report.output.video).toBe(join(root, "out", "lighthouse", "lighthouse.mp4"));
+      expect(report.output.video).toBe(join(root, "out", "lighthouse.mp4"));
       const check = await tapline(["validate", report.output.video, "--profile", "youtube-shorts", "--json"]);
       expect(check.code).toBe(0);
       const summary = JSON.parse(
