@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, cp, mkdtemp, readdir, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -99,6 +99,22 @@ describe.skipIf(!present)("tapline against a real demo run", () => {
       ).stdout,
     );
     expect(future.records).toBe(0);
+  });
+
+  it("metrics: a torn last line (a crash mid-write) is skipped and counted, not fatal", async () => {
+    const copy = join(root, "torn copy");
+    await cp(dir, copy, { recursive: true });
+    const runs = join(copy, "runs");
+    const file = join(runs, (await readdir(runs)).find((f) => f.endsWith(".jsonl"))!);
+    await appendFile(file, '{"kind":"step","pipeline":"story-vid');
+    const r = await tapline(["metrics", "--dir", copy, "--json"]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.skippedLines).toBe(1);
+    expect(summary.runs.count).toBe(1);
+    expect((await tapline(["metrics", "--dir", copy])).stdout).toContain(
+      "1 torn or unreadable line(s) skipped",
+    );
   });
 
   it("status: the persisted app status, exit 0 only when healthy", async () => {

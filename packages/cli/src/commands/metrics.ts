@@ -45,21 +45,16 @@ export const metricsCommand: Command = {
     const dir = await dataDir(values.dir, io);
     const since = values.since === undefined ? undefined : parseSince(values.since);
     const { summarize } = await loadMetrics();
-    let skipped = 0;
+    // Torn or corrupt lines (a crash mid-write) are skipped by summarize and counted in skippedLines.
     const summary = await summarize(dir, {
       ...(since !== undefined && { since }),
       ...(values.pipeline !== undefined && { pipeline: values.pipeline }),
-      onWarning: () => {
-        skipped++;
-      },
     });
     if (values.json) {
       io.stdout.write(json({ dir, ...summary }));
       return 0;
     }
     io.stdout.write(formatSummary(summary, dir, io));
-    if (skipped > 0 && !summary.skippedLines)
-      io.stderr.write(`tapline metrics: ${skipped} unreadable line(s) skipped\n`);
     return 0;
   },
 };
