@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { runDemo } from "./demo.ts";
+import { isMissingToolError } from "./media.ts";
 
 const HELP = `Usage: node src/main.ts [options]   (or: pnpm run demo, from the repository root)
 
@@ -58,22 +59,35 @@ if (values.help) {
 }
 const controller = new AbortController();
 process.once("SIGINT", () => controller.abort(new Error("interrupted (Ctrl-C)")));
-const result = await runDemo({
-  seed: number("seed", values.seed as string | undefined, Number.isInteger),
-  failureRate: number("failure-rate", values["failure-rate"] as string | undefined, (n) => n >= 0 && n <= 1),
-  stories: number(
-    "stories",
-    values.stories as string | undefined,
-    (n) => Number.isInteger(n) && n >= 1 && n <= 50,
-  ),
-  concurrency: number(
-    "concurrency",
-    values.concurrency as string | undefined,
-    (n) => Number.isInteger(n) && n >= 1 && n <= 16,
-  ),
-  quick: values.quick === true,
-  out: values.out as string | undefined,
-  dir: values.dir as string | undefined,
-  signal: controller.signal,
-});
+let result: Awaited<ReturnType<typeof runDemo>>;
+try {
+  result = await runDemo({
+    seed: number("seed", values.seed as string | undefined, Number.isInteger),
+    failureRate: number(
+      "failure-rate",
+      values["failure-rate"] as string | undefined,
+      (n) => n >= 0 && n <= 1,
+    ),
+    stories: number(
+      "stories",
+      values.stories as string | undefined,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 50,
+    ),
+    concurrency: number(
+      "concurrency",
+      values.concurrency as string | undefined,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 16,
+    ),
+    quick: values.quick === true,
+    out: values.out as string | undefined,
+    dir: values.dir as string | undefined,
+    signal: controller.signal,
+  });
+} catch (error) {
+  // A missing ffmpeg is the likely failure here: its message says how to install it.
+  process.stderr.write(
+    `story-video: ${isMissingToolError(error) ? error.message : ((error as Error)?.stack ?? String(error))}\n`,
+  );
+  process.exit(1);
+}
 process.exitCode = result.reports.every((r) => r.report.status === "success") ? 0 : 1;

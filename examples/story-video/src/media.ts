@@ -22,6 +22,10 @@ export class MissingToolError extends Error {
   }
 }
 
+/** True for a {@link MissingToolError} from any copy of this module. */
+export const isMissingToolError = (e: unknown): e is MissingToolError =>
+  !!e && e instanceof Error && "isMissingToolError" in e;
+
 /** Finds ffmpeg, ffprobe (FFMPEG_PATH / FFPROBE_PATH, then PATH) and espeak-ng, and the filters this ffmpeg has. */
 export async function detectTools(env: NodeJS.ProcessEnv = process.env): Promise<MediaTools> {
   const ffmpeg = env.FFMPEG_PATH || "ffmpeg";
