@@ -61,6 +61,11 @@ export interface StepContext<TOutputs = Record<string, unknown>> extends RunCont
   /** The outputs of every earlier step, by step name. */
   readonly outputs: Readonly<TOutputs>;
   readonly options: Readonly<StepOptions>;
+  /**
+   * When the step's `timeout` expires, in epoch ms (`undefined` without a timeout). Wrappers that budget
+   * time across attempts (retry) read what is left from it, so their budget and core's timeout agree.
+   */
+  readonly deadline: number | undefined;
   /** Declare a file this attempt produced: validators check it, reports list it. */
   artifact(path: string, info?: { kind?: string; meta?: Record<string, unknown> }): void;
   /** Record a finding that does not fail the step (a warning, a measurement). */

@@ -150,17 +150,19 @@ describe("cancellation", () => {
   it("fails a step that runs past its timeout option with a StepTimeoutError as the signal reason", async () => {
     const app = quietApp({ graceMs: 20 });
     let reason: unknown;
+    let deadline: number | undefined;
     const report = await app
       .pipeline("p")
       .step(
         "slow",
         (_: void, ctx) =>
-          new Promise((_r, reject) =>
+          new Promise((_r, reject) => {
+            deadline = ctx.deadline;
             ctx.signal.addEventListener("abort", () => {
               reason = ctx.signal.reason;
               reject(reason);
-            }),
-          ),
+            });
+          }),
         { timeout: 20 },
       )
       .build()
@@ -168,6 +170,8 @@ describe("cancellation", () => {
     expect(report.status).toBe("failed");
     expect(isStepTimeoutError(report.error)).toBe(true);
     expect(reason).toBe(report.error);
+    const step = report.steps[0]!;
+    expect(deadline).toBeCloseTo(step.startedAt + 20, 0);
     await app.close();
   });
 });

@@ -259,7 +259,7 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
     // Each step's merged options, validated when its pipeline is built and cached by options object.
     const plans = new WeakMap<
       object,
-      { policy: NormalizedRetry; breaker?: { name: string; key: string } } | null
+      { policy: NormalizedRetry; breaker?: { name: string; key: string }; budgetFromTimeout: boolean } | null
     >();
     const planFor = (
       options: Readonly<{ retry?: RetryStepOptions | false; timeout?: number }>,
@@ -271,7 +271,9 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
       if (options.retry === false) cached = null;
       else {
         const merged: RetryStepOptions = { ...opts.defaults, ...(options.retry ?? {}) };
-        if (merged.deadline === undefined && options.timeout !== undefined) merged.deadline = options.timeout;
+        // Without its own deadline, the retry budget is what is left of the step's core timeout (ctx.deadline).
+        const budgetFromTimeout = merged.deadline === undefined && options.timeout !== undefined;
+        if (budgetFromTimeout) merged.deadline = options.timeout;
         const issues: ConfigIssue[] = [];
         const policy = validateStep(merged, "retry", issues, opts);
         const b = merged.breaker;
@@ -295,7 +297,7 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
             `invalid retry options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
           );
         }
-        cached = breaker ? { policy, breaker } : { policy };
+        cached = breaker ? { policy, breaker, budgetFromTimeout } : { policy, budgetFromTimeout };
       }
       plans.set(options, cached);
       return cached;
@@ -319,6 +321,8 @@ export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
         ctx.annotate("retry", report);
         const policy = new RetryPolicy({
           ...p.policy,
+          ...(p.budgetFromTimeout &&
+            ctx.deadline !== undefined && { deadline: Math.max(1, ctx.deadline - Date.now()) }),
           attemptTimeout: undefined,
           breaker: undefined,
           onRetry(e) {

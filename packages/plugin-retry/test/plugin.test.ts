@@ -255,4 +255,44 @@ describe("retry plugin in a pipeline", () => {
       "breakers.x.openDuration",
     ]);
   });
+
+  it("budgets retries on what is left of the step's timeout after slow hooks (ctx.deadline)", async () => {
+    // A stepStart hook eats 200 ms of a 300 ms step timeout: ~100 ms are left, so a 150 ms backoff sleep
+    // cannot fit and the policy gives up at once (reason: deadline), instead of sleeping into core's timeout.
+    const slowHook = definePlugin({
+      name: "slow-hook",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup(api) {
+        api.hooks.stepStart.tapPromise("slow-hook", () => new Promise((r) => setTimeout(r, 200)));
+      },
+    });
+    const app = createTapline({
+      logger: silentLogger,
+      graceMs: 50,
+      plugins: [
+        slowHook(),
+        retry({ defaults: { maxAttempts: 10, backoff: { kind: "constant", delay: 150 } } }),
+      ],
+    });
+    apps.push(app);
+    let calls = 0;
+    const report = await app
+      .pipeline("p")
+      .step(
+        "flaky",
+        async () => {
+          calls++;
+          throw Object.assign(new Error("503"), { status: 503 });
+        },
+        { timeout: 300 },
+      )
+      .build()
+      .run();
+    expect(report.status).toBe("failed");
+    expect(calls).toBe(1);
+    // It gives up with the last real error, and says why.
+    expect((report.error as Error).message).toBe("503");
+    expect((report.steps[0]!.extensions.retry as RetryReport).gaveUp).toBe("deadline");
+  });
 });

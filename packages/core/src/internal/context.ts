@@ -74,6 +74,7 @@ export class StepCtx implements StepContext {
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly options: Readonly<StepOptions>;
   readonly [RUN_STATE]: RunState;
+  deadline: number | undefined = undefined;
   /** The signal of the current attempt (set by core before each call). */
   signal: AbortSignal;
   attempt = 0;

@@ -166,6 +166,7 @@ async function executeStep(
   }
 
   const ctx = new StepCtx(run, step.name, index, step.options, signal, report);
+  if (timeout !== undefined) ctx.deadline = TIME_ORIGIN + t0 + timeout;
   try {
     if (hooks.stepStart.taps.length > 0)
       await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
