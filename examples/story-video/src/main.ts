@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { runDemo } from "./demo.ts";
+import { isMissingToolError } from "./media.ts";
+
+const HELP = `Usage: node src/main.ts [options]   (or: pnpm run demo, from the repository root)
+
+Runs the Tapline story-to-video demo: stories go through script, revision, voiceover, subtitles, render and
+validation, with seeded failures injected into the LLM and TTS stand-ins.
+
+Options:
+  --seed <n>            seed of the failure injection and the scripts (default 42)
+  --failure-rate <r>    share of API calls that fail, 0..1 (default 0.25)
+  --stories <n>         number of stories (default 4; 1 with --quick)
+  --concurrency <n>     stories in flight at once (default 2)
+  --quick               one short story, fast encoding (about 10 s)
+  --out <dir>           folder for the videos (default ./out)
+  --dir <dir>           Tapline data folder: logs, metrics, alerts (default ./.tapline)
+  -h, --help            show this help
+Exit status: 0 when every story rendered and passed validation, 1 when one did not, 2 on a usage error.`;
+
+function fail(message: string): never {
+  process.stderr.write(`story-video: ${message}\nRun with --help for the options.\n`);
+  process.exit(2);
+}
+
+function number(name: string, raw: string | undefined, check: (n: number) => boolean): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || !check(n))
+    fail(`--${name} got "${raw}", which is out of range`);
+  return n;
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  // `pnpm run demo -- --quick` passes the "--" along: drop it.
+  const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--"));
+  ({ values } = parseArgs({
+    args,
+    options: {
+      seed: { type: "string" },
+      "failure-rate": { type: "string" },
+      stories: { type: "string" },
+      concurrency: { type: "string" },
+      quick: { type: "boolean" },
+      out: { type: "string" },
+      dir: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const controller = new AbortController();
+process.once("SIGINT", () => controller.abort(new Error("interrupted (Ctrl-C)")));
+let result: Awaited<ReturnType<typeof runDemo>>;
+try {
+  result = await runDemo({
+    seed: number("seed", values.seed as string | undefined, Number.isInteger),
+    failureRate: number(
+      "failure-rate",
+      values["failure-rate"] as string | undefined,
+      (n) => n >= 0 && n <= 1,
+    ),
+    stories: number(
+      "stories",
+      values.stories as string | undefined,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 50,
+    ),
+    concurrency: number(
+      "concurrency",
+      values.concurrency as string | undefined,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 16,
+    ),
+    quick: values.quick === true,
+    out: values.out as string | undefined,
+    dir: values.dir as string | undefined,
+    signal: controller.signal,
+  });
+} catch (error) {
+  // A missing ffmpeg is the likely failure here: its message says how to install it.
+  process.stderr.write(
+    `story-video: ${isMissingToolError(error) ? error.message : ((error as Error)?.stack ?? String(error))}\n`,
+  );
+  process.exit(1);
+}
+process.exitCode = result.reports.every((r) => r.report.status === "success") ? 0 : 1;

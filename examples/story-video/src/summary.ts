@@ -1,0 +1,131 @@
+import type { AppStatus, RunReport } from "@tapline/core";
+import type { Summary } from "@tapline/plugin-metrics";
+import { colours } from "./progress.ts";
+
+/** A run report reduced to what JSON can carry (errors become `{ name, message, code, status }`). */
+export function serialiseReport(report: RunReport): Record<string, unknown> {
+  return {
+    runId: report.runId,
+    pipeline: report.pipeline,
+    status: report.status,
+    durationMs: Math.round(report.durationMs),
+    failedStep: report.failedStep,
+    error: report.error === undefined ? undefined : serialiseError(report.error),
+    steps: report.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      durationMs: Math.round(s.durationMs),
+      attempts: s.attempts.map((a) => ({
+        attempt: a.attempt,
+        status: a.status,
+        durationMs: Math.round(a.durationMs),
+        error: a.error === undefined ? undefined : serialiseError(a.error),
+      })),
+      findings: s.findings,
+      artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind })),
+      extensions: s.extensions,
+    })),
+    pluginErrors: report.pluginErrors.map(serialiseError),
+  };
+}
+
+/** `{ name, message, code?, status? }` of any thrown value. */
+export function serialiseError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const e = error as Error & { code?: unknown; status?: unknown };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(e.code !== undefined && { code: e.code }),
+    ...(e.status !== undefined && { status: e.status }),
+  };
+}
+
+/** The run reports as a table: one row per story. */
+export function formatReports(
+  reports: readonly { id: string; report: RunReport }[],
+  colour: boolean,
+): string {
+  const c = colours(colour);
+  const lines = [c.bold("Run reports")];
+  for (const { id, report } of reports) {
+    const status = report.status === "success" ? c.green("success") : c.red(report.status);
+    const attempts = report.steps
+      .filter((s) => s.status !== "skipped")
+      .map(
+        (s) =>
+          `${s.name}${s.attempts.length > 1 ? `×${s.attempts.length}` : ""}${s.status === "success" ? "" : `(${s.status})`}`,
+      )
+      .join(" ");
+    lines.push(
+      `  ${id.padEnd(14)} ${status} in ${(report.durationMs / 1000).toFixed(1)} s  ${c.dim(attempts)}`,
+    );
+    const out = report.output as { video?: string } | undefined;
+    if (out?.video) lines.push(`  ${"".padEnd(14)} ${out.video}`);
+    if (report.status !== "success") {
+      const message = report.error instanceof Error ? report.error.message : String(report.error);
+      lines.push(`  ${"".padEnd(14)} ${c.red(`${report.failedStep}: ${message}`)}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Per-step totals computed from the reports (shown when no metrics plugin persisted anything). */
+export function formatStepTable(reports: readonly RunReport[], colour: boolean): string {
+  const c = colours(colour);
+  const by = new Map<string, { n: number; ok: number; attempts: number; durations: number[] }>();
+  for (const r of reports) {
+    for (const s of r.steps) {
+      if (s.status === "skipped") continue;
+      const e = by.get(s.name) ?? { n: 0, ok: 0, attempts: 0, durations: [] };
+      e.n++;
+      if (s.status === "success") e.ok++;
+      e.attempts += s.attempts.length;
+      e.durations.push(s.durationMs);
+      by.set(s.name, e);
+    }
+  }
+  const lines = [
+    c.bold("Steps (from the run reports)"),
+    `  ${"step".padEnd(10)} ${"runs".padStart(5)} ${"ok".padStart(5)} ${"attempts".padStart(9)} ${"mean s".padStart(8)} ${"p95 s".padStart(8)}`,
+  ];
+  for (const [name, e] of by) {
+    const sorted = [...e.durations].sort((a, b) => a - b);
+    const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+    const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
+    lines.push(
+      `  ${name.padEnd(10)} ${String(e.n).padStart(5)} ${String(e.ok).padStart(5)} ${String(e.attempts).padStart(9)} ${(mean / 1000).toFixed(2).padStart(8)} ${(p95 / 1000).toFixed(2).padStart(8)}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The app status: level, message and every part. */
+export function formatStatus(status: AppStatus, colour: boolean): string {
+  const c = colours(colour);
+  const paint = status.level === "healthy" ? c.green : status.level === "degraded" ? c.yellow : c.red;
+  const lines = [
+    `${c.bold("App status")}: ${paint(status.level)}${status.message !== status.level ? ` — ${status.message}` : ""}`,
+  ];
+  for (const part of status.parts)
+    lines.push(`  ${part.component.padEnd(28)} ${part.level.padEnd(9)} ${part.message}`);
+  return lines.join("\n");
+}
+
+/** The metrics summary `@tapline/plugin-metrics` computes from its persisted records (what `tapline metrics` shows). */
+export function formatMetrics(summary: Summary, colour: boolean): string {
+  const c = colours(colour);
+  const lines = [c.bold(`Metrics summary (${summary.records} records persisted by @tapline/plugin-metrics)`)];
+  const r = summary.runs;
+  lines.push(`  runs: ${r.count}, success ${(r.successRate * 100).toFixed(0)}%, failed ${r.failures}`);
+  lines.push(
+    `  ${"operation".padEnd(24)} ${"count".padStart(5)} ${"ok %".padStart(6)} ${"fail".padStart(5)} ${"mean s".padStart(8)} ${"p95 s".padStart(8)}  top error`,
+  );
+  for (const o of summary.operations) {
+    const error = o.topErrors[0] ? `${o.topErrors[0].count}× ${o.topErrors[0].message}` : "";
+    lines.push(
+      `  ${o.name.padEnd(24)} ${String(o.count).padStart(5)} ${(o.successRate * 100).toFixed(0).padStart(6)} ${String(o.failures).padStart(5)} ${(o.avgMs / 1000).toFixed(2).padStart(8)} ${(o.p95Ms / 1000).toFixed(2).padStart(8)}  ${c.dim(error.length > 60 ? `${error.slice(0, 59)}…` : error)}`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,45 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { usage } from "./errors.ts";
+
+/** Options of every command: `--help`. */
+const COMMON = { help: { type: "boolean", short: "h" } } as const;
+
+/**
+ * Parses a command's arguments strictly (unknown options and missing values are usage errors, exit 2), with
+ * `--help`/`-h` added to every command.
+ */
+export function parseCommand<const T extends NonNullable<ParseArgsConfig["options"]>>(
+  command: string,
+  argv: readonly string[],
+  options: T,
+  allowPositionals: boolean,
+) {
+  try {
+    return parseArgs({ args: [...argv], options: { ...options, ...COMMON }, strict: true, allowPositionals });
+  } catch (error) {
+    const message = (error as Error).message.replace(
+      /\. To specify a positional argument starting with a '-'.*$/s,
+      "",
+    );
+    throw usage(`tapline ${command}: ${message} (see tapline ${command} --help)`);
+  }
+}
+
+/**
+ * Reads a point in time: an ISO date (`2026-05-01T10:00Z`), epoch milliseconds, or a duration before now
+ * (`90s`, `15m`, `2h`, `7d`).
+ */
+export function parseSince(raw: string, now = Date.now()): number {
+  const relative = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/.exec(raw.trim());
+  if (relative) {
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+      relative[2] as "s"
+    ];
+    return now - Number(relative[1]) * unit;
+  }
+  if (/^\d{10,}$/.test(raw.trim())) return Number(raw);
+  const time = Date.parse(raw);
+  if (Number.isNaN(time))
+    throw usage(`--since "${raw}" is neither a duration (15m, 2h, 7d) nor a date (2026-05-01T10:00Z)`);
+  return time;
+}

@@ -1,0 +1,107 @@
+import type { Summary } from "@tapline/plugin-metrics";
+import { parseCommand, parseSince } from "../args.ts";
+import { dataDir } from "../data-dir.ts";
+import { clip, duration, json, percent, when } from "../format.ts";
+import { type CliIo, palette, table } from "../io.ts";
+import { loadMetrics } from "../readers.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `Usage: tapline metrics [--dir <dir>] [--since <time>] [--pipeline <name>] [--json]
+
+Totals, success and failure rates, mean and p95 duration per operation (runs, steps, standalone operations),
+failure counts and the top errors, read from the run records a Tapline app with @tapline/plugin-metrics
+persisted under <dir>. Works while the app is stopped.
+
+Options:
+  --dir <dir>          the app's data folder (default ./.tapline)
+  --since <time>       only records since a duration ago (30m, 2h, 7d) or a date (2026-05-01T10:00Z)
+  --pipeline <name>    only this pipeline's runs and steps
+  --json               print the summary as one JSON document
+  -h, --help           show this help
+
+Exit status: 0 (also when there is nothing to summarise), 2 on a usage error, 3 when <dir> does not exist.`;
+
+/** `tapline metrics`: the persisted run records summarised. */
+export const metricsCommand: Command = {
+  name: "metrics",
+  summary: "totals, success rates, mean/p95 durations and top errors per operation",
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseCommand(
+      "metrics",
+      argv,
+      {
+        dir: { type: "string" },
+        since: { type: "string" },
+        pipeline: { type: "string" },
+        json: { type: "boolean" },
+      },
+      false,
+    );
+    if (values.help) {
+      io.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    const dir = await dataDir(values.dir, io);
+    const since = values.since === undefined ? undefined : parseSince(values.since);
+    const { summarize } = await loadMetrics();
+    // Torn or corrupt lines (a crash mid-write) are skipped by summarize and counted in skippedLines.
+    const summary = await summarize(dir, {
+      ...(since !== undefined && { since }),
+      ...(values.pipeline !== undefined && { pipeline: values.pipeline }),
+    });
+    if (values.json) {
+      io.stdout.write(json({ dir, ...summary }));
+      return 0;
+    }
+    io.stdout.write(formatSummary(summary, dir, io));
+    return 0;
+  },
+};
+
+function formatSummary(summary: Summary, dir: string, io: CliIo): string {
+  const c = palette(io.stdout, io.env);
+  if (summary.records === 0) return `No run records in ${dir} for this selection.\n`;
+  const out: string[] = [];
+  out.push(
+    `${c.bold("Metrics")} from ${dir}: ${summary.records} records, ${when(summary.from)} to ${when(summary.to)}`,
+  );
+  if (summary.runs && summary.runs.count > 0) {
+    const r = summary.runs;
+    out.push(
+      `Runs: ${r.count}, ${c.green(`${r.successes} succeeded`)} (${percent(r.successRate)}), ${r.failures > 0 ? c.red(`${r.failures} failed`) : "0 failed"} (${percent(r.failureRate)})`,
+    );
+  }
+  out.push("");
+  const rows = summary.operations.map((o) => [
+    o.name,
+    o.kind,
+    String(o.count),
+    o.successRate >= 0.999
+      ? c.green(percent(o.successRate))
+      : o.successRate >= 0.9
+        ? c.yellow(percent(o.successRate))
+        : c.red(percent(o.successRate)),
+    o.failures > 0 ? c.red(String(o.failures)) : "0",
+    duration(o.avgMs),
+    duration(o.p95Ms),
+    o.topErrors[0] ? c.dim(clip(o.topErrors[0].message, 48)) : "",
+  ]);
+  out.push(
+    table(
+      ["operation", "kind", "count", "success", "failures", "mean", "p95", "top error"],
+      rows,
+      new Set([2, 3, 4, 5, 6]),
+    ),
+  );
+  if (summary.topErrors.length > 0) {
+    out.push("", c.bold("Top errors"));
+    for (const e of summary.topErrors)
+      out.push(
+        `  ${String(e.count).padStart(5)}×  ${e.operation ? `${e.operation}: ` : ""}${clip(e.message, 100)}`,
+      );
+  }
+  if (summary.skippedLines)
+    out.push("", c.yellow(`${summary.skippedLines} torn or unreadable line(s) skipped`));
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,82 @@
+import { isTaplineError } from "@tapline/core";
+import { alertsCommand } from "./commands/alerts.ts";
+import type { Command } from "./commands/command.ts";
+import { metricsCommand } from "./commands/metrics.ts";
+import { runCommand } from "./commands/run.ts";
+import { statusCommand } from "./commands/status.ts";
+import { validateCommand } from "./commands/validate.ts";
+import { isCliError } from "./errors.ts";
+import { type CliIo, palette, processIo } from "./io.ts";
+import { VERSION } from "./version.ts";
+
+/** Every command, in help order. */
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  metricsCommand,
+  statusCommand,
+  alertsCommand,
+  validateCommand,
+];
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: tapline <command> [options]
+
+Runs Tapline pipelines and reads what a Tapline app left in its data folder (it need not be running).
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
+
+Options:
+  -h, --help     show this help (tapline <command> --help for a command's)
+  -v, --version  print the version
+
+Exit status: 0 success, 1 failure (a run failed, a file is invalid, the app is not healthy),
+2 usage error, 3 no data where the command looked.`;
+}
+
+/**
+ * Runs the `tapline` command line and resolves to the exit status; never throws and never calls
+ * `process.exit`, so it can run in-process (tests, other tools).
+ *
+ * @example
+ * process.exitCode = await main(["status", "--dir", ".tapline", "--json"]);
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    if (name === "help" && rest[0]) return main([rest[0], "--help"], io);
+    (name === undefined ? io.stderr : io.stdout).write(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "-v" || name === "--version") {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  const c = palette(io.stderr, io.env);
+  if (!command) {
+    io.stderr.write(
+      `${c.red("tapline:")} unknown command "${name}"; commands: ${COMMANDS.map((x) => x.name).join(", ")} (tapline --help)\n`,
+    );
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (isCliError(error)) {
+      const text = error.message.startsWith("tapline") ? error.message : `tapline ${name}: ${error.message}`;
+      io.stderr.write(`${c.red("error:")} ${text}\n`);
+      return error.exitCode;
+    }
+    // A typed Tapline error already says what failed and what to do; anything else is a bug: show its stack.
+    if (isTaplineError(error)) {
+      io.stderr.write(`${c.red("error:")} tapline ${name}: ${error.message} [${error.code}]\n`);
+      return 1;
+    }
+    io.stderr.write(
+      `${c.red(`tapline ${name}: unexpected error:`)} ${(error as Error)?.stack ?? String(error)}\n`,
+    );
+    return 1;
+  }
+}

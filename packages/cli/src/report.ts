@@ -1,0 +1,51 @@
+import type { RunReport } from "@tapline/core";
+
+/** `{ name, message, code?, status? }` of any thrown value: errors do not survive JSON.stringify. */
+export function serialiseError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const e = error as Error & { code?: unknown; status?: unknown };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(e.code !== undefined && { code: e.code }),
+    ...(e.status !== undefined && { status: e.status }),
+  };
+}
+
+/** A run report as plain JSON: errors become objects, outputs are kept when they serialise. */
+export function serialiseReport(report: RunReport): Record<string, unknown> {
+  return {
+    runId: report.runId,
+    pipeline: report.pipeline,
+    status: report.status,
+    startedAt: Math.round(report.startedAt),
+    durationMs: Math.round(report.durationMs),
+    ...(report.failedStep !== undefined && { failedStep: report.failedStep }),
+    ...(report.error !== undefined && { error: serialiseError(report.error) }),
+    output: safe(report.output),
+    steps: report.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      durationMs: Math.round(s.durationMs),
+      attempts: s.attempts.map((a) => ({
+        attempt: a.attempt,
+        status: a.status,
+        durationMs: Math.round(a.durationMs),
+        ...(a.error !== undefined && { error: serialiseError(a.error) }),
+      })),
+      findings: s.findings,
+      artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind, step: a.step })),
+      ...(s.error !== undefined && { error: serialiseError(s.error) }),
+      extensions: safe(s.extensions),
+    })),
+    pluginErrors: report.pluginErrors.map(serialiseError),
+  };
+}
+
+function safe(value: unknown): unknown {
+  try {
+    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  } catch {
+    return "[not serialisable]";
+  }
+}

@@ -1,0 +1,2 @@
+/** The version of `@tapline/cli`. */
+export const VERSION = "1.0.0";
