@@ -3,7 +3,7 @@ import type { LogCollapsingLowestDenseDDSketch } from "@datadog/sketches-js";
 import { MetricsReadError } from "./errors.ts";
 import { dayOf } from "./jsonl-files.ts";
 import { type JsonlWarning, readJsonl } from "./jsonl-reader.ts";
-import { newSketch } from "./windowed-sketch.ts";
+import { newSketch, quantile } from "./windowed-sketch.ts";
 
 /** A point in time: a `Date`, epoch ms, or an ISO string. */
 export type TimeInput = Date | number | string;
@@ -170,7 +170,7 @@ export async function summarize(dir: string, options: SummarizeOptions = {}): Pr
   for (const acc of ops.values()) {
     const count = acc.ok + acc.failed + acc.other;
     const timed = acc.sketch.count;
-    const q = (p: number) => (timed > 0 ? acc.sketch.getValueAtQuantile(p) : 0);
+    const q = (p: number) => (timed > 0 ? quantile(acc.sketch, p) : 0);
     const errors = [...acc.errors.entries()].sort((a, b) => b[1] - a[1]);
     for (const [message, n] of errors) allErrors.push({ operation: acc.name, message, count: n });
     operations.push({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BIN_LIMIT, SLOT_MS, WindowedSketch } from "./windowed-sketch.ts";
+import { BIN_LIMIT, newSketch, quantile, SLOT_MS, WindowedSketch } from "./windowed-sketch.ts";
 
 function exactQuantile(sorted: number[], q: number): number {
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
@@ -73,5 +73,29 @@ describe("WindowedSketch", () => {
     const sketch = w.allTimeSketch();
     expect(sketch.count).toBe(200_000);
     expect(sketch.store.bins.length).toBeLessThanOrEqual(BIN_LIMIT + 128);
+  });
+});
+
+describe("quantile (nearest rank)", () => {
+  it("puts p95 and p99 of a small skewed sample at its largest value, not below the mean", () => {
+    const sketch = newSketch();
+    for (const v of [205, 261, 288, 5276]) sketch.accept(v);
+    expect(quantile(sketch, 0.95)).toBeCloseTo(5276, -2);
+    expect(quantile(sketch, 0.99)).toBeCloseTo(5276, -2);
+    expect(quantile(sketch, 0.5)).toBeCloseTo(261, -1);
+  });
+
+  it("matches the nearest-rank percentile of 1..100 within the sketch's accuracy", () => {
+    const sketch = newSketch();
+    for (let v = 1; v <= 100; v++) sketch.accept(v);
+    for (const [q, expected] of [
+      [0.5, 50],
+      [0.9, 90],
+      [0.95, 95],
+      [0.99, 99],
+      [1, 100],
+    ] as const) {
+      expect(Math.abs(quantile(sketch, q) - expected) / expected).toBeLessThan(0.02);
+    }
   });
 });
