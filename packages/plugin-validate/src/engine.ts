@@ -102,6 +102,11 @@ export class Engine {
     this.#hashes = size > 0 ? new Lru(size) : undefined;
   }
 
+  /** Whether results are cached (`cacheSize` > 0): work started ahead of time is then picked up, not redone. */
+  get caching(): boolean {
+    return this.#cache !== undefined;
+  }
+
   /** Resolves ffprobe once (throws `BinaryNotFoundError`). */
   ffprobe(): Promise<ResolvedBinary> {
     this.#ffprobe ??= findBinary("ffprobe", this.#options.ffprobePath);
