@@ -23,7 +23,7 @@ export interface ValidatorOptions {
   readonly ffprobePath?: string;
   /** Path of ffmpeg; default `FFMPEG_PATH`, then `PATH`. */
   readonly ffmpegPath?: string;
-  /** Subprocesses at once (probes, audio passes); default `os.availableParallelism()`. Video decodes get half. */
+  /** Subprocesses at once (probes, audio passes, single-threaded edge scans); default `os.availableParallelism()`. Whole-file video decodes get half. */
   readonly concurrency?: number;
   /** Timeout of each subprocess in ms (default 120 000). A timeout is an error finding, not a throw. */
   readonly timeoutMs?: number;
