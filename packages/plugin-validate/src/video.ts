@@ -115,6 +115,19 @@ export async function validateVideoWith(
   const signal = options.signal;
   const layoutP =
     basics.sniffed === "mp4" ? engine.cached(`${hash}|boxes`, () => readBoxLayout(path)) : undefined;
+  // The edge scans are the long pole: when the mp4 header already says the file is long enough for two
+  // edge windows, start them now, beside ffprobe. scanFrames() asks the engine for the same windows later
+  // and gets these cached runs; if the probe disagrees about the duration, it plans its own.
+  if (layoutP && engine.caching) {
+    void layoutP
+      .then((layout) => {
+        const hint = layout.durationHint;
+        const plan = hint !== undefined && hint > 0 ? scanPlan(expect, hint, 1) : undefined;
+        for (const w of plan?.windows ?? [])
+          void engine.scanVideo(path, hash, w, plan!.graph, signal).catch(() => undefined);
+      })
+      .catch(() => undefined);
+  }
   const probed = await engine.probe(path, hash, signal);
   if (probed.failed) {
     list.error("video.readable", probed.message);
@@ -337,18 +350,15 @@ export async function validateVideoWith(
   return done();
 }
 
-async function scanFrames(
-  engine: Engine,
-  path: string,
-  hash: string,
-  duration: number,
-  expect: VideoExpect,
-  list: FindingList,
-  metrics: VideoMetrics,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+/**
+ * The detection passes for a file of `duration` seconds: both edge windows, or one pass over everything in
+ * thorough mode or when the edges would cover the file anyway. With a `margin` (for a duration hint read
+ * before ffprobe answers), a file near that limit gets no plan: the probe's duration decides.
+ */
+function scanPlan(expect: VideoExpect, duration: number, margin = 0) {
   const edge = expect.edgeSeconds ?? 3;
-  if (!expect.thorough && edge <= 0) return;
+  if (!expect.thorough && edge <= 0) return undefined;
+  if (!expect.thorough && Math.abs(duration - edge * 2) <= margin) return undefined;
   const graph = {
     black: `blackdetect=d=${expect.black?.minSeconds ?? 0.5}:pix_th=${expect.black?.pixelThreshold ?? 0.1}`,
     freeze: `freezedetect=n=${expect.freeze?.noiseDb ?? -60}dB:d=${expect.freeze?.minSeconds ?? 2}`,
@@ -361,6 +371,22 @@ async function scanFrames(
         { from: "start" as const, seconds: edge, offset: 0, end: edge },
         { from: "end" as const, seconds: edge, offset: duration - edge, end: duration },
       ];
+  return { graph, windows };
+}
+
+async function scanFrames(
+  engine: Engine,
+  path: string,
+  hash: string,
+  duration: number,
+  expect: VideoExpect,
+  list: FindingList,
+  metrics: VideoMetrics,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const plan = scanPlan(expect, duration);
+  if (!plan) return;
+  const { graph, windows } = plan;
   const scans = await Promise.all(windows.map((w) => engine.scanVideo(path, hash, w, graph, signal)));
   const black: Interval[] = [];
   const frozen: Interval[] = [];
