@@ -21,12 +21,19 @@ export interface Row {
 export async function compare(
   title: string,
   cases: Case[],
-  options: { baseline?: string; time?: number; iterations?: number; opsPerCall?: number } = {},
+  options: {
+    baseline?: string;
+    time?: number;
+    iterations?: number;
+    warmupIterations?: number;
+    opsPerCall?: number;
+  } = {},
 ): Promise<Row[]> {
   const bench = new Bench({
     time: options.time ?? 700,
     ...(options.iterations !== undefined && { iterations: options.iterations }),
     warmupTime: 200,
+    ...(options.warmupIterations !== undefined && { warmupIterations: options.warmupIterations }),
     warmup: true,
   });
   for (const c of cases) bench.add(c.name, c.fn);

@@ -104,7 +104,7 @@ export default async function bench(): Promise<void> {
         { name: "raw ffprobe of the mp4 (1 spawn)", fn: rawProbe },
         { name: "validateJob cold (new validator)", fn: coldJob },
       ],
-      { time: 1, iterations: 5 },
+      { time: 1, iterations: 5, warmupIterations: 1 },
     );
     note(
       `job valid=${first?.valid}; findings: ${first?.findings.map((x) => `${x.severity}:${x.check}`).join(", ") || "none"}`,
