@@ -25,7 +25,10 @@ export interface TaplineOptions {
   graceMs?: number;
 }
 
-/** Overall health: the worst level among the parts plugins contribute. */
+/**
+ * Overall health: the worst level among the parts plugins contribute (`critical` > `degraded` > `ok`). A part
+ * at `unknown` (starting, stopped) does not lower the level but is named in the message.
+ */
 export interface AppStatus {
   readonly level: "healthy" | "degraded" | "critical";
   /** "healthy", or the non-ok parts: "critical: alerts: step tts failing 62% over 5m". */
@@ -260,19 +263,20 @@ function createPluginApi(
   };
 }
 
-const RANK = { ok: 0, unknown: 1, degraded: 1, critical: 2 } as const;
+// `unknown` (a part that cannot tell yet, or any more: a sampler starting or stopped) does not lower the
+// level, but is named in the message. An unrecognised level counts as degraded.
+const RANK: Record<string, number> = { ok: 0, unknown: 0, degraded: 1, critical: 2 };
+const ORDER: Record<string, number> = { critical: 0, degraded: 1, unknown: 2 };
 
 function summarizeStatus(parts: StatusPart[]): AppStatus {
   let worst = 0;
   for (const part of parts) worst = Math.max(worst, RANK[part.level] ?? 1);
   const level = worst === 2 ? "critical" : worst === 1 ? "degraded" : "healthy";
-  const message =
-    level === "healthy"
-      ? "healthy"
-      : parts
-          .filter((p) => p.level !== "ok")
-          .sort((a, b) => (RANK[b.level] ?? 1) - (RANK[a.level] ?? 1))
-          .map((p) => `${p.level}: ${p.component}: ${p.message}`)
-          .join("; ");
+  const notable = parts
+    .filter((p) => p.level !== "ok")
+    .sort((a, b) => (ORDER[a.level] ?? 1) - (ORDER[b.level] ?? 1))
+    .map((p) => `${p.level}: ${p.component}: ${p.message}`)
+    .join("; ");
+  const message = level === "healthy" ? (notable ? `healthy (${notable})` : "healthy") : notable;
   return { level, message, parts, time: Date.now() };
 }

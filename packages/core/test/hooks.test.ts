@@ -317,11 +317,31 @@ describe("error policy", () => {
     });
     const app = quietApp({ plugins: [bad, good] });
     const status = app.status();
-    expect(status.level).toBe("degraded");
+    expect(status.level).toBe("healthy");
+    expect(status.message).toBe("healthy (unknown: bad-status: status failed: Error: no status)");
     expect(status.parts.map((p) => [p.component, p.level])).toEqual([
       ["bad-status", "unknown"],
       ["good", "ok"],
     ]);
+    await app.close();
+  });
+
+  it("takes the worst level of the parts and names the non-ok ones, worst first", async () => {
+    const parts = plugin("parts", ({ hooks }) => {
+      hooks.status.tap("parts", (list) => [
+        ...list,
+        { component: "gpu", level: "unknown", message: "starting nvidia-smi" },
+        { component: "metrics", level: "degraded", message: "disk full" },
+        { component: "alerts", level: "critical", message: "step tts failing 62% over 5m" },
+        { component: "retry", level: "ok", message: "breakers closed" },
+      ]);
+    });
+    const app = quietApp({ plugins: [parts] });
+    expect(app.status()).toMatchObject({
+      level: "critical",
+      message:
+        "critical: alerts: step tts failing 62% over 5m; degraded: metrics: disk full; unknown: gpu: starting nvidia-smi",
+    });
     await app.close();
   });
 
