@@ -158,7 +158,8 @@ export class GpuMetricPublisher {
         gauge(sink, GPU_METRICS.powerLimit, limit, l, WATTS, time);
       }
       if (g.smClockHz !== undefined) gauge(sink, GPU_METRICS.smClock, g.smClockHz, l, HERTZ, time);
-      if (g.memoryClockHz !== undefined) gauge(sink, GPU_METRICS.memoryClock, g.memoryClockHz, l, HERTZ, time);
+      if (g.memoryClockHz !== undefined)
+        gauge(sink, GPU_METRICS.memoryClock, g.memoryClockHz, l, HERTZ, time);
       if (g.pstate !== undefined) {
         const p = pstateNumber(g.pstate);
         if (p !== undefined) gauge(sink, GPU_METRICS.pstate, p, l, undefined, time);
