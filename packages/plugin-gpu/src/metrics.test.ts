@@ -10,7 +10,7 @@ const H100 =
 const RTX =
   "1, GPU-df6e7a7c-7314-46f8-abc4-b88b36dcf3aa, NVIDIA GeForce RTX 2080 SUPER, [N/A], [Not Supported], 575, [N/A], [N/A], [N/A], [N/A], [N/A], [N/A], [N/A], [Not Supported], [N/A]";
 
-const read = (line: string, patch: Partial<Record<keyof GpuReading, unknown>> = {}): GpuReading => ({
+const read = (line: string, patch: Partial<GpuReading> = {}): GpuReading => ({
   ...parseGpuLine(line, GPU_QUERY_FIELDS)!,
   ...patch,
 });
