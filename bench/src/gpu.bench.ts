@@ -124,6 +124,7 @@ export default async function bench(): Promise<void> {
         });
       });
     let published = 0;
+    let snapshots = 0;
     const pluginRun = (tick: () => boolean) =>
       new Promise<void>((resolve) => {
         const app = createTapline({
@@ -133,8 +134,9 @@ export default async function bench(): Promise<void> {
         });
         app.hooks.metric.tap("bench", (s) => {
           published++;
-          if (s.name === "nvidia_gpu_utilization_ratio" && s.labels.gpu === "0" && tick()) {
-            void app.close().then(resolve);
+          if (s.name === "nvidia_gpu_utilization_ratio" && s.labels.gpu === "0") {
+            snapshots++;
+            if (tick()) void app.close().then(resolve);
           }
         });
       });
@@ -193,7 +195,7 @@ export default async function bench(): Promise<void> {
     const block = (w: Window) =>
       `loop delay max ${w.maxBlockMs.toFixed(1)} ms, p99 ${w.p99BlockMs.toFixed(1)} ms, ${(w.over5 * 100).toFixed(2)}% of 1 ms ticks > 5 ms`;
     note(
-      `CPU: idle ${cpu(idle)}; pipe floor ${cpu(floor)}; tapline loop ${cpu(loop)}; plugin ${cpu(plugin)} (${published} metric samples); systeminformation ${cpu(siRun)}`,
+      `CPU: idle ${cpu(idle)}; pipe floor ${cpu(floor)}; tapline loop ${cpu(loop)}; plugin ${cpu(plugin)} (${(published / snapshots).toFixed(1)} metric samples per snapshot); systeminformation ${cpu(siRun)}`,
     );
     note(`idle (VM noise floor): ${block(idleBlock)}`);
     note(`tapline gpu() plugin: ${block(loopBlock)}`);
@@ -208,10 +210,13 @@ export default async function bench(): Promise<void> {
     const t0 = performance.now();
     for (let i = 0; i < 20_000; i++) for (const l of lines) parseGpuLine(l, GPU_QUERY_FIELDS);
     const parseUs = ((performance.now() - t0) / 20_000) * 1000;
-    const ours = per(loop);
+    const target = (name: string, w: Window) => {
+      const ms = per(w);
+      return `${name} ${ms <= 0.1 ? "met" : "MISSED"} (${ms.toFixed(3)} ms; above the bare pipe read ${Math.max(0, ms - per(floor)).toFixed(3)} ms)`;
+    };
     note(`parse of one 3-GPU frame: ${parseUs.toFixed(2)} µs`);
     note(
-      `target ≤ 0.1 ms CPU/sample: ${ours <= 0.1 ? "met" : "MISSED"} (${ours.toFixed(3)} ms; of which above the bare pipe read ${Math.max(0, ours - per(floor)).toFixed(3)} ms); ` +
+      `target ≤ 0.1 ms CPU/sample: ${target("watchGpus", loop)}, ${target("gpu() plugin", plugin)}; ` +
         `loop block ≤ 5 ms: ${loopBlock.maxBlockMs <= 5 ? "met" : `max ${loopBlock.maxBlockMs.toFixed(1)} ms vs idle max ${idleBlock.maxBlockMs.toFixed(1)} ms (VM noise)`}; systeminformation max ${siBlock.maxBlockMs.toFixed(1)} ms`,
     );
 

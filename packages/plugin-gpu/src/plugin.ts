@@ -8,6 +8,7 @@ import {
   gpuOptionsSchema,
   type NormalizedPluginOptions,
 } from "./plugin-options.ts";
+import type { GpuSnapshot } from "./reading.ts";
 import { GpuUsageTracker } from "./step-usage.ts";
 import { type GpuWatcherStatus, watchGpus } from "./watcher.ts";
 
@@ -41,7 +42,8 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
   stepOptions: ["gpu"],
   setup(api) {
     const opts = api.options;
-    const publisher = new GpuMetricPublisher((name, value, labels, o) => api.metric(name, value, labels, o));
+    // Straight into the hook (samples in core's own shape): one call per sample, no per-sample Date.now().
+    const publisher = new GpuMetricPublisher(api.hooks.metric);
     const trackers = new Map<StepContext, GpuUsageTracker>();
     let adapters: GpuAdapter[] | undefined;
     let warned = false;
@@ -50,7 +52,7 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
     const watcher = watchGpus(
       opts.watch,
       (snapshot) => {
-        if (!persistenceWarned && snapshot.gpus.some((g) => g.persistenceMode === false)) {
+        if (!persistenceWarned && persistenceOff(snapshot)) {
           persistenceWarned = true;
           api.log.warn(
             { gpus: snapshot.gpus.filter((g) => g.persistenceMode === false).map((g) => g.index) },
@@ -58,7 +60,7 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
           );
         }
         if (opts.metrics) publisher.publish(snapshot);
-        for (const t of trackers.values()) t.add(snapshot);
+        if (trackers.size > 0) for (const t of trackers.values()) t.add(snapshot);
       },
       {
         onProcesses(snapshot) {
@@ -120,6 +122,11 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
     return () => watcher.close();
   },
 });
+
+function persistenceOff(snapshot: GpuSnapshot): boolean {
+  for (const g of snapshot.gpus) if (g.persistenceMode === false) return true;
+  return false;
+}
 
 function statusPart(
   status: GpuWatcherStatus,
