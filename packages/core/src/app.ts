@@ -243,7 +243,7 @@ function createPluginApi(
         name: metricName,
         value,
         labels,
-        time: Date.now(),
+        time: extra?.time ?? Date.now(),
         unit: extra?.unit,
         type: extra?.type,
         runId: undefined,

@@ -49,6 +49,8 @@ export interface RunContext {
 export interface MetricOptions {
   unit?: string;
   type?: "gauge" | "counter";
+  /** Epoch ms the value was measured at (default: now), e.g. one timestamp for a whole sampler snapshot. */
+  time?: number;
 }
 
 /** Context of one step execution, the second argument of every step function. */

@@ -23,8 +23,8 @@ export const GPU_METRICS = {
 } as const;
 
 /**
- * @internal Where samples go: core's `metric` hook (`api.hooks.metric`). The publisher calls it directly, once
- * per sample, with samples in core's fixed `MetricSample` shape, all stamped with the snapshot's time.
+ * @internal Where samples go: the plugin passes `api.metric` (and the metric hook's taps, to skip the work when
+ * nobody listens). One call per sample, all stamped with the snapshot's time.
  */
 export interface MetricSink {
   readonly taps: readonly unknown[];

@@ -42,8 +42,13 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
   stepOptions: ["gpu"],
   setup(api) {
     const opts = api.options;
-    // Straight into the hook (samples in core's own shape): one call per sample, no per-sample Date.now().
-    const publisher = new GpuMetricPublisher(api.hooks.metric);
+    // Through api.metric, every sample stamped with its snapshot's time; nothing is built while nobody taps.
+    const publisher = new GpuMetricPublisher({
+      get taps() {
+        return api.hooks.metric.taps;
+      },
+      call: (s) => api.metric(s.name, s.value, s.labels, { unit: s.unit, type: s.type, time: s.time }),
+    });
     const trackers = new Map<StepContext, GpuUsageTracker>();
     let adapters: GpuAdapter[] | undefined;
     let warned = false;

@@ -170,7 +170,7 @@ function emitMetric(
     name,
     value,
     labels,
-    time: Date.now(),
+    time: options?.time ?? Date.now(),
     unit: options?.unit,
     type: options?.type,
     runId,
