@@ -119,8 +119,16 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
       });
     }
 
+    // After close, keep reporting the last live state: plugins disposed after this one (metrics writes
+    // status.json on dispose) must record how the GPUs were, not that the sampler stopped.
+    let lastPart: StatusPart | undefined;
     api.hooks.status.tap(NAME, (parts) => {
-      parts.push(statusPart(watcher.status, watcher.latest()?.gpus.length ?? 0, opts.required, adapters));
+      const part =
+        watcher.status.state === "closed" && lastPart
+          ? lastPart
+          : statusPart(watcher.status, watcher.latest()?.gpus.length ?? 0, opts.required, adapters);
+      lastPart = part;
+      parts.push(part);
       return parts;
     });
 

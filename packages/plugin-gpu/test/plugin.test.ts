@@ -106,6 +106,11 @@ describe("gpu() plugin", () => {
     await a.close();
     expect(alive(pid)).toBe(false);
     expect(starts(log)).toHaveLength(1);
+    // After close the part keeps the last live state (what a status.json written on dispose should say).
+    expect(a.status().parts.find((p) => p.component === "gpu")).toMatchObject({
+      level: "ok",
+      message: "3 GPUs sampled",
+    });
   });
 
   it("attributes a step to the GPUs its own processes use", async () => {
