@@ -7,7 +7,8 @@ export type LogLevel = keyof typeof LEVELS;
 
 /**
  * The default logger: one readable line per record on stderr, `warn` and above only (set `TAPLINE_LOG_LEVEL`
- * or pass `level` to change it). Pass a pino logger as `createTapline({ logger })` for JSON logs;
+ * or pass `level` to change it). Fields named like secrets (`authorization`, `apiKey`, `token`, `password`...)
+ * are printed as `[redacted]`. Pass a pino logger as `createTapline({ logger })` for JSON logs;
  * `@tapline/plugin-metrics` writes daily JSON-lines log files.
  */
 export function createConsoleLogger(
@@ -36,7 +37,7 @@ function makeLogger(
       else if (obj instanceof Error) fields = { ...bindings, err: obj.message };
       else if (obj && typeof obj === "object") fields = { ...bindings, ...(obj as Record<string, unknown>) };
       const context = Object.entries(fields)
-        .map(([k, v]) => `${k}=${format(v)}`)
+        .map(([k, v]) => `${k}=${SECRET_KEY.test(k) ? "[redacted]" : format(v)}`)
         .join(" ");
       write(`tapline ${name.toUpperCase()}${context ? ` [${context}]` : ""} ${message ?? ""}\n`);
     };
@@ -51,6 +52,10 @@ function makeLogger(
     child: (more) => makeLogger(threshold, write, { ...bindings, ...more }),
   };
 }
+
+/** Field names whose values never reach a log line (secrets: API keys, tokens, Authorization headers). */
+const SECRET_KEY =
+  /^(authorization|proxy-authorization|cookie|set-cookie|api[-_]?key|x-api-key|token|access[-_]?token|refresh[-_]?token|password|secret|client[-_]?secret)$/i;
 
 function noop(): void {}
 
