@@ -32,7 +32,7 @@ describe("numberAt (hand-read decimals)", () => {
   });
   it("falls back to Number() for other forms, and is absent for non-numbers", () => {
     expect(at("1e3")).toBe(1000);
-    expect(at("1234567890123456789")).toBe(1234567890123456789);
+    expect(at("1234567890123456789")).toBe(Number("1234567890123456789"));
     expect(at("[N/A]")).toBeUndefined();
     expect(at("[Not Supported]")).toBeUndefined();
     expect(at("N/A")).toBeUndefined();

@@ -7,24 +7,25 @@
 import type { GpuReading } from "./reading.ts";
 import { decodeThrottleMask } from "./throttle.ts";
 
-enum Kind {
-  Skip,
-  Index,
-  Uuid,
-  Name,
-  Utilization,
-  MemoryUtilization,
-  MemoryUsed,
-  MemoryTotal,
-  Temperature,
-  PowerDraw,
-  PowerLimit,
-  SmClock,
-  MemoryClock,
-  Pstate,
-  Throttle,
-  Persistence,
-}
+const Kind = {
+  Skip: 0,
+  Index: 1,
+  Uuid: 2,
+  Name: 3,
+  Utilization: 4,
+  MemoryUtilization: 5,
+  MemoryUsed: 6,
+  MemoryTotal: 7,
+  Temperature: 8,
+  PowerDraw: 9,
+  PowerLimit: 10,
+  SmClock: 11,
+  MemoryClock: 12,
+  Pstate: 13,
+  Throttle: 14,
+  Persistence: 15,
+} as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
 
 const KIND_OF: Readonly<Record<string, Kind>> = {
   index: Kind.Index,
@@ -62,7 +63,6 @@ export function columnPlan(fields: readonly string[]): ColumnPlan {
 const plans = new WeakMap<readonly string[], ColumnPlan>();
 
 const MIB = 1024 * 1024;
-const COMMA = 44;
 const OPEN_BRACKET = 91;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -138,7 +138,7 @@ export function parseGpuRange(
   let mask: number | undefined;
   let persistence: boolean | undefined;
   for (let i = 0; i < n; i++) {
-    const kind = kinds[i]!;
+    const kind = kinds[i]! as Kind;
     if (kind === Kind.Skip) continue;
     let s = starts[i]!;
     let e = ends[i]!;
