@@ -181,7 +181,8 @@ class Watcher implements GpuWatcher {
     const keep = (text: string) => {
       output = (output + text).slice(-TAIL);
     };
-    const plan = (this.#plan = this.#plan?.fields === this.#fields ? this.#plan : columnPlan(this.#fields));
+    if (this.#plan?.fields !== this.#fields) this.#plan = columnPlan(this.#fields);
+    const plan = this.#plan;
     // Raw bytes, split on newlines and decoded once per chunk; each line is parsed in place.
     const lines = new LineSplitter((text, from, to) => {
       if (!this.#line(text, from, to, plan)) keep(`${text.slice(from, to)}\n`);
