@@ -22,7 +22,15 @@ function sink() {
   const taps: ((s: MetricSample) => void)[] = [];
   const hook = {
     taps,
-    call(s: MetricSample) {
+    call(
+      name: string,
+      value: number,
+      labels: Readonly<Record<string, string>>,
+      unit: string | undefined,
+      type: MetricSample["type"],
+      time: number,
+    ) {
+      const s: MetricSample = { name, value, labels, time, unit, type, runId: undefined };
       for (const t of taps) t(s);
     },
   };

@@ -28,7 +28,15 @@ export const GPU_METRICS = {
  */
 export interface MetricSink {
   readonly taps: readonly unknown[];
-  call(sample: MetricSample): void;
+  /** One sample, as positional arguments: the caller builds (or reuses) whatever object its target needs. */
+  call(
+    name: string,
+    value: number,
+    labels: Readonly<Record<string, string>>,
+    unit: string | undefined,
+    type: MetricSample["type"],
+    time: number,
+  ): void;
 }
 
 /**
@@ -139,15 +147,7 @@ export class GpuMetricPublisher {
         gauge(sink, GPU_METRICS.powerDraw, power, l, WATTS, time);
         if (s.lastPower !== undefined && s.lastTime !== undefined && time > s.lastTime) {
           const joules = ((s.lastPower + power) / 2) * ((time - s.lastTime) / 1000);
-          sink.call({
-            name: GPU_METRICS.energy,
-            value: joules,
-            labels: l,
-            time,
-            unit: "joules",
-            type: "counter",
-            runId: undefined,
-          });
+          sink.call(GPU_METRICS.energy, joules, l, "joules", "counter", time);
         }
         s.lastPower = power;
         s.lastTime = time;
@@ -200,7 +200,7 @@ export class GpuMetricPublisher {
   }
 }
 
-/** One gauge sample in core's fixed `MetricSample` shape (same field order as core's own, one hidden class). */
+/** One gauge sample. */
 function gauge(
   sink: MetricSink,
   name: string,
@@ -209,7 +209,7 @@ function gauge(
   unit: string | undefined,
   time: number,
 ): void {
-  sink.call({ name, value, labels, time, unit, type: undefined, runId: undefined });
+  sink.call(name, value, labels, unit, undefined, time);
 }
 
 /** `P0`..`P15` -> 0..15 without allocating; undefined for anything else. */

@@ -1,4 +1,10 @@
-import { definePlugin, PipelineDefinitionError, type StatusPart, type StepContext } from "@tapline/core";
+import {
+  definePlugin,
+  type MetricSample,
+  PipelineDefinitionError,
+  type StatusPart,
+  type StepContext,
+} from "@tapline/core";
 import { type GpuAdapter, listGpuAdapters } from "./adapters.ts";
 import { GpuMetricPublisher } from "./metrics.ts";
 import {
@@ -43,11 +49,22 @@ export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | unde
   setup(api) {
     const opts = api.options;
     // Through api.metric, every sample stamped with its snapshot's time; nothing is built while nobody taps.
+    // One options object, refilled per sample: core's api.metric reads it synchronously and keeps nothing of it.
+    const extra: { unit: string | undefined; type: MetricSample["type"]; time: number } = {
+      unit: undefined,
+      type: undefined,
+      time: 0,
+    };
     const publisher = new GpuMetricPublisher({
       get taps() {
         return api.hooks.metric.taps;
       },
-      call: (s) => api.metric(s.name, s.value, s.labels, { unit: s.unit, type: s.type, time: s.time }),
+      call(name, value, labels, unit, type, time) {
+        extra.unit = unit;
+        extra.type = type;
+        extra.time = time;
+        api.metric(name, value, labels as Record<string, string>, extra);
+      },
     });
     const trackers = new Map<StepContext, GpuUsageTracker>();
     let adapters: GpuAdapter[] | undefined;

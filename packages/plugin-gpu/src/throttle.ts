@@ -51,10 +51,3 @@ export function decodeThrottleMask(mask: number): readonly ThrottleReason[] {
   }
   return reasons;
 }
-
-/** Parses nvidia-smi's hex mask (`0x0000000000000041`); only the low 32 bits carry defined reasons. */
-export function parseThrottleMask(text: string): number | undefined {
-  if (!/^0x[0-9a-f]{1,16}$/i.test(text)) return undefined;
-  const low = text.length > 10 ? text.slice(-8) : text.slice(2);
-  return Number.parseInt(low, 16) >>> 0;
-}

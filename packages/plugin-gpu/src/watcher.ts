@@ -1,14 +1,15 @@
 import { execa, type ResultPromise } from "execa";
 import { type GpuProcess, queryComputeApps } from "./compute-apps.ts";
 import { GpuUnavailableError, NvidiaSmiExitedError } from "./errors.ts";
+import { LineSplitter } from "./line-splitter.ts";
 import { type NormalizedWatchOptions, normalizeWatchOptions, type WatchGpusOptions } from "./options.ts";
+import { type ColumnPlan, columnPlan, parseGpuRange } from "./parse-line.ts";
 import { processTree } from "./process-tree.ts";
 import {
   GPU_QUERY_FIELDS,
   type GpuReading,
   type GpuSnapshot,
   loopArgs,
-  parseGpuLine,
   REQUIRED_FIELDS,
   rejectedField,
 } from "./reading.ts";
@@ -121,7 +122,7 @@ class Watcher implements GpuWatcher {
   #latest: GpuSnapshot | undefined;
   #latestProcesses: GpuProcessSnapshot | undefined;
   #batch: GpuReading[] = [];
-  #batchIndexes = new Set<number>();
+  #plan: ColumnPlan | undefined;
   #expected = 0;
   #closing: Promise<void> | undefined;
 
@@ -176,22 +177,18 @@ class Watcher implements GpuWatcher {
     });
     this.#child = child;
     let samplesAtStart = this.#samples;
-    let pending = "";
     let output = "";
     const keep = (text: string) => {
       output = (output + text).slice(-TAIL);
     };
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => {
-      const text = pending + chunk;
-      let from = 0;
-      for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
-        const line = text.slice(from, nl);
-        from = nl + 1;
-        if (!this.#line(line)) keep(`${line}\n`);
-      }
-      pending = text.slice(from);
-      if (pending.length > 65_536) pending = ""; // no newline in 64 KiB: not nvidia-smi output
+    if (this.#plan?.fields !== this.#fields) this.#plan = columnPlan(this.#fields);
+    const plan = this.#plan;
+    // Raw bytes, split on newlines and decoded once per chunk; each line is parsed in place.
+    const lines = new LineSplitter((text, from, to) => {
+      if (!this.#line(text, from, to, plan)) keep(`${text.slice(from, to)}\n`);
+    });
+    child.stdout!.on("data", (chunk: Buffer) => {
+      lines.push(chunk);
       this.#scheduleFlush();
     });
     child.stderr!.setEncoding("utf8");
@@ -200,7 +197,7 @@ class Watcher implements GpuWatcher {
       if (this.#child === child) this.#child = undefined;
       this.#flush();
       if (this.#closing) return;
-      if (pending.trim()) this.#badLines++; // a torn last line: dropped, never parsed half-way
+      if (lines.torn) this.#badLines++; // a torn last line: dropped, never parsed half-way
       const produced = this.#samples > samplesAtStart;
       samplesAtStart = this.#samples;
       this.#exited(result, produced, output.trim());
@@ -208,16 +205,27 @@ class Watcher implements GpuWatcher {
     if (!this.#processTimer && this.opts.processInterval > 0) this.#scheduleProcesses();
   }
 
-  /** Returns false for a line that is not a reading. */
-  #line(line: string): boolean {
-    const reading = parseGpuLine(line, this.#fields);
+  /** Returns false for a line that is not a reading (a blank line is neither kept nor counted). */
+  #line(text: string, from: number, to: number, plan: ColumnPlan): boolean {
+    const reading = parseGpuRange(text, from, to, plan);
     if (!reading) {
-      if (line.trim()) this.#badLines++;
-      return false;
+      for (let i = from; i < to; i++) {
+        if (text.charCodeAt(i) > 32) {
+          this.#badLines++;
+          return false;
+        }
+      }
+      return true;
     }
-    if (this.#batchIndexes.has(reading.index)) this.#flush();
+    const batch = this.#batch;
+    // A GPU index seen again: the previous loop iteration is complete (a linear scan: a handful of GPUs).
+    for (let i = 0; i < batch.length; i++) {
+      if (batch[i]!.index === reading.index) {
+        this.#flush();
+        break;
+      }
+    }
     this.#batch.push(reading);
-    this.#batchIndexes.add(reading.index);
     if (this.#expected > 0 && this.#batch.length >= this.#expected) this.#flush();
     return true;
   }
@@ -237,7 +245,6 @@ class Watcher implements GpuWatcher {
     if (this.#batch.length === 0 || this.#closing) return;
     const gpus = this.#batch;
     this.#batch = [];
-    this.#batchIndexes.clear();
     this.#expected = Math.max(this.#expected, gpus.length);
     const snapshot: GpuSnapshot = { time: Date.now(), gpus };
     this.#latest = snapshot;
