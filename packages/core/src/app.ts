@@ -1,5 +1,11 @@
 import { resolve } from "node:path";
-import { AppClosedError, describe, PluginError, PluginRegistrationError, TaplineError } from "./errors.ts";
+import {
+  AppClosedError,
+  describeError,
+  PluginError,
+  PluginRegistrationError,
+  TaplineError,
+} from "./errors.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
@@ -186,7 +192,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
       throw new PluginRegistrationError(
         "TAPLINE_ERR_PLUGIN_SETUP",
         name,
-        `plugin "${name}" failed in setup(): ${describe(error)}`,
+        `plugin "${name}" failed in setup(): ${describeError(error)}`,
         { cause: error },
       );
     }
@@ -202,7 +208,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
             throw new PluginRegistrationError(
               "TAPLINE_ERR_PLUGIN_SETUP",
               name,
-              `plugin "${name}" failed in its asynchronous setup(): ${describe(error)}`,
+              `plugin "${name}" failed in its asynchronous setup(): ${describeError(error)}`,
               { cause: error },
             );
           },

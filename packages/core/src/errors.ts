@@ -74,7 +74,7 @@ export class PluginError extends TaplineError {
   readonly plugin: string;
   readonly hook: string;
   constructor(plugin: string, hook: string, cause: unknown) {
-    super("TAPLINE_ERR_PLUGIN_HOOK", `plugin "${plugin}" failed in hook "${hook}": ${describe(cause)}`, {
+    super("TAPLINE_ERR_PLUGIN_HOOK", `plugin "${plugin}" failed in hook "${hook}": ${describeError(cause)}`, {
       cause,
     });
     this.name = "PluginError";
@@ -164,7 +164,7 @@ export class CancelledError extends TaplineError {
   readonly isCancelledError = true;
   readonly reason: unknown;
   constructor(reason: unknown) {
-    super("TAPLINE_ERR_CANCELLED", `run cancelled: ${describe(reason)}`, { cause: reason });
+    super("TAPLINE_ERR_CANCELLED", `run cancelled: ${describeError(reason)}`, { cause: reason });
     this.name = "CancelledError";
     this.reason = reason;
   }
@@ -185,8 +185,11 @@ export class AppClosedError extends TaplineError {
 export const isAppClosedError = (e: unknown): e is AppClosedError =>
   !!e && e instanceof Error && "isAppClosedError" in e;
 
-/** A short, single-line description of any thrown value, for messages. */
-export function describe(value: unknown): string {
+/**
+ * A short, single-line description of any thrown value, for error messages: an Error's message, a string as
+ * is, anything else as JSON. Plugins use it so every package words causes the same way.
+ */
+export function describeError(value: unknown): string {
   if (value instanceof Error) return value.message || value.name;
   if (typeof value === "string") return value;
   try {

@@ -2,6 +2,7 @@ export { type AppStatus, createTapline, type TaplineApp, type TaplineOptions } f
 export {
   AppClosedError,
   CancelledError,
+  describeError,
   type Finding,
   type FindingSeverity,
   isAppClosedError,

@@ -1,4 +1,4 @@
-import { TaplineError } from "@tapline/core";
+import { describeError, TaplineError } from "@tapline/core";
 
 /** Every error code plugin-alerts throws. */
 export type AlertsErrorCode =
@@ -102,13 +102,5 @@ export class AlertManagerClosedError extends TaplineError {
 export const isAlertManagerClosedError = (e: unknown): e is AlertManagerClosedError =>
   !!e && e instanceof Error && "isAlertManagerClosedError" in e;
 
-/** @internal A one-line description of a thrown value. */
-export function describeError(value: unknown): string {
-  if (value instanceof Error) return value.message || value.name;
-  if (typeof value === "string") return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+/** @internal One line describing a thrown value (core's wording). */
+export { describeError };

@@ -1,4 +1,4 @@
-import { TaplineError } from "@tapline/core";
+import { describeError as describe, TaplineError } from "@tapline/core";
 
 /**
  * Every error code `@tapline/plugin-metrics` throws or reports. Each is documented in the README's Errors table.
@@ -126,14 +126,3 @@ export class ProbeError extends MetricsError {
 
 /** True for a {@link ProbeError}. */
 export const isProbeError = (e: unknown): e is ProbeError => !!e && e instanceof Error && "isProbeError" in e;
-
-/** @internal One line describing any thrown value. */
-export function describe(value: unknown): string {
-  if (value instanceof Error) return value.message || value.name;
-  if (typeof value === "string") return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
