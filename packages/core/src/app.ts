@@ -1,4 +1,6 @@
 import { resolve } from "node:path";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import * as v from "valibot";
 import {
   AppClosedError,
   describeError,
@@ -11,10 +13,32 @@ import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
 import { checkPlugin } from "./internal/registry.ts";
 import { createConsoleLogger } from "./logger.ts";
+import { parseOptions } from "./options.ts";
 import { type BuilderApp, createBuilder, type PipelineBuilder } from "./pipeline.ts";
 import type { PluginApi, PluginDispose, TaplinePlugin } from "./plugin.ts";
+import { createRedactor, type RedactOptions, type Redactor } from "./redact.ts";
 import { CORE_VERSION } from "./version.ts";
 import type { Logger, StatusPart } from "./vocabulary.ts";
+
+const AppOptionsSchema = v.strictObject({
+  plugins: v.optional(
+    v.array(v.unknown(), "an array of plugin instances (call each factory: plugins: [retry()])"),
+  ),
+  dir: v.optional(v.pipe(v.string("a directory path (string)"), v.nonEmpty("a non-empty directory path"))),
+  logger: v.optional(
+    v.custom<Logger>(
+      (l) =>
+        !!l &&
+        typeof l === "object" &&
+        ["info", "warn", "error", "child"].every(
+          (m) => typeof (l as Record<string, unknown>)[m] === "function",
+        ),
+      "a pino-compatible logger (info, warn, error, child...)",
+    ),
+  ),
+  graceMs: v.optional(v.pipe(v.number("a number of milliseconds"), v.finite(), v.minValue(0))),
+  redact: v.optional(v.strictObject({ patterns: v.optional(v.array(v.instance(RegExp, "a RegExp"))) })),
+});
 
 /** Options of {@link createTapline}. */
 export interface TaplineOptions {
@@ -29,6 +53,11 @@ export interface TaplineOptions {
    * the run stops waiting and marks it `abandoned`. Default 2000 ms.
    */
   graceMs?: number;
+  /**
+   * Secret redaction for error messages, logs, records and alerts. The built-in patterns (bearer and basic
+   * credentials, URL user-info, token/key query parameters, API-key shapes) always apply; add your own.
+   */
+  redact?: RedactOptions;
 }
 
 /**
@@ -51,6 +80,11 @@ export interface TaplineApp extends AsyncDisposable {
   /** The data directory (absolute). */
   readonly dir: string;
   readonly log: Logger;
+  /**
+   * The app's secret redactor (built-in patterns plus `createTapline({ redact })`). Plugins pass every error
+   * message, alert text and record field they print or persist through it.
+   */
+  readonly redact: Redactor;
   /** Registered plugins, in order. */
   readonly plugins: readonly { readonly name: string; readonly version: string }[];
   /** Starts a pipeline definition; chain `.step()` calls, then `.build()`. */
@@ -77,25 +111,16 @@ export interface TaplineApp extends AsyncDisposable {
  * await app.close();
  */
 export function createTapline(options: TaplineOptions = {}): TaplineApp {
+  parseOptions(AppOptionsSchema, options, "createTapline()");
   const { plugins = [], logger = createConsoleLogger(), graceMs = 2000 } = options;
-  if (!Array.isArray(plugins))
-    throw new TaplineError(
-      "TAPLINE_ERR_PLUGIN_INVALID",
-      'createTapline: "plugins" must be an array of plugin instances',
-    );
-  if (!(Number.isFinite(graceMs) && graceMs >= 0)) {
-    throw new TaplineError(
-      "TAPLINE_ERR_PLUGIN_INVALID",
-      `createTapline: "graceMs" must be a finite number ≥ 0, got ${String(graceMs)}`,
-    );
-  }
+  const redactor = createRedactor(options.redact);
   const dir = resolve(options.dir ?? ".tapline");
   const hooks = createHookTable();
   const registered: { name: string; version: string }[] = [];
   const disposers: (PluginDispose | undefined)[] = [];
   const setups: Promise<unknown>[] = [];
   const runs = new Set<RunState>();
-  const stepOptionKeys = new Set<string>();
+  const stepOptionKeys = new Map<string, StandardSchemaV1 | undefined>();
   let current: string | undefined;
   let closing: Promise<void> | undefined;
 
@@ -121,6 +146,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     hooks,
     dir,
     log: logger,
+    redact: redactor,
     plugins: registered,
     graceMs,
     pending: undefined,
@@ -180,7 +206,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     const index = registered.length;
     names.add(name);
     registered.push({ name, version });
-    for (const key of plugin.stepOptions) stepOptionKeys.add(key);
+    for (const key of plugin.stepOptions) stepOptionKeys.set(key, plugin.stepOptionSchemas?.[key]);
     const api = createPluginApi(app, plugin, pluginOptions, reportPluginError);
     let result: ReturnType<TaplinePlugin["setup"]>;
     current = name;
@@ -242,6 +268,7 @@ function createPluginApi(
     dir: app.dir,
     log: app.log.child({ plugin: name }),
     coreVersion: CORE_VERSION,
+    redact: app.redact,
     metric(metricName, value, labels = {}, extra) {
       if (hooks.metric.taps.length === 0) return;
       // One fixed shape (absent fields are undefined): no spreads on this hot path.

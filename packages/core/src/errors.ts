@@ -1,3 +1,6 @@
+import type { OptionIssue } from "./options.ts";
+import { redactSecrets } from "./redact.ts";
+
 /**
  * Every error core throws carries a stable `code` (`TAPLINE_ERR_*`, listed in docs/errors.md), a brand
  * property and an `isX()` guard. Guards check the brand, not `instanceof`, so they keep working when two
@@ -17,7 +20,8 @@ export type TaplineErrorCode =
   | "TAPLINE_ERR_STEP_VALIDATION"
   | "TAPLINE_ERR_STEP_TIMEOUT"
   | "TAPLINE_ERR_CANCELLED"
-  | "TAPLINE_ERR_APP_CLOSED";
+  | "TAPLINE_ERR_APP_CLOSED"
+  | "TAPLINE_ERR_OPTIONS";
 
 /** Base class of every error thrown by Tapline packages. */
 export class TaplineError extends Error {
@@ -33,12 +37,6 @@ export class TaplineError extends Error {
 /** True for any error raised by a Tapline package (core or plugin), whichever copy of core made it. */
 export const isTaplineError = (e: unknown): e is TaplineError =>
   !!e && e instanceof Error && "isTaplineError" in e && typeof (e as TaplineError).code === "string";
-
-/** One problem found in a plugin's options, with the path of the bad field. */
-export interface OptionIssue {
-  readonly path: string;
-  readonly message: string;
-}
 
 /**
  * A plugin could not be registered: invalid plugin object, duplicate name, core version outside the
@@ -91,7 +89,14 @@ export class PipelineDefinitionError extends TaplineError {
   readonly isPipelineDefinitionError = true;
   readonly pipeline: string;
   readonly step: string | undefined;
-  constructor(pipeline: string, step: string | undefined, message: string) {
+  /** Every bad step option with its path (`retry.maxAttempts`), when step options were invalid. */
+  readonly issues: readonly OptionIssue[];
+  constructor(
+    pipeline: string,
+    step: string | undefined,
+    message: string,
+    issues: readonly OptionIssue[] = [],
+  ) {
     super(
       "TAPLINE_ERR_PIPELINE_DEFINITION",
       `pipeline "${pipeline}"${step === undefined ? "" : `, step "${step}"`}: ${message}`,
@@ -99,6 +104,7 @@ export class PipelineDefinitionError extends TaplineError {
     this.name = "PipelineDefinitionError";
     this.pipeline = pipeline;
     this.step = step;
+    this.issues = issues;
   }
 }
 
@@ -187,9 +193,14 @@ export const isAppClosedError = (e: unknown): e is AppClosedError =>
 
 /**
  * A short, single-line description of any thrown value, for error messages: an Error's message, a string as
- * is, anything else as JSON. Plugins use it so every package words causes the same way.
+ * as JSON, with secrets redacted ({@link redactSecrets}). Plugins use it so every package words causes the
+ * same way and no API key in an error message reaches a record, a metric or an alert.
  */
 export function describeError(value: unknown): string {
+  return redactSecrets(rawDescription(value));
+}
+
+function rawDescription(value: unknown): string {
   if (value instanceof Error) return value.message || value.name;
   if (typeof value === "string") return value;
   try {

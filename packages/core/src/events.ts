@@ -1,5 +1,5 @@
 import type { Finding, PluginError } from "./errors.ts";
-import type { RunReport, StepReport } from "./report.ts";
+import type { RunReport, StepReport, StepReportExtensions } from "./report.ts";
 import type { Artifact, Labels, Logger } from "./vocabulary.ts";
 
 /**
@@ -73,7 +73,10 @@ export interface StepContext<TOutputs = Record<string, unknown>> extends RunCont
   /** Record a finding that does not fail the step (a warning, a measurement). */
   finding(finding: Finding): void;
   /** Attach plugin data to this step's report, under `report.extensions[key]`. */
-  annotate(key: string, value: unknown): void;
+  annotate<K extends string>(
+    key: K,
+    value: K extends keyof StepReportExtensions ? NonNullable<StepReportExtensions[K]> : unknown,
+  ): void;
 }
 
 /** Calls the step (and whatever wraps it). `signal` is the signal the call must honour. */

@@ -13,7 +13,6 @@ export {
   isStepTimeoutError,
   isStepValidationError,
   isTaplineError,
-  type OptionIssue,
   PipelineDefinitionError,
   PluginError,
   PluginRegistrationError,
@@ -43,6 +42,16 @@ export type {
 } from "./events.ts";
 export { type TaplineHooks, WrapStage } from "./hooks.ts";
 export { createConsoleLogger, type LogLevel, silentLogger } from "./logger.ts";
+export {
+  checkOptions,
+  formatOptionIssues,
+  isOptionsError,
+  type OptionIssue,
+  OptionsError,
+  type OptionsResult,
+  parseOptions,
+  prefixOptionIssues,
+} from "./options.ts";
 export type { Pipeline, PipelineBuilder, StepFunction } from "./pipeline.ts";
 export {
   definePlugin,
@@ -52,7 +61,24 @@ export {
   type PluginFactory,
   type TaplinePlugin,
 } from "./plugin.ts";
-export type { AttemptReport, RunReport, RunStatus, StepReport, StepStatus } from "./report.ts";
+export {
+  createRedactor,
+  isSecretKey,
+  REDACTED,
+  type RedactOptions,
+  type Redactor,
+  redactFields,
+  redactSecrets,
+} from "./redact.ts";
+export type {
+  AttemptReport,
+  RunReport,
+  RunStatus,
+  StepExtensions,
+  StepReport,
+  StepReportExtensions,
+  StepStatus,
+} from "./report.ts";
 export { CORE_VERSION } from "./version.ts";
 export type {
   AlertEvent,

@@ -1,3 +1,4 @@
+import { redactFields, redactSecrets } from "./redact.ts";
 import type { Logger } from "./vocabulary.ts";
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
@@ -36,10 +37,12 @@ function makeLogger(
       if (typeof obj === "string") message = obj;
       else if (obj instanceof Error) fields = { ...bindings, err: obj.message };
       else if (obj && typeof obj === "object") fields = { ...bindings, ...(obj as Record<string, unknown>) };
-      const context = Object.entries(fields)
-        .map(([k, v]) => `${k}=${SECRET_KEY.test(k) ? "[redacted]" : format(v)}`)
+      // One redaction for every package: secret-named fields at any depth, secrets inside strings.
+      const context = Object.entries(redactFields(fields))
+        .map(([k, v]) => `${k}=${format(v)}`)
         .join(" ");
-      write(`tapline ${name.toUpperCase()}${context ? ` [${context}]` : ""} ${message ?? ""}\n`);
+      const text = message === undefined ? "" : redactSecrets(message);
+      write(`tapline ${name.toUpperCase()}${context ? ` [${context}]` : ""} ${text}\n`);
     };
   };
   return {
@@ -52,10 +55,6 @@ function makeLogger(
     child: (more) => makeLogger(threshold, write, { ...bindings, ...more }),
   };
 }
-
-/** Field names whose values never reach a log line (secrets: API keys, tokens, Authorization headers). */
-const SECRET_KEY =
-  /^(authorization|proxy-authorization|cookie|set-cookie|api[-_]?key|x-api-key|token|access[-_]?token|refresh[-_]?token|password|secret|client[-_]?secret)$/i;
 
 function noop(): void {}
 

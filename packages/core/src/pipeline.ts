@@ -1,6 +1,9 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { closestMatch } from "leven";
 import { isPipelineDefinitionError, isPluginError, PipelineDefinitionError } from "./errors.ts";
 import type { RunOptions, StepContext, StepDefinition, StepOptions } from "./events.ts";
 import { type ExecutorApp, executeRun, type StepDef } from "./internal/executor.ts";
+import { checkOptions, formatOptionIssues, type OptionIssue, prefixOptionIssues } from "./options.ts";
 import type { RunReport } from "./report.ts";
 
 /** A step function: receives the previous step's output (the run input for the first step). */
@@ -45,7 +48,7 @@ export interface Pipeline<TInput, TOutput, TOutputs extends Record<string, unkno
 /** @internal What the builder needs from the app. */
 export interface BuilderApp extends ExecutorApp {
   assertOpen(what: string): void;
-  readonly stepOptionKeys: ReadonlySet<string>;
+  readonly stepOptionKeys: ReadonlyMap<string, StandardSchemaV1 | undefined>;
 }
 
 /** @internal */
@@ -108,8 +111,8 @@ function checkStep(
   fn: unknown,
   options: unknown,
 ): void {
-  const fail = (message: string) =>
-    new PipelineDefinitionError(pipeline, typeof name === "string" ? name : undefined, message);
+  const fail = (message: string, issues?: readonly OptionIssue[]) =>
+    new PipelineDefinitionError(pipeline, typeof name === "string" ? name : undefined, message, issues);
   if (typeof name !== "string" || name.trim() === "")
     throw fail(`a step needs a non-empty string name, got ${String(name)}`);
   if (steps.some((s) => s.name === name))
@@ -118,16 +121,28 @@ function checkStep(
     throw fail(`the step must be a function (input, ctx) => output, got ${typeof fn}`);
   if (typeof options !== "object" || options === null || Array.isArray(options))
     throw fail("step options must be an object");
-  for (const key of Object.keys(options)) {
-    if (!CORE_STEP_OPTIONS.has(key) && !app.stepOptionKeys.has(key)) {
+  const issues: OptionIssue[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (CORE_STEP_OPTIONS.has(key)) continue;
+    if (!app.stepOptionKeys.has(key)) {
+      const known = [...CORE_STEP_OPTIONS, ...app.stepOptionKeys.keys()];
+      const suggestion = closestMatch(key, known, { maxDistance: Math.max(2, Math.floor(key.length / 3)) });
       throw fail(
-        `unknown step option "${key}"; core knows ${[...CORE_STEP_OPTIONS].join(", ")}` +
+        `unknown step option "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ""} Core knows ${[...CORE_STEP_OPTIONS].join(", ")}` +
           (app.stepOptionKeys.size
-            ? `, and the registered plugins add ${[...app.stepOptionKeys].join(", ")}`
+            ? `, and the registered plugins add ${[...app.stepOptionKeys.keys()].join(", ")}`
             : "") +
           " (is the plugin that provides it registered?)",
       );
     }
+    const schema = app.stepOptionKeys.get(key);
+    if (schema && value !== undefined) {
+      const result = checkOptions(schema, value);
+      if (result.issues) issues.push(...prefixOptionIssues(key, result.issues));
+    }
+  }
+  if (issues.length > 0) {
+    throw fail(`invalid step options:\n${formatOptionIssues(issues)}`, issues);
   }
   const { timeout, labels } = options as StepOptions;
   if (timeout !== undefined && !(typeof timeout === "number" && Number.isFinite(timeout) && timeout > 0)) {

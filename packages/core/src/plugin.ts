@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { MetricOptions } from "./events.ts";
 import type { TaplineHooks } from "./hooks.ts";
+import type { Redactor } from "./redact.ts";
 import type { AlertEvent, Logger } from "./vocabulary.ts";
 
 /** What `setup()` may return: nothing, or a function that releases the plugin's resources. */
@@ -22,6 +23,8 @@ export interface PluginApi<TOptions = unknown> {
   readonly log: Logger;
   /** The running core's version. */
   readonly coreVersion: string;
+  /** The app's secret redactor: pass error messages and fields through it before printing or persisting them. */
+  readonly redact: Redactor;
   /** Publish a sample through the `metric` hook (for background producers such as samplers). */
   metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void;
   /** Raise an alert event through the `alert` hook; returns at once, handlers run in the background. */
@@ -45,8 +48,13 @@ export interface PluginDefinition<TOptions, TInput> {
    * plugin is registered; must validate synchronously. Without it, options are passed as given.
    */
   options?: StandardSchemaV1<TInput, TOptions>;
-  /** Step option keys this plugin adds (by module augmentation of `StepOptions`); other keys are rejected. */
-  stepOptions?: readonly string[];
+  /**
+   * Step options this plugin adds (by module augmentation of `StepOptions`); other keys are rejected. Give
+   * a schema per key (`{ retry: RetryStepSchema }`) and core checks each step's value when the step is
+   * added, with the same errors as plugin options (path, value, closest match); a key mapped to `null` or
+   * listed in an array is accepted as is.
+   */
+  stepOptions?: readonly string[] | Readonly<Record<string, StandardSchemaV1 | null>>;
   /**
    * Taps hooks and starts background work. Runs synchronously while the app is created; may return a
    * dispose function (or a promise of one: `app.ready()` and the first run wait for it).
@@ -64,6 +72,8 @@ export interface TaplinePlugin {
   readonly core: string;
   readonly dependencies: readonly string[];
   readonly stepOptions: readonly string[];
+  /** Schemas of the step options that have one, by key. */
+  readonly stepOptionSchemas?: Readonly<Record<string, StandardSchemaV1>>;
   /** The options as the user passed them. */
   readonly rawOptions: unknown;
   readonly schema: StandardSchemaV1 | undefined;
@@ -91,12 +101,21 @@ export type PluginFactory<TInput> = undefined extends TInput
 export function definePlugin<TOptions = undefined, TInput = TOptions>(
   definition: PluginDefinition<TOptions, TInput>,
 ): PluginFactory<TInput> {
+  const declared = definition.stepOptions ?? [];
+  const stepOptionKeys: readonly string[] = Array.isArray(declared) ? declared : Object.keys(declared);
+  const stepOptionSchemas: Record<string, StandardSchemaV1> = {};
+  if (!Array.isArray(declared)) {
+    for (const [key, schema] of Object.entries(declared as Record<string, StandardSchemaV1 | null>)) {
+      if (schema) stepOptionSchemas[key] = schema;
+    }
+  }
   const factory = (options?: TInput): TaplinePlugin => ({
     name: definition.name,
     version: definition.version,
     core: definition.core,
     dependencies: definition.dependencies ?? [],
-    stepOptions: definition.stepOptions ?? [],
+    stepOptions: stepOptionKeys,
+    stepOptionSchemas,
     rawOptions: options,
     schema: definition.options as StandardSchemaV1 | undefined,
     setup: definition.setup as TaplinePlugin["setup"],

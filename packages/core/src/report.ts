@@ -21,6 +21,23 @@ export interface AttemptReport {
   artifacts: readonly Artifact[];
 }
 
+/**
+ * The report extensions plugins add to each step report, by key. Plugins declare theirs by module
+ * augmentation, as they do for `StepOptions`, so `report.steps[0].extensions.retry` is typed:
+ *
+ * @example
+ * declare module "@tapline/core" {
+ *   interface StepReportExtensions { cost?: { usd: number } }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: augmented by plugins
+export interface StepReportExtensions {}
+
+/** {@link StepReportExtensions} plus any other key, as `unknown`. */
+export type StepExtensions = { -readonly [K in keyof StepReportExtensions]?: StepReportExtensions[K] } & {
+  [key: string]: unknown;
+};
+
 /** What happened to one step of a run. */
 export interface StepReport {
   readonly name: string;
@@ -40,8 +57,11 @@ export interface StepReport {
   artifacts: readonly Artifact[];
   /** True when the step ignored its aborted signal and the run stopped waiting for it after the grace period. */
   abandoned: boolean;
-  /** Plugin contributions (`ctx.annotate()`), e.g. `retry`, `gpu`. */
-  readonly extensions: Record<string, unknown>;
+  /**
+   * Plugin contributions (`ctx.annotate()`), e.g. `retry`, `gpu`. Typed for every plugin that declares its
+   * key in {@link StepReportExtensions}; other keys are `unknown`.
+   */
+  readonly extensions: StepExtensions;
 }
 
 /** What `pipeline.run()` resolves to. A run never rejects for a step failure: read `status`. */

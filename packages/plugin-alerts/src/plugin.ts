@@ -1,4 +1,4 @@
-import { definePlugin, type PluginDefinition, type TaplineApp } from "@tapline/core";
+import { definePlugin, type PluginDefinition, type PluginFactory, type TaplineApp } from "@tapline/core";
 import { isAlertHandlerError, isAlertManagerClosedError } from "./errors.ts";
 import {
   type AlertManager,
@@ -62,7 +62,10 @@ const schema: NonNullable<PluginDefinition<AlertsPluginOptions, AlertsPluginOpti
  *   plugins: [alerts({ rules: [stepFailureRate(), stuckStep({ after: "15m" })], handlers: [consoleHandler()] })],
  * });
  */
-export const alerts = definePlugin<AlertsPluginOptions, AlertsPluginOptions | undefined>({
+export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlugin<
+  AlertsPluginOptions,
+  AlertsPluginOptions | undefined
+>({
   name: "@tapline/plugin-alerts",
   version: "1.0.0",
   core: "^1.0.0",

@@ -2,6 +2,7 @@ import {
   definePlugin,
   type MetricSample,
   PipelineDefinitionError,
+  type PluginFactory,
   type StatusPart,
   type StepContext,
 } from "@tapline/core";
@@ -40,7 +41,10 @@ const NAME = "@tapline/plugin-gpu";
  * console.log(report.steps[0].extensions.gpu); // { gpus: [{ utilizationPeak, energyJoules, ... }], ... }
  * await app.close();
  */
-export const gpu = definePlugin<NormalizedPluginOptions, GpuPluginOptions | undefined>({
+export const gpu: PluginFactory<GpuPluginOptions | undefined> = definePlugin<
+  NormalizedPluginOptions,
+  GpuPluginOptions | undefined
+>({
   name: NAME,
   version: "1.0.0",
   core: "^1.0.0",

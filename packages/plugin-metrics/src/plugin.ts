@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type AppStatus, definePlugin, type MetricSample } from "@tapline/core";
+import { type AppStatus, definePlugin, type MetricSample, type PluginFactory } from "@tapline/core";
 import { isPersistError, PersistError } from "./errors.ts";
 import { type HistoryStats, MetricHistory } from "./history.ts";
 import { type MetricsPluginOptions, type NormalizedOptions, optionsSchema } from "./options.ts";
@@ -71,7 +71,10 @@ const SYSTEM_PREFIXES = ["tapline_system_", "tapline_process_", "tapline_sampler
  * @example
  * const app = createTapline({ dir: ".tapline", plugins: [metrics({ prometheus: { server: { port: 9464 } } })] });
  */
-export const metrics = definePlugin<NormalizedOptions, MetricsPluginOptions | undefined>({
+export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePlugin<
+  NormalizedOptions,
+  MetricsPluginOptions | undefined
+>({
   name: "@tapline/plugin-metrics",
   version: METRICS_PLUGIN_VERSION,
   core: "^1.0.0",

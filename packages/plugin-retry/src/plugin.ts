@@ -1,6 +1,7 @@
 import {
   definePlugin,
   PipelineDefinitionError,
+  type PluginFactory,
   type StepContext,
   type StepRunner,
   WrapStage,
@@ -197,7 +198,10 @@ const optionsSchema = {
  * })] });
  * app.pipeline("story").step("script", writeScript, { retry: { breaker: "openai", attemptTimeout: 60_000 } });
  */
-export const retry = definePlugin<Validated, RetryPluginOptions | undefined>({
+export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin<
+  Validated,
+  RetryPluginOptions | undefined
+>({
   name: "@tapline/plugin-retry",
   version: "1.0.0",
   core: "^1.0.0",

@@ -3,6 +3,7 @@ import {
   type Finding,
   PipelineDefinitionError,
   type PluginDefinition,
+  type PluginFactory,
   type StepContext,
   StepValidationError,
 } from "@tapline/core";
@@ -130,7 +131,10 @@ const QUALITY: Record<string, [metric: string, unit: string][]> = {
  *   return "vo.mp3";
  * }, { validate: [audio({ maxDuration: 60 })] });
  */
-export const validate = definePlugin<Normalized, ValidatePluginOptions | undefined>({
+export const validate: PluginFactory<ValidatePluginOptions | undefined> = definePlugin<
+  Normalized,
+  ValidatePluginOptions | undefined
+>({
   name: "@tapline/plugin-validate",
   version,
   core: "^1.0.0",

@@ -1,5 +1,6 @@
 import semver from "semver";
-import { type OptionIssue, PluginRegistrationError } from "../errors.ts";
+import { PluginRegistrationError } from "../errors.ts";
+import { checkOptions, formatOptionIssues } from "../options.ts";
 import type { TaplinePlugin } from "../plugin.ts";
 
 /**
@@ -52,33 +53,14 @@ export function checkPlugin(plugin: unknown, registered: ReadonlySet<string>, co
 
 function validateOptions(name: string, plugin: TaplinePlugin): unknown {
   if (!plugin.schema) return plugin.rawOptions;
-  const result = plugin.schema["~standard"].validate(plugin.rawOptions);
-  if (result instanceof Promise) {
-    throw new PluginRegistrationError(
-      "TAPLINE_ERR_PLUGIN_OPTIONS",
-      name,
-      `plugin "${name}" has an asynchronous options schema; options must validate synchronously`,
-    );
-  }
+  const result = checkOptions(plugin.schema, plugin.rawOptions);
   if (result.issues) {
-    const issues: OptionIssue[] = result.issues.map((issue) => ({
-      path: formatPath(issue.path),
-      message: issue.message,
-    }));
     throw new PluginRegistrationError(
       "TAPLINE_ERR_PLUGIN_OPTIONS",
       name,
-      `plugin "${name}" has invalid options:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
-      { issues },
+      `plugin "${name}" has invalid options:\n${formatOptionIssues(result.issues)}`,
+      { issues: result.issues },
     );
   }
   return result.value;
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined): string {
-  if (!path || path.length === 0) return "(options)";
-  return path
-    .map((segment) => (typeof segment === "object" ? segment.key : segment))
-    .map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join("");
 }
