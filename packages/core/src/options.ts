@@ -154,13 +154,13 @@ function explainOne(
   }
   const value = "input" in issue ? issue.input : undefined;
   const expected = typeof issue.expected === "string" ? issue.expected : undefined;
+  if (issue.kind === undefined) {
+    // Another Standard Schema library: its own words.
+    return withValue({ message: issue.message }, issue, expected);
+  }
   if (!isValibotDefault) {
-    // The schema's author wrote the message: keep it, and say what was given.
-    return withValue(
-      { message: `${issue.message}${"input" in issue ? `, got ${show(value)}` : ""}` },
-      issue,
-      expected,
-    );
+    // A Tapline schema's own message names what is expected ("a number of milliseconds").
+    return withValue({ message: `expected ${issue.message}, got ${show(value)}` }, issue, issue.message);
   }
   if (expected) {
     const choices = [...expected.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] as string);

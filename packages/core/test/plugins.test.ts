@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import {
   AppClosedError,
@@ -7,6 +8,7 @@ import {
   createTapline,
   definePlugin,
   isAppClosedError,
+  isOptionsError,
   isPipelineDefinitionError,
   isPluginRegistrationError,
   PipelineDefinitionError,
@@ -321,5 +323,49 @@ describe("pipeline definition", () => {
         .build(),
     );
     expect(e.step).toBe("c");
+  });
+});
+
+describe("strict app and step options", () => {
+  it("createTapline rejects an unknown key with the closest match", () => {
+    expect(() => createTapline({ plugin: [] } as never)).toThrow(
+      /createTapline\(\): invalid options:\n {2}- plugin: unknown option "plugin"; did you mean "plugins"\?/,
+    );
+  });
+
+  it("createTapline({ dir: 42 }) is a typed error naming dir, not Node's ERR_INVALID_ARG_TYPE", () => {
+    let error: unknown;
+    try {
+      createTapline({ dir: 42 } as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(isOptionsError(error)).toBe(true);
+    expect((error as Error).message).toContain("dir: expected");
+    expect((error as { code: string }).code).toBe("TAPLINE_ERR_OPTIONS");
+  });
+
+  it("checks a step option against the plugin's schema when the step is added", () => {
+    const withSchema = definePlugin({
+      name: "schema-plugin",
+      version: "1.0.0",
+      core: "^1.0.0",
+      stepOptions: { flaky: v.strictObject({ attempts: v.optional(v.number()) }) },
+      setup() {},
+    });
+    const app = quietApp({ plugins: [withSchema()] });
+    let error: unknown;
+    try {
+      app.pipeline("p").step("s", () => 1, { flaky: { attemps: 2 } } as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(isPipelineDefinitionError(error)).toBe(true);
+    const e = error as PipelineDefinitionError;
+    expect(e.message).toContain('pipeline "p", step "s": invalid step options:');
+    expect(e.issues[0]).toMatchObject({ path: "flaky.attemps", suggestion: "attempts" });
+    expect(() => app.pipeline("q").step("s", () => 1, { flakyy: {} } as never)).toThrow(
+      /did you mean "flaky"/,
+    );
   });
 });

@@ -57,3 +57,28 @@ describe("pipeline builder inference", () => {
     app.pipeline("p").step("a", () => 1, { flakiness: { attempts: "3" } });
   });
 });
+
+declare module "../src/index.ts" {
+  interface StepReportExtensions {
+    /** Declared by a (test) plugin, so `report.steps[i].extensions.cost` is typed. */
+    cost?: { usd: number };
+  }
+}
+
+describe("report extensions", () => {
+  it("types the extensions plugins declare, and leaves other keys unknown", async () => {
+    const p = app
+      .pipeline<number>("ext")
+      .step("one", (n, ctx) => {
+        ctx.annotate("cost", { usd: 0.1 });
+        // @ts-expect-error a declared extension must have its declared type
+        ctx.annotate("cost", { usd: "free" });
+        ctx.annotate("anything", 42);
+        return n;
+      })
+      .build();
+    const report = await p.run(1);
+    expectTypeOf(report.steps[0]!.extensions.cost).toEqualTypeOf<{ usd: number } | undefined>();
+    expectTypeOf(report.steps[0]!.extensions.other).toEqualTypeOf<unknown>();
+  });
+});

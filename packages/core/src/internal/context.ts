@@ -25,6 +25,10 @@ export interface RunState {
   readonly abandonable: boolean;
   /** Called once when the run has settled (set by `app.close()` to wait for it). */
   onSettled: (() => void) | undefined;
+  /** The step in flight, for a run that must stop waiting for it (no caller's signal). */
+  current: StepReport | undefined;
+  /** True once the run stopped waiting for a stubborn step: later results of that step are dropped. */
+  detached: boolean;
 }
 
 /** @internal The symbol under which a context keeps its run's state. */

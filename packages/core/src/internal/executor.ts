@@ -31,7 +31,7 @@ export interface ExecutorApp extends AppInternals {
  * Runs one pipeline. Never rejects for a step failure or a cancellation: the report carries the outcome.
  * Hooks nobody tapped are skipped, so a bare app costs little more than the step calls themselves.
  */
-export async function executeRun(
+export function executeRun(
   app: ExecutorApp,
   pipeline: string,
   steps: readonly StepDef[],
@@ -55,6 +55,10 @@ export async function executeRun(
   // Cancellation: once aborted (by the caller's signal or by `app.close()`), the running step gets
   // `graceMs` to settle before the run stops waiting for it.
   let graceTimer: NodeJS.Timeout | undefined;
+  let stepsDone = false;
+  // A run without a caller's signal awaits its steps directly (no per-step race, the hot path); when it is
+  // cancelled and its step ignores the signal, `detach` settles the run from outside after the grace period.
+  let detach: (() => void) | undefined;
   const state: RunState = {
     app,
     report,
@@ -63,10 +67,18 @@ export async function executeRun(
     abandon: undefined,
     onSettled: undefined,
     abandonable: options?.signal !== undefined,
+    current: undefined,
+    detached: false,
     abort(reason) {
       if (runSignal.aborted) return;
       controller.abort(reason);
-      graceTimer = setTimeout(() => state.abandon?.(runSignal.reason), state.graceMs);
+      // Past the last step nothing is left to abandon: no timer (it would keep the process alive).
+      if (stepsDone) return;
+      graceTimer = setTimeout(() => {
+        if (state.abandon) state.abandon(runSignal.reason);
+        else detach?.();
+      }, state.graceMs);
+      graceTimer.unref();
     },
   };
   const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {});
@@ -78,14 +90,58 @@ export async function executeRun(
   }
 
   app.runs.add(state);
-  try {
-    await runSteps();
-    if (hooks.runEnd.taps.length > 0) await hooks.runEnd.promise({ ctx, report });
-  } finally {
+  const settle = (): void => {
     app.runs.delete(state);
     state.onSettled?.();
-  }
-  return report;
+  };
+  const finished = (async () => {
+    try {
+      await runSteps();
+      if (state.detached) return report;
+      if (hooks.runEnd.taps.length > 0) await hooks.runEnd.promise({ ctx, report });
+    } finally {
+      if (!state.detached) settle();
+    }
+    return report;
+  })();
+  if (state.abandonable) return finished;
+  return new Promise<RunReport>((resolve, reject) => {
+    finished.then(resolve, reject);
+    detach = () => {
+      const stuck = state.current;
+      if (!stuck || state.detached) return;
+      state.detached = true;
+      stuck.status = "cancelled";
+      stuck.abandoned = true;
+      stuck.error = new CancelledError(runSignal.reason);
+      stuck.durationMs = performance.now() - (stuck.startedAt - TIME_ORIGIN);
+      const running = stuck.attempts.at(-1);
+      if (running?.status === "running") {
+        running.status = "failed";
+        running.error = stuck.error;
+        running.durationMs = performance.now() - (running.startedAt - TIME_ORIGIN);
+      }
+      state.current = undefined;
+      report.failedStep = stuck.name;
+      report.status = "cancelled";
+      report.cancelReason = runSignal.reason;
+      report.error = new CancelledError(runSignal.reason);
+      for (let i = stuck.index + 1; i < steps.length; i++) report.steps.push(skipped(steps[i]!.name, i));
+      report.durationMs = performance.now() - t0;
+      userSignal?.removeEventListener("abort", forward);
+      const end = hooks.runEnd.taps.length > 0 ? hooks.runEnd.promise({ ctx, report }) : Promise.resolve();
+      end.then(
+        () => {
+          settle();
+          resolve(report);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    };
+  });
 
   async function runSteps(): Promise<void> {
     try {
@@ -98,6 +154,7 @@ export async function executeRun(
         const step = steps[index]!;
         if (runSignal.aborted) break;
         const stepReport = await executeStep(state, ctx, step, index, value, hooks);
+        if (state.detached) return;
         if (stepReport.status !== "success") {
           report.failedStep = step.name;
           report.error = stepReport.error;
@@ -116,9 +173,12 @@ export async function executeRun(
       for (; index < steps.length; index++) report.steps.push(skipped(steps[index]!.name, index));
       if (report.status === "success") report.output = value;
     } finally {
+      stepsDone = true;
       clearTimeout(graceTimer);
-      userSignal?.removeEventListener("abort", forward);
-      report.durationMs = performance.now() - t0;
+      if (!state.detached) {
+        userSignal?.removeEventListener("abort", forward);
+        report.durationMs = performance.now() - t0;
+      }
     }
   }
 }
@@ -145,6 +205,7 @@ async function executeStep(
     extensions: {},
   };
   state.report.steps.push(report);
+  state.current = report;
 
   const runSignal = state.controller.signal;
   let signal = runSignal;
@@ -189,11 +250,14 @@ async function executeStep(
     }
     // Only a run with a caller's signal, or a step with a timeout, can stop waiting for a stubborn step;
     // other runs skip the extra promise (app.close() waits for them at most graceMs).
-    report.output = await (state.abandonable || stepController
+    const output = await (state.abandonable || stepController
       ? abandonable(state, report, pending)
       : pending);
+    if (!state.detached) report.output = output;
   } catch (error) {
-    if (signal.aborted) {
+    if (state.detached) {
+      // Settled after the run stopped waiting for it: already reported as cancelled and abandoned.
+    } else if (signal.aborted) {
       if (runSignal.aborted) {
         report.status = "cancelled";
         report.error = new CancelledError(runSignal.reason);
@@ -207,12 +271,15 @@ async function executeStep(
     }
   } finally {
     state.abandon = undefined;
+    if (state.current === report) state.current = undefined;
     if (stepController) {
       clearTimeout(timer);
       clearTimeout(graceTimer);
       if (forward) runSignal.removeEventListener("abort", forward);
     }
   }
+  // The run stopped waiting for this step (cancelled, grace period over): its late result is not reported.
+  if (state.detached) return report;
   const last = report.attempts.at(-1);
   if (last) {
     if (last.findings.length > 0) {
@@ -264,6 +331,8 @@ async function attempt(
   if (observed) hooks.stepAttempt.call({ ctx, attempt: n, phase: "start" });
   try {
     const output = await step.fn(input, ctx);
+    // The run stopped waiting for this attempt (cancelled, grace period over): leave its record as reported.
+    if (ctx[RUN_STATE].detached) return output;
     if (hooks.validateStepOutput.taps.length > 0) {
       await callSeries(
         hooks.validateStepOutput,
@@ -285,6 +354,7 @@ async function attempt(
       });
     return output;
   } catch (error) {
+    if (ctx[RUN_STATE].detached) throw error;
     record.status = "failed";
     record.error = error;
     record.durationMs = performance.now() - t0;
