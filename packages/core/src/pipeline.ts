@@ -138,7 +138,7 @@ function checkStep(
     const schema = app.stepOptionKeys.get(key);
     if (schema && value !== undefined) {
       const result = checkOptions(schema, value);
-      if (result.issues) issues.push(...prefixOptionIssues(key, result.issues));
+      if (result.issues) for (const issue of prefixOptionIssues(key, result.issues)) issues.push(issue);
     }
   }
   if (issues.length > 0) {
