@@ -6,7 +6,6 @@ import {
   describeError,
   PluginError,
   PluginRegistrationError,
-  TaplineError,
 } from "./errors.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
