@@ -299,6 +299,7 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
           },
           signal,
           {
+            callerOwnsSignal: true,
             ...(p.budgetFromTimeout &&
               ctx.deadline !== undefined && { deadline: Math.max(1, ctx.deadline - Date.now()) }),
             onRetry(e) {
@@ -346,14 +347,16 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       const breaker = breakers.get(p.breaker.name)!.get(p.breaker.key);
       const runner: StepRunner = async (input, signal) => {
         const permit = breaker.acquire();
-        const t0 = performance.now();
+        // Only slow-call policies need the call's duration.
+        const timed = breaker.slowCallMs !== Number.POSITIVE_INFINITY;
+        const t0 = timed ? performance.now() : 0;
         try {
           const value = await next(input, signal);
-          breaker.success(permit, performance.now() - t0);
+          breaker.success(permit, timed ? performance.now() - t0 : 0);
           return value;
         } catch (error) {
           if (signal.aborted) breaker.release(permit);
-          else breaker.failure(permit, error, performance.now() - t0);
+          else breaker.failure(permit, error, timed ? performance.now() - t0 : 0);
           throw error;
         }
       };

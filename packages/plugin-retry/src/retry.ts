@@ -24,6 +24,12 @@ export interface RunHooks {
   readonly onGiveUp?: ((event: GiveUpEvent) => void) | undefined;
   /** This execution's total budget in ms, instead of the policy's `deadline`. */
   readonly deadline?: number | undefined;
+  /**
+   * The caller owns cancellation (core aborts a step's signal, then gives it `graceMs` to settle): an attempt
+   * with no time limit gets the caller's signal itself and is not raced against it, so the success path adds
+   * no AbortController and no abort listener.
+   */
+  readonly callerOwnsSignal?: boolean;
 }
 
 /**
@@ -89,7 +95,7 @@ export class RetryPolicy {
     const start = o.clock.now();
     const deadline = hooks?.deadline ?? o.deadline;
     try {
-      return await this.#once(fn, 1, signal, start, deadline);
+      return await this.#once(fn, 1, signal, start, deadline, hooks?.callerOwnsSignal === true);
     } catch (error) {
       return this.#failed(fn, signal, error, start, hooks);
     }
@@ -144,7 +150,7 @@ export class RetryPolicy {
       }
       state.attempt++;
       try {
-        return await this.#once(fn, state.attempt, signal, start, deadline);
+        return await this.#once(fn, state.attempt, signal, start, deadline, hooks?.callerOwnsSignal === true);
       } catch (e) {
         error = e;
       }
@@ -176,6 +182,7 @@ export class RetryPolicy {
     signal: AbortSignal | undefined,
     start: number,
     deadline: number | undefined,
+    passSignal: boolean,
   ): Promise<T> {
     if (signal?.aborted) throw signal.reason;
     const o = this.normalized;
@@ -184,7 +191,7 @@ export class RetryPolicy {
     const timed = breaker !== undefined && breaker.slowCallMs !== Number.POSITIVE_INFINITY;
     const t0 = timed ? performance.now() : 0;
     try {
-      const value = await guarded(o, fn, attempt, signal, start, deadline);
+      const value = await guarded(o, fn, attempt, signal, start, deadline, passSignal);
       breaker?.success(permit, timed ? performance.now() - t0 : 0);
       return value;
     } catch (error) {
@@ -209,8 +216,8 @@ export function guarded<T>(
   parent: AbortSignal | undefined,
   start: number,
   deadline: number | undefined = o.deadline,
+  passSignal = false,
 ): Promise<T> {
-  const controller = new AbortController();
   let limit = o.attemptTimeout;
   let byDeadline = false;
   if (deadline !== undefined) {
@@ -221,13 +228,14 @@ export function guarded<T>(
       byDeadline = true;
     }
   }
-  if (parent === undefined && limit === undefined) {
+  if (limit === undefined && (parent === undefined || passSignal)) {
     try {
-      return Promise.resolve(fn(controller.signal, attempt));
+      return Promise.resolve(fn(parent ?? new AbortController().signal, attempt));
     } catch (error) {
       return Promise.reject(error);
     }
   }
+  const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     let timer: unknown;
     let done = false;
