@@ -135,10 +135,13 @@ function explainOne(
   );
   // An unknown key: valibot's strictObject reports `expected never`.
   if (issue.type === "strict_object" && issue.expected === "never" && typeof last === "string") {
-    const known = knownKeys(schema, items);
-    const suggestion = known
-      ? closestMatch(last, known, { maxDistance: Math.max(2, Math.floor(last.length / 3)) })
-      : undefined;
+    const holders = holderOptions(schema, items);
+    const known = holders && [...new Set(holders.flatMap((o) => Object.keys(o.entries ?? {})))];
+    const suggestion =
+      hintOf(holders, last) ??
+      (known
+        ? closestMatch(last, known, { maxDistance: Math.max(2, Math.floor(last.length / 3)) })
+        : undefined);
     const message =
       `unknown option "${last}"` +
       (suggestion ? `; did you mean "${suggestion}"?` : "") +
@@ -199,6 +202,7 @@ function show(value: unknown): string {
   if (typeof value === "string")
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === "function") return "a function";
+  if (typeof value === "number") return String(value); // JSON would print NaN and Infinity as null
   if (typeof value === "bigint" || typeof value === "symbol") return String(value);
   if (value === undefined) return "undefined";
   try {
@@ -233,6 +237,7 @@ interface SchemaNode {
   readonly items?: readonly unknown[];
   readonly value?: unknown;
   readonly getter?: (input: unknown) => unknown;
+  readonly pipe?: readonly unknown[];
 }
 
 function unwrap(node: unknown, input: unknown): SchemaNode | undefined {
@@ -286,7 +291,23 @@ function childOf(node: unknown, item: PathItem): unknown {
   return undefined;
 }
 
-function knownKeys(schema: unknown, items: readonly PathItem[]): string[] | undefined {
+/**
+ * A schema's own hint for a key users get wrong in a way no spelling distance finds (`retries` for
+ * `defaults.maxAttempts`): `v.pipe(v.strictObject({...}), v.metadata({ didYouMean: { retries: "..." } }))`.
+ */
+function hintOf(holders: readonly SchemaNode[] | undefined, key: string): string | undefined {
+  for (const holder of holders ?? []) {
+    for (const item of holder.pipe ?? []) {
+      const hint = (item as { metadata?: { didYouMean?: Record<string, unknown> } }).metadata?.didYouMean?.[
+        key
+      ];
+      if (typeof hint === "string") return hint;
+    }
+  }
+  return undefined;
+}
+
+function holderOptions(schema: unknown, items: readonly PathItem[]): SchemaNode[] | undefined {
   let node: unknown = schema;
   for (const item of items.slice(0, -1)) {
     node = childOf(node, item);
@@ -297,6 +318,5 @@ function knownKeys(schema: unknown, items: readonly PathItem[]): string[] | unde
   const holder =
     last && typeof last === "object" && "input" in last ? (last as { input: unknown }).input : undefined;
   const options = objectOptions(node, holder);
-  if (options.length === 0) return undefined;
-  return [...new Set(options.flatMap((o) => Object.keys(o.entries ?? {})))];
+  return options.length === 0 ? undefined : options;
 }

@@ -15,7 +15,7 @@ import { seededRandom } from "./clock.ts";
 import { isRetryConfigError } from "./errors.ts";
 
 function delays(spec: BackoffOptions, random: () => number, n: number): number[] {
-  const compiled = compileBackoff(spec, "backoff", []);
+  const compiled = compileBackoff(spec);
   if (!compiled) throw new Error("invalid spec");
   const out: number[] = [];
   let prev = 0;
@@ -81,7 +81,7 @@ describe("backoff delays", () => {
           s.kind === "exponential"
             ? { kind: "exponential", base: s.base, factor: s.factor, maxDelay, jitter: s.jitter }
             : { kind: "linear", base: s.base, increment: s.factor, maxDelay, jitter: s.jitter };
-        const compiled = compileBackoff(full, "b", []);
+        const compiled = compileBackoff(full);
         expect(compiled).toBeDefined();
         const random = seededRandom(seed);
         let prev = 0;
@@ -146,14 +146,13 @@ describe("backoff options", () => {
     }
     expect(isRetryConfigError(error)).toBe(true);
     const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
-    expect(paths).toEqual([
-      "exponentialBackoff.base",
-      "exponentialBackoff.factor",
-      "exponentialBackoff.maxDelay",
-    ]);
+    expect(paths).toEqual(["base", "factor", "maxDelay"]);
+    expect((error as Error).message).toMatch(/^exponentialBackoff\(\): invalid options:/);
     expect(() => exponentialBackoff({ base: 500, maxDelay: 100 })).toThrow(
       /maxDelay: must be ≥ base \(500 ms\)/,
     );
-    expect(() => linearBackoff({ jitter: "wild" as never })).toThrow(/jitter: must be one of/);
+    expect(() => linearBackoff({ jitter: "wild" as never })).toThrow(
+      /jitter: expected \("none" \| "full" \| "equal" \| "decorrelated"\), got "wild"/,
+    );
   });
 });

@@ -1,8 +1,10 @@
+import { checkOptions } from "@tapline/core";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
 import * as Schedule from "effect/Schedule";
 import type { RandomSource } from "./clock.ts";
-import { type ConfigIssue, RetryConfigError } from "./errors.ts";
+import { RetryConfigError } from "./errors.ts";
+import { BackoffDataSchema } from "./schemas.ts";
 
 /**
  * How a delay is randomised (AWS "Exponential Backoff and Jitter" names), with `v` the nominal delay:
@@ -72,75 +74,35 @@ export type BackoffSchedule = Schedule.Schedule<Duration.Duration, unknown> & {
   readonly [BACKOFF]: CompiledBackoff;
 };
 
-const JITTERS: readonly string[] = ["none", "full", "equal", "decorrelated"];
 const DEFAULT_MAX = 30_000;
 
-const finiteAtLeast = (v: unknown, min: number): v is number =>
-  typeof v === "number" && Number.isFinite(v) && v >= min;
-
-/** @internal Validates a backoff spec; pushes one issue per bad field. Returns undefined when invalid. */
-export function compileBackoff(
-  spec: BackoffOptions,
-  path: string,
-  issues: ConfigIssue[],
-): CompiledBackoff | undefined {
-  if (typeof spec !== "object" || spec === null) {
-    issues.push({ path, message: 'must be an object such as { kind: "exponential" } or an Effect Schedule' });
-    return undefined;
-  }
-  const before = issues.length;
-  const num = (key: string, value: unknown, fallback: number, min: number, what: string): number => {
-    if (value === undefined) return fallback;
-    if (!finiteAtLeast(value, min)) {
-      issues.push({
-        path: `${path}.${key}`,
-        message: `must be a finite number ${what}, got ${String(value)}`,
-      });
-      return fallback;
-    }
-    return value;
-  };
-  const jitterDefault = spec.kind === "exponential" ? "decorrelated" : "none";
-  const jitter = spec.jitter ?? jitterDefault;
-  if (!JITTERS.includes(jitter)) {
-    issues.push({
-      path: `${path}.jitter`,
-      message: `must be one of ${JITTERS.join(", ")}, got ${String(jitter)}`,
-    });
-  }
-  let compiled: CompiledBackoff;
+/** @internal Compiles a backoff already checked by `BackoffDataSchema`, filling in the defaults. */
+export function compileBackoff(spec: BackoffOptions): CompiledBackoff {
   switch (spec.kind) {
     case "exponential": {
-      const base = num("base", spec.base, 200, Number.MIN_VALUE, "> 0 (ms)");
-      const factor = num("factor", spec.factor, 2, 1, "≥ 1");
-      const maxDelay = num("maxDelay", spec.maxDelay, Math.max(DEFAULT_MAX, base), 0, "≥ 0 (ms)");
-      if (maxDelay < base)
-        issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
-      compiled = { kind: "exponential", base, factor, increment: 0, maxDelay, jitter };
-      break;
+      const base = spec.base ?? 200;
+      const maxDelay = spec.maxDelay ?? Math.max(DEFAULT_MAX, base);
+      const jitter = spec.jitter ?? "decorrelated";
+      return { kind: "exponential", base, factor: spec.factor ?? 2, increment: 0, maxDelay, jitter };
     }
     case "linear": {
-      const base = num("base", spec.base, 200, 0, "≥ 0 (ms)");
-      const increment = num("increment", spec.increment, base, 0, "≥ 0 (ms)");
-      const maxDelay = num("maxDelay", spec.maxDelay, Math.max(DEFAULT_MAX, base), 0, "≥ 0 (ms)");
-      if (maxDelay < base)
-        issues.push({ path: `${path}.maxDelay`, message: `must be ≥ base (${base} ms), got ${maxDelay}` });
-      compiled = { kind: "linear", base, factor: 1, increment, maxDelay, jitter };
-      break;
+      const base = spec.base ?? 200;
+      const maxDelay = spec.maxDelay ?? Math.max(DEFAULT_MAX, base);
+      const increment = spec.increment ?? base;
+      return { kind: "linear", base, factor: 1, increment, maxDelay, jitter: spec.jitter ?? "none" };
     }
     case "constant": {
-      const delay = num("delay", spec.delay, 200, 0, "≥ 0 (ms)");
-      compiled = { kind: "constant", base: delay, factor: 1, increment: 0, maxDelay: delay, jitter };
-      break;
+      const delay = spec.delay ?? 200;
+      return {
+        kind: "constant",
+        base: delay,
+        factor: 1,
+        increment: 0,
+        maxDelay: delay,
+        jitter: spec.jitter ?? "none",
+      };
     }
-    default:
-      issues.push({
-        path: `${path}.kind`,
-        message: `must be "exponential", "linear" or "constant", got ${String((spec as { kind?: unknown }).kind)}`,
-      });
-      return undefined;
   }
-  return issues.length === before ? compiled : undefined;
 }
 
 /**
@@ -202,14 +164,14 @@ function toSchedule(compiled: CompiledBackoff, random: RandomSource): BackoffSch
   return Object.assign(schedule, { [BACKOFF]: compiled }) as BackoffSchedule;
 }
 
-function build(spec: BackoffOptions, random: RandomSource | undefined, name: string): BackoffSchedule {
-  const issues: ConfigIssue[] = [];
-  const compiled = compileBackoff(spec, name, issues);
-  if (!compiled) throw configError(name, issues);
-  return toSchedule(compiled, random ?? Math.random);
+function build(spec: BackoffOptions, random: unknown, name: string): BackoffSchedule {
+  const result = checkOptions(BackoffDataSchema, spec);
+  const issues = [...(result.issues ?? [])];
+  if (random !== undefined && typeof random !== "function")
+    issues.push({ path: "random", message: "must be a function () => number in [0, 1)", value: random });
+  if (issues.length > 0) throw new RetryConfigError(name, issues);
+  return toSchedule(compileBackoff(result.value!), (random as RandomSource | undefined) ?? Math.random);
 }
-
-const configError = (what: string, issues: ConfigIssue[]) => new RetryConfigError(what, issues);
 
 /**
  * Exponential backoff as an Effect `Schedule` (never ends: bound it with `maxAttempts` or `Schedule.recurs`).

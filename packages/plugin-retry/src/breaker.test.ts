@@ -329,11 +329,10 @@ describe("breaker options", () => {
     expect(isRetryConfigError(error)).toBe(true);
     expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
       "trip.threshold",
-      "trip.minimumCalls",
       "trip.size",
+      "trip.minimumCalls",
       "openDuration",
       "halfOpen.probes",
-      "halfOpen.successThreshold",
     ]);
   });
 });

@@ -1,11 +1,13 @@
+import { checkOptions } from "@tapline/core";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Schedule from "effect/Schedule";
 import { type Classifier, classifyError } from "./classify.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { BrokenCircuitError, type ConfigIssue, RetryConfigError } from "./errors.ts";
+import { BrokenCircuitError, RetryConfigError } from "./errors.ts";
 import { retryAfterFromError } from "./retry-after.ts";
+import { CircuitBreakerSchema } from "./schemas.ts";
 import {
   compileTrip,
   type TripPolicy,
@@ -95,83 +97,18 @@ interface Normalized {
   readonly clock: Clock;
 }
 
-const STATES: readonly string[] = ["closed", "open", "halfOpen", "isolated"];
-
-/** @internal Validates breaker options; one issue per bad field. */
-export function normalizeBreaker(
-  options: CircuitBreakerOptions,
-  path: string,
-  issues: ConfigIssue[],
-): Normalized | undefined {
-  if (typeof options !== "object" || options === null) {
-    issues.push({ path, message: "must be an options object" });
-    return undefined;
-  }
-  const before = issues.length;
-  const p = (k: string) => (path ? `${path}.${k}` : k);
-  const name = options.name ?? "breaker";
-  if (typeof name !== "string" || name === "")
-    issues.push({ path: p("name"), message: "must be a non-empty string" });
-  const window = compileTrip(options.trip ?? { kind: "consecutive", threshold: 5 }, p("trip"), issues);
-  const od = options.openDuration ?? 30_000;
-  if (typeof od === "number") {
-    if (!(Number.isFinite(od) && od >= 0))
-      issues.push({ path: p("openDuration"), message: `must be a finite number of ms ≥ 0, got ${od}` });
-  } else if (typeof od !== "function" && !Schedule.isSchedule(od)) {
-    issues.push({
-      path: p("openDuration"),
-      message: "must be ms, a function of the opening number, or an Effect Schedule",
-    });
-  }
-  const maxOpen = options.maxOpenDuration ?? 3_600_000;
-  if (!(typeof maxOpen === "number" && Number.isFinite(maxOpen) && maxOpen >= 0)) {
-    issues.push({
-      path: p("maxOpenDuration"),
-      message: `must be a finite number of ms ≥ 0, got ${String(maxOpen)}`,
-    });
-  } else if (typeof od === "number" && Number.isFinite(od) && od > maxOpen) {
-    issues.push({ path: p("maxOpenDuration"), message: `must be ≥ openDuration (${od} ms), got ${maxOpen}` });
-  }
+/** @internal Fills in the defaults of breaker options already checked by `CircuitBreakerSchema`. */
+export function normalizeBreaker(options: CircuitBreakerOptions): Normalized {
   const probes = options.halfOpen?.probes ?? 1;
-  const successThreshold = options.halfOpen?.successThreshold ?? probes;
-  if (!(Number.isInteger(probes) && probes >= 1))
-    issues.push({ path: p("halfOpen.probes"), message: `must be an integer ≥ 1, got ${probes}` });
-  if (!(Number.isInteger(successThreshold) && successThreshold >= 1)) {
-    issues.push({
-      path: p("halfOpen.successThreshold"),
-      message: `must be an integer ≥ 1, got ${successThreshold}`,
-    });
-  }
-  const probeTimeout = options.halfOpen?.probeTimeout ?? 60_000;
-  if (!(typeof probeTimeout === "number" && Number.isFinite(probeTimeout) && probeTimeout > 0)) {
-    issues.push({
-      path: p("halfOpen.probeTimeout"),
-      message: `must be a finite number of ms > 0, got ${String(probeTimeout)}`,
-    });
-  }
-  if (options.classify !== undefined && typeof options.classify !== "function") {
-    issues.push({ path: p("classify"), message: "must be a function (error) => classification | undefined" });
-  }
-  const s = options.initialState;
-  if (
-    s !== undefined &&
-    !(s && s.version === 1 && STATES.includes(s.state) && typeof s.openUntil === "number" && s.window)
-  ) {
-    issues.push({
-      path: p("initialState"),
-      message: "must be a snapshot returned by breaker.snapshot() (version 1)",
-    });
-  }
-  if (issues.length !== before || !window) return undefined;
   return {
-    name,
-    window,
-    openDuration: od,
-    maxOpen,
+    name: options.name ?? "breaker",
+    window: compileTrip(options.trip ?? { kind: "consecutive", threshold: 5 }),
+    openDuration: options.openDuration ?? 30_000,
+    maxOpen: options.maxOpenDuration ?? 3_600_000,
     honorRetryAfter: options.honorRetryAfter ?? true,
     probes,
-    successThreshold,
-    probeTimeout,
+    successThreshold: options.halfOpen?.successThreshold ?? probes,
+    probeTimeout: options.halfOpen?.probeTimeout ?? 60_000,
     classify: options.classify,
     clock: options.clock ?? systemClock,
   };
@@ -450,8 +387,7 @@ function safe<T>(listener: (v: T) => void, value: T): void {
  *   openDuration: exponentialBackoff({ base: 5_000, maxDelay: 300_000, jitter: "none" }), halfOpen: { probes: 2 } });
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
-  const issues: ConfigIssue[] = [];
-  const normalized = normalizeBreaker(options, "", issues);
-  if (!normalized) throw new RetryConfigError("circuitBreaker", issues);
-  return new CircuitBreaker(normalized, "", options.initialState);
+  const result = checkOptions(CircuitBreakerSchema, options);
+  if (result.issues) throw new RetryConfigError("circuitBreaker", result.issues);
+  return new CircuitBreaker(normalizeBreaker(result.value), "", result.value.initialState);
 }

@@ -22,7 +22,7 @@ export function withRetry(policy: RetryPolicy) {
     self: Effect.Effect<A, E, R>,
   ): Effect.Effect<A, E | BrokenCircuitError | AttemptTimeoutError | DeadlineExceededError, R> =>
     Effect.suspend(() => {
-      const state: RetryState = { attempt: 0, previousDelay: 0, step: undefined };
+      const state: RetryState = { attempt: 0, deadline: o.deadline, previousDelay: 0, step: undefined };
       type Out = Effect.Effect<A, E | BrokenCircuitError | AttemptTimeoutError | DeadlineExceededError, R>;
 
       const once = (start: number, now: number): Out =>

@@ -1,4 +1,4 @@
-import { TaplineError } from "@tapline/core";
+import { formatOptionIssues, type OptionIssue, TaplineError } from "@tapline/core";
 
 /**
  * Every error code this package throws. Guards check a brand property, not `instanceof`, so they work across
@@ -10,11 +10,8 @@ export type RetryErrorCode =
   | "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT"
   | "TAPLINE_ERR_RETRY_DEADLINE";
 
-/** One bad option: its path and what is wrong with it. */
-export interface ConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+/** One bad option: its path, what is wrong with it, the value given, what was expected, the closest match (core's `OptionIssue`). */
+export type ConfigIssue = OptionIssue;
 
 /**
  * Options given to `retryPolicy()`, `circuitBreaker()`, `keyedBreakers()` or the `retry()` plugin are invalid.
@@ -23,11 +20,11 @@ export interface ConfigIssue {
 export class RetryConfigError extends TaplineError {
   readonly isRetryConfigError = true;
   readonly issues: readonly ConfigIssue[];
+  /** What was configured: `retryPolicy()`, `circuitBreaker()`, `keyedBreakers()`, `exponentialBackoff()`... */
+  readonly subject: string;
   constructor(what: string, issues: readonly ConfigIssue[]) {
-    super(
-      "TAPLINE_ERR_RETRY_CONFIG",
-      `invalid ${what} options:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
-    );
+    super("TAPLINE_ERR_RETRY_CONFIG", `${what}(): invalid options:\n${formatOptionIssues(issues)}`);
+    this.subject = `${what}()`;
     this.name = "RetryConfigError";
     this.issues = issues;
   }

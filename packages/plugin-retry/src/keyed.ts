@@ -1,3 +1,4 @@
+import { checkOptions } from "@tapline/core";
 import {
   type BreakerSnapshot,
   type BreakerTransition,
@@ -5,8 +6,9 @@ import {
   type CircuitBreakerOptions,
   normalizeBreaker,
 } from "./breaker.ts";
-import type { BrokenCircuitError, ConfigIssue } from "./errors.ts";
+import type { BrokenCircuitError } from "./errors.ts";
 import { RetryConfigError } from "./errors.ts";
+import { KeyedBreakersSchema } from "./schemas.ts";
 
 /** Options of {@link keyedBreakers}: one breaker policy, one state per key. */
 export interface KeyedBreakerOptions extends Omit<CircuitBreakerOptions, "initialState"> {
@@ -23,7 +25,7 @@ export interface KeyedBreakerOptions extends Omit<CircuitBreakerOptions, "initia
 export class KeyedBreakers {
   /** The group's name. */
   readonly name: string;
-  #options: ReturnType<typeof normalizeBreaker> & object;
+  #options: ReturnType<typeof normalizeBreaker>;
   #idleMs: number;
   #maxKeys: number;
   #map = new Map<string, CircuitBreaker>();
@@ -32,7 +34,7 @@ export class KeyedBreakers {
   #rejectListeners = new Set<(e: BrokenCircuitError, key: string) => void>();
 
   /** @internal Use {@link keyedBreakers}. */
-  constructor(options: NonNullable<ReturnType<typeof normalizeBreaker>>, idleMs: number, maxKeys: number) {
+  constructor(options: ReturnType<typeof normalizeBreaker>, idleMs: number, maxKeys: number) {
     this.#options = options;
     this.name = options.name;
     this.#idleMs = idleMs;
@@ -134,31 +136,14 @@ export class KeyedBreakers {
  * await models.get(`openai:${model}`).execute(() => complete(model, prompt));
  */
 export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers {
-  const issues: ConfigIssue[] = [];
-  const make = normalizeKeyed(options, "", issues);
-  if (!make) throw new RetryConfigError("keyedBreakers", issues);
-  return make();
+  const result = checkOptions(KeyedBreakersSchema, options);
+  if (result.issues) throw new RetryConfigError("keyedBreakers", result.issues);
+  return normalizeKeyed(result.value)();
 }
 
-/** @internal Validates keyed-breaker options; returns a factory, or undefined after pushing issues. */
-export function normalizeKeyed(
-  options: KeyedBreakerOptions,
-  path: string,
-  issues: ConfigIssue[],
-): (() => KeyedBreakers) | undefined {
-  if (typeof options !== "object" || options === null) {
-    issues.push({ path: path || "(options)", message: "must be an options object" });
-    return undefined;
-  }
-  const before = issues.length;
-  const p = (k: string) => (path ? `${path}.${k}` : k);
+/** @internal Fills in the defaults of keyed-breaker options already checked by `KeyedBreakersSchema`. */
+export function normalizeKeyed(options: KeyedBreakerOptions): () => KeyedBreakers {
   const { idleMs = 600_000, maxKeys = 10_000, ...rest } = options;
-  const normalized = normalizeBreaker(rest, path, issues);
-  if (!(typeof idleMs === "number" && Number.isFinite(idleMs) && idleMs > 0)) {
-    issues.push({ path: p("idleMs"), message: `must be a finite number of ms > 0, got ${String(idleMs)}` });
-  }
-  if (!(Number.isInteger(maxKeys) && maxKeys >= 1))
-    issues.push({ path: p("maxKeys"), message: `must be an integer ≥ 1, got ${String(maxKeys)}` });
-  if (!normalized || issues.length !== before) return undefined;
+  const normalized = normalizeBreaker(rest);
   return () => new KeyedBreakers(normalized, idleMs, maxKeys);
 }

@@ -1,3 +1,4 @@
+import { checkOptions } from "@tapline/core";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
@@ -14,6 +15,7 @@ import { type Classification, type Classifier, classifyError } from "./classify.
 import { type Clock, type RandomSource, systemClock } from "./clock.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { retryAfterFromError } from "./retry-after.ts";
+import { RetryOptionsSchema } from "./schemas.ts";
 
 /** Why a policy stopped retrying. */
 export type GiveUpReason =
@@ -102,56 +104,25 @@ export interface NormalizedRetry {
 
 const DEFAULT_BACKOFF: BackoffOptions = { kind: "exponential" };
 
-const positiveMs = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
+/** @internal Validates retry options once (`RetryOptionsSchema`), or returns core's explained issues. */
+export function checkRetryOptions(
+  options: unknown,
+): { value: NormalizedRetry; issues?: undefined } | { value?: undefined; issues: readonly ConfigIssue[] } {
+  const result = checkOptions(RetryOptionsSchema, options ?? {});
+  return result.issues ? { issues: result.issues } : { value: normalizeRetry(result.value) };
+}
 
-/** @internal Validates retry options; pushes one issue per bad option. */
-export function normalizeRetry(
-  options: RetryOptions,
-  path: string,
-  issues: ConfigIssue[],
-): NormalizedRetry | undefined {
-  if (typeof options !== "object" || options === null) {
-    issues.push({ path: path || "(options)", message: "must be an options object" });
-    return undefined;
-  }
-  const before = issues.length;
-  const p = (k: string) => (path ? `${path}.${k}` : k);
-  const maxAttempts = options.maxAttempts ?? 3;
-  if (!(Number.isSafeInteger(maxAttempts) && maxAttempts >= 1)) {
-    issues.push({
-      path: p("maxAttempts"),
-      message: `must be a whole number of calls ≥ 1 (finite), got ${String(maxAttempts)}`,
-    });
-  }
+/** @internal Fills in the defaults of retry options already checked by `RetryOptionsSchema`. */
+export function normalizeRetry(options: RetryOptions): NormalizedRetry {
   let backoff: CompiledBackoff | undefined;
   let schedule: Schedule.Schedule<unknown, unknown> | undefined;
   const b = options.backoff ?? DEFAULT_BACKOFF;
   if (Schedule.isSchedule(b)) {
     backoff = builtinOf(b);
     if (!backoff) schedule = b as Schedule.Schedule<unknown, unknown>;
-  } else backoff = compileBackoff(b as BackoffOptions, p("backoff"), issues);
-  for (const key of ["classify", "shouldRetry", "onRetry", "onGiveUp", "random"] as const) {
-    if (options[key] !== undefined && typeof options[key] !== "function")
-      issues.push({ path: p(key), message: "must be a function" });
-  }
-  for (const key of ["attemptTimeout", "deadline", "maxRetryAfter"] as const) {
-    const v = options[key];
-    if (v !== undefined && !positiveMs(v))
-      issues.push({ path: p(key), message: `must be a finite number of ms > 0, got ${String(v)}` });
-  }
-  if (
-    options.breaker !== undefined &&
-    typeof (options.breaker as { acquire?: unknown })?.acquire !== "function"
-  ) {
-    issues.push({ path: p("breaker"), message: "must be a breaker made by circuitBreaker()" });
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== "function" || typeof clock.setTimeout !== "function") {
-    issues.push({ path: p("clock"), message: "must have now(), setTimeout() and clearTimeout()" });
-  }
-  if (issues.length !== before) return undefined;
+  } else backoff = compileBackoff(b as BackoffOptions);
   return {
-    maxAttempts,
+    maxAttempts: options.maxAttempts ?? 3,
     backoff,
     schedule,
     classify: options.classify,
@@ -161,7 +132,7 @@ export function normalizeRetry(
     honorRetryAfter: options.honorRetryAfter ?? true,
     maxRetryAfter: options.maxRetryAfter ?? backoff?.maxDelay ?? 30_000,
     breaker: options.breaker,
-    clock,
+    clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     onRetry: options.onRetry,
     onGiveUp: options.onGiveUp,
@@ -171,6 +142,8 @@ export function normalizeRetry(
 /** @internal Per-execution state of the backoff. */
 export interface RetryState {
   attempt: number;
+  /** This execution's total budget, ms (the policy's, or a per-run one the plugin gives). */
+  readonly deadline: number | undefined;
   previousDelay: number;
   step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined;
 }
@@ -220,7 +193,7 @@ export function plan(
   }
   const hint = o.honorRetryAfter ? retryAfterFromError(error, now) : undefined;
   if (hint !== undefined) delay = Math.min(hint, o.maxRetryAfter);
-  if (o.deadline !== undefined && elapsed + delay >= o.deadline)
+  if (state.deadline !== undefined && elapsed + delay >= state.deadline)
     return { retry: false, reason: "deadline", classification };
   state.previousDelay = delay;
   return { retry: true, delay, classification, hint };

@@ -1,5 +1,7 @@
 import {
   definePlugin,
+  formatOptionIssues,
+  type OptionIssue,
   PipelineDefinitionError,
   type PluginFactory,
   type StepContext,
@@ -12,7 +14,7 @@ import type { BackoffOptions } from "./backoff.ts";
 import type { BreakerState, BreakerTransition } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
-import { type ConfigIssue, isBrokenCircuitError } from "./errors.ts";
+import { isBrokenCircuitError } from "./errors.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
 import {
   type GiveUpEvent,
@@ -21,6 +23,7 @@ import {
   type RetryScheduledEvent,
 } from "./options.ts";
 import { guarded, RetryPolicy } from "./retry.ts";
+import { RetryPluginSchema, RetryStepSchema } from "./schemas.ts";
 
 /** Per-step retry options (`step(name, fn, { retry: {...} })`), merged over the plugin's `defaults`. */
 export interface RetryStepOptions {
@@ -48,6 +51,10 @@ declare module "@tapline/core" {
   interface StepOptions {
     /** Retry, breaker and attempt-timeout options of `@tapline/plugin-retry`; `false` turns retries off for this step. */
     retry?: RetryStepOptions | false;
+  }
+  interface StepReportExtensions {
+    /** What `@tapline/plugin-retry` recorded for the step: every attempt, the time slept, why it gave up. */
+    retry?: RetryReport;
   }
 }
 
@@ -126,65 +133,18 @@ export interface RetryReport {
   readonly breaker?: string;
 }
 
-interface Validated {
-  readonly defaults: RetryStepOptions;
-  readonly breakers: Record<string, (clock: Clock | undefined) => KeyedBreakers>;
-  readonly clock: Clock | undefined;
-  readonly random: RandomSource | undefined;
-}
-
 const STATE_CODE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2, isolated: 3 };
 
-function validateStep(
-  options: RetryStepOptions,
-  path: string,
-  issues: ConfigIssue[],
-  base: Validated,
-): NormalizedRetry | undefined {
-  const { breaker, ...rest } = options;
-  if (breaker !== undefined) {
-    const name = typeof breaker === "string" ? breaker : breaker?.name;
-    if (typeof name !== "string" || name === "")
-      issues.push({ path: `${path}.breaker`, message: "must be a breaker name or { name, key }" });
-  }
-  return normalizeRetry(
-    { ...rest, ...(base.clock && { clock: base.clock }), ...(base.random && { random: base.random }) },
-    path,
-    issues,
-  );
+/** One step's retry plan, built once per step options object (so once per pipeline step), never per run. */
+interface StepPlan {
+  /** The merged options, normalised (the timeout stage reads `attemptTimeout` from it). */
+  readonly normalized: NormalizedRetry;
+  /** The step's policy, shared by every run of the step; runs differ only in their hooks and budget. */
+  readonly policy: RetryPolicy;
+  readonly breaker?: { readonly name: string; readonly key: string };
+  /** The budget is what is left of the step's core timeout (ctx.deadline), computed per run. */
+  readonly budgetFromTimeout: boolean;
 }
-
-/** The plugin's options schema (Standard Schema): validates everything once, at registration. */
-const optionsSchema = {
-  "~standard": {
-    version: 1 as const,
-    vendor: "@tapline/plugin-retry",
-    validate(value: unknown) {
-      const input = (value ?? {}) as RetryPluginOptions;
-      const issues: ConfigIssue[] = [];
-      if (typeof input !== "object") return { issues: [{ message: "options must be an object" }] };
-      const base: Validated = {
-        defaults: input.defaults ?? {},
-        breakers: {},
-        clock: input.clock,
-        random: input.random,
-      };
-      validateStep(base.defaults, "defaults", issues, base);
-      for (const [name, b] of Object.entries(input.breakers ?? {})) {
-        const make = normalizeKeyed(
-          { ...b, name, ...(input.clock && { clock: input.clock }) },
-          `breakers.${name}`,
-          issues,
-        );
-        if (make) base.breakers[name] = make;
-      }
-      if (issues.length > 0) {
-        return { issues: issues.map((i) => ({ message: i.message, path: i.path.split(".") })) };
-      }
-      return { value: base };
-    },
-  },
-};
 
 /**
  * The retry plugin: retries steps (wrapStep stage 300), routes their attempts through named breakers
@@ -199,17 +159,19 @@ const optionsSchema = {
  * app.pipeline("story").step("script", writeScript, { retry: { breaker: "openai", attemptTimeout: 60_000 } });
  */
 export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin<
-  Validated,
+  RetryPluginOptions | undefined,
   RetryPluginOptions | undefined
 >({
   name: "@tapline/plugin-retry",
   version: "1.0.0",
   core: "^1.0.0",
-  options: optionsSchema,
-  stepOptions: ["retry"],
+  // Checked by core at registration (and each step's `retry` when `.step()` is called): path, value, did-you-mean.
+  options: RetryPluginSchema,
+  stepOptions: { retry: RetryStepSchema },
   setup(api) {
     const { hooks } = api;
-    const opts = api.options;
+    const opts = api.options ?? {};
+    const defaults = opts.defaults ?? {};
     const own = getRetryHooks(api.app);
     const call = <T>(hook: SyncHook<[T]>, name: string, event: T) => {
       if (hook.taps.length === 0) return;
@@ -223,8 +185,8 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
     // Named breakers, one group per app; keyed per step when a step gives a key.
     const breakers = new Map<string, KeyedBreakers>();
     const firing = new Set<string>();
-    for (const [name, make] of Object.entries(opts.breakers)) {
-      const group = make(opts.clock);
+    for (const [name, options] of Object.entries(opts.breakers ?? {})) {
+      const group = normalizeKeyed({ ...options, name, ...(opts.clock && { clock: opts.clock }) })();
       breakers.set(name, group);
       api.metric("tapline_breaker_state", 0, { breaker: name }, { type: "gauge" });
       group.onTransition((t) => {
@@ -260,27 +222,23 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       });
     }
 
-    // Each step's merged options, validated when its pipeline is built and cached by options object.
-    const plans = new WeakMap<
-      object,
-      { policy: NormalizedRetry; breaker?: { name: string; key: string }; budgetFromTimeout: boolean } | null
-    >();
+    // Each step's plan (merged options, normalised, and its policy), built when its pipeline is built and
+    // cached by the step's options object: once per step, never per run. Both halves were checked by their
+    // schemas already (plugin options at registration, step options in `.step()`), so merging needs no check.
+    const plans = new WeakMap<object, StepPlan | null>();
     const planFor = (
       options: Readonly<{ retry?: RetryStepOptions | false; timeout?: number }>,
       pipeline: string,
       step: string,
-    ) => {
+    ): StepPlan | null => {
       let cached = plans.get(options);
       if (cached !== undefined) return cached;
       if (options.retry === false) cached = null;
       else {
-        const merged: RetryStepOptions = { ...opts.defaults, ...(options.retry ?? {}) };
+        const { breaker: b, ...merged }: RetryStepOptions = { ...defaults, ...(options.retry ?? {}) };
         // Without its own deadline, the retry budget is what is left of the step's core timeout (ctx.deadline).
         const budgetFromTimeout = merged.deadline === undefined && options.timeout !== undefined;
         if (budgetFromTimeout) merged.deadline = options.timeout;
-        const issues: ConfigIssue[] = [];
-        const policy = validateStep(merged, "retry", issues, opts);
-        const b = merged.breaker;
         const breaker =
           b === undefined
             ? undefined
@@ -289,19 +247,30 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
               : { name: b.name, key: b.key ?? "" };
         if (breaker && !breakers.has(breaker.name)) {
           const known = [...breakers.keys()];
-          issues.push({
-            path: "retry.breaker",
-            message: `unknown breaker "${breaker.name}"; ${known.length ? `declared breakers: ${known.join(", ")}` : "no breakers are declared"} (add it to retry({ breakers }))`,
-          });
-        }
-        if (!policy || issues.length > 0) {
+          const issues: OptionIssue[] = [
+            {
+              path: "retry.breaker",
+              message: `unknown breaker "${breaker.name}"; ${known.length ? `declared breakers: ${known.join(", ")}` : "no breakers are declared"} (add it to retry({ breakers }))`,
+              value: breaker.name,
+            },
+          ];
           throw new PipelineDefinitionError(
             pipeline,
             step,
-            `invalid retry options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+            `invalid step options:\n${formatOptionIssues(issues)}`,
+            issues,
           );
         }
-        cached = breaker ? { policy, breaker, budgetFromTimeout } : { policy, budgetFromTimeout };
+        const normalized = normalizeRetry({
+          ...merged,
+          ...(opts.clock && { clock: opts.clock }),
+          ...(opts.random && { random: opts.random }),
+        });
+        // Stage 300 only retries: the breaker (200) and the attempt timeout (100) are their own stages.
+        const policy = new RetryPolicy({ ...normalized, attemptTimeout: undefined, breaker: undefined });
+        cached = breaker
+          ? { normalized, policy, breaker, budgetFromTimeout }
+          : { normalized, policy, budgetFromTimeout };
       }
       plans.set(options, cached);
       return cached;
@@ -323,48 +292,49 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
           ...(p.breaker && { breaker: p.breaker.name }),
         };
         ctx.annotate("retry", report);
-        const policy = new RetryPolicy({
-          ...p.policy,
-          ...(p.budgetFromTimeout &&
-            ctx.deadline !== undefined && { deadline: Math.max(1, ctx.deadline - Date.now()) }),
-          attemptTimeout: undefined,
-          breaker: undefined,
-          onRetry(e) {
-            report.attempts.push({
-              attempt: e.attempt,
-              outcome: e.classification,
-              error: message(e.error),
-              delayMs: e.delayMs,
-              ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
-            });
-            report.totalDelayMs += e.delayMs;
-            ctx.metric("tapline_retries_total", 1, undefined, { type: "counter" });
-            ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, {
-              type: "counter",
-              unit: "seconds",
-            });
-            call(own.retryScheduled, "retryScheduled", { ...e, ctx });
+        const value = await p.policy.run(
+          (attemptSignal) => {
+            ctx.metric("tapline_retry_attempts_total", 1, undefined, { type: "counter" });
+            return next(input, attemptSignal);
           },
-          onGiveUp(e) {
-            report.gaveUp = e.reason;
-            report.attempts.push({
-              attempt: e.attempts,
-              outcome:
-                e.reason === "aborted"
-                  ? "failed"
-                  : isBrokenCircuitError(e.error)
-                    ? "ignored"
-                    : lastOutcome(e.reason),
-              error: message(e.error),
-            });
-            ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });
-            call(own.gaveUp, "gaveUp", { ...e, ctx });
+          signal,
+          {
+            callerOwnsSignal: true,
+            ...(p.budgetFromTimeout &&
+              ctx.deadline !== undefined && { deadline: Math.max(1, ctx.deadline - Date.now()) }),
+            onRetry(e) {
+              report.attempts.push({
+                attempt: e.attempt,
+                outcome: e.classification,
+                error: message(e.error),
+                delayMs: e.delayMs,
+                ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
+              });
+              report.totalDelayMs += e.delayMs;
+              ctx.metric("tapline_retries_total", 1, undefined, { type: "counter" });
+              ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, {
+                type: "counter",
+                unit: "seconds",
+              });
+              call(own.retryScheduled, "retryScheduled", { ...e, ctx });
+            },
+            onGiveUp(e) {
+              report.gaveUp = e.reason;
+              report.attempts.push({
+                attempt: e.attempts,
+                outcome:
+                  e.reason === "aborted"
+                    ? "failed"
+                    : isBrokenCircuitError(e.error)
+                      ? "ignored"
+                      : lastOutcome(e.reason),
+                error: message(e.error),
+              });
+              ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });
+              call(own.gaveUp, "gaveUp", { ...e, ctx });
+            },
           },
-        });
-        const value = await policy.execute((attemptSignal) => {
-          ctx.metric("tapline_retry_attempts_total", 1, undefined, { type: "counter" });
-          return next(input, attemptSignal);
-        }, signal);
+        );
         report.attempts.push({ attempt: ctx.attempt, outcome: "success" });
         return value;
       };
@@ -377,14 +347,16 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       const breaker = breakers.get(p.breaker.name)!.get(p.breaker.key);
       const runner: StepRunner = async (input, signal) => {
         const permit = breaker.acquire();
-        const t0 = performance.now();
+        // Only slow-call policies need the call's duration.
+        const timed = breaker.slowCallMs !== Number.POSITIVE_INFINITY;
+        const t0 = timed ? performance.now() : 0;
         try {
           const value = await next(input, signal);
-          breaker.success(permit, performance.now() - t0);
+          breaker.success(permit, timed ? performance.now() - t0 : 0);
           return value;
         } catch (error) {
           if (signal.aborted) breaker.release(permit);
-          else breaker.failure(permit, error, performance.now() - t0);
+          else breaker.failure(permit, error, timed ? performance.now() - t0 : 0);
           throw error;
         }
       };
@@ -394,9 +366,9 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
     // Stage 100: per-attempt timeout, with a fresh signal linked to the attempt's.
     hooks.wrapStep.tap({ name: api.name, stage: WrapStage.timeout }, (next, info) => {
       const p = planFor(info.options, info.pipeline, info.step);
-      const ms = p?.policy.attemptTimeout;
+      const ms = p?.normalized.attemptTimeout;
       if (ms === undefined) return next;
-      const o = { ...p!.policy, deadline: undefined };
+      const o = { ...p!.normalized, deadline: undefined };
       return (input, signal) => guarded(o, (s) => next(input, s), info.ctx.attempt + 1, signal, 0);
     });
 

@@ -1,10 +1,10 @@
 import type { CircuitBreaker } from "./breaker.ts";
-import { AttemptTimeoutError, type ConfigIssue, DeadlineExceededError, RetryConfigError } from "./errors.ts";
+import { AttemptTimeoutError, DeadlineExceededError, RetryConfigError } from "./errors.ts";
 import {
+  checkRetryOptions,
   type GiveUpEvent,
   type GiveUpReason,
   type NormalizedRetry,
-  normalizeRetry,
   plan,
   type RetryOptions,
   type RetryScheduledEvent,
@@ -13,6 +13,24 @@ import {
 
 /** The function a policy runs: gets a fresh signal per attempt (linked to the caller's) and the attempt number. */
 export type Attempt<T> = (signal: AbortSignal, attempt: number) => T | PromiseLike<T>;
+
+/**
+ * @internal
+ * Per-execution observers and budget, for one policy shared by many runs (the plugin builds one policy per
+ * step and gives each run its own report and its own deadline).
+ */
+export interface RunHooks {
+  readonly onRetry?: ((event: RetryScheduledEvent) => void) | undefined;
+  readonly onGiveUp?: ((event: GiveUpEvent) => void) | undefined;
+  /** This execution's total budget in ms, instead of the policy's `deadline`. */
+  readonly deadline?: number | undefined;
+  /**
+   * The caller owns cancellation (core aborts a step's signal, then gives it `graceMs` to settle): an attempt
+   * with no time limit gets the caller's signal itself and is not raced against it, so the success path adds
+   * no AbortController and no abort listener.
+   */
+  readonly callerOwnsSignal?: boolean;
+}
 
 /**
  * A retry policy: options validated once, then `execute()` any number of times, concurrently.
@@ -38,17 +56,22 @@ export class RetryPolicy {
    * const policy = retryPolicy({ maxAttempts: 4, attemptTimeout: 10_000, deadline: 60_000 });
    * const res = await policy.execute((signal) => fetch(url, { signal }), controller.signal);
    */
-  async execute<T>(fn: Attempt<T>, signal?: AbortSignal): Promise<T> {
+  execute<T>(fn: Attempt<T>, signal?: AbortSignal): Promise<T> {
+    return this.run(fn, signal, undefined);
+  }
+
+  /** @internal `execute()` with per-execution observers and budget (see {@link RunHooks}). */
+  async run<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
     if (signal?.aborted) throw signal.reason;
     const o = this.normalized;
     const breaker = o.breaker;
     // Success path: one AbortController, no clock read, no Effect runtime.
-    if (this.#simple && signal === undefined) {
+    if (this.#simple && signal === undefined && hooks?.deadline === undefined) {
       if (breaker === undefined) {
         try {
           return await fn(new AbortController().signal, 1);
         } catch (error) {
-          return this.#failed(fn, signal, error, -1);
+          return this.#failed(fn, signal, error, -1, hooks);
         }
       }
       if (breaker.slowCallMs === Number.POSITIVE_INFINITY) {
@@ -56,24 +79,25 @@ export class RetryPolicy {
         try {
           permit = breaker.acquire();
         } catch (error) {
-          return this.#failed(fn, signal, error, -1);
+          return this.#failed(fn, signal, error, -1, hooks);
         }
         let value: T;
         try {
           value = await fn(new AbortController().signal, 1);
         } catch (error) {
           breaker.failure(permit, error);
-          return this.#failed(fn, signal, error, -1);
+          return this.#failed(fn, signal, error, -1, hooks);
         }
         breaker.success(permit);
         return value;
       }
     }
     const start = o.clock.now();
+    const deadline = hooks?.deadline ?? o.deadline;
     try {
-      return await this.#once(fn, 1, signal, start);
+      return await this.#once(fn, 1, signal, start, deadline, hooks?.callerOwnsSignal === true);
     } catch (error) {
-      return this.#failed(fn, signal, error, start);
+      return this.#failed(fn, signal, error, start, hooks);
     }
   }
 
@@ -90,17 +114,21 @@ export class RetryPolicy {
     signal: AbortSignal | undefined,
     first: unknown,
     start: number,
+    hooks: RunHooks | undefined,
   ): Promise<T> {
     const o = this.normalized;
     if (start < 0) start = o.clock.now(); // simple path (no deadline): the clock starts at the first failure
-    const state: RetryState = { attempt: 1, previousDelay: 0, step: undefined };
+    const deadline = hooks?.deadline ?? o.deadline;
+    const onRetry = hooks ? hooks.onRetry : o.onRetry;
+    const onGiveUp = hooks ? hooks.onGiveUp : o.onGiveUp;
+    const state: RetryState = { attempt: 1, deadline, previousDelay: 0, step: undefined };
     let error = first;
     for (;;) {
-      if (signal?.aborted) this.#giveUp(state.attempt, "aborted", signal.reason, start);
+      if (signal?.aborted) this.#giveUp(state.attempt, "aborted", signal.reason, start, onGiveUp);
       const now = o.clock.now();
       const decision = plan(o, state, error, now, now - start);
-      if (!decision.retry) this.#giveUp(state.attempt, decision.reason, error, start);
-      if (o.onRetry) {
+      if (!decision.retry) this.#giveUp(state.attempt, decision.reason, error, start, onGiveUp);
+      if (onRetry) {
         const event: RetryScheduledEvent = {
           attempt: state.attempt,
           delayMs: decision.delay,
@@ -110,7 +138,7 @@ export class RetryPolicy {
           elapsedMs: now - start,
         };
         try {
-          o.onRetry(event);
+          onRetry(event);
         } catch {
           // observers never change the outcome
         }
@@ -118,23 +146,28 @@ export class RetryPolicy {
       try {
         await sleep(o, decision.delay, signal);
       } catch (reason) {
-        this.#giveUp(state.attempt, "aborted", reason, start);
+        this.#giveUp(state.attempt, "aborted", reason, start, onGiveUp);
       }
       state.attempt++;
       try {
-        return await this.#once(fn, state.attempt, signal, start);
+        return await this.#once(fn, state.attempt, signal, start, deadline, hooks?.callerOwnsSignal === true);
       } catch (e) {
         error = e;
       }
     }
   }
 
-  #giveUp(attempts: number, reason: GiveUpReason, error: unknown, start: number): never {
-    const o = this.normalized;
-    if (o.onGiveUp) {
-      const event: GiveUpEvent = { attempts, reason, error, elapsedMs: o.clock.now() - start };
+  #giveUp(
+    attempts: number,
+    reason: GiveUpReason,
+    error: unknown,
+    start: number,
+    onGiveUp: ((event: GiveUpEvent) => void) | undefined,
+  ): never {
+    if (onGiveUp) {
+      const event: GiveUpEvent = { attempts, reason, error, elapsedMs: this.normalized.clock.now() - start };
       try {
-        o.onGiveUp(event);
+        onGiveUp(event);
       } catch {
         // observers never change the outcome
       }
@@ -148,6 +181,8 @@ export class RetryPolicy {
     attempt: number,
     signal: AbortSignal | undefined,
     start: number,
+    deadline: number | undefined,
+    passSignal: boolean,
   ): Promise<T> {
     if (signal?.aborted) throw signal.reason;
     const o = this.normalized;
@@ -156,7 +191,7 @@ export class RetryPolicy {
     const timed = breaker !== undefined && breaker.slowCallMs !== Number.POSITIVE_INFINITY;
     const t0 = timed ? performance.now() : 0;
     try {
-      const value = await guarded(o, fn, attempt, signal, start);
+      const value = await guarded(o, fn, attempt, signal, start, deadline, passSignal);
       breaker?.success(permit, timed ? performance.now() - t0 : 0);
       return value;
     } catch (error) {
@@ -180,25 +215,27 @@ export function guarded<T>(
   attempt: number,
   parent: AbortSignal | undefined,
   start: number,
+  deadline: number | undefined = o.deadline,
+  passSignal = false,
 ): Promise<T> {
-  const controller = new AbortController();
   let limit = o.attemptTimeout;
   let byDeadline = false;
-  if (o.deadline !== undefined) {
-    const left = start + o.deadline - o.clock.now();
-    if (left <= 0) return Promise.reject(new DeadlineExceededError(o.deadline));
+  if (deadline !== undefined) {
+    const left = start + deadline - o.clock.now();
+    if (left <= 0) return Promise.reject(new DeadlineExceededError(deadline));
     if (limit === undefined || left < limit) {
       limit = left;
       byDeadline = true;
     }
   }
-  if (parent === undefined && limit === undefined) {
+  if (limit === undefined && (parent === undefined || passSignal)) {
     try {
-      return Promise.resolve(fn(controller.signal, attempt));
+      return Promise.resolve(fn(parent ?? new AbortController().signal, attempt));
     } catch (error) {
       return Promise.reject(error);
     }
   }
+  const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     let timer: unknown;
     let done = false;
@@ -220,7 +257,7 @@ export function guarded<T>(
         if (done) return;
         finish();
         const reason = byDeadline
-          ? new DeadlineExceededError(o.deadline!)
+          ? new DeadlineExceededError(deadline!)
           : new AttemptTimeoutError(ms, attempt);
         controller.abort(reason);
         reject(reason);
@@ -277,8 +314,7 @@ function sleep(o: NormalizedRetry, ms: number, signal: AbortSignal | undefined):
  * const text = await policy.execute((signal, attempt) => complete(prompt, { signal }));
  */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
-  const issues: ConfigIssue[] = [];
-  const normalized = normalizeRetry(options, "", issues);
-  if (!normalized) throw new RetryConfigError("retryPolicy", issues);
-  return new RetryPolicy(normalized);
+  const checked = checkRetryOptions(options);
+  if (checked.issues) throw new RetryConfigError("retryPolicy", checked.issues);
+  return new RetryPolicy(checked.value);
 }

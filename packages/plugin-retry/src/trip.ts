@@ -1,5 +1,3 @@
-import type { ConfigIssue } from "./errors.ts";
-
 /** Calls slower than `durationMs` are "slow"; the breaker trips when their share reaches `rateThreshold`. */
 export interface SlowCallOptions {
   /** A call taking at least this long (ms, > 0) is slow, whether it succeeded or failed. */
@@ -222,63 +220,21 @@ function verdict(
   return undefined;
 }
 
-const isInt = (v: unknown, min: number): v is number =>
-  typeof v === "number" && Number.isInteger(v) && v >= min;
-const isRatio = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0 && v <= 1;
-
-/** @internal Validates a trip policy and builds its window; one issue per bad field. */
-export function compileTrip(
-  trip: TripPolicy,
-  path: string,
-  issues: ConfigIssue[],
-): (() => TripWindow) | undefined {
-  if (typeof trip !== "object" || trip === null) {
-    issues.push({ path, message: 'must be an object such as { kind: "consecutive", threshold: 5 }' });
-    return undefined;
+/** @internal Builds the window factory of a trip policy already checked by `TripSchema`. */
+export function compileTrip(trip: TripPolicy): () => TripWindow {
+  switch (trip.kind) {
+    case "consecutive":
+      return () => new Consecutive(trip.threshold);
+    case "count":
+      return () => new CountWindow(trip.threshold, trip.minimumCalls ?? 1, trip.slowCall, trip.size);
+    case "time":
+      return () =>
+        new TimeWindow(
+          trip.threshold,
+          trip.minimumCalls ?? 1,
+          trip.slowCall,
+          trip.windowMs,
+          trip.buckets ?? 10,
+        );
   }
-  const before = issues.length;
-  const bad = (key: string, message: string, value: unknown) =>
-    issues.push({ path: `${path}.${key}`, message: `${message}, got ${String(value)}` });
-  if (trip.kind === "consecutive") {
-    if (!isInt(trip.threshold, 1)) bad("threshold", "must be an integer ≥ 1", trip.threshold);
-    if ("slowCall" in trip)
-      bad("slowCall", 'is only supported by the "count" and "time" policies', "consecutive");
-    return issues.length === before ? () => new Consecutive(trip.threshold) : undefined;
-  }
-  if (trip.kind !== "count" && trip.kind !== "time") {
-    bad("kind", 'must be "consecutive", "count" or "time"', (trip as { kind?: unknown }).kind);
-    return undefined;
-  }
-  if (!isRatio(trip.threshold)) bad("threshold", "must be a failure ratio in (0, 1]", trip.threshold);
-  const minimumCalls = trip.minimumCalls ?? 1;
-  if (!isInt(minimumCalls, 1)) bad("minimumCalls", "must be an integer ≥ 1", minimumCalls);
-  const slow = trip.slowCall;
-  if (slow !== undefined) {
-    if (typeof slow !== "object" || slow === null)
-      bad("slowCall", "must be { durationMs, rateThreshold }", slow);
-    else {
-      if (!(typeof slow.durationMs === "number" && Number.isFinite(slow.durationMs) && slow.durationMs > 0)) {
-        bad("slowCall.durationMs", "must be a finite number of ms > 0", slow.durationMs);
-      }
-      if (!isRatio(slow.rateThreshold))
-        bad("slowCall.rateThreshold", "must be a ratio in (0, 1]", slow.rateThreshold);
-    }
-  }
-  if (trip.kind === "count") {
-    if (!isInt(trip.size, 1) || trip.size > 100_000)
-      bad("size", "must be an integer in [1, 100000]", trip.size);
-    else if (isInt(minimumCalls, 1) && minimumCalls > trip.size)
-      bad("minimumCalls", `must be ≤ size (${trip.size})`, minimumCalls);
-    return issues.length === before
-      ? () => new CountWindow(trip.threshold, minimumCalls, slow, trip.size)
-      : undefined;
-  }
-  const buckets = trip.buckets ?? 10;
-  if (!(typeof trip.windowMs === "number" && Number.isFinite(trip.windowMs) && trip.windowMs > 0)) {
-    bad("windowMs", "must be a finite number of ms > 0", trip.windowMs);
-  }
-  if (!isInt(buckets, 1) || buckets > 1000) bad("buckets", "must be an integer in [1, 1000]", buckets);
-  return issues.length === before
-    ? () => new TimeWindow(trip.threshold, minimumCalls, slow, trip.windowMs, buckets)
-    : undefined;
 }
