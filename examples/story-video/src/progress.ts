@@ -249,8 +249,8 @@ export function visibleWidth(text: string): number {
   let width = 0;
   for (let i = 0; i < text.length; ) {
     ANSI.lastIndex = i;
-    const escape = ANSI.exec(text);
-    if (escape) i += escape[0].length;
+    const esc = ANSI.exec(text);
+    if (esc) i += esc[0].length;
     else {
       i += String.fromCodePoint(text.codePointAt(i)!).length;
       width++;
@@ -269,9 +269,9 @@ export function fitRow(row: string, columns: number | undefined): string {
   let width = 0;
   for (let i = 0; i < row.length && width < columns - 1; ) {
     ANSI.lastIndex = i;
-    const escape = ANSI.exec(row);
-    const piece = escape ? escape[0] : String.fromCodePoint(row.codePointAt(i)!);
-    if (!escape) width++;
+    const esc = ANSI.exec(row);
+    const piece = esc ? esc[0] : String.fromCodePoint(row.codePointAt(i)!);
+    if (!esc) width++;
     out += piece;
     i += piece.length;
   }

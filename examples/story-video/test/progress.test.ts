@@ -36,7 +36,6 @@ describe("ProgressBoard on a narrow terminal", () => {
     board.runStarted("fox");
     board.attemptFailed("fox", "voiceover", 2, new Error(`503 ${"Service Unavailable ".repeat(6)}`));
     board.stop();
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: cursor movement escapes
     const rows = written
       .replace(/\x1b\[\d+F\x1b\[0J/g, "")
       .split("\n")
