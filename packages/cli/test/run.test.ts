@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,6 +162,22 @@ describe("tapline run", () => {
     expect(r.stderr + r.stdout).toContain("401 from https://");
     for (const secret of ["user:pass", "token=abc", "sk-live-1234567890abcdef"])
       expect(r.stderr + r.stdout).not.toContain(secret);
+  });
+
+  it("runs the README's pipeline.ts with a config, and rejects its retry option without one", async () => {
+    const readme = await readFile(join(import.meta.dirname, "../README.md"), "utf8");
+    const block = /```ts\n(\/\/ pipeline\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const module = join(dir, "readme-pipeline.ts");
+    await writeFile(module, block!);
+    const config = join(dir, "readme.yaml");
+    await writeFile(config, "plugins:\n  retry: {}\n");
+    const ok = await tapline(["run", module, "--config", config, "--dir", join(dir, "data"), "--json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)[0].output).toBe("HELLO WORLD");
+    const bare = await tapline(["run", module, "--dir", join(dir, "data")]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/unknown step option "retry"/);
   });
 
   it("a config listing plugins for a module with its own app is exit 2", async () => {
