@@ -19,6 +19,8 @@ const BREAKER_STATES = ["closed", "half-open", "open", "isolated"] as const;
 export interface ProgressOutput {
   write(text: string): void;
   readonly isTTY: boolean;
+  /** The terminal's width (`process.stdout.columns`): each board row is cut to it, read at every redraw. */
+  readonly columns?: number | undefined;
 }
 
 /**
@@ -127,7 +129,9 @@ export class ProgressBoard {
   draw(): void {
     if (!this.#out.isTTY) return;
     this.#dirty = false;
-    const lines = this.lines(true);
+    // A row wider than the terminal wraps onto two screen lines, and the cursor-up below (one per row) then
+    // leaves part of the last board on screen: every redraw would repeat rows. So each row fits the width.
+    const lines = this.lines(true).map((line) => fitRow(line, this.#out.columns));
     const up = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[0J` : "";
     this.#out.write(up + lines.join("\n") + "\n");
     this.#drawn = lines.length;
@@ -236,6 +240,43 @@ export const progressPlugin = definePlugin<{ board: ProgressBoard }>({
     api.hooks.alert.tap(api.name, (event) => board.alert(event));
   },
 });
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes on purpose
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/y;
+
+/** The columns a string takes on a terminal: ANSI escapes take none, each code point one. */
+export function visibleWidth(text: string): number {
+  let width = 0;
+  for (let i = 0; i < text.length; ) {
+    ANSI.lastIndex = i;
+    const esc = ANSI.exec(text);
+    if (esc) i += esc[0].length;
+    else {
+      i += String.fromCodePoint(text.codePointAt(i)!).length;
+      width++;
+    }
+  }
+  return width;
+}
+
+/**
+ * Cuts a row to `columns` visible columns, ending it with "…" and a colour reset when it was cut; escapes
+ * are kept whole. Without a width (not a terminal, or unknown) the row is returned as it is.
+ */
+export function fitRow(row: string, columns: number | undefined): string {
+  if (!columns || columns < 1 || visibleWidth(row) <= columns) return row;
+  let out = "";
+  let width = 0;
+  for (let i = 0; i < row.length && width < columns - 1; ) {
+    ANSI.lastIndex = i;
+    const esc = ANSI.exec(row);
+    const piece = esc ? esc[0] : String.fromCodePoint(row.codePointAt(i)!);
+    if (!esc) width++;
+    out += piece;
+    i += piece.length;
+  }
+  return `${out}…\x1b[0m`;
+}
 
 /** Escapes for colour, or identity functions when colour is off. */
 export function colours(on: boolean) {

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { TaplinePlugin } from "@tapline/core";
+import { checkOptions, formatOptionIssues, type OptionIssue, type TaplinePlugin } from "@tapline/core";
+import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { CliError } from "./errors.ts";
 
@@ -10,10 +11,10 @@ export interface RunConfig {
   /** The app's data folder, relative to the config file. Default `./.tapline` from the cwd. */
   readonly dir?: string;
   /**
-   * Plugins in registration order: a map `{ retry: {options}, metrics: {} }` or a list of
+   * Plugins in registration order: a map `{ retry: {options}, metrics: {} }` or a list of names and
    * `{ plugin: "retry" | "@scope/pkg" | "./file.ts", export?: "factory", options?: {} }`.
    */
-  readonly plugins?: Readonly<Record<string, unknown>> | readonly PluginEntry[];
+  readonly plugins?: Readonly<Record<string, unknown>> | readonly (string | PluginEntry)[];
   /** The input of the run (overrides the module's `input`). */
   readonly input?: unknown;
   /** Several inputs: one run each. */
@@ -39,6 +40,56 @@ export const KNOWN_PLUGINS: Readonly<Record<string, { pkg: string; factory: stri
   alerts: { pkg: "@tapline/plugin-alerts", factory: "alerts" },
   gpu: { pkg: "@tapline/plugin-gpu", factory: "gpu" },
 };
+
+const PluginEntrySchema = v.strictObject({
+  plugin: v.pipe(v.string(), v.minLength(1)),
+  export: v.optional(v.pipe(v.string(), v.minLength(1))),
+  options: v.optional(v.unknown()),
+});
+
+/** The config file's own level, strict: an unknown or misspelt key is an error with the closest known key. */
+const RunConfigSchema: v.GenericSchema<unknown, RunConfig> = v.strictObject({
+  dir: v.optional(v.pipe(v.string(), v.minLength(1))),
+  plugins: v.optional(
+    v.union([
+      v.array(v.union([v.pipe(v.string(), v.minLength(1)), PluginEntrySchema])),
+      v.record(v.pipe(v.string(), v.minLength(1)), v.unknown()),
+    ]),
+  ),
+  input: v.optional(v.unknown()),
+  inputs: v.optional(v.array(v.unknown())),
+  concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
+/** A list entry is checked on its own, so a misspelt field gets its own did-you-mean (a union would hide it). */
+function checkEntries(plugins: unknown): OptionIssue[] {
+  if (!Array.isArray(plugins)) return [];
+  return plugins.flatMap((entry, i) => {
+    if (typeof entry === "string") return [];
+    const result = checkOptions(PluginEntrySchema, entry);
+    const issues = result.issues ?? [];
+    return issues.map((issue) => ({
+      ...issue,
+      path: issue.path === "(options)" ? `plugins[${i}]` : `plugins[${i}].${issue.path}`,
+    }));
+  });
+}
+
+/** A first-party plugin's name at the top level: its options belong under `plugins:`. */
+function explain(issue: OptionIssue): OptionIssue {
+  const key = /^unknown option "([^"]+)"/.exec(issue.message)?.[1];
+  if (key === undefined || !(key in KNOWN_PLUGINS)) return issue;
+  return {
+    ...issue,
+    message: `${issue.message}; plugin options go under "plugins:" (plugins: { ${key}: { ... } })`,
+  };
+}
+
+/** The closest first-party short name to a misspelt one (`retyr` → `retry`), through core's did-you-mean. */
+function closestPlugin(name: string): string | undefined {
+  const result = checkOptions(v.picklist(Object.keys(KNOWN_PLUGINS)), name);
+  return result.issues?.[0]?.suggestion;
+}
 
 const configError = (file: string, message: string, cause?: unknown) =>
   new CliError(
@@ -73,22 +124,21 @@ export async function loadConfig(file: string): Promise<RunConfig> {
   if (typeof data !== "object" || Array.isArray(data))
     throw configError(file, "must be a mapping (dir, plugins, input, inputs, concurrency)");
   const config = data as Record<string, unknown>;
-  const known = new Set(["dir", "plugins", "input", "inputs", "concurrency"]);
-  for (const key of Object.keys(config)) {
-    if (!known.has(key)) throw configError(file, `unknown key "${key}"; expected ${[...known].join(", ")}`);
-  }
-  if (config.dir !== undefined && typeof config.dir !== "string")
-    throw configError(file, '"dir" must be a string');
-  if (config.inputs !== undefined && !Array.isArray(config.inputs))
-    throw configError(file, '"inputs" must be a list');
+  const listIssues = checkEntries(config.plugins);
+  const result = checkOptions(RunConfigSchema, data);
+  // A list entry's own issues are more precise than the union's "expected ..." for the same entry.
+  const issues = [
+    ...(result.issues ?? []).filter(
+      (i) =>
+        !listIssues.some(
+          (l) => l.path === i.path || l.path.startsWith(`${i.path}.`) || l.path.startsWith(`${i.path}[`),
+        ),
+    ),
+    ...listIssues,
+  ].map(explain);
+  if (issues.length > 0) throw configError(file, `invalid:\n${formatOptionIssues(issues)}`);
   if (config.input !== undefined && config.inputs !== undefined)
     throw configError(file, 'give "input" or "inputs", not both');
-  const c = config.concurrency;
-  if (c !== undefined && !(typeof c === "number" && Number.isInteger(c) && c >= 1))
-    throw configError(file, '"concurrency" must be an integer ≥ 1');
-  const p = config.plugins;
-  if (p !== undefined && (typeof p !== "object" || p === null))
-    throw configError(file, '"plugins" must be a mapping or a list');
   return {
     ...(config as RunConfig),
     ...(typeof config.dir === "string" && { dir: resolve(dirname(file), config.dir) }),
@@ -129,10 +179,11 @@ export async function instantiatePlugins(
     try {
       mod = (await import(specifier)) as Record<string, unknown>;
     } catch (error) {
+      const closest = known || isPath ? undefined : closestPlugin(entry.plugin);
       const hint =
         known || isPath
           ? ""
-          : `; it is neither a first-party plugin (${Object.keys(KNOWN_PLUGINS).join(", ")}) nor an installed package`;
+          : `; it is neither a first-party plugin (${Object.keys(KNOWN_PLUGINS).join(", ")}) nor an installed package${closest ? `; did you mean "${closest}"?` : ""}`;
       throw configError(
         file,
         `plugin "${entry.plugin}" could not be loaded (${(error as Error).message})${hint}`,

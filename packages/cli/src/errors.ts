@@ -5,6 +5,7 @@ export type CliErrorCode =
   | "TAPLINE_ERR_CLI_USAGE"
   | "TAPLINE_ERR_CLI_CONFIG"
   | "TAPLINE_ERR_CLI_MODULE"
+  | "TAPLINE_ERR_CLI_MODULE_THREW"
   | "TAPLINE_ERR_CLI_NO_DATA";
 
 /** Exit status of each error code. */
@@ -13,6 +14,8 @@ export const EXIT_CODES = {
   TAPLINE_ERR_CLI_CONFIG: 2,
   TAPLINE_ERR_CLI_MODULE: 2,
   TAPLINE_ERR_CLI_NO_DATA: 3,
+  // A bug in the user's module (its pipeline function threw), not a usage error and not a failed run.
+  TAPLINE_ERR_CLI_MODULE_THREW: 4,
 } as const satisfies Record<CliErrorCode, number>;
 
 /**

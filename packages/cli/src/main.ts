@@ -1,4 +1,4 @@
-import { isTaplineError } from "@tapline/core";
+import { isTaplineError, redactSecrets } from "@tapline/core";
 import { alertsCommand } from "./commands/alerts.ts";
 import type { Command } from "./commands/command.ts";
 import { metricsCommand } from "./commands/metrics.ts";
@@ -32,7 +32,8 @@ Options:
   -v, --version  print the version
 
 Exit status: 0 success, 1 failure (a run failed, a file is invalid, the app is not healthy),
-2 usage error, 3 no data where the command looked.`;
+2 usage error (also a bad config or module), 3 no data where the command looked,
+4 the module's pipeline function threw (tapline run).`;
 }
 
 /**
@@ -61,22 +62,24 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     );
     return 2;
   }
+  // Messages quote what failed (a module's error, a plugin's, a URL): secrets in them are redacted.
+  const fail = (head: string, text: string) => void io.stderr.write(`${head} ${redactSecrets(text)}\n`);
   try {
     return await command.run(rest, io);
   } catch (error) {
     if (isCliError(error)) {
-      const text = error.message.startsWith("tapline") ? error.message : `tapline ${name}: ${error.message}`;
-      io.stderr.write(`${c.red("error:")} ${text}\n`);
+      fail(
+        c.red("error:"),
+        error.message.startsWith("tapline") ? error.message : `tapline ${name}: ${error.message}`,
+      );
       return error.exitCode;
     }
     // A typed Tapline error already says what failed and what to do; anything else is a bug: show its stack.
     if (isTaplineError(error)) {
-      io.stderr.write(`${c.red("error:")} tapline ${name}: ${error.message} [${error.code}]\n`);
+      fail(c.red("error:"), `tapline ${name}: ${error.message} [${error.code}]`);
       return 1;
     }
-    io.stderr.write(
-      `${c.red(`tapline ${name}: unexpected error:`)} ${(error as Error)?.stack ?? String(error)}\n`,
-    );
+    fail(c.red(`tapline ${name}: unexpected error:`), (error as Error)?.stack ?? String(error));
     return 1;
   }
 }

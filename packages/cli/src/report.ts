@@ -1,20 +1,23 @@
-import type { RunReport } from "@tapline/core";
+import { describeError, type RunReport, redactFields } from "@tapline/core";
 
 /** `{ name, message, code?, status? }` of any thrown value: errors do not survive JSON.stringify. */
 export function serialiseError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: String(error) };
+  if (!(error instanceof Error)) return { message: describeError(error) };
   const e = error as Error & { code?: unknown; status?: unknown };
   return {
     name: e.name,
-    message: e.message,
+    message: describeError(e),
     ...(e.code !== undefined && { code: e.code }),
     ...(e.status !== undefined && { status: e.status }),
   };
 }
 
-/** A run report as plain JSON: errors become objects, outputs are kept when they serialise. */
+/**
+ * A run report as plain JSON: errors become objects, outputs are kept when they serialise. Secrets are
+ * redacted everywhere (secret-named fields and secrets inside strings: errors, outputs, extensions).
+ */
 export function serialiseReport(report: RunReport): Record<string, unknown> {
-  return {
+  return redactFields({
     runId: report.runId,
     pipeline: report.pipeline,
     status: report.status,
@@ -39,7 +42,7 @@ export function serialiseReport(report: RunReport): Record<string, unknown> {
       extensions: safe(s.extensions),
     })),
     pluginErrors: report.pluginErrors.map(serialiseError),
-  };
+  });
 }
 
 function safe(value: unknown): unknown {

@@ -20,6 +20,7 @@ describe("the tapline binary", () => {
         .exitCode,
     ).toBe(1);
     expect((await tapline(["status", "--dir", join(fixtures, "missing")])).exitCode).toBe(3);
+    expect((await tapline(["run", join(fixtures, "throws.mjs"), "--quiet"])).exitCode).toBe(4);
   });
 
   it("cancels the runs in flight on SIGINT: the report says cancelled, the exit status is 1", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,7 +77,41 @@ describe("tapline run", () => {
   });
 
   it.each([
-    ["an unknown key", "plugins: {}\nretries: 3\n", /unknown key "retries"/],
+    [
+      "an unknown key",
+      "plugins: {}\nretries: 3\n",
+      /config .*: invalid:\n {2}- retries: unknown option "retries" \(known: dir, plugins, input, inputs, concurrency\)/,
+    ],
+    [
+      "a misspelt top-level key",
+      "plugin:\n  retry: {}\n",
+      /config .*\.yaml: invalid:\n {2}- plugin: unknown option "plugin"; did you mean "plugins"\?/,
+    ],
+    [
+      "another misspelt top-level key",
+      "concurency: 2\n",
+      /- concurency: unknown option "concurency"; did you mean "concurrency"\?/,
+    ],
+    [
+      "a plugin's options at the top level",
+      "retry: { defaults: { maxAtempts: 3 } }\n",
+      /- retry: unknown option "retry" .*; plugin options go under "plugins:" \(plugins: \{ retry: \{ \.\.\. \} \}\)/,
+    ],
+    [
+      "a misspelt plugin name",
+      "plugins:\n  retyr: {}\n",
+      /plugin "retyr" could not be loaded .*; did you mean "retry"\?/,
+    ],
+    [
+      "a misspelt field of a list entry",
+      "plugins:\n  - plugin: retry\n    option: {}\n",
+      /- plugins\[0\]\.option: unknown option "option"; did you mean "options"\?/,
+    ],
+    [
+      "a misspelt option of a strict plugin",
+      `plugins:\n  ${join(fixtures, "strict-plugin.mjs")}: { greting: hi }\n`,
+      /config .*bad-\w+\.yaml: .*strict.*\n {2}- greting: unknown option "greting"; did you mean "greeting"\?/,
+    ],
     ["invalid YAML", "plugins: [\n", /is not valid YAML/],
     [
       "an unloadable plugin",
@@ -89,7 +123,8 @@ describe("tapline run", () => {
       `plugins:\n  - plugin: ${join(fixtures, "hello-plugin.mjs")}\n    export: nope\n`,
       /no factory export "nope" \(functions exported: hello\)/,
     ],
-    ["a bad concurrency", "concurrency: 0\n", /"concurrency" must be an integer/],
+    ["a bad concurrency", "concurrency: 0\n", /- concurrency: expected >=1, got 0/],
+    ["a fractional concurrency", "concurrency: 1.5\n", /- concurrency: expected an integer, got 1\.5/],
     [
       "an unknown plugin name",
       "plugins:\n  nosuch: {}\n",
@@ -106,6 +141,43 @@ describe("tapline run", () => {
     const r = await tapline(["run", join(fixtures, "tiny.mjs"), "--config", config]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("a module whose pipeline() throws is exit 4, naming the module, with no secret in the output", async () => {
+    const r = await tapline(["run", join(fixtures, "throws.mjs"), "--dir", join(dir, "data")]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(
+      /tapline run: module .*throws\.mjs: its pipeline function threw: Error: no model for/,
+    );
+    expect(r.stderr).toMatch(/TAPLINE_ERR_CLI_MODULE_THREW/);
+    expect(r.stderr).toMatch(/at pipeline \(.*throws\.mjs:\d+/); // where, in the module
+    expect(r.stderr).not.toMatch(/unexpected error/);
+    for (const secret of ["user:pass", "token=abc", "sk-live-1234567890abcdef"])
+      expect(r.stderr + r.stdout).not.toContain(secret);
+  });
+
+  it.each([[[]], [["--json"]]])("prints no secret of a step's error (progress, report %j)", async (extra) => {
+    const r = await tapline(["run", join(fixtures, "leaky.mjs"), "--dir", join(dir, "data"), ...extra]);
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).toContain("401 from https://");
+    for (const secret of ["user:pass", "token=abc", "sk-live-1234567890abcdef"])
+      expect(r.stderr + r.stdout).not.toContain(secret);
+  });
+
+  it("runs the README's pipeline.ts with a config, and rejects its retry option without one", async () => {
+    const readme = await readFile(join(import.meta.dirname, "../README.md"), "utf8");
+    const block = /```ts\n(\/\/ pipeline\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const module = join(dir, "readme-pipeline.ts");
+    await writeFile(module, block!);
+    const config = join(dir, "readme.yaml");
+    await writeFile(config, "plugins:\n  retry: {}\n");
+    const ok = await tapline(["run", module, "--config", config, "--dir", join(dir, "data"), "--json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)[0].output).toBe("HELLO WORLD");
+    const bare = await tapline(["run", module, "--dir", join(dir, "data")]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/unknown step option "retry"/);
   });
 
   it("a config listing plugins for a module with its own app is exit 2", async () => {

@@ -1,4 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, parseSince, VERSION } from "../src/index.ts";
 import { tapline } from "./helpers.ts";
@@ -40,6 +42,20 @@ describe("tapline usage", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe("");
+  });
+
+  it.each([
+    ["metrics", "--since", "2x"],
+    ["alerts", "--since", "2x"],
+  ])("checks usage before data: %s %s %s without a data folder is exit 2", async (...argv) => {
+    const cwd = await mkdtemp(join(tmpdir(), "tapline-nodata-"));
+    try {
+      const r = await tapline(argv, { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--since "2x" is neither a duration/);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 
   it("reports a missing data folder with exit 3", async () => {

@@ -41,8 +41,9 @@ export const alertsCommand: Command = {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    const dir = await dataDir(values.dir, io);
+    // Usage first: a bad --since is a usage error (2) even where there is no data (3).
     const since = values.since === undefined ? undefined : parseSince(values.since);
+    const dir = await dataDir(values.dir, io);
     const { readAlertHistory } = await loadAlerts();
     const warnings: string[] = [];
     const entries = await readAlertHistory(dir, {

@@ -42,8 +42,9 @@ export const metricsCommand: Command = {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    const dir = await dataDir(values.dir, io);
+    // Usage first: a bad --since is a usage error (2) even where there is no data (3).
     const since = values.since === undefined ? undefined : parseSince(values.since);
+    const dir = await dataDir(values.dir, io);
     const { summarize } = await loadMetrics();
     // Torn or corrupt lines (a crash mid-write) are skipped by summarize and counted in skippedLines.
     const summary = await summarize(dir, {

@@ -4,16 +4,18 @@ import { pathToFileURL } from "node:url";
 import {
   createConsoleLogger,
   createTapline,
+  describeError,
   isPipelineDefinitionError,
   isPluginRegistrationError,
   type Pipeline,
   type RunReport,
+  redactSecrets,
   type TaplineApp,
   type TaplineHooks,
 } from "@tapline/core";
 import { parseCommand } from "../args.ts";
 import { instantiatePlugins, loadConfig, pluginEntries, type RunConfig } from "../config.ts";
-import { CliError, usage } from "../errors.ts";
+import { CliError, isCliError, usage } from "../errors.ts";
 import { clip, duration, json } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { serialiseReport } from "../report.ts";
@@ -46,7 +48,11 @@ Options:
   --quiet              no progress lines
   -h, --help           show this help
 
-Exit status: 0 when every run succeeded, 1 when one failed or was cancelled, 2 on a usage, config or module error.`;
+Exit status: 0 when every run succeeded, 1 when one failed or was cancelled, 2 on a usage, config or module
+error, 4 when the module's pipeline function threw.
+
+Without --config the app has no plugins: a step option a plugin provides (retry, validate, gpu) is then an
+error when the pipeline is built.`;
 
 /** What a pipeline module may export. */
 interface PipelineModule {
@@ -146,7 +152,8 @@ export const runCommand: Command = {
         await app.close();
         if (isPipelineDefinitionError(error))
           throw new CliError("TAPLINE_ERR_CLI_MODULE", error.message, { cause: error });
-        throw error;
+        if (isCliError(error)) throw error;
+        throw moduleThrew(positionals[0]!, error);
       }
     }
 
@@ -173,6 +180,26 @@ export const runCommand: Command = {
 
 const moduleError = (module: string, message: string) =>
   new CliError("TAPLINE_ERR_CLI_MODULE", `module ${module} ${message}`);
+
+/**
+ * The module's pipeline function threw: a bug in the module, so the message names it and shows where (the
+ * error's first frames, redacted), with its own code and exit status 4, unlike a failed run (1).
+ */
+function moduleThrew(module: string, error: unknown): CliError {
+  const stack = error instanceof Error && error.stack ? error.stack : describeError(error);
+  const [first = "", ...frames] = redactSecrets(stack).split("\n");
+  // The module's frames only: stop at the CLI's own (this file, or the bundle it is part of).
+  const ours = frames.findIndex((f) => f.includes(import.meta.url));
+  const where = frames
+    .slice(0, ours === -1 ? undefined : ours)
+    .filter((f) => /^\s+at /.test(f))
+    .slice(0, 8);
+  return new CliError(
+    "TAPLINE_ERR_CLI_MODULE_THREW",
+    `module ${module}: its pipeline function threw: ${first} [TAPLINE_ERR_CLI_MODULE_THREW]${where.length ? `\n${where.join("\n")}` : ""}`,
+    { cause: error },
+  );
+}
 
 async function importModule(file: string): Promise<PipelineModule> {
   try {
@@ -254,8 +281,9 @@ function observe(hooks: TaplineHooks, io: CliIo): void {
   });
 }
 
+/** A step's or plugin's error in one line, secrets redacted (core's describeError). */
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }
 
 function formatReports(reports: readonly RunReport[], io: CliIo): string {
@@ -283,7 +311,7 @@ function formatReports(reports: readonly RunReport[], io: CliIo): string {
     if (r.pluginErrors.length > 0)
       out.push(
         c.yellow(
-          `${r.pluginErrors.length} plugin error(s): ${clip(r.pluginErrors.map((e) => e.message).join("; "), 200)}`,
+          `${r.pluginErrors.length} plugin error(s): ${clip(r.pluginErrors.map(message).join("; "), 200)}`,
         ),
       );
     out.push("");
