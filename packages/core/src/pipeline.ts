@@ -128,7 +128,7 @@ function checkStep(
       const known = [...CORE_STEP_OPTIONS, ...app.stepOptionKeys.keys()];
       const suggestion = closestMatch(key, known, { maxDistance: Math.max(2, Math.floor(key.length / 3)) });
       throw fail(
-        `unknown step option "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ""} Core knows ${[...CORE_STEP_OPTIONS].join(", ")}` +
+        `unknown step option "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ""}. Core knows ${[...CORE_STEP_OPTIONS].join(", ")}` +
           (app.stepOptionKeys.size
             ? `, and the registered plugins add ${[...app.stepOptionKeys.keys()].join(", ")}`
             : "") +
