@@ -18,7 +18,6 @@ const blocksDir = join(checkDir, "blocks");
  * its `it.fails` then fails, on purpose.
  */
 const PENDING: Readonly<Record<string, string>> = {
-  "packages/core/README.md": "free identifiers (synthesize, createTapline); core's owner fixes after merge",
   "packages/plugin-gpu/README.md": "free identifiers (synthesize, encode, upload); lead fixes after merge",
   "packages/plugin-metrics/README.md":
     "free identifiers (writeScript, synthesize, upload); lead fixes after merge",
