@@ -136,7 +136,11 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     hooks.stepAttempt.tap(api.name, (e) => {
       if (e.phase === "end") exporter?.countAttempt(e.ctx.pipeline, e.ctx.step, e.status ?? "failed");
     });
-    hooks.stepEnd.tap(api.name, ({ ctx, report }) => {
+    // Backpressure instead of dropping: a loop of runs that never yields to the event loop (pure transforms,
+    // fail-fast steps) never completes a write; the step or run that finds the writer backlogged waits for it.
+    const drained = Promise.resolve();
+    const backpressure = (): Promise<void> => (store?.backlogged ? store.drain() : drained);
+    hooks.stepEnd.tapPromise(api.name, ({ ctx, report }) => {
       const ok = report.status === "success";
       tracker.record("step", ctx.pipeline, ctx.step, report.durationMs, ok, report.error, true);
       exporter?.activeStep(ctx.pipeline, ctx.step, -1);
@@ -159,8 +163,9 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         { status: report.status },
         { unit: "seconds" },
       );
+      return backpressure();
     });
-    hooks.runEnd.tap(api.name, ({ ctx, report }) => {
+    hooks.runEnd.tapPromise(api.name, ({ ctx, report }) => {
       tracker.record(
         "run",
         ctx.pipeline,
@@ -183,6 +188,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         ...(report.status !== "success" &&
           report.error !== undefined && { error: errorMessage(report.error) }),
       });
+      return backpressure();
     });
     hooks.metric.tap(api.name, (sample: MetricSample) => {
       history.add(sample);

@@ -92,6 +92,19 @@ export class MetricsStore implements OperationSink {
     this.#snapshots.append(snapshot);
   }
 
+  /**
+   * True when a stream has a write in flight and a full batch (or a record older than the flush interval)
+   * waiting behind it: a producer in a loop that never yields should await {@link drain} now.
+   */
+  get backlogged(): boolean {
+    return this.#runs.backlogged || this.#metrics.backlogged || this.#snapshots.backlogged;
+  }
+
+  /** Backpressure: waits for the writes in flight and writes what is buffered. */
+  drain(): Promise<void> {
+    return this.flush();
+  }
+
   /** Writes everything buffered. */
   async flush(): Promise<void> {
     await Promise.all([this.#runs.flush(), this.#metrics.flush(), this.#snapshots.flush()]);
