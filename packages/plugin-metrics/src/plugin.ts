@@ -61,6 +61,20 @@ export function getMetrics(app: object): MetricsRuntime | undefined {
   return runtimes.get(app);
 }
 
+/** A bounded cache of a pure text function (error messages repeat: a failing dependency fails every run). */
+function memoize(fn: (text: string) => string): (text: string) => string {
+  const cache = new Map<string, string>();
+  return (text) => {
+    let out = cache.get(text);
+    if (out === undefined) {
+      if (cache.size >= 256) cache.clear();
+      out = fn(text);
+      cache.set(text, out);
+    }
+    return out;
+  };
+}
+
 const SYSTEM_PREFIXES = ["tapline_system_", "tapline_process_", "tapline_sampler_"];
 
 /**
@@ -83,7 +97,11 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     const o = api.options;
     const { hooks } = api;
     const app = api.app as { status(): AppStatus };
-    const tracker = new PerformanceTracker(o.tracker);
+    // One redactor (the app's) for everything persisted: records, topErrors, snapshots, status.json. A failing
+    // step's message is redacted by the tracker, the step record and the run record: remember recent results.
+    const redactText = memoize(api.redact.text);
+    const redact = { text: redactText, fields: api.redact.fields };
+    const tracker = new PerformanceTracker({ ...o.tracker, redact: redactText });
     const history = new MetricHistory(o.history);
     const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus);
     const reported = new Set<string>();
@@ -106,6 +124,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
             maxFileBytes: o.persist.maxFileBytes,
             retentionDays: o.persist.retentionDays,
             persistSamples: o.persist.samples,
+            redact,
             onError: onPersistError,
           });
     const sampler =
@@ -155,7 +174,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         durationMs: round(report.durationMs),
         attempts: report.attempts.length,
         ...(report.attempts.length > 1 && { attemptsMs: report.attempts.map((a) => round(a.durationMs)) }),
-        ...(!ok && report.error !== undefined && { error: errorMessage(report.error) }),
+        ...(!ok && report.error !== undefined && { error: errorMessage(report.error, redactText) }),
       } as Parameters<MetricsStore["record"]>[0]);
       ctx.metric(
         "tapline_step_duration_seconds",
@@ -186,7 +205,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         durationMs: round(report.durationMs),
         ...(report.failedStep !== undefined && { failedStep: report.failedStep }),
         ...(report.status !== "success" &&
-          report.error !== undefined && { error: errorMessage(report.error) }),
+          report.error !== undefined && { error: errorMessage(report.error, redactText) }),
       });
       return backpressure();
     });
@@ -238,7 +257,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     };
     const persistStatus = async (): Promise<void> => {
       try {
-        await writeStatus(api.dir, app.status());
+        await writeStatus(api.dir, api.redact.fields(app.status()));
         statusFailed = false;
       } catch (error) {
         if (!statusFailed) {
