@@ -104,10 +104,10 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     const tracker = new PerformanceTracker({ ...o.tracker, redact: redactText });
     const history = new MetricHistory(o.history);
     const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus);
+    let serverUrl: string | undefined;
     const reported = new Set<string>();
     let persistError: PersistError | undefined;
     let statusFailed = false;
-    let serverUrl: string | undefined;
     const onPersistError = (error: PersistError) => {
       persistError = error;
       // One clear error per path, not one per flush.
@@ -143,6 +143,13 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
             },
             onError: (error) => api.reportError(error, "system-sampler"),
           });
+    // The only step that can fail (port in use) comes before anything is tapped, opened, listened to or
+    // started (the objects above hold no resource yet): a failed setup leaves nothing behind.
+    let server: MetricsServer | undefined;
+    if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
+      server = await startMetricsServer(exporter, o.prometheus.server);
+      serverUrl = server.url;
+    }
 
     hooks.runStart.tap(api.name, ({ ctx }) => {
       tracker.begin("run", ctx.pipeline);
@@ -237,12 +244,6 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       });
       return parts;
     });
-
-    let server: MetricsServer | undefined;
-    if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
-      server = await startMetricsServer(exporter, o.prometheus.server);
-      serverUrl = server.url;
-    }
 
     const snapshot = (): MetricsSnapshot => {
       const all = history.all();
