@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { type AppStatus, definePlugin, type MetricSample, type PluginFactory } from "@tapline/core";
 import { isPersistError, PersistError } from "./errors.ts";
 import { type HistoryStats, MetricHistory } from "./history.ts";
-import { type MetricsPluginOptions, type NormalizedOptions, optionsSchema } from "./options.ts";
+import { optionsSchema } from "./options.ts";
+import type { MetricsPluginOptions, NormalizedOptions } from "./plugin-options.ts";
 import { type MetricsServer, PrometheusExporter, startMetricsServer } from "./prometheus.ts";
 import { writeStatus } from "./status-file.ts";
 import { MetricsStore, round } from "./store.ts";
@@ -103,7 +104,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     const redact = { text: redactText, fields: api.redact.fields };
     const tracker = new PerformanceTracker({ ...o.tracker, redact: redactText });
     const history = new MetricHistory(o.history);
-    const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus);
+    const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus.exporter);
     let serverUrl: string | undefined;
     const reported = new Set<string>();
     let persistError: PersistError | undefined;

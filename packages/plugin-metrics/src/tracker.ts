@@ -1,6 +1,8 @@
 import { redactSecrets } from "@tapline/core";
-import { MetricsOptionsError } from "./errors.ts";
-import { WINDOWS, WindowedSketch, type WindowName, type WindowStats } from "./windowed-sketch.ts";
+import { parseFactoryOptions } from "./options.ts";
+import { TrackerOptionsSchema } from "./schemas.ts";
+import { WindowedSketch } from "./windowed-sketch.ts";
+import { WINDOWS, type WindowName, type WindowStats } from "./windows.ts";
 
 /** What a series is about: a pipeline step, a whole run, or a standalone operation. */
 export type SeriesKind = "step" | "run" | "operation";
@@ -71,19 +73,10 @@ export class PerformanceTracker {
   #dropped = 0;
 
   constructor(options: PerformanceTrackerOptions = {}) {
-    const issues: { path: string; message: string }[] = [];
+    // Validated once, with core's mechanism (unknown keys get a did-you-mean).
+    options = parseFactoryOptions(TrackerOptionsSchema, options, "createPerformanceTracker()");
     const maxSeries = options.maxSeries ?? 1000;
     const maxErrors = options.maxErrorsPerSeries ?? 20;
-    if (!Number.isInteger(maxSeries) || maxSeries < 1)
-      issues.push({ path: "maxSeries", message: `must be an integer ≥ 1, got ${String(maxSeries)}` });
-    if (!Number.isInteger(maxErrors) || maxErrors < 0)
-      issues.push({
-        path: "maxErrorsPerSeries",
-        message: `must be an integer ≥ 0, got ${String(maxErrors)}`,
-      });
-    if (options.now !== undefined && typeof options.now !== "function")
-      issues.push({ path: "now", message: "must be a function returning ms" });
-    if (issues.length > 0) throw new MetricsOptionsError("createPerformanceTracker", issues);
     this.#maxSeries = maxSeries;
     this.#maxErrors = maxErrors;
     this.#now = options.now ?? monotonicNow;
