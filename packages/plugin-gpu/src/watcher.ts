@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from "execa";
 import { type GpuProcess, queryComputeApps } from "./compute-apps.ts";
 import { GpuUnavailableError, NvidiaSmiExitedError } from "./errors.ts";
 import { LineSplitter } from "./line-splitter.ts";
-import { type NormalizedWatchOptions, normalizeWatchOptions, type WatchGpusOptions } from "./options.ts";
+import type { NormalizedWatchOptions, WatchGpusOptions } from "./options.ts";
 import { type ColumnPlan, columnPlan, parseGpuRange } from "./parse-line.ts";
 import { processTree } from "./process-tree.ts";
 import {
@@ -13,6 +13,7 @@ import {
   REQUIRED_FIELDS,
   rejectedField,
 } from "./reading.ts";
+import { normalizeWatchOptions } from "./schemas.ts";
 
 /** Where a watcher stands. */
 export type GpuWatcherState = "starting" | "running" | "restarting" | "unavailable" | "closed";
