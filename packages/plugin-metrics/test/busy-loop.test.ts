@@ -102,6 +102,37 @@ describe("a batch loop that never yields to the event loop", () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it("a producer that ignores backpressure: a drop turns the status degraded and is reported through pluginError", async () => {
+    const errors: PluginErrorEvent[] = [];
+    let emit: ((i: number) => void) | undefined;
+    const producer = definePlugin({
+      name: "producer",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup(api) {
+        emit = (i) => api.metric("bench_value", i, { pad: "x".repeat(100) });
+      },
+    })();
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [errorSpy(errors), metrics({ system: false, prometheus: false }), producer],
+    });
+    await app.ready();
+    // Samples from a loop that never yields, past the 32 MiB buffer of the metrics stream.
+    for (let i = 0; i < 300_000; i++) emit!(i);
+    const store = getMetrics(app)!.store!;
+    expect(store.stats.metrics.dropped).toBeGreaterThan(0);
+    const part = app.status().parts.find((x) => x.component === "metrics")!;
+    expect(part.level).toBe("degraded");
+    expect(part.message).toContain("write buffer is full");
+    expect((part.details as { dropped: number }).dropped).toBeGreaterThan(0);
+    expect(
+      errors.filter((e) => /write buffer is full/.test(String((e.error as Error).message))),
+    ).toHaveLength(1);
+    await app.close();
+  }, 60_000);
+
   it("kill -9 mid-loop loses at most the records of the last second", async () => {
     const script = join(import.meta.dirname, "fixtures", "busy-loop-child.ts");
     const nodeArgs = [
