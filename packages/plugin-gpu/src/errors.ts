@@ -1,4 +1,4 @@
-import { TaplineError } from "@tapline/core";
+import { type OptionIssue, OptionsError, TaplineError } from "@tapline/core";
 
 /** Every error code `@tapline/plugin-gpu` uses. */
 export type GpuErrorCode =
@@ -19,16 +19,20 @@ export type GpuUnavailableReason =
 
 /**
  * Options given to `watchGpus()`, `sampleGpus()` or `gpu()` are invalid. Thrown once, when the watcher or
- * plugin is created; the message names the option and what is accepted.
+ * plugin is created. Built from core's option issues (the one mechanism: every bad option with its path, a
+ * misspelt key with the closest known one), so it is also a core `OptionsError` (`isOptionsError`,
+ * `subject`, `issues`), with this package's code. Plugin options fail registration with core's
+ * `TAPLINE_ERR_PLUGIN_OPTIONS` instead; a bad `gpu` step option fails `.step()` with a `PipelineDefinitionError`.
  */
-export class GpuOptionsError extends TaplineError {
+export class GpuOptionsError extends OptionsError {
   readonly isGpuOptionsError = true;
-  /** The bad option, e.g. `interval`. */
+  declare readonly code: "TAPLINE_ERR_GPU_OPTIONS";
+  /** The first bad option's path, e.g. `interval` or `restart.maxDelay`. */
   readonly option: string;
-  constructor(option: string, message: string) {
-    super("TAPLINE_ERR_GPU_OPTIONS", `@tapline/plugin-gpu: option "${option}" ${message}`);
+  constructor(subject: string, issues: readonly OptionIssue[]) {
+    super(`@tapline/plugin-gpu: ${subject}`, issues, "TAPLINE_ERR_GPU_OPTIONS");
     this.name = "GpuOptionsError";
-    this.option = option;
+    this.option = issues[0]?.path ?? "(options)";
   }
 }
 

@@ -1,21 +1,15 @@
 import {
   definePlugin,
   type MetricSample,
-  PipelineDefinitionError,
   type PluginFactory,
   type StatusPart,
   type StepContext,
 } from "@tapline/core";
 import { type GpuAdapter, listGpuAdapters } from "./adapters.ts";
 import { GpuMetricPublisher } from "./metrics.ts";
-import {
-  checkStepOption,
-  type GpuPluginOptions,
-  type GpuStepOptions,
-  gpuOptionsSchema,
-  type NormalizedPluginOptions,
-} from "./plugin-options.ts";
+import type { GpuPluginOptions, GpuStepOptions, NormalizedPluginOptions } from "./plugin-options.ts";
 import type { GpuSnapshot } from "./reading.ts";
+import { GpuStepSchema, gpuOptionsSchema } from "./schemas.ts";
 import { GpuUsageTracker } from "./step-usage.ts";
 import { type GpuWatcherStatus, watchGpus } from "./watcher.ts";
 
@@ -49,7 +43,8 @@ export const gpu: PluginFactory<GpuPluginOptions | undefined> = definePlugin<
   version: "1.0.0",
   core: "^1.0.0",
   options: gpuOptionsSchema,
-  stepOptions: ["gpu"],
+  // Core checks each step's `gpu` option when `.step()` is called (path, value, did-you-mean).
+  stepOptions: { gpu: GpuStepSchema },
   setup(api) {
     const opts = api.options;
     // Through api.metric, every sample stamped with its snapshot's time; nothing is built while nobody taps.
@@ -109,13 +104,6 @@ export const gpu: PluginFactory<GpuPluginOptions | undefined> = definePlugin<
         },
       },
     );
-
-    api.hooks.pipelineBuild.tap(NAME, (event) => {
-      for (const step of event.steps) {
-        const problem = checkStepOption(step.options.gpu);
-        if (problem) throw new PipelineDefinitionError(event.pipeline, step.name, problem);
-      }
-    });
 
     if (opts.stepUsage) {
       api.hooks.stepStart.tap(NAME, ({ ctx }) => {

@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { GpuUnavailableError } from "./errors.ts";
-import { checkBinary, checkNumber, type NvidiaSmiOptions } from "./options.ts";
+import type { NvidiaSmiOptions } from "./options.ts";
 import {
   GPU_QUERY_FIELDS,
   type GpuReading,
@@ -10,6 +10,7 @@ import {
   REQUIRED_FIELDS,
   rejectedField,
 } from "./reading.ts";
+import { parseGpuOptions, resolveBinary, SampleOptionsSchema } from "./schemas.ts";
 
 /** Options of {@link sampleGpus}. */
 export interface SampleGpusOptions extends NvidiaSmiOptions {
@@ -30,8 +31,9 @@ export interface SampleGpusOptions extends NvidiaSmiOptions {
  * for (const g of gpus) console.log(g.index, g.name, g.utilization, g.memoryUsedBytes);
  */
 export async function sampleGpus(options: SampleGpusOptions = {}): Promise<GpuSnapshot> {
-  const binary = checkBinary(options.binary);
-  const timeout = checkNumber("timeout", options.timeout, 15_000, 1, 3_600_000);
+  options = parseGpuOptions(SampleOptionsSchema, options, "sampleGpus()");
+  const binary = resolveBinary(options.binary);
+  const timeout = options.timeout ?? 15_000;
   let fields: string[] = [...GPU_QUERY_FIELDS];
   for (;;) {
     const result = await execa(binary, loopArgs(fields), {

@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from "execa";
 import { type GpuProcess, queryComputeApps } from "./compute-apps.ts";
 import { GpuUnavailableError, NvidiaSmiExitedError } from "./errors.ts";
 import { LineSplitter } from "./line-splitter.ts";
-import { type NormalizedWatchOptions, normalizeWatchOptions, type WatchGpusOptions } from "./options.ts";
+import type { NormalizedWatchOptions, WatchGpusOptions } from "./options.ts";
 import { type ColumnPlan, columnPlan, parseGpuRange } from "./parse-line.ts";
 import { processTree } from "./process-tree.ts";
 import {
@@ -13,6 +13,7 @@ import {
   REQUIRED_FIELDS,
   rejectedField,
 } from "./reading.ts";
+import { normalizeWatchOptions } from "./schemas.ts";
 
 /** Where a watcher stands. */
 export type GpuWatcherState = "starting" | "running" | "restarting" | "unavailable" | "closed";
@@ -96,7 +97,7 @@ export function watchGpus(
   const signal = options?.signal;
   if (signal) {
     if (signal.aborted) void watcher.close();
-    else signal.addEventListener("abort", () => void watcher.close(), { once: true });
+    else watcher.closeOn(signal);
   }
   watcher.start();
   return watcher;
@@ -125,6 +126,8 @@ class Watcher implements GpuWatcher {
   #plan: ColumnPlan | undefined;
   #expected = 0;
   #closing: Promise<void> | undefined;
+  /** Removes the abort listener from the caller's signal (a long-lived signal must not keep the watcher). */
+  #detach: (() => void) | undefined;
 
   private readonly opts: NormalizedWatchOptions;
   private readonly onSample: (snapshot: GpuSnapshot) => void;
@@ -325,6 +328,7 @@ class Watcher implements GpuWatcher {
     this.#setState("restarting", error.message);
     this.#report(error);
     this.#restartTimer = setTimeout(() => this.start(), delay);
+    this.#restartTimer.unref(); // like every other timer: a pending restart never keeps the process alive
   }
 
   #unavailable(error: GpuUnavailableError): void {
@@ -384,7 +388,16 @@ class Watcher implements GpuWatcher {
     }
   }
 
+  /** Closes the watcher when `signal` aborts; the listener is removed when the watcher closes. */
+  closeOn(signal: AbortSignal): void {
+    const onAbort = () => void this.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#detach = () => signal.removeEventListener("abort", onAbort);
+  }
+
   close(): Promise<void> {
+    this.#detach?.();
+    this.#detach = undefined;
     this.#closing ??= (async () => {
       if (this.#restartTimer) clearTimeout(this.#restartTimer);
       if (this.#flushTimer) clearTimeout(this.#flushTimer);

@@ -247,7 +247,10 @@ describe("watchGpus against the fake nvidia-smi", () => {
         error = e;
       }
       expect(isGpuOptionsError(error)).toBe(true);
-      expect((error as Error).message).toMatch(/option "/);
+      // Core's format: the subject, then one line per bad option with its path.
+      const { option, message } = error as { option: string; message: string };
+      expect(option).toMatch(/^(interval|binary|restart\.maxDelay)$/);
+      expect(message).toContain(`watchGpus(): invalid options:\n  - ${option}: `);
     }
   });
 });

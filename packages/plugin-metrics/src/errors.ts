@@ -1,4 +1,4 @@
-import { describeError as describe, TaplineError } from "@tapline/core";
+import { describeError as describe, type OptionIssue, OptionsError, TaplineError } from "@tapline/core";
 
 /**
  * Every error code `@tapline/plugin-metrics` throws or reports. Each is documented in the README's Errors table.
@@ -27,24 +27,22 @@ export class MetricsError extends TaplineError {
 export const isMetricsError = (e: unknown): e is MetricsError =>
   !!e && e instanceof Error && "isMetricsError" in e;
 
-/** One bad option, with the path of the field. */
-export interface MetricsOptionIssue {
-  readonly path: string;
-  readonly message: string;
-}
+/** One bad option: core's `OptionIssue` (`path`, `message`, and `value`, `expected`, `suggestion` when known). */
+export type MetricsOptionIssue = OptionIssue;
 
-/** The options given to `metrics()`, `createPerformanceTracker()`, `createSystemSampler()`... are invalid. */
-export class MetricsOptionsError extends MetricsError {
+/**
+ * The options given to `createPerformanceTracker()`, `createSystemSampler()`, `new PrometheusExporter()`,
+ * `startMetricsServer()`, `new MetricHistory()`... are invalid. Built from core's option issues (the one
+ * mechanism: unknown keys get a did-you-mean), so it is also a core `OptionsError` (`isOptionsError`), with
+ * this package's code and brand. Plugin options fail registration with core's `TAPLINE_ERR_PLUGIN_OPTIONS`.
+ */
+export class MetricsOptionsError extends OptionsError {
+  readonly isMetricsError = true;
   readonly isMetricsOptionsError = true;
-  /** Every bad option, with its path. */
-  readonly issues: readonly MetricsOptionIssue[];
+  declare readonly code: "TAPLINE_ERR_METRICS_OPTIONS";
   constructor(where: string, issues: readonly MetricsOptionIssue[]) {
-    super(
-      "TAPLINE_ERR_METRICS_OPTIONS",
-      `${where}: invalid options: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
-    );
+    super(where, issues, "TAPLINE_ERR_METRICS_OPTIONS");
     this.name = "MetricsOptionsError";
-    this.issues = issues;
   }
 }
 

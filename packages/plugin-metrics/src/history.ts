@@ -1,4 +1,6 @@
 import type { MetricSample } from "@tapline/core";
+import { parseFactoryOptions } from "./options.ts";
+import { HistoryOptionsSchema } from "./schemas.ts";
 
 /** Summary statistics of one metric's recent history. */
 export interface HistoryStats {
@@ -50,8 +52,9 @@ export class MetricHistory {
   #dropped = 0;
 
   constructor(options: MetricHistoryOptions = {}) {
-    this.#capacity = Math.max(2, Math.floor(options.capacity ?? 300));
-    this.#maxSeries = Math.max(1, Math.floor(options.maxSeries ?? 2000));
+    options = parseFactoryOptions(HistoryOptionsSchema, options, "new MetricHistory()");
+    this.#capacity = options.capacity ?? 300;
+    this.#maxSeries = options.maxSeries ?? 2000;
   }
 
   /** Adds one sample. */

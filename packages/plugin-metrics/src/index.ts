@@ -18,7 +18,6 @@ export { type HistoryStats, MetricHistory, type MetricHistoryOptions } from "./h
 export { type JsonlWarning, type ReadJsonlOptions, readJsonl } from "./jsonl-reader.ts";
 export { JsonlWriter, type JsonlWriterOptions, type JsonlWriterStats } from "./jsonl-writer.ts";
 export { createFileLogger, type FileLogger, type FileLoggerOptions } from "./logger.ts";
-export type { MetricsPluginOptions } from "./options.ts";
 export {
   getMetrics,
   METRICS_PLUGIN_VERSION,
@@ -26,6 +25,7 @@ export {
   type MetricsSnapshot,
   metrics,
 } from "./plugin.ts";
+export type { MetricsPluginOptions } from "./plugin-options.ts";
 export {
   DURATION_BUCKETS,
   type MetricsServer,
@@ -65,4 +65,4 @@ export {
   type SeriesSnapshot,
   type TrackerSnapshot,
 } from "./tracker.ts";
-export { RELATIVE_ACCURACY, SLOT_MS, WINDOWS, type WindowName, type WindowStats } from "./windowed-sketch.ts";
+export { RELATIVE_ACCURACY, SLOT_MS, WINDOWS, type WindowName, type WindowStats } from "./windows.ts";

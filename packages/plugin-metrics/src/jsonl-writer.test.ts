@@ -174,6 +174,72 @@ describe("JsonlWriter", () => {
   });
 });
 
+describe("JsonlWriter after a crash and under a producer that never yields", () => {
+  it("starts on a fresh line after a torn last line, so its first record is not lost", async () => {
+    const folder = join(dir, "runs");
+    mkdirSync(folder);
+    const day = new Date().toISOString().slice(0, 10);
+    writeFileSync(join(folder, `${day}.0.jsonl`), '{"a":1}\n{"a":2,"tor');
+    const w = new JsonlWriter({ folder });
+    w.append({ a: 3 });
+    w.append({ a: 4 });
+    await w.close();
+    const warnings: JsonlWarning[] = [];
+    const back = await readAll(folder, warnings);
+    expect(back).toEqual([{ a: 1 }, { a: 3 }, { a: 4 }]);
+    expect(warnings.map((x) => x.kind)).toEqual(["corrupt"]); // the torn line, now in the middle
+  });
+
+  it("starts a write from append() itself once a batch is full, with no timer and no event-loop turn", () => {
+    const folder = join(dir, "runs");
+    const w = new JsonlWriter({ folder, flushIntervalMs: 60_000, maxBatchBytes: 1024 });
+    for (let i = 0; i < 100; i++) w.append({ i, pad: "x".repeat(20) });
+    // The write was started synchronously: the bytes reach the file before any callback runs.
+    return new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        try {
+          expect(readdirSync(folder).length).toBe(1);
+          expect(w.backlogged).toBe(false);
+          void w.close().then(resolve, reject);
+        } catch (e) {
+          reject(e);
+        }
+      }, 50);
+    });
+  });
+
+  it("says it is backlogged while a write is in flight and a full batch waits; drain() writes it all", async () => {
+    const folder = join(dir, "runs");
+    const w = new JsonlWriter({ folder, flushIntervalMs: 60_000, maxBatchBytes: 1024 });
+    let i = 0;
+    while (!w.backlogged && i < 10_000) w.append({ i: i++, pad: "x".repeat(20) });
+    expect(w.backlogged).toBe(true);
+    await w.drain();
+    expect(w.stats.written).toBe(i);
+    expect(w.stats.dropped).toBe(0);
+    await w.close();
+  });
+
+  it("a drop (buffer full) degrades the writer and is reported once through onError", async () => {
+    const folder = join(dir, "runs");
+    const errors: PersistError[] = [];
+    const w = new JsonlWriter({
+      folder,
+      maxBufferedBytes: 2048,
+      maxBatchBytes: 1024,
+      onError: (e) => errors.push(e),
+    });
+    for (let i = 0; i < 1000; i++) w.append({ i, pad: "x".repeat(20) });
+    expect(w.stats.dropped).toBeGreaterThan(0);
+    expect(w.stats.degraded).toBe(true);
+    expect(errors).toHaveLength(1);
+    expect(isPersistError(errors[0])).toBe(true);
+    expect(errors[0]!.message).toContain("write buffer is full");
+    await w.close();
+    expect(w.stats.degraded).toBe(true); // still degraded for a while after the last drop
+  });
+});
+
 describe("readJsonl", () => {
   it("skips a torn last line and a corrupt line with warnings, keeping every other record", async () => {
     const folder = join(dir, "runs");

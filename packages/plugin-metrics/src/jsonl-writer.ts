@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, unlink, write, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, unlink, write, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PersistError } from "./errors.ts";
 import { dayOf, fileName, listJsonlFiles } from "./jsonl-files.ts";
@@ -15,7 +15,11 @@ export interface JsonlWriterOptions {
   maxFileBytes?: number;
   /** Files of days older than this many days are deleted. Default 14; 0 keeps everything. */
   retentionDays?: number;
-  /** Most bytes buffered (a slow or failing disk); beyond, records are dropped and counted. Default 32 MiB. */
+  /**
+   * Most bytes buffered (a slow or failing disk); beyond, records are dropped, counted and reported (the
+   * writer reports `degraded`). Producers that await {@link JsonlWriter.drain} when
+   * {@link JsonlWriter.backlogged} is true never get there. Default 32 MiB.
+   */
   maxBufferedBytes?: number;
   /** Called once when writing starts failing (read-only dir, full disk), with a {@link PersistError}. */
   onError?: (error: PersistError) => void;
@@ -35,11 +39,18 @@ export interface JsonlWriterStats {
   readonly file: string | undefined;
 }
 
+/** How long a drop keeps the writer `degraded` after the last dropped record, ms. */
+const DROP_DEGRADED_MS = 5 * 60_000;
+
 /**
  * Append-only, batched JSON-lines writer for one stream (runs, metrics, snapshots).
  *
  * Crash safety: records are buffered and written at least every `flushIntervalMs` (so `kill -9` loses at
- * most that interval); each batch goes out in ONE `write()` on a file opened with `O_APPEND`, made of whole
+ * most that interval). Flushing does not depend on timers alone: each append checks the buffer's size and
+ * the age of its oldest record and starts a write itself, so a producer that never lets the event loop turn
+ * (a loop of pure-transform runs) still gets its records to the disk; when a write is still in flight and
+ * the buffer keeps growing, {@link backlogged} turns true and the producer should await {@link drain}
+ * (the plugin does so at the end of each step and run) instead of records being dropped. Each batch goes out in ONE `write()` on a file opened with `O_APPEND`, made of whole
  * records only, so two processes appending to the same file never interleave bytes inside a record.
  * Rotation by UTC day and by size (`YYYY-MM-DD.N.jsonl`, never renaming, so concurrent writers need no
  * lock); retention by day. A failing disk gives one {@link PersistError} through `onError` and a degraded
@@ -68,6 +79,10 @@ export class JsonlWriter {
   #file: string | undefined;
   #inFlight: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` when the oldest buffered record was appended. */
+  #oldestAt = 0;
+  #lastDropAt: number | undefined;
+  #dropReported = false;
   #closed = false;
   #written = 0;
   #dropped = 0;
@@ -97,20 +112,62 @@ export class JsonlWriter {
   appendLine(line: string): void {
     if (this.#closed) return;
     if (this.#bytes > this.#maxBuffered) {
-      this.#dropped++;
+      this.#drop();
       return;
     }
+    if (this.#count === 0) this.#oldestAt = performance.now();
     this.#chunks.push(line);
     this.#bytes += line.length + 1;
     this.#count++;
     this.#appended++;
-    this.#schedule();
+    // Checked on every append, not only by a timer: a loop that never yields never runs timers.
+    if (
+      !this.#inFlight &&
+      (this.#bytes >= this.#maxBatch || performance.now() - this.#oldestAt >= this.#flushMs)
+    ) {
+      void this.flush();
+    } else if (!this.#timer) {
+      this.#schedule();
+    }
+  }
+
+  /**
+   * True when the producer should wait: a write is in flight (its completion needs the event loop to turn)
+   * while a full batch, or a record older than the flush interval, waits behind it. Await {@link drain}.
+   */
+  get backlogged(): boolean {
+    return (
+      this.#inFlight !== undefined &&
+      this.#count > 0 &&
+      (this.#bytes >= this.#maxBatch || performance.now() - this.#oldestAt >= this.#flushMs)
+    );
+  }
+
+  /** Waits for the write in flight and writes what is buffered: backpressure for {@link backlogged}. */
+  drain(): Promise<void> {
+    return this.flush();
+  }
+
+  #drop(): void {
+    this.#dropped++;
+    this.#lastDropAt = performance.now();
+    if (this.#dropReported) return;
+    this.#dropReported = true;
+    const persist = new PersistError(
+      this.#file ?? this.#folder,
+      new Error(
+        `the write buffer is full (${this.#maxBuffered} bytes): records are produced faster than the disk ` +
+          "takes them, or the producer never lets the event loop turn (await the writer's drain())",
+      ),
+    );
+    this.#lastError = persist.message;
+    this.#onError?.(persist);
   }
 
   /** A full batch goes out now (unless a write is in flight: it reschedules when done); else a timer. */
   #schedule(): void {
     if (this.#count === 0 || this.#closed) return;
-    if (this.#bytes >= this.#maxBatch) {
+    if (this.#bytes >= this.#maxBatch || performance.now() - this.#oldestAt >= this.#flushMs) {
       if (!this.#inFlight) void this.flush();
     } else if (!this.#timer) {
       this.#timer = setTimeout(() => {
@@ -181,7 +238,9 @@ export class JsonlWriter {
       written: this.#written,
       dropped: this.#dropped,
       flushes: this.#flushes,
-      degraded: this.#degraded,
+      degraded:
+        this.#degraded ||
+        (this.#lastDropAt !== undefined && performance.now() - this.#lastDropAt < DROP_DEGRADED_MS),
       lastError: this.#lastError,
       file: this.#file,
     };
@@ -236,6 +295,7 @@ export class JsonlWriter {
     this.#size += bytes;
     this.#written += count;
     this.#flushes++;
+    this.#dropReported = false;
     if (this.#degraded) {
       this.#degraded = false;
       this.#lastError = undefined;
@@ -283,12 +343,21 @@ export class JsonlWriter {
     mkdirSync(this.#folder, { recursive: true });
     for (;;) {
       const path = join(this.#folder, fileName(day, this.#index));
-      const fd = openSync(path, "a", 0o644);
-      const size = fstatSync(fd).size;
+      const fd = openSync(path, "a+", 0o644);
+      let size = fstatSync(fd).size;
       if (size > 0 && size + bytes > this.#maxFile) {
         closeSync(fd);
         this.#index++;
         continue;
+      }
+      // A `kill -9` may have left a torn last line: start on a fresh one, so the first record stays whole.
+      if (size > 0 && !endsWithNewline(fd, size)) {
+        try {
+          size += writeSync(fd, "\n");
+        } catch (error) {
+          closeSync(fd);
+          throw error;
+        }
       }
       this.#fd = fd;
       this.#size = size;
@@ -311,6 +380,11 @@ export class JsonlWriter {
 
 /** Largest single write(): big enough to catch up with any producer, small enough to stay one syscall. */
 const WRITE_MAX = 4 * 1024 * 1024;
+
+function endsWithNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a;
+}
 
 function writeAll(fd: number, buffer: Buffer): void {
   let offset = 0;

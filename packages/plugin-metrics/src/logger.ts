@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Logger } from "@tapline/core";
+import { type Logger, redactFields, redactSecrets } from "@tapline/core";
 import pino from "pino";
 import pinoRoll from "pino-roll";
 
@@ -28,8 +28,10 @@ export interface FileLogger extends Logger {
 /**
  * A pino logger writing JSON lines to daily files under `<dir>/logs` (pino-roll, in-process: no worker
  * thread) and readable lines to stderr from `console` level. Pass it as `createTapline({ logger })`.
- * Secrets: `authorization`, `apiKey`, `token` and `password` fields are redacted wherever they appear
- * one level deep.
+ * Secrets: redacted with core's one redaction function, as core's console logger does: secret-named fields
+ * (`Authorization`, `headers.authorization`, `api_key`, `apiKey`, `token`, `password`...) case-insensitively
+ * at any depth, in child bindings too, and secrets inside messages and string fields (`Bearer ...`,
+ * `https://user:pass@...`, `?token=...`, `sk-...`).
  *
  * @example
  * const logger = await createFileLogger({ dir: ".tapline" });
@@ -57,23 +59,28 @@ export async function createFileLogger(options: FileLoggerOptions): Promise<File
   const logger = pino(
     {
       level: minLevel,
-      redact: {
-        paths: [
-          "authorization",
-          "apiKey",
-          "token",
-          "password",
-          "*.authorization",
-          "*.apiKey",
-          "*.token",
-          "*.password",
-          "headers.authorization",
-        ],
-        censor: "[redacted]",
+      // pino's own `redact` paths are case-sensitive and fixed-depth; core's redaction is neither.
+      formatters: {
+        log: (object) => redactFields(object),
+      },
+      hooks: {
+        logMethod(args, method) {
+          for (let i = 0; i < args.length; i++) {
+            const arg: unknown = args[i];
+            if (typeof arg === "string") (args as unknown[])[i] = redactSecrets(arg);
+          }
+          return method.apply(this, args);
+        },
       },
     },
     pino.multistream(streams),
   );
+  // pino resets the bindings formatter for children: redact child bindings here. Children are created with
+  // Object.create(parent), so grandchildren inherit this `child` too.
+  const pinoChild = logger.child;
+  logger.child = function child(this: pino.Logger, bindings, childOptions) {
+    return pinoChild.call(this, redactFields(bindings), childOptions);
+  } as typeof pinoChild;
   return Object.assign(logger as unknown as Logger, {
     flush: () => file.flushSync(),
     close: () =>

@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { type AppStatus, definePlugin, type MetricSample, type PluginFactory } from "@tapline/core";
 import { isPersistError, PersistError } from "./errors.ts";
 import { type HistoryStats, MetricHistory } from "./history.ts";
-import { type MetricsPluginOptions, type NormalizedOptions, optionsSchema } from "./options.ts";
+import { optionsSchema } from "./options.ts";
+import type { MetricsPluginOptions, NormalizedOptions } from "./plugin-options.ts";
 import { type MetricsServer, PrometheusExporter, startMetricsServer } from "./prometheus.ts";
 import { writeStatus } from "./status-file.ts";
 import { MetricsStore, round } from "./store.ts";
@@ -61,6 +62,20 @@ export function getMetrics(app: object): MetricsRuntime | undefined {
   return runtimes.get(app);
 }
 
+/** A bounded cache of a pure text function (error messages repeat: a failing dependency fails every run). */
+function memoize(fn: (text: string) => string): (text: string) => string {
+  const cache = new Map<string, string>();
+  return (text) => {
+    let out = cache.get(text);
+    if (out === undefined) {
+      if (cache.size >= 256) cache.clear();
+      out = fn(text);
+      cache.set(text, out);
+    }
+    return out;
+  };
+}
+
 const SYSTEM_PREFIXES = ["tapline_system_", "tapline_process_", "tapline_sampler_"];
 
 /**
@@ -83,13 +98,17 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     const o = api.options;
     const { hooks } = api;
     const app = api.app as { status(): AppStatus };
-    const tracker = new PerformanceTracker(o.tracker);
+    // One redactor (the app's) for everything persisted: records, topErrors, snapshots, status.json. A failing
+    // step's message is redacted by the tracker, the step record and the run record: remember recent results.
+    const redactText = memoize(api.redact.text);
+    const redact = { text: redactText, fields: api.redact.fields };
+    const tracker = new PerformanceTracker({ ...o.tracker, redact: redactText });
     const history = new MetricHistory(o.history);
-    const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus);
+    const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus.exporter);
+    let serverUrl: string | undefined;
     const reported = new Set<string>();
     let persistError: PersistError | undefined;
     let statusFailed = false;
-    let serverUrl: string | undefined;
     const onPersistError = (error: PersistError) => {
       persistError = error;
       // One clear error per path, not one per flush.
@@ -106,6 +125,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
             maxFileBytes: o.persist.maxFileBytes,
             retentionDays: o.persist.retentionDays,
             persistSamples: o.persist.samples,
+            redact,
             onError: onPersistError,
           });
     const sampler =
@@ -124,6 +144,13 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
             },
             onError: (error) => api.reportError(error, "system-sampler"),
           });
+    // The only step that can fail (port in use) comes before anything is tapped, opened, listened to or
+    // started (the objects above hold no resource yet): a failed setup leaves nothing behind.
+    let server: MetricsServer | undefined;
+    if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
+      server = await startMetricsServer(exporter, o.prometheus.server);
+      serverUrl = server.url;
+    }
 
     hooks.runStart.tap(api.name, ({ ctx }) => {
       tracker.begin("run", ctx.pipeline);
@@ -136,7 +163,11 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     hooks.stepAttempt.tap(api.name, (e) => {
       if (e.phase === "end") exporter?.countAttempt(e.ctx.pipeline, e.ctx.step, e.status ?? "failed");
     });
-    hooks.stepEnd.tap(api.name, ({ ctx, report }) => {
+    // Backpressure instead of dropping: a loop of runs that never yields to the event loop (pure transforms,
+    // fail-fast steps) never completes a write; the step or run that finds the writer backlogged waits for it.
+    const drained = Promise.resolve();
+    const backpressure = (): Promise<void> => (store?.backlogged ? store.drain() : drained);
+    hooks.stepEnd.tapPromise(api.name, ({ ctx, report }) => {
       const ok = report.status === "success";
       tracker.record("step", ctx.pipeline, ctx.step, report.durationMs, ok, report.error, true);
       exporter?.activeStep(ctx.pipeline, ctx.step, -1);
@@ -151,7 +182,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         durationMs: round(report.durationMs),
         attempts: report.attempts.length,
         ...(report.attempts.length > 1 && { attemptsMs: report.attempts.map((a) => round(a.durationMs)) }),
-        ...(!ok && report.error !== undefined && { error: errorMessage(report.error) }),
+        ...(!ok && report.error !== undefined && { error: errorMessage(report.error, redactText) }),
       } as Parameters<MetricsStore["record"]>[0]);
       ctx.metric(
         "tapline_step_duration_seconds",
@@ -159,8 +190,9 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         { status: report.status },
         { unit: "seconds" },
       );
+      return backpressure();
     });
-    hooks.runEnd.tap(api.name, ({ ctx, report }) => {
+    hooks.runEnd.tapPromise(api.name, ({ ctx, report }) => {
       tracker.record(
         "run",
         ctx.pipeline,
@@ -181,8 +213,9 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         durationMs: round(report.durationMs),
         ...(report.failedStep !== undefined && { failedStep: report.failedStep }),
         ...(report.status !== "success" &&
-          report.error !== undefined && { error: errorMessage(report.error) }),
+          report.error !== undefined && { error: errorMessage(report.error, redactText) }),
       });
+      return backpressure();
     });
     hooks.metric.tap(api.name, (sample: MetricSample) => {
       history.add(sample);
@@ -213,12 +246,6 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       return parts;
     });
 
-    let server: MetricsServer | undefined;
-    if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
-      server = await startMetricsServer(exporter, o.prometheus.server);
-      serverUrl = server.url;
-    }
-
     const snapshot = (): MetricsSnapshot => {
       const all = history.all();
       return {
@@ -232,7 +259,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     };
     const persistStatus = async (): Promise<void> => {
       try {
-        await writeStatus(api.dir, app.status());
+        await writeStatus(api.dir, api.redact.fields(app.status()));
         statusFailed = false;
       } catch (error) {
         if (!statusFailed) {

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { MetricSample } from "@tapline/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { MetricsOptionsError, MetricsServerError } from "./errors.ts";
+import { MetricsServerError } from "./errors.ts";
 import { seriesId } from "./history.ts";
+import { parseFactoryOptions } from "./options.ts";
+import { ExporterOptionsSchema, ServerOptionsSchema } from "./schemas.ts";
 
 /** Default histogram buckets for durations, in seconds (5 ms to 10 min: LLM, TTS and render steps). */
 export const DURATION_BUCKETS: readonly number[] = [
@@ -52,31 +54,10 @@ export class PrometheusExporter {
   readonly #maxMetrics: number;
 
   constructor(options: PrometheusExporterOptions = {}) {
+    options = parseFactoryOptions(ExporterOptionsSchema, options, "new PrometheusExporter()");
     const buckets = options.buckets ?? DURATION_BUCKETS;
     const maxSeries = options.maxSeriesPerMetric ?? 1000;
     const maxMetrics = options.maxMetrics ?? 500;
-    const issues: { path: string; message: string }[] = [];
-    if (
-      !Array.isArray(buckets) ||
-      buckets.length === 0 ||
-      buckets.some((b, i) => !(Number.isFinite(b) && b > 0 && (i === 0 || b > buckets[i - 1]!)))
-    ) {
-      issues.push({
-        path: "buckets",
-        message: "must be a non-empty array of increasing positive numbers (seconds)",
-      });
-    }
-    if (!Number.isInteger(maxSeries) || maxSeries < 1)
-      issues.push({
-        path: "maxSeriesPerMetric",
-        message: `must be an integer ≥ 1, got ${String(maxSeries)}`,
-      });
-    if (!Number.isInteger(maxMetrics) || maxMetrics < 1)
-      issues.push({ path: "maxMetrics", message: `must be an integer ≥ 1, got ${String(maxMetrics)}` });
-    for (const key of Object.keys(options.defaultLabels ?? {}))
-      if (!LABEL.test(key))
-        issues.push({ path: `defaultLabels.${key}`, message: "is not a valid Prometheus label name" });
-    if (issues.length > 0) throw new MetricsOptionsError("PrometheusExporter", issues);
     this.#maxSeries = maxSeries;
     this.#maxMetrics = maxMetrics;
     this.registry = new Registry();
@@ -294,17 +275,10 @@ export async function startMetricsServer(
   exporter: PrometheusExporter,
   options: MetricsServerOptions = {},
 ): Promise<MetricsServer> {
+  options = parseFactoryOptions(ServerOptionsSchema, options, "startMetricsServer()");
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 0;
   const path = options.path ?? "/metrics";
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new MetricsOptionsError("startMetricsServer", [
-      { path: "port", message: `must be an integer 0-65535, got ${String(port)}` },
-    ]);
-  if (!path.startsWith("/"))
-    throw new MetricsOptionsError("startMetricsServer", [
-      { path: "path", message: `must start with "/", got ${path}` },
-    ]);
   const server: Server = createServer((req, res) => {
     const url = req.url?.split("?", 1)[0];
     if (url === path) exporter.handler(req, res);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { MetricSample } from "@tapline/core";
+import { type MetricSample, type Redactor, redactFields, redactSecrets } from "@tapline/core";
 import type { PersistError } from "./errors.ts";
 import { JsonlWriter, type JsonlWriterStats } from "./jsonl-writer.ts";
 import type { ActivityRecord } from "./records.ts";
@@ -22,6 +22,11 @@ export interface MetricsStoreOptions {
   tracker?: PerformanceTracker;
   /** Clock (epoch ms) deciding which day's file a record goes to. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Applied to every error message, operation subject and label persisted (runs, steps, operations).
+   * Default: core's built-in redaction; the plugin passes the app's redactor (`api.redact`).
+   */
+  redact?: Redactor;
   /** Called once per failing stream when writes start failing. */
   onError?: (error: PersistError) => void;
 }
@@ -37,6 +42,7 @@ export class MetricsStore implements OperationSink {
   readonly #snapshots: JsonlWriter;
   readonly #persistSamples: boolean;
   readonly #tracker: PerformanceTracker | undefined;
+  readonly #redact: Redactor;
 
   constructor(options: MetricsStoreOptions) {
     this.dir = options.dir;
@@ -52,11 +58,13 @@ export class MetricsStore implements OperationSink {
     this.#snapshots = new JsonlWriter({ folder: join(options.dir, "snapshots"), ...common });
     this.#persistSamples = options.persistSamples ?? true;
     this.#tracker = options.tracker;
+    this.#redact = options.redact ?? DEFAULT_REDACTOR;
   }
 
-  /** Appends a run, step or operation record. */
+  /** Appends a run, step or operation record; its `error` message is redacted first. */
   record(record: ActivityRecord): void {
-    this.#runs.append(record);
+    const error = (record as { error?: unknown }).error;
+    this.#runs.append(typeof error === "string" ? { ...record, error: this.#redact.text(error) } : record);
   }
 
   /** Records a standalone operation: persisted, and counted in the tracker when there is one. */
@@ -73,11 +81,11 @@ export class MetricsStore implements OperationSink {
       t: "op",
       time: entry.time ?? Date.now(),
       operation: entry.operation,
-      ...(entry.subject !== undefined && { subject: entry.subject }),
+      ...(entry.subject !== undefined && { subject: this.#redact.text(String(entry.subject)) }),
       durationMs: round(entry.duration),
       success: entry.success,
-      ...(!entry.success && { error: errorMessage(entry.error) }),
-      ...(entry.labels && { labels: entry.labels }),
+      ...(!entry.success && { error: errorMessage(entry.error, this.#redact.text) }),
+      ...(entry.labels && { labels: this.#redact.fields(entry.labels) }),
       ...(entry.metrics && { metrics: entry.metrics }),
     });
   }
@@ -90,6 +98,19 @@ export class MetricsStore implements OperationSink {
   /** Appends a tracker snapshot. */
   snapshot(snapshot: TrackerSnapshot): void {
     this.#snapshots.append(snapshot);
+  }
+
+  /**
+   * True when a stream has a write in flight and a full batch (or a record older than the flush interval)
+   * waiting behind it: a producer in a loop that never yields should await {@link drain} now.
+   */
+  get backlogged(): boolean {
+    return this.#runs.backlogged || this.#metrics.backlogged || this.#snapshots.backlogged;
+  }
+
+  /** Backpressure: waits for the writes in flight and writes what is buffered. */
+  drain(): Promise<void> {
+    return this.flush();
   }
 
   /** Writes everything buffered. */
@@ -119,6 +140,8 @@ export class MetricsStore implements OperationSink {
     return { runs: this.#runs.stats, metrics: this.#metrics.stats, snapshots: this.#snapshots.stats };
   }
 }
+
+const DEFAULT_REDACTOR: Redactor = { text: redactSecrets, fields: redactFields };
 
 /** Creates a {@link MetricsStore}. */
 export function createMetricsStore(options: MetricsStoreOptions): MetricsStore {

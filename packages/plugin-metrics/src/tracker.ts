@@ -1,5 +1,8 @@
-import { MetricsOptionsError } from "./errors.ts";
-import { WINDOWS, WindowedSketch, type WindowName, type WindowStats } from "./windowed-sketch.ts";
+import { redactSecrets } from "@tapline/core";
+import { parseFactoryOptions } from "./options.ts";
+import { TrackerOptionsSchema } from "./schemas.ts";
+import { WindowedSketch } from "./windowed-sketch.ts";
+import { WINDOWS, type WindowName, type WindowStats } from "./windows.ts";
 
 /** What a series is about: a pipeline step, a whole run, or a standalone operation. */
 export type SeriesKind = "step" | "run" | "operation";
@@ -38,6 +41,11 @@ export interface PerformanceTrackerOptions {
   maxSeries?: number;
   /** Distinct error messages counted per series (the rest go to "other"). Default 20. */
   maxErrorsPerSeries?: number;
+  /**
+   * Applied to every error message before it is counted (and so before it reaches `topErrors`, snapshots
+   * and status). Default: core's `redactSecrets`; the plugin passes the app's redactor (`api.redact.text`).
+   */
+  redact?: (text: string) => string;
   /** Clock in ms; default `performance.timeOrigin + performance.now()` (monotonic, epoch-aligned). */
   now?: () => number;
 }
@@ -61,25 +69,18 @@ export class PerformanceTracker {
   readonly #maxSeries: number;
   readonly #maxErrors: number;
   readonly #now: () => number;
+  readonly #redact: (text: string) => string;
   #dropped = 0;
 
   constructor(options: PerformanceTrackerOptions = {}) {
-    const issues: { path: string; message: string }[] = [];
+    // Validated once, with core's mechanism (unknown keys get a did-you-mean).
+    options = parseFactoryOptions(TrackerOptionsSchema, options, "createPerformanceTracker()");
     const maxSeries = options.maxSeries ?? 1000;
     const maxErrors = options.maxErrorsPerSeries ?? 20;
-    if (!Number.isInteger(maxSeries) || maxSeries < 1)
-      issues.push({ path: "maxSeries", message: `must be an integer ≥ 1, got ${String(maxSeries)}` });
-    if (!Number.isInteger(maxErrors) || maxErrors < 0)
-      issues.push({
-        path: "maxErrorsPerSeries",
-        message: `must be an integer ≥ 0, got ${String(maxErrors)}`,
-      });
-    if (options.now !== undefined && typeof options.now !== "function")
-      issues.push({ path: "now", message: "must be a function returning ms" });
-    if (issues.length > 0) throw new MetricsOptionsError("createPerformanceTracker", issues);
     this.#maxSeries = maxSeries;
     this.#maxErrors = maxErrors;
     this.#now = options.now ?? monotonicNow;
+    this.#redact = options.redact ?? redactSecrets;
   }
 
   #get(kind: SeriesKind, name: string, step: string | undefined): Series | undefined {
@@ -121,7 +122,7 @@ export class PerformanceTracker {
     if (begun && series.active > 0) series.active--;
     series.sketch.record(durationMs, ok, this.#now());
     if (!ok && this.#maxErrors > 0) {
-      let message = errorMessage(error);
+      let message = errorMessage(error, this.#redact);
       if (!series.errors.has(message) && series.errors.size >= this.#maxErrors) message = "other";
       series.errors.set(message, (series.errors.get(message) ?? 0) + 1);
     }
@@ -165,13 +166,17 @@ export function createPerformanceTracker(options?: PerformanceTrackerOptions): P
   return new PerformanceTracker(options);
 }
 
-/** @internal A short, bounded message for an error (first line, at most 200 characters). */
-export function errorMessage(error: unknown): string {
+/**
+ * @internal A short, bounded, redacted message for an error (first line, secrets redacted, at most 200
+ * characters). Redacted before it is cut, so a secret is never half-kept.
+ */
+export function errorMessage(error: unknown, redact: (text: string) => string = redactSecrets): string {
   let text: string;
   if (error === undefined || error === null) text = "error";
   else if (error instanceof Error) text = `${error.name}: ${error.message}`;
   else if (typeof error === "string") text = error;
   else text = String(error);
-  const line = text.split("\n", 1)[0] ?? text;
+  const first = text.split("\n", 1)[0] ?? text;
+  const line = redact(first.length > 2000 ? first.slice(0, 2000) : first);
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }

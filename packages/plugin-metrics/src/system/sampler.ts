@@ -1,7 +1,9 @@
 import { loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { MetricSample } from "@tapline/core";
-import { MetricsOptionsError, ProbeError } from "../errors.ts";
+import { ProbeError } from "../errors.ts";
+import { parseFactoryOptions } from "../options.ts";
+import { SamplerOptionsSchema } from "../schemas.ts";
 import {
   type CpuTimes,
   diskUsedRatio,
@@ -93,32 +95,12 @@ export class SystemSampler {
   #totalCpu = 0;
 
   constructor(options: SystemSamplerOptions = {}) {
-    const issues: { path: string; message: string }[] = [];
+    options = parseFactoryOptions(SamplerOptionsSchema, options, "createSystemSampler()");
     const interval = options.intervalMs ?? 1000;
     const source = options.source ?? "auto";
     const viaSi = source === "systeminformation" || (source === "auto" && process.platform !== "linux");
     // systeminformation's first currentLoad() waits 500 ms to prime, and it spawns tools: give it longer.
     const timeout = options.probeTimeoutMs ?? (viaSi ? 5000 : 500);
-    if (!(Number.isFinite(interval) && interval >= 100))
-      issues.push({ path: "intervalMs", message: `must be a number ≥ 100, got ${String(interval)}` });
-    if (!(Number.isFinite(timeout) && timeout > 0))
-      issues.push({ path: "probeTimeoutMs", message: `must be a number > 0, got ${String(timeout)}` });
-    if (!["auto", "proc", "systeminformation"].includes(source))
-      issues.push({
-        path: "source",
-        message: `must be "auto", "proc" or "systeminformation", got ${String(source)}`,
-      });
-    if (
-      options.mounts !== undefined &&
-      (!Array.isArray(options.mounts) || options.mounts.some((m) => typeof m !== "string"))
-    ) {
-      issues.push({ path: "mounts", message: "must be an array of mount point paths" });
-    }
-    for (const [name, probe] of Object.entries(options.probes ?? {})) {
-      if (typeof probe !== "function")
-        issues.push({ path: `probes.${name}`, message: "must be a function (emit) => Promise<void>" });
-    }
-    if (issues.length > 0) throw new MetricsOptionsError("createSystemSampler", issues);
     this.#interval = interval;
     this.#timeout = timeout;
     this.#source = source === "auto" ? (process.platform === "linux" ? "proc" : "systeminformation") : source;
