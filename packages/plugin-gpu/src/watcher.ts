@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from "execa";
 import { type GpuProcess, queryComputeApps } from "./compute-apps.ts";
 import { GpuUnavailableError, NvidiaSmiExitedError } from "./errors.ts";
+import { executableExists } from "./find-executable.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import type { NormalizedWatchOptions, WatchGpusOptions } from "./options.ts";
 import { type ColumnPlan, columnPlan, parseGpuRange } from "./parse-line.ts";
@@ -168,6 +169,17 @@ class Watcher implements GpuWatcher {
   start(): void {
     if (this.#closing) return;
     this.#restartTimer = undefined;
+    if (this.#samples === 0 && !executableExists(this.opts.binary)) {
+      // No GPU tooling on this machine: say so now rather than "starting" until the spawn fails.
+      this.#unavailable(
+        new GpuUnavailableError(
+          "missing",
+          this.opts.binary,
+          `nvidia-smi not found or not executable (ENOENT: ${this.opts.binary}); install the NVIDIA driver, or pass the "binary" option / set NVIDIA_SMI_PATH`,
+        ),
+      );
+      return;
+    }
     const child = execa(this.opts.binary, loopArgs(this.#fields, this.opts.interval), {
       reject: false,
       buffer: false,

@@ -130,6 +130,17 @@ describe("gpu() plugin", () => {
     await a.close();
   });
 
+  it("on a machine without nvidia-smi, status says unavailable from the start, never 'starting'", () => {
+    const { app: a } = app({ binary: join(tempDir(), "no-such-smi"), describeAdapters: false });
+    const status = a.status();
+    expect(status.message).toBe("healthy");
+    expect(status.parts.find((p) => p.component === "gpu")).toMatchObject({
+      level: "ok",
+      message: expect.stringMatching(/^unavailable: nvidia-smi not found/),
+    });
+    void a.close();
+  });
+
   it("reports unavailable once in status and the app carries on when nvidia-smi is missing", async () => {
     const {
       app: a,
