@@ -18,9 +18,6 @@ const blocksDir = join(checkDir, "blocks");
  * its `it.fails` then fails, on purpose.
  */
 const PENDING: Readonly<Record<string, string>> = {
-  "packages/plugin-gpu/README.md": "free identifiers (synthesize, encode, upload); lead fixes after merge",
-  "packages/plugin-metrics/README.md":
-    "free identifiers (writeScript, synthesize, upload); lead fixes after merge",
   "packages/plugin-retry/README.md":
     "free identifiers (url, body, controller, keyedBreakers...); lead fixes after merge",
   "packages/plugin-validate/README.md": "missing retry import, free identifiers; lead fixes after merge",
