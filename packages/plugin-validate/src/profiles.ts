@@ -56,9 +56,10 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       minDuration: 0.1,
       loudness: { target: -16, tolerance: 1 },
       truePeakMax: -1,
-      leadingSilenceMax: 1,
-      trailingSilenceMax: 2,
-      gapMax: 3,
+      // Dead air, looser than short-form: a long-form show may breathe, but not stall.
+      leadingSilenceMax: 2,
+      trailingSilenceMax: 5,
+      gapMax: 5,
     },
     video: { severity: { "video.faststart": "warning" } },
     text: {},

@@ -194,6 +194,49 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
     });
   });
 
+  describe("profiles: what any file must be, then platform targets", () => {
+    it("a normal TTS file (-21 LUFS, 0.5 s lead, 2 s tail) is valid under the default profile", async () => {
+      const plain = await v.validateAudio(f.path("tts.mp3"));
+      expect(plain.findings).toEqual([]);
+      expect(plain.metrics.integratedLufs).toBeGreaterThan(-23);
+      expect(plain.metrics.integratedLufs).toBeLessThan(-19);
+      expect(plain.metrics.trailingSilenceSeconds).toBeGreaterThan(1.5);
+      const byProfile = await v.validateAudio(f.path("tts.mp3"), PROFILES.default.audio);
+      expect([byProfile.valid, checks(byProfile)]).toEqual([true, []]);
+      const file = await v.validateFile(f.path("tts.mp3"));
+      expect([file.kind, file.valid]).toEqual(["audio", true]);
+      const job = await v.validateJob({ audio: f.path("tts.mp3"), video: f.path("video.mp4") }, "default", {
+        durationTolerance: 60,
+      });
+      expect(checks(job)).toEqual([]);
+    });
+
+    it("the same file is too quiet for youtube-shorts, and its dead air too long", async () => {
+      const r = await v.validateAudio(f.path("tts.mp3"), PROFILES["youtube-shorts"].audio);
+      expect(r.valid).toBe(false);
+      expect(checks(r).sort()).toEqual(["audio.leading_silence", "audio.loudness", "audio.trailing_silence"]);
+      const file = await v.validateFile(f.path("tts.mp3"), { profile: "youtube-shorts" });
+      expect(checks(file)).toContain("audio.loudness");
+    });
+
+    it("podcast expects -16 LUFS and ebu-r128 -23 LUFS", async () => {
+      const tts = await v.validateFile(f.path("tts.mp3"), { profile: "podcast" });
+      expect(checks(tts)).toEqual(["audio.loudness"]);
+      expect((await v.validateFile(f.path("tts.mp3"), { profile: "ebu-r128" })).valid).toBe(false);
+      const podcast = await v.validateFile(f.path("podcast.mp3"), { profile: "podcast" });
+      expect([podcast.valid, checks(podcast)]).toEqual([true, []]);
+      expect(checks(await v.validateFile(f.path("podcast.mp3"), { profile: "ebu-r128" }))).toEqual([
+        "audio.loudness",
+      ]);
+      const broadcast = await v.validateFile(f.path("broadcast.mp3"), { profile: "ebu-r128" });
+      expect([broadcast.valid, checks(broadcast)]).toEqual([true, []]);
+      expect((broadcast.metrics as { integratedLufs?: number }).integratedLufs).toBeCloseTo(-23, 0);
+      expect(checks(await v.validateFile(f.path("broadcast.mp3"), { profile: "podcast" }))).toEqual([
+        "audio.loudness",
+      ]);
+    });
+  });
+
   describe("job and file", () => {
     it("validates a whole job against youtube-shorts: valid, with the research's expected warnings", async () => {
       const r = await createValidator().validateJob(
