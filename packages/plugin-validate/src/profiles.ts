@@ -49,30 +49,6 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     text: {},
     subtitles: {},
   },
-  podcast: {
-    name: "podcast",
-    // Apple Podcasts: -16 LKFS ± 1 dB, true peak at most -1 dBFS; MP3 or AAC.
-    audio: {
-      minDuration: 0.1,
-      loudness: { target: -16, tolerance: 1 },
-      truePeakMax: -1,
-      // Dead air, looser than short-form: a long-form show may breathe, but not stall.
-      leadingSilenceMax: 2,
-      trailingSilenceMax: 5,
-      gapMax: 5,
-    },
-    video: { severity: { "video.faststart": "warning" } },
-    text: {},
-    subtitles: {},
-  },
-  "ebu-r128": {
-    name: "ebu-r128",
-    // EBU R 128: programme loudness -23 LUFS ± 0.5 LU (± 1 LU for live), maximum true peak -1 dBTP.
-    audio: { minDuration: 0.1, loudness: { target: -23, tolerance: 0.5 }, truePeakMax: -1 },
-    video: {},
-    text: {},
-    subtitles: {},
-  },
   "youtube-shorts": {
     name: "youtube-shorts",
     audio: streamingAudio,
@@ -153,6 +129,30 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       },
     },
     text: { targetDuration: 600 },
+    subtitles: {},
+  },
+  podcast: {
+    name: "podcast",
+    // Apple Podcasts: -16 LKFS ± 1 dB, true peak at most -1 dBFS; MP3 or AAC.
+    audio: {
+      minDuration: 0.1,
+      loudness: { target: -16, tolerance: 1 },
+      truePeakMax: -1,
+      // Dead air, looser than short-form: a long-form show may breathe, but not stall.
+      leadingSilenceMax: 2,
+      trailingSilenceMax: 5,
+      gapMax: 5,
+    },
+    video: { severity: { "video.faststart": "warning" } },
+    text: {},
+    subtitles: {},
+  },
+  "ebu-r128": {
+    name: "ebu-r128",
+    // EBU R 128: programme loudness -23 LUFS ± 0.5 LU (± 1 LU for live), maximum true peak -1 dBTP.
+    audio: { minDuration: 0.1, loudness: { target: -23, tolerance: 0.5 }, truePeakMax: -1 },
+    video: {},
+    text: {},
     subtitles: {},
   },
 };
