@@ -220,6 +220,7 @@ export const JobFilesSchema: v.GenericSchema<JobFiles> = v.strictObject({
   video: v.optional(filePath()),
 });
 export { ProfileRefSchema, TextSourceSchema };
+
 /** A file path argument. */
 export const PathSchema: v.GenericSchema<string> = filePath();
 
@@ -324,3 +325,14 @@ export function parseArgs(subject: string, args: readonly [string, v.GenericSche
   }
   if (issues.length > 0) throw new ValidateOptionsError(subject, issues);
 }
+
+/** @internal The entries of each strict schema, for the type test that they match the interfaces' keys. */
+export const ENTRIES = {
+  audio: audioEntries,
+  video: videoEntries,
+  text: textEntries,
+  subtitles: subtitleEntries,
+  validator: validatorEntries,
+  stepCheck: stepCheckEntries,
+  profile: { name: 0, audio: 0, video: 0, text: 0, subtitles: 0 },
+};

@@ -1,7 +1,6 @@
 import {
   definePlugin,
   type Finding,
-  type PluginDefinition,
   type PluginFactory,
   type StepContext,
   StepValidationError,
@@ -41,10 +40,6 @@ export interface ValidatePluginOptions extends ValidatorOptions {
    */
   readonly alerts?: boolean;
 }
-
-type Schema = NonNullable<
-  PluginDefinition<NormalizedPluginOptions, ValidatePluginOptions | undefined>["options"]
->;
 
 /** What the last validated attempt of a step left, for the alerts raised when the step ends. */
 interface AttemptOutcome {
@@ -108,7 +103,7 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
   name: "@tapline/plugin-validate",
   version,
   core: "^1.0.0",
-  options: PluginOptionsSchema as unknown as Schema,
+  options: PluginOptionsSchema,
   // Core checks each step's `validate` value with this schema when `.step()` is called.
   stepOptions: { validate: ValidateStepSchema },
   setup(api) {

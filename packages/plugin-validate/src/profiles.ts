@@ -169,6 +169,9 @@ function mergeKind<T extends { severity?: object }>(base: T | undefined, over: T
  * Makes a user-defined profile, optionally extending a built-in (or another) profile: each kind's
  * expectations are merged key by key, severity overrides too.
  *
+ * Both arguments are checked strictly: an unknown or mistyped key throws `ValidateOptionsError` naming its
+ * path (`profile.audio.loudness.tolerence`) and the closest known key.
+ *
  * @example
  * const mine = defineProfile("youtube-shorts", { name: "mine", audio: { loudness: { target: -16, tolerance: 1 } } });
  * await validateJob({ audio: "vo.mp3", video: "out.mp4" }, mine);
