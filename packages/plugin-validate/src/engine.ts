@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import {
@@ -14,7 +13,7 @@ import { findBinary, type ResolvedBinary } from "./binaries.ts";
 import { lastLines, runTool, type ToolRun } from "./internal/exec.ts";
 import { Limiter } from "./internal/limit.ts";
 import { Lru } from "./internal/lru.ts";
-import { DEFAULT_MAX_TEXT_BYTES } from "./internal/read.ts";
+import { DEFAULT_MAX_TEXT_BYTES, openRegular } from "./internal/read.ts";
 import { type ProbeInfo, parseProbe, probeArgs } from "./probe.ts";
 
 /** Options of a validator instance ({@link createValidator}); validated once, when it is created. */
@@ -126,8 +125,9 @@ export class Engine {
     this.stats.hashes++;
     const p = (async () => {
       const hash = createHash("sha256");
-      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
-        hash.update(chunk as Buffer);
+      // openRegular: a path swapped for a FIFO after the basic checks cannot block the hash.
+      const fh = await openRegular(path);
+      for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
       return hash.digest("hex");
     })();
     this.#hashes?.set(preKey, p);

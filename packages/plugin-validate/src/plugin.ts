@@ -270,6 +270,12 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
       if (report.status === "success" || finalFailure) raise(last.warned, "warning");
     });
 
+    // A step that never reached stepEnd (the run was abandoned) must not leave its entry behind.
+    api.hooks.runEnd.tapPromise(api.name, async ({ ctx }) => {
+      const prefix = `${ctx.runId}\u0000`;
+      for (const key of outcomes.keys()) if (key.startsWith(prefix)) outcomes.delete(key);
+    });
+
     api.hooks.status.tap(api.name, (parts) => {
       parts.push({
         component: "validate",
