@@ -28,19 +28,22 @@ export interface AudioExpect {
   readonly minBitrate?: number;
   /** Largest file size in bytes. */
   readonly maxSize?: number;
-  /** Integrated loudness target and tolerance (LUFS, LU); default -14 ± 1 (streaming). `false` skips it. */
+  /**
+   * Integrated loudness target and tolerance (LUFS, LU). Unchecked unless given (a platform expectation:
+   * the short-form profiles say -14 ± 1, `podcast` -16 ± 1, `ebu-r128` -23 ± 0.5). `false` skips it.
+   */
   readonly loudness?: { readonly target: number; readonly tolerance: number } | false;
-  /** Highest true peak in dBTP (default -1, EBU R 128). */
+  /** Highest true peak in dBTP; unchecked unless given (the platform profiles say -1). */
   readonly truePeakMax?: number;
   /** Quieter than this integrated loudness (LUFS) counts as silent or near-silent (default -40). */
   readonly audibleMin?: number;
   /** Clipping: astats flat factor above this (default 1) or more samples at 0 dBFS than `maxFullScaleSamples` (default 64). */
   readonly clipping?: { readonly maxFlatFactor?: number; readonly maxFullScaleSamples?: number } | false;
-  /** Longest leading silence in seconds (default 0.5). */
+  /** Longest leading silence in seconds; unchecked unless given (the short-form profiles say 0.5). */
   readonly leadingSilenceMax?: number;
-  /** Longest trailing silence in seconds (default 1). */
+  /** Longest trailing silence in seconds; unchecked unless given (the short-form profiles say 1). */
   readonly trailingSilenceMax?: number;
-  /** Longest silence between speech in seconds (default 2): a dropped TTS segment. */
+  /** Longest silence between speech in seconds, a dropped TTS segment; unchecked unless given (short-form: 2). */
   readonly gapMax?: number;
   /** Silence detector: noise floor dBFS (default -40) and shortest silence seconds (default 0.5). */
   readonly silence?: { readonly noiseDb?: number; readonly minSeconds?: number };
@@ -86,13 +89,9 @@ export interface AudioFacts {
   readonly silences: readonly { start: number; end: number }[];
 }
 
+// What any audio must be; loudness, true peak and dead air have no default (they are platform expectations).
 const DEFAULTS = {
-  loudness: { target: -14, tolerance: 1 },
-  truePeakMax: -1,
   audibleMin: -40,
-  leadingSilenceMax: 0.5,
-  trailingSilenceMax: 1,
-  gapMax: 2,
   noiseDb: -40,
   minSeconds: 0.5,
   truncationTolerance: 0.15,
@@ -272,8 +271,8 @@ export async function inspectAudio(
         limit: audibleMin,
       },
     );
-  } else if (expect.loudness !== false && a.integratedLufs !== undefined) {
-    const { target, tolerance } = expect.loudness ?? DEFAULTS.loudness;
+  } else if (expect.loudness && a.integratedLufs !== undefined) {
+    const { target, tolerance } = expect.loudness;
     if (Math.abs(a.integratedLufs - target) > tolerance) {
       list.error(
         "audio.loudness",
@@ -282,8 +281,8 @@ export async function inspectAudio(
       );
     }
   }
-  const tpMax = expect.truePeakMax ?? DEFAULTS.truePeakMax;
-  if (a.truePeakDbfs !== undefined && a.truePeakDbfs > tpMax) {
+  const tpMax = expect.truePeakMax;
+  if (tpMax !== undefined && a.truePeakDbfs !== undefined && a.truePeakDbfs > tpMax) {
     list.error("audio.true_peak", `true peak ${a.truePeakDbfs} dBTP is over ${tpMax} dBTP`, {
       value: a.truePeakDbfs,
       limit: tpMax,
@@ -331,7 +330,8 @@ function deadAir(
   const leading = lead ? lead.end - lead.start : 0;
   const trailing = trail ? trail.end - trail.start : 0;
   const gaps = silences.filter((s) => s !== lead && s !== trail);
-  const longest = Math.max(0, ...gaps.map((s) => s.end - s.start));
+  let longest = 0;
+  for (const s of gaps) longest = Math.max(longest, s.end - s.start);
   const silent = silences.reduce((t, s) => t + (s.end - s.start), 0);
   Object.assign(metrics, {
     leadingSilenceSeconds: round(leading, 3),
@@ -339,16 +339,16 @@ function deadAir(
     longestGapSeconds: round(longest, 3),
     speechSeconds: round(Math.max(0, end - silent), 3),
   });
-  const leadMax = expect.leadingSilenceMax ?? DEFAULTS.leadingSilenceMax;
-  const trailMax = expect.trailingSilenceMax ?? DEFAULTS.trailingSilenceMax;
-  const gapMax = expect.gapMax ?? DEFAULTS.gapMax;
-  if (leading > leadMax) {
+  const leadMax = expect.leadingSilenceMax;
+  const trailMax = expect.trailingSilenceMax;
+  const gapMax = expect.gapMax;
+  if (leadMax !== undefined && leading > leadMax) {
     list.error("audio.leading_silence", `${round(leading)} s of dead air at the start (max ${leadMax} s)`, {
       value: round(leading, 3),
       limit: leadMax,
     });
   }
-  if (trailing > trailMax) {
+  if (trailMax !== undefined && trailing > trailMax) {
     list.error("audio.trailing_silence", `${round(trailing)} s of dead air at the end (max ${trailMax} s)`, {
       value: round(trailing, 3),
       limit: trailMax,
@@ -356,7 +356,7 @@ function deadAir(
   }
   for (const g of gaps) {
     const d = g.end - g.start;
-    if (d > gapMax) {
+    if (gapMax !== undefined && d > gapMax) {
       list.error("audio.gap", `${round(d)} s silence gap at ${round(g.start)} s (max ${gapMax} s)`, {
         value: round(d, 3),
         limit: gapMax,

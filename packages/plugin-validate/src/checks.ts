@@ -1,5 +1,12 @@
 import type { StepContext } from "@tapline/core";
 import type { AudioExpect } from "./audio.ts";
+import {
+  AudioCheckSchema,
+  parse,
+  SubtitleCheckSchema,
+  TextCheckSchema,
+  VideoCheckSchema,
+} from "./options.ts";
 import type { SubtitleExpect } from "./subtitles.ts";
 import type { TextExpect, TextSource } from "./text.ts";
 import type { FileKind } from "./types.ts";
@@ -61,13 +68,14 @@ function split<T extends object>(
 }
 
 /**
- * Checks the step's audio files (artifacts of kind `audio`, or `path(output)`).
+ * Checks the step's audio files (artifacts of kind `audio`, or `path(output)`). Options are checked here,
+ * once: an unknown or mistyped one throws `ValidateOptionsError` naming it and the closest known option.
  *
  * @example
  * .step("tts", tts, { validate: [audio({ maxDuration: 60, loudness: { target: -16, tolerance: 1 } })] })
  */
 export function audio(options: AudioExpect & StepCheckOptions = {}): StepCheck {
-  return split("audio", options);
+  return split("audio", parse(AudioCheckSchema, options, "audio()"));
 }
 
 /**
@@ -77,7 +85,7 @@ export function audio(options: AudioExpect & StepCheckOptions = {}): StepCheck {
  * .step("render", render, { validate: [video({ ...PROFILES.tiktok.video, thorough: true })] })
  */
 export function video(options: VideoExpect & StepCheckOptions = {}): StepCheck {
-  return split("video", options);
+  return split("video", parse(VideoCheckSchema, options, "video()"));
 }
 
 /**
@@ -90,7 +98,7 @@ export function text(
   options: TextExpect &
     StepCheckOptions & { readonly text?: (output: any, ctx: StepContext) => TextSource | undefined } = {},
 ): StepCheck {
-  const { text: pick, ...rest } = options;
+  const { text: pick, ...rest } = parse(TextCheckSchema, options, "text()") as typeof options;
   return split("text", rest, pick ? { script: pick } : {});
 }
 
@@ -108,9 +116,10 @@ export function subtitles(
       readonly script?: (output: any, ctx: StepContext) => TextSource | undefined;
     } = {},
 ): StepCheck {
-  return split("subtitles", options, {
-    ...(options.audio && { audio: options.audio }),
-    ...(options.script && { script: options.script }),
+  const parsed = parse(SubtitleCheckSchema, options, "subtitles()") as typeof options;
+  return split("subtitles", parsed, {
+    ...(parsed.audio && { audio: parsed.audio }),
+    ...(parsed.script && { script: parsed.script }),
   });
 }
 

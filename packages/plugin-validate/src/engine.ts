@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import {
@@ -11,10 +10,10 @@ import {
   type SilenceParams,
 } from "./audio-analysis.ts";
 import { findBinary, type ResolvedBinary } from "./binaries.ts";
-import { ValidateOptionsError } from "./errors.ts";
 import { lastLines, runTool, type ToolRun } from "./internal/exec.ts";
 import { Limiter } from "./internal/limit.ts";
 import { Lru } from "./internal/lru.ts";
+import { DEFAULT_MAX_TEXT_BYTES, openRegular } from "./internal/read.ts";
 import { type ProbeInfo, parseProbe, probeArgs } from "./probe.ts";
 
 /** Options of a validator instance ({@link createValidator}); validated once, when it is created. */
@@ -29,6 +28,11 @@ export interface ValidatorOptions {
   readonly timeoutMs?: number;
   /** Entries kept in the result cache (default 2000); `0` disables caching. */
   readonly cacheSize?: number;
+  /**
+   * Largest text or subtitle file read, in bytes (default 4 MiB). A larger file is read up to the cap, never
+   * whole, and gets a `file.too_large` error finding; the validator never takes the process down.
+   */
+  readonly maxTextBytes?: number;
 }
 
 /** @internal A subprocess outcome worth a finding. */
@@ -74,24 +78,12 @@ export class Engine {
   #ffprobe: Promise<ResolvedBinary> | undefined;
   #ffmpeg: Promise<ResolvedBinary> | undefined;
 
+  /** Largest text or subtitle file read, bytes. */
+  readonly maxTextBytes: number;
+
+  /** `options` were checked by `createValidator()`. */
   constructor(options: ValidatorOptions = {}) {
-    const issues: { path: string; message: string }[] = [];
     const { concurrency, timeoutMs, cacheSize } = options;
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-      issues.push({ path: "concurrency", message: `must be an integer >= 1, got ${String(concurrency)}` });
-    }
-    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-      issues.push({ path: "timeoutMs", message: `must be a positive number, got ${String(timeoutMs)}` });
-    }
-    if (cacheSize !== undefined && !(Number.isInteger(cacheSize) && cacheSize >= 0)) {
-      issues.push({ path: "cacheSize", message: `must be an integer >= 0, got ${String(cacheSize)}` });
-    }
-    for (const key of ["ffprobePath", "ffmpegPath"] as const) {
-      const v = options[key];
-      if (v !== undefined && (typeof v !== "string" || v === ""))
-        issues.push({ path: key, message: "must be a non-empty string" });
-    }
-    if (issues.length > 0) throw new ValidateOptionsError("validator options", issues);
     this.#options = options;
     const n = concurrency ?? availableParallelism();
     this.#light = new Limiter(n);
@@ -100,6 +92,7 @@ export class Engine {
     const size = cacheSize ?? 2000;
     this.#cache = size > 0 ? new Lru(size) : undefined;
     this.#hashes = size > 0 ? new Lru(size) : undefined;
+    this.maxTextBytes = options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
   }
 
   /** Whether results are cached (`cacheSize` > 0): work started ahead of time is then picked up, not redone. */
@@ -132,8 +125,9 @@ export class Engine {
     this.stats.hashes++;
     const p = (async () => {
       const hash = createHash("sha256");
-      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
-        hash.update(chunk as Buffer);
+      // openRegular: a path swapped for a FIFO after the basic checks cannot block the hash.
+      const fh = await openRegular(path);
+      for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
       return hash.digest("hex");
     })();
     this.#hashes?.set(preKey, p);

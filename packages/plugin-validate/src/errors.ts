@@ -2,7 +2,7 @@
  * Errors of `@tapline/plugin-validate`. Bad media never throws (it gives a failed validation with findings);
  * these errors mean misuse: a missing ffmpeg, bad options, an unknown profile.
  */
-import { TaplineError } from "@tapline/core";
+import { type OptionIssue, OptionsError, TaplineError } from "@tapline/core";
 
 /** Every error code this package throws. */
 export type ValidateErrorCode =
@@ -35,17 +35,17 @@ export class BinaryNotFoundError extends TaplineError {
 export const isBinaryNotFoundError = (e: unknown): e is BinaryNotFoundError =>
   !!e && e instanceof Error && "isBinaryNotFoundError" in e;
 
-/** Options or arguments given to a validator or to the plugin are wrong; `issues` lists each one. */
-export class ValidateOptionsError extends TaplineError {
+/**
+ * Options or arguments given to a validator, a check factory, a profile or the plugin are wrong. An
+ * `OptionsError` of core (so `isOptionsError()` is true too) with its own code; `subject` names the call
+ * (`text()`, `validateAudio()`, `defineProfile()`, a profile file) and `issues` lists each problem with its
+ * path, the value given, what was expected and the closest known option.
+ */
+export class ValidateOptionsError extends OptionsError {
   readonly isValidateOptionsError = true;
-  readonly issues: readonly { path: string; message: string }[];
-  constructor(what: string, issues: readonly { path: string; message: string }[]) {
-    super(
-      "TAPLINE_ERR_VALIDATE_OPTIONS",
-      `invalid ${what}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+  constructor(subject: string, issues: readonly OptionIssue[]) {
+    super(subject, issues, "TAPLINE_ERR_VALIDATE_OPTIONS");
     this.name = "ValidateOptionsError";
-    this.issues = issues;
   }
 }
 

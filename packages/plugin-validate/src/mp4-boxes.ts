@@ -1,4 +1,5 @@
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { openRegular } from "./internal/read.ts";
 
 /** Order of the top-level boxes of an ISO-BMFF (mp4/mov) file. */
 export interface BoxLayout {
@@ -32,7 +33,7 @@ async function readMvhdDuration(fh: FileHandle, moovBody: number): Promise<numbe
  * missing.
  */
 export async function readBoxLayout(path: string): Promise<BoxLayout> {
-  const fh = await open(path, "r");
+  const fh = await openRegular(path);
   try {
     const { size: fileSize } = await fh.stat();
     const boxes: string[] = [];

@@ -1,20 +1,22 @@
 import {
   definePlugin,
   type Finding,
-  PipelineDefinitionError,
-  type PluginDefinition,
   type PluginFactory,
   type StepContext,
   StepValidationError,
 } from "@tapline/core";
-import { isStepCheck, type StepCheck, type ValidatePolicy, type ValidateStepOption } from "./checks.ts";
+import { validateAudioWith } from "./audio.ts";
+import type { StepCheck, ValidatePolicy, ValidateStepOption } from "./checks.ts";
 import type { ValidatorOptions } from "./engine.ts";
+import { type NormalizedPluginOptions, PluginOptionsSchema, ValidateStepSchema } from "./options.ts";
 import { type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
 import { kindFromExtension } from "./sniff.ts";
-import type { TextSource } from "./text.ts";
+import { validateSubtitlesWith } from "./subtitles.ts";
+import { type TextSource, validateTextImpl } from "./text.ts";
 import type { ValidationResult } from "./types.ts";
-import { createValidator, type Validator } from "./validator.ts";
+import { createValidatorInternals, type ValidatorInternals } from "./validator.ts";
 import { version } from "./version.ts";
+import { validateVideoWith } from "./video.ts";
 
 declare module "@tapline/core" {
   interface StepOptions {
@@ -25,67 +27,30 @@ declare module "@tapline/core" {
 
 /** Options of the {@link validate} plugin. */
 export interface ValidatePluginOptions extends ValidatorOptions {
-  /** Profile whose expectations are the defaults of every check (a check's own fields win). */
+  /** Profile whose expectations are the defaults of every check (a check's own fields win). Default `default`. */
   readonly profile?: ProfileName | Profile;
   /** Default policy: `fail` (an error finding fails the attempt) or `warn`. Default `fail`. */
   readonly policy?: ValidatePolicy;
   /** Default retryability of a failed validation (default true: retry may regenerate a bad file). */
   readonly retryable?: boolean;
-  /** Raise an alert event for each failing check (default true). */
+  /**
+   * Raise a `validation_failed` alert when a step finally fails validation (level `error`), or ends with
+   * error findings under policy `warn` (level `warning`); default true. An attempt that a retry then heals
+   * raises none: alerts are for what a person must act on.
+   */
   readonly alerts?: boolean;
 }
 
-interface Normalized {
-  readonly profile: Profile;
-  readonly policy: ValidatePolicy;
-  readonly retryable: boolean;
-  readonly alerts: boolean;
-  readonly validator: ValidatorOptions;
+/** What the last validated attempt of a step left, for the alerts raised when the step ends. */
+interface AttemptOutcome {
+  readonly attempt: number;
+  /** Error findings of checks with policy `fail`, by check. */
+  readonly blocking: readonly Finding[];
+  /** Error findings of checks with policy `warn`. */
+  readonly warned: readonly Finding[];
+  /** The error this attempt threw, if it failed validation. */
+  readonly error?: StepValidationError;
 }
-
-type Schema = NonNullable<PluginDefinition<Normalized, ValidatePluginOptions | undefined>["options"]>;
-
-const optionsSchema: Schema = {
-  "~standard": {
-    version: 1,
-    vendor: "tapline",
-    validate(value: unknown) {
-      const issues: { message: string; path: string[] }[] = [];
-      const o = (value ?? {}) as ValidatePluginOptions;
-      if (typeof o !== "object" || Array.isArray(o))
-        return { issues: [{ message: "options must be an object", path: [] }] };
-      if (o.policy !== undefined && o.policy !== "fail" && o.policy !== "warn")
-        issues.push({ message: 'must be "fail" or "warn"', path: ["policy"] });
-      for (const k of ["retryable", "alerts"] as const) {
-        if (o[k] !== undefined && typeof o[k] !== "boolean")
-          issues.push({ message: "must be a boolean", path: [k] });
-      }
-      let profile: Profile | undefined;
-      try {
-        profile = resolveProfile(o.profile);
-      } catch (error) {
-        issues.push({ message: (error as Error).message, path: ["profile"] });
-      }
-      const { profile: _p, policy: _q, retryable: _r, alerts: _a, ...validator } = o;
-      try {
-        createValidator(validator); // checks concurrency, timeoutMs, cacheSize, binary paths
-      } catch (error) {
-        for (const i of (error as { issues?: { path: string; message: string }[] }).issues ?? [])
-          issues.push({ message: i.message, path: [i.path] });
-      }
-      if (issues.length > 0) return { issues };
-      return {
-        value: {
-          profile: profile!,
-          policy: o.policy ?? "fail",
-          retryable: o.retryable ?? true,
-          alerts: o.alerts ?? true,
-          validator,
-        },
-      };
-    },
-  },
-} as Schema;
 
 function stepChecks(
   option: ValidateStepOption | undefined,
@@ -132,80 +97,73 @@ const QUALITY: Record<string, [metric: string, unit: string][]> = {
  * }, { validate: [audio({ maxDuration: 60 })] });
  */
 export const validate: PluginFactory<ValidatePluginOptions | undefined> = definePlugin<
-  Normalized,
+  NormalizedPluginOptions,
   ValidatePluginOptions | undefined
 >({
   name: "@tapline/plugin-validate",
   version,
   core: "^1.0.0",
-  options: optionsSchema,
-  stepOptions: ["validate"],
+  options: PluginOptionsSchema,
+  // Core checks each step's `validate` value with this schema when `.step()` is called.
+  stepOptions: { validate: ValidateStepSchema },
   setup(api) {
-    const opts =
-      api.options ?? (optionsSchema["~standard"].validate(undefined) as { value: Normalized }).value;
-    let validator: Validator | undefined;
-    const getValidator = () => (validator ??= createValidator(opts.validator));
+    const opts = api.options;
+    const profile = resolveProfile(opts.profile);
+    let internals: ValidatorInternals | undefined;
+    const engine = () => {
+      internals ??= createValidatorInternals(opts.validator);
+      return internals.engine;
+    };
+    // A check's expectations over the profile's, merged once per check (checks are immutable).
+    const mergedOf = new WeakMap<StepCheck, object>();
+    const merged = (check: StepCheck): any => {
+      let m = mergedOf.get(check);
+      if (!m) {
+        m = { ...(profile[check.kind] as object), ...check.expect };
+        mergedOf.set(check, m);
+      }
+      return m;
+    };
+    // Last validated attempt per step of a run in flight; taken (and deleted) when the step ends.
+    const outcomes = new Map<string, AttemptOutcome>();
+    const keyOf = (ctx: StepContext) => `${ctx.runId}\u0000${ctx.index}\u0000${ctx.step}`;
     let checked = 0;
     let failed = 0;
-
-    api.hooks.pipelineBuild.tap(api.name, ({ pipeline, steps }) => {
-      for (const step of steps) {
-        const option = step.options.validate;
-        if (option === undefined) continue;
-        const spec = stepChecks(option);
-        const list = spec?.checks;
-        if (!Array.isArray(list) || !list.every(isStepCheck)) {
-          throw new PipelineDefinitionError(
-            pipeline,
-            step.name,
-            '"validate" must be a list of checks made by audio(), video(), text() or subtitles() from @tapline/plugin-validate (or { checks: [...], policy })',
-          );
-        }
-        const policy = (spec as { policy?: unknown }).policy;
-        if (policy !== undefined && policy !== "fail" && policy !== "warn") {
-          throw new PipelineDefinitionError(
-            pipeline,
-            step.name,
-            `"validate.policy" must be "fail" or "warn", got ${String(policy)}`,
-          );
-        }
-      }
-    });
 
     api.hooks.validateStepOutput.tapPromise(api.name, async ({ ctx, output, artifacts }) => {
       const spec = stepChecks(ctx.options.validate);
       if (!spec || spec.checks.length === 0) return;
-      const v = getValidator();
+      const e = engine();
       const t0 = performance.now();
       const signal = ctx.signal;
+      const sig = { signal };
       const runs = spec.checks.map(async (check) => {
         const policy = check.policy ?? spec.policy ?? opts.policy;
         const retryable = check.retryable ?? spec.retryable ?? opts.retryable;
         const results: ValidationResult<object>[] = [];
         const files = targets(check, output, ctx, artifacts);
+        const expect = merged(check);
         if (check.kind === "text" && files.length === 0) {
           const source: TextSource | undefined =
             check.script?.(output, ctx) ?? (typeof output === "string" ? { text: output } : undefined);
-          if (source !== undefined)
-            results.push(await v.validateText(source, { ...opts.profile.text, ...check.expect }, { signal }));
+          if (source !== undefined) results.push(await validateTextImpl(source, expect, sig, e.maxTextBytes));
         }
         for (const file of files) {
-          const merged = { ...(opts.profile[check.kind] as object), ...check.expect } as any;
-          if (check.kind === "audio") results.push(await v.validateAudio(file, merged, { signal }));
-          else if (check.kind === "video") results.push(await v.validateVideo(file, merged, { signal }));
+          if (check.kind === "audio") results.push(await validateAudioWith(e, file, expect, sig));
+          else if (check.kind === "video") results.push(await validateVideoWith(e, file, expect, sig));
           else if (check.kind === "text")
-            results.push(await v.validateText({ path: file }, merged, { signal }));
+            results.push(await validateTextImpl({ path: file }, expect, sig, e.maxTextBytes));
           else {
             const audioPath =
               asList(check.audio?.(output, ctx))[0] ??
               artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
             const script = check.script?.(output, ctx);
             results.push(
-              await v.validateSubtitles(file, {
-                expect: merged,
+              await validateSubtitlesWith(e, file, {
+                expect,
                 ...(audioPath !== undefined && { audio: audioPath }),
                 ...(script !== undefined && { script }),
-                ...(opts.profile.audio && { audioExpect: opts.profile.audio }),
+                ...(profile.audio && { audioExpect: profile.audio }),
                 signal,
               }),
             );
@@ -219,9 +177,11 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
           };
           return { policy, retryable, findings: [finding], results };
         }
-        return { policy, retryable, findings: results.flatMap((r) => r.findings), results };
+        const findings: Finding[] = [];
+        for (const r of results) for (const f of r.findings) findings.push(f);
+        return { policy, retryable, findings, results };
       });
-      const outcomes = await Promise.all(runs);
+      const done = await Promise.all(runs);
       ctx.metric(
         "tapline_validation_duration_seconds",
         (performance.now() - t0) / 1000,
@@ -229,9 +189,10 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
         { unit: "seconds" },
       );
       const blocking: Finding[] = [];
+      const warned: Finding[] = [];
       let retryable = true;
       const summary: Record<string, unknown>[] = [];
-      for (const o of outcomes) {
+      for (const o of done) {
         for (const r of o.results) {
           checked++;
           summary.push({ file: r.file, kind: r.kind, valid: r.valid, metrics: r.metrics });
@@ -254,39 +215,65 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
         }
         const errors = o.findings.filter((f) => f.severity === "error");
         if (errors.length === 0) continue;
-        const checks = [...new Set(errors.map((f) => f.check))];
-        for (const check of checks) {
+        for (const check of new Set(errors.map((f) => f.check)))
           ctx.metric("tapline_validation_failures_total", 1, { check }, { type: "counter" });
-          if (opts.alerts) {
-            const first = errors.find((f) => f.check === check)!;
-            api.raiseAlert({
-              rule: "validation_failed",
-              level: o.policy === "fail" ? "error" : "warning",
-              state: "firing",
-              labels: { pipeline: ctx.pipeline, step: ctx.step, check },
-              message: `step ${ctx.step}: ${check} failed${first.file ? ` on ${first.file}` : ""}: ${first.message}`,
-              runId: ctx.runId,
-            });
-          }
-        }
         if (o.policy === "fail") {
-          blocking.push(...errors);
+          for (const f of errors) blocking.push(f);
           retryable &&= o.retryable;
+        } else {
+          for (const f of errors) warned.push(f);
         }
       }
       ctx.annotate("validate", { attempt: ctx.attempt, files: summary });
+      let error: StepValidationError | undefined;
       if (blocking.length > 0) {
         failed++;
         const head = blocking
           .slice(0, 3)
           .map((f) => `${f.check}: ${f.message}`)
           .join("; ");
-        throw new StepValidationError(
+        error = new StepValidationError(
           `step "${ctx.step}" output failed validation (${blocking.length} error${blocking.length > 1 ? "s" : ""}): ${head}${blocking.length > 3 ? "; …" : ""}`,
           blocking,
           { retryable },
         );
       }
+      if (opts.alerts)
+        outcomes.set(keyOf(ctx), { attempt: ctx.attempt, blocking, warned, ...(error && { error }) });
+      if (error) throw error;
+    });
+
+    // Alerts when the step ends, on its final state: a failure a retry healed is in the report and the
+    // metrics (tapline_validation_failures_total, for a rate), not in anyone's pager.
+    api.hooks.stepEnd.tapPromise(api.name, async ({ ctx, report }) => {
+      const key = keyOf(ctx);
+      const last = outcomes.get(key);
+      if (!last) return;
+      outcomes.delete(key);
+      const finalFailure =
+        report.status === "failed" && last.error !== undefined && report.error === last.error;
+      const raise = (findings: readonly Finding[], level: "error" | "warning") => {
+        for (const check of new Set(findings.map((f) => f.check))) {
+          const first = findings.find((f) => f.check === check)!;
+          api.raiseAlert({
+            rule: "validation_failed",
+            level,
+            state: "firing",
+            labels: { pipeline: ctx.pipeline, step: ctx.step, check },
+            message: `step ${ctx.step}: ${check} failed${first.file ? ` on ${first.file}` : ""}${level === "error" ? ` (attempt ${last.attempt}, final)` : ""}: ${first.message}`,
+            runId: ctx.runId,
+          });
+        }
+      };
+      if (finalFailure) raise(last.blocking, "error");
+      // Policy warn: the step's output is kept with its defects; say so once, at the step's end.
+      if (report.status === "success" || finalFailure) raise(last.warned, "warning");
+    });
+
+    // A step that never reached stepEnd (the run was abandoned) must not leave its entry behind.
+    api.hooks.runEnd.tapPromise(api.name, async ({ ctx }) => {
+      const prefix = `${ctx.runId}\u0000`;
+      for (const key of outcomes.keys()) if (key.startsWith(prefix)) outcomes.delete(key);
     });
 
     api.hooks.status.tap(api.name, (parts) => {

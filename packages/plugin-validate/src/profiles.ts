@@ -1,5 +1,7 @@
+import * as v from "valibot";
 import type { AudioExpect } from "./audio.ts";
 import { UnknownProfileError, ValidateOptionsError } from "./errors.ts";
+import { ProfileRefSchema, ProfileSchema, parseArgs } from "./options.ts";
 import type { SubtitleExpect } from "./subtitles.ts";
 import type { TextExpect } from "./text.ts";
 import type { VideoExpect } from "./video.ts";
@@ -14,16 +16,39 @@ export interface Profile {
 }
 
 /** Names of the built-in profiles. */
-export type ProfileName = "youtube-shorts" | "instagram-reels" | "tiktok" | "default";
+export type ProfileName =
+  | "default"
+  | "youtube-shorts"
+  | "instagram-reels"
+  | "tiktok"
+  | "podcast"
+  | "ebu-r128";
 
-const streamingAudio: AudioExpect = { loudness: { target: -14, tolerance: 1 }, truePeakMax: -1 };
+/** Short-form platforms normalise to about -14 LUFS and cut dead air: what they expect of a voiceover. */
+const streamingAudio: AudioExpect = {
+  loudness: { target: -14, tolerance: 1 },
+  truePeakMax: -1,
+  leadingSilenceMax: 0.5,
+  trailingSilenceMax: 1,
+  gapMax: 2,
+};
 
 /**
- * Built-in profiles, from the platforms' published limits (research/validate.md §4). Hard limits are errors;
- * recommendations are downgraded to warnings through `severity`.
+ * Built-in profiles. `default` judges what any file must be: readable, decodable, not truncated, not silent,
+ * not clipped, a sane duration and bitrate. Loudness, true peak and dead air are platform expectations and
+ * live in the platform profiles, from the platforms' published limits (research/validate.md §4): the
+ * short-form platforms at -14 LUFS, `podcast` at -16 LUFS (Apple Podcasts), `ebu-r128` at -23 LUFS
+ * (broadcast, EBU R 128). Hard limits are errors; recommendations are downgraded to warnings through `severity`.
  */
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  default: { name: "default", audio: streamingAudio, video: {}, text: {}, subtitles: {} },
+  default: {
+    name: "default",
+    audio: { minDuration: 0.1, minBitrate: 8_000 },
+    // Fast start is a streaming recommendation, not a defect of the file.
+    video: { minDuration: 0.1, minBitrate: 20_000, severity: { "video.faststart": "warning" } },
+    text: {},
+    subtitles: {},
+  },
   "youtube-shorts": {
     name: "youtube-shorts",
     audio: streamingAudio,
@@ -106,7 +131,33 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     text: { targetDuration: 600 },
     subtitles: {},
   },
+  podcast: {
+    name: "podcast",
+    // Apple Podcasts: -16 LKFS ± 1 dB, true peak at most -1 dBFS; MP3 or AAC.
+    audio: {
+      minDuration: 0.1,
+      loudness: { target: -16, tolerance: 1 },
+      truePeakMax: -1,
+      // Dead air, looser than short-form: a long-form show may breathe, but not stall.
+      leadingSilenceMax: 2,
+      trailingSilenceMax: 5,
+      gapMax: 5,
+    },
+    video: { severity: { "video.faststart": "warning" } },
+    text: {},
+    subtitles: {},
+  },
+  "ebu-r128": {
+    name: "ebu-r128",
+    // EBU R 128: programme loudness -23 LUFS ± 0.5 LU (± 1 LU for live), maximum true peak -1 dBTP.
+    audio: { minDuration: 0.1, loudness: { target: -23, tolerance: 0.5 }, truePeakMax: -1 },
+    video: {},
+    text: {},
+    subtitles: {},
+  },
 };
+
+const ProfileRefOrNone = v.optional(ProfileRefSchema);
 
 function mergeKind<T extends { severity?: object }>(base: T | undefined, over: T | undefined): T | undefined {
   if (!base) return over;
@@ -118,6 +169,9 @@ function mergeKind<T extends { severity?: object }>(base: T | undefined, over: T
  * Makes a user-defined profile, optionally extending a built-in (or another) profile: each kind's
  * expectations are merged key by key, severity overrides too.
  *
+ * Both arguments are checked strictly: an unknown or mistyped key throws `ValidateOptionsError` naming its
+ * path (`profile.audio.loudness.tolerence`) and the closest known key.
+ *
  * @example
  * const mine = defineProfile("youtube-shorts", { name: "mine", audio: { loudness: { target: -16, tolerance: 1 } } });
  * await validateJob({ audio: "vo.mp3", video: "out.mp4" }, mine);
@@ -126,11 +180,10 @@ export function defineProfile(
   base: ProfileName | Profile | undefined,
   profile: Partial<Profile> & { name: string },
 ): Profile {
-  if (!profile || typeof profile.name !== "string" || profile.name === "") {
-    throw new ValidateOptionsError("profile", [
-      { path: "name", message: "a profile needs a non-empty name" },
-    ]);
-  }
+  parseArgs("defineProfile()", [
+    ["base", ProfileRefOrNone, base],
+    ["profile", ProfileSchema, profile],
+  ]);
   const from = base === undefined ? undefined : resolveProfile(base);
   const out: Record<string, unknown> = { name: profile.name };
   for (const kind of ["audio", "video", "text", "subtitles"] as const) {
@@ -152,7 +205,11 @@ export function resolveProfile(
     if (found) return found;
     throw new UnknownProfileError(profile, [...Object.keys(PROFILES), ...Object.keys(extra ?? {})]);
   }
-  throw new ValidateOptionsError("profile", [
-    { path: "", message: `expected a profile name or object, got ${typeof profile}` },
+  throw new ValidateOptionsError("resolveProfile()", [
+    {
+      path: "(options)",
+      message: `expected a profile name or object, got ${typeof profile}`,
+      value: profile,
+    },
   ]);
 }

@@ -1,5 +1,6 @@
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { extname } from "node:path";
+import { describeFileType, readHead } from "./internal/read.ts";
 import type { FileKind, FindingList } from "./types.ts";
 
 /** Container or text type recognised from a file's first bytes. */
@@ -69,7 +70,11 @@ export function kindFromSniff(type: Sniffed): FileKind | undefined {
   }
 }
 
-const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
+const ascii = (b: Uint8Array, from: number, to: number): string => {
+  let s = "";
+  for (let i = from; i < Math.min(to, b.length); i++) s += String.fromCharCode(b[i]!);
+  return s;
+};
 
 /** Recognises a type from the first bytes of a file (64 are enough). */
 export function sniff(head: Uint8Array): Sniffed {
@@ -122,27 +127,24 @@ export async function checkFileBasics(
   }
   const facts = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, dev: s.dev };
   if (!s.isFile()) {
-    list.error("file.regular", "not a regular file (a directory, device or socket)");
+    // Never opened: opening a FIFO blocks until a writer comes, a device may never end.
+    list.error("file.regular", `${describeFileType(s)}, not a regular file: only regular files are checked`, {
+      value: describeFileType(s),
+    });
     return { ok: false, size: 0, sniffed: undefined, stat: facts };
   }
   if (s.size === 0) {
     list.error("file.empty", "file is empty (0 bytes)", { value: 0 });
     return { ok: false, size: 0, sniffed: "empty", stat: facts };
   }
-  const head = new Uint8Array(64);
-  let n = 0;
+  let head: Uint8Array;
   try {
-    const fh = await open(path, "r");
-    try {
-      n = (await fh.read(head, 0, 64, 0)).bytesRead;
-    } finally {
-      await fh.close();
-    }
+    head = await readHead(path, 64);
   } catch (error) {
     list.error("file.readable", `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
     return { ok: false, size: s.size, sniffed: undefined, stat: facts };
   }
-  const sniffed = sniff(head.subarray(0, n));
+  const sniffed = sniff(head);
   const ext = extname(path).toLowerCase();
   const table = { audio: AUDIO_EXT, video: VIDEO_EXT, subtitles: SUB_EXT, text: TEXT_EXT }[expectKind];
   const allowed = table[ext];
@@ -161,6 +163,10 @@ export async function checkFileBasics(
     const media = expectKind === "audio" || expectKind === "video";
     if (media && (sniffed === "text" || sniffed === "binary" || kindFromSniff(sniffed) === undefined)) {
       list.error("file.magic", `content looks like ${sniffed}, not ${expectKind}`, { value: sniffed });
+      ok = false;
+    } else if (!media && sniffed === "binary") {
+      // NUL bytes in the first 64: not a script or subtitles (and not worth reading further).
+      list.error("file.magic", `content looks like binary data, not ${expectKind}`, { value: sniffed });
       ok = false;
     }
   }

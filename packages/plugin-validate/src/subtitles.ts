@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { type AudioExpect, type AudioFacts, type AudioMetrics, inspectAudio } from "./audio.ts";
 import type { Engine } from "./engine.ts";
+import { codePoints, decodeUtf8, readCapped } from "./internal/read.ts";
 import { checkFileBasics } from "./sniff.ts";
 import { type Cue, parseSubtitles } from "./subtitle-reader.ts";
 import { looksLikePath, type TextSource } from "./text.ts";
@@ -86,11 +86,23 @@ export async function validateSubtitlesWith(
   const done = () => result("subtitles", path, list, metrics);
   const basics = await checkFileBasics(path, "subtitles", list);
   if (!basics.ok) return done();
-  const bytes = await readFile(path);
-  let text: string;
+  const maxBytes = engine.maxTextBytes;
+  let read: Awaited<ReturnType<typeof readCapped>>;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
+    read = await readCapped(path, maxBytes);
+  } catch (error) {
+    list.error("file.readable", `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    return done();
+  }
+  if (read.truncated) {
+    list.error(
+      "file.too_large",
+      `file is ${read.size} bytes, over the ${maxBytes}-byte cap for subtitles: only the first ${maxBytes} bytes were checked (raise maxTextBytes to read more)`,
+      { value: read.size, limit: maxBytes },
+    );
+  }
+  const text = decodeUtf8(read.bytes, read.truncated);
+  if (text === undefined) {
     list.error("subtitles.utf8", "not valid UTF-8");
     return done();
   }
@@ -113,7 +125,7 @@ export async function validateSubtitlesWith(
     return done();
   }
   metrics.firstStart = round(cues[0]!.start, 3);
-  metrics.lastEnd = round(Math.max(...cues.map((c) => c.end)), 3);
+  metrics.lastEnd = round(latestEnd(cues), 3);
   checkTiming(cues, expect, list);
   checkReadability(cues, expect, list, metrics);
 
@@ -123,7 +135,7 @@ export async function validateSubtitlesWith(
   if (options.script !== undefined) {
     tasks.push(
       (async () => {
-        const script = await scriptText(options.script!);
+        const script = await scriptText(options.script!, maxBytes);
         if (script === undefined) {
           list.error(
             "subtitles.script",
@@ -148,15 +160,23 @@ export async function validateSubtitlesWith(
   return done();
 }
 
-async function scriptText(source: TextSource): Promise<string | undefined> {
+async function scriptText(source: TextSource, maxBytes: number): Promise<string | undefined> {
   if (typeof source === "object" && "text" in source) return source.text;
   const path = typeof source === "string" ? source : source.path;
   if (typeof source === "string" && !(await looksLikePath(source))) return source;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(await readFile(path));
+    const read = await readCapped(path, maxBytes);
+    return decodeUtf8(read.bytes, read.truncated);
   } catch {
     return undefined;
   }
+}
+
+/** The end of the last cue to end (a loop: a cue list may be long). */
+function latestEnd(cues: readonly Cue[]): number {
+  let end = Number.NEGATIVE_INFINITY;
+  for (const c of cues) end = Math.max(end, c.end);
+  return end;
 }
 
 function checkTiming(cues: readonly Cue[], expect: SubtitleExpect, list: FindingList): void {
@@ -217,12 +237,13 @@ function checkReadability(
   let worstCps = 0;
   for (const c of cues) {
     const payload = stripTags(c.text).split("\n");
-    const longest = Math.max(...payload.map((l) => [...l].length));
+    let longest = 0;
+    for (const l of payload) longest = Math.max(longest, codePoints(l));
     worstCpl = Math.max(worstCpl, longest);
     if (longest > maxCpl) cpl.push(c.line);
     if (payload.length > maxLines) lines.push(c.line);
     const d = c.end - c.start;
-    const rate = [...payload.join("")].length / d;
+    const rate = codePoints(payload.join("")) / d;
     worstCps = Math.max(worstCps, rate);
     if (rate > maxCps) cps.push(c.line);
     if (d < minDur - 1e-6) short.push(c.line);
@@ -288,7 +309,7 @@ async function checkAgainstAudio(
   }
   metrics.audioSeconds = round(duration, 3);
   const pastEndMax = expect.pastEndMax ?? 0.5;
-  const lastEnd = Math.max(...cues.map((c) => c.end));
+  const lastEnd = latestEnd(cues);
   const after = cues.filter((c) => c.start >= duration);
   if (after.length > 0) {
     list.error(

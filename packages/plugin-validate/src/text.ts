@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { codePoints, DEFAULT_MAX_TEXT_BYTES, decodeUtf8, readCapped } from "./internal/read.ts";
 import { checkFileBasics } from "./sniff.ts";
 import {
   type CallOptions,
@@ -8,7 +9,7 @@ import {
   type SeverityOverrides,
   type ValidationResult,
 } from "./types.ts";
-import { words } from "./wer.ts";
+import { countWords } from "./wer.ts";
 
 /** A forbidden pattern with the reason shown in findings. */
 export interface ForbiddenPattern {
@@ -74,11 +75,12 @@ export async function looksLikePath(s: string): Promise<boolean> {
   }
 }
 
-/** @internal Implementation of `validateText`. */
+/** @internal Implementation of `validateText`; a file is read up to `maxBytes` (never whole, never blocking). */
 export async function validateTextImpl(
   source: TextSource,
   expect: TextExpect = {},
   _options: CallOptions = {},
+  maxBytes: number = DEFAULT_MAX_TEXT_BYTES,
 ): Promise<ValidationResult<TextMetrics>> {
   let path: string | undefined;
   let text: string | undefined;
@@ -97,11 +99,23 @@ export async function validateTextImpl(
       metrics.words = 0;
       return result("text", path, list, metrics);
     }
-    const bytes = await readFile(path);
+    let read: Awaited<ReturnType<typeof readCapped>>;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      const at = firstInvalidUtf8(bytes);
+      read = await readCapped(path, maxBytes);
+    } catch (error) {
+      list.error("file.readable", `cannot read file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      return result("text", path, list, metrics);
+    }
+    if (read.truncated) {
+      list.error(
+        "file.too_large",
+        `file is ${read.size} bytes, over the ${maxBytes}-byte cap for text: only the first ${maxBytes} bytes were checked (raise maxTextBytes to read more)`,
+        { value: read.size, limit: maxBytes },
+      );
+    }
+    text = decodeUtf8(read.bytes, read.truncated);
+    if (text === undefined) {
+      const at = firstInvalidUtf8(read.bytes);
       list.error("text.utf8", `not valid UTF-8 (first bad byte at offset ${at})`, { value: at });
       return result("text", path, list, metrics);
     }
@@ -126,14 +140,33 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return lo;
 }
 
-/** @internal The checks on decoded text. */
+/** Line numbers (1-based) matching `test`: how many, and the first ten for the message. */
+function lineHits(
+  lines: readonly string[],
+  test: (line: string) => boolean,
+): { count: number; first: number[] } {
+  const first: number[] = [];
+  let count = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (!test(lines[i]!)) continue;
+    count++;
+    if (first.length < 10) first.push(i + 1);
+  }
+  return { count, first };
+}
+
+/**
+ * @internal The checks on decoded text. Linear in the text and never spreads it into an array or into
+ * arguments, so a text of any number of lines gives findings, not a stack overflow.
+ */
 export function checkText(raw: string, expect: TextExpect, list: FindingList, metrics: TextMetrics): void {
   const text = raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
   const lines = text.split(/\r\n|\r|\n/);
   while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
-  const chars = [...text.trim()].length;
-  const count = words(text).length;
-  const longest = Math.max(0, ...lines.map((l) => [...l].length));
+  const chars = codePoints(text.trim());
+  const count = countWords(text);
+  let longest = 0;
+  for (const l of lines) longest = Math.max(longest, codePoints(l));
   const wpm = expect.wordsPerMinute ?? 160;
   Object.assign(metrics, {
     chars,
@@ -157,39 +190,36 @@ export function checkText(raw: string, expect: TextExpect, list: FindingList, me
   range("text.chars", "characters", chars, expect.minChars, expect.maxChars);
   range("text.words", "words", count, expect.minWords, expect.maxWords);
   range("text.lines", "lines", lines.length, undefined, expect.maxLines);
-  if (expect.maxLineLength !== undefined) {
-    const bad = lines.flatMap((l, i) => ([...l].length > expect.maxLineLength! ? [i + 1] : []));
-    if (bad.length > 0) {
+  const maxLen = expect.maxLineLength;
+  if (maxLen !== undefined) {
+    const bad = lineHits(lines, (l) => l.length > maxLen && codePoints(l) > maxLen);
+    if (bad.count > 0) {
       list.error(
         "text.line_length",
-        `${bad.length} line(s) longer than ${expect.maxLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`,
-        {
-          value: longest,
-          limit: expect.maxLineLength,
-        },
+        `${bad.count} line(s) longer than ${maxLen} characters (lines ${bad.first.join(", ")})`,
+        { value: longest, limit: maxLen },
       );
     }
   }
-  if (expect.minLineLength !== undefined) {
-    const bad = lines.flatMap((l, i) =>
-      l.trim() !== "" && [...l.trim()].length < expect.minLineLength! ? [i + 1] : [],
-    );
-    if (bad.length > 0) {
+  const minLen = expect.minLineLength;
+  if (minLen !== undefined) {
+    const bad = lineHits(lines, (l) => {
+      const t = l.trim();
+      return t !== "" && codePoints(t) < minLen;
+    });
+    if (bad.count > 0) {
       list.error(
         "text.line_length",
-        `${bad.length} line(s) shorter than ${expect.minLineLength} characters (lines ${bad.slice(0, 10).join(", ")})`,
-        {
-          limit: expect.minLineLength,
-        },
+        `${bad.count} line(s) shorter than ${minLen} characters (lines ${bad.first.join(", ")})`,
+        { limit: minLen },
       );
     }
   }
   for (const f of expect.forbidden ?? DEFAULT_FORBIDDEN) {
-    const hits = lines.flatMap((l, i) =>
-      new RegExp(f.pattern.source, f.pattern.flags.replace("g", "")).test(l) ? [i + 1] : [],
-    );
-    if (hits.length > 0) {
-      list.error("text.forbidden", `${f.name} on line(s) ${hits.slice(0, 10).join(", ")}`, { value: f.name });
+    const re = new RegExp(f.pattern.source, f.pattern.flags.replace("g", "").replace("y", ""));
+    const hits = lineHits(lines, (l) => re.test(l));
+    if (hits.count > 0) {
+      list.error("text.forbidden", `${f.name} on line(s) ${hits.first.join(", ")}`, { value: f.name });
     }
   }
   if (expect.targetDuration !== undefined) {

@@ -1,13 +1,30 @@
-import { open } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import type { Finding } from "@tapline/core";
+import * as v from "valibot";
 import { type AudioExpect, type AudioMetrics, validateAudioWith } from "./audio.ts";
 import { Engine, type EngineStats, type ValidatorOptions } from "./engine.ts";
-import { ValidateOptionsError } from "./errors.ts";
+import { readHead } from "./internal/read.ts";
+import {
+  AudioExpectSchema,
+  CallOptionsSchema,
+  FileOptionsSchema,
+  JobFilesSchema,
+  JobOptionsSchema,
+  PathSchema,
+  ProfileRefSchema,
+  parse,
+  parseArgs,
+  SubtitleOptionsSchema,
+  TextExpectSchema,
+  TextSourceSchema,
+  ValidatorOptionsSchema,
+  VideoExpectSchema,
+} from "./options.ts";
 import { type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
 import { kindFromExtension, kindFromSniff, sniff } from "./sniff.ts";
 import { type SubtitleMetrics, type SubtitleOptions, validateSubtitlesWith } from "./subtitles.ts";
 import { type TextExpect, type TextMetrics, type TextSource, validateTextImpl } from "./text.ts";
-import type { CallOptions, ValidationResult } from "./types.ts";
+import type { CallOptions, FileKind, ValidationResult } from "./types.ts";
 import { round } from "./types.ts";
 import { type VideoExpect, type VideoMetrics, validateVideoWith } from "./video.ts";
 
@@ -96,25 +113,27 @@ export interface Validator {
   readonly stats: Readonly<EngineStats>;
 }
 
-function requirePath(what: string, path: unknown): asserts path is string {
-  if (typeof path !== "string" || path === "") {
-    throw new ValidateOptionsError(`${what} argument`, [
-      { path: "path", message: `expected a non-empty file path, got ${path === "" ? '""' : typeof path}` },
-    ]);
-  }
-}
+const optional = <T>(schema: v.GenericSchema<T>) => v.optional(schema);
+const AudioArg = optional(AudioExpectSchema);
+const VideoArg = optional(VideoExpectSchema);
+const TextArg = optional(TextExpectSchema);
+const CallArg = optional(CallOptionsSchema);
+const SubtitleArg = optional(SubtitleOptionsSchema);
+const JobArg = optional(JobOptionsSchema);
+const FileArg = optional(FileOptionsSchema);
+const ProfileArg = optional(ProfileRefSchema);
 
-function requireObject(what: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
-    throw new ValidateOptionsError(what, [
-      { path: "", message: `expected an object, got ${Array.isArray(value) ? "an array" : typeof value}` },
-    ]);
-  }
+/** @internal A validator and the engine under it (the plugin calls the engine with checks parsed once). */
+export interface ValidatorInternals {
+  readonly validator: Validator;
+  readonly engine: Engine;
 }
 
 /**
  * Creates a validator with its own binaries, concurrency limits and cache. The standalone functions
  * (`validateAudio`...) use a shared default one; make your own to set paths, limits or to isolate caches.
+ * Options are checked here, once (a `ValidateOptionsError` names each bad one with the closest known key);
+ * each call checks its own arguments the same way.
  *
  * @example
  * const v = createValidator({ ffprobePath: "/opt/ffmpeg/bin/ffprobe", concurrency: 2 });
@@ -122,144 +141,169 @@ function requireObject(what: string, value: unknown): void {
  * if (!r.valid) console.log(r.findings);
  */
 export function createValidator(options: ValidatorOptions = {}): Validator {
-  requireObject("validator options", options);
+  return createValidatorInternals(parse(ValidatorOptionsSchema, options, "createValidator()")).validator;
+}
+
+/** @internal `createValidator()` on options already checked. */
+export function createValidatorInternals(options: ValidatorOptions): ValidatorInternals {
   const engine = new Engine(options);
   const validator: Validator = {
     stats: engine.stats,
     async validateAudio(path, expect, call) {
-      requirePath("validateAudio", path);
-      requireObject("audio expectations", expect);
+      parseArgs("validateAudio()", [
+        ["path", PathSchema, path],
+        ["expect", AudioArg, expect],
+        ["options", CallArg, call],
+      ]);
       return validateAudioWith(engine, path, expect, call);
     },
     async validateVideo(path, expect, call) {
-      requirePath("validateVideo", path);
-      requireObject("video expectations", expect);
+      parseArgs("validateVideo()", [
+        ["path", PathSchema, path],
+        ["expect", VideoArg, expect],
+        ["options", CallArg, call],
+      ]);
       return validateVideoWith(engine, path, expect, call);
     },
     async validateText(source, expect, call) {
-      if (
-        typeof source !== "string" &&
-        (typeof source !== "object" || source === null || !("text" in source || "path" in source))
-      ) {
-        throw new ValidateOptionsError("validateText argument", [
-          { path: "source", message: "expected a path, a string, { text } or { path }" },
-        ]);
-      }
-      requireObject("text expectations", expect);
-      return validateTextImpl(source, expect, call);
+      parseArgs("validateText()", [
+        ["source", TextSourceSchema, source],
+        ["expect", TextArg, expect],
+        ["options", CallArg, call],
+      ]);
+      return validateTextImpl(source, expect, call, engine.maxTextBytes);
     },
     async validateSubtitles(path, opts) {
-      requirePath("validateSubtitles", path);
-      requireObject("subtitle options", opts);
-      if (opts?.audio !== undefined) requirePath("validateSubtitles audio", opts.audio);
+      parseArgs("validateSubtitles()", [
+        ["path", PathSchema, path],
+        ["options", SubtitleArg, opts],
+      ]);
       return validateSubtitlesWith(engine, path, opts);
     },
     async validateJob(files, profileArg, call = {}) {
-      requireObject("job files", files);
-      if (files === undefined)
-        throw new ValidateOptionsError("job files", [
-          { path: "", message: "expected { script, audio, subtitles, video }" },
-        ]);
-      const profile = resolveProfile(profileArg);
-      const signal = call.signal;
-      const [script, audio, subtitles, video] = await Promise.all([
-        files.script !== undefined
-          ? validator.validateText(files.script, profile.text, { ...(signal && { signal }) })
-          : undefined,
-        files.audio !== undefined
-          ? validator.validateAudio(files.audio, profile.audio, { ...(signal && { signal }) })
-          : undefined,
-        files.subtitles !== undefined
-          ? validator.validateSubtitles(files.subtitles, {
-              ...(files.audio !== undefined && { audio: files.audio }),
-              ...(files.script !== undefined && { script: files.script }),
-              ...(profile.subtitles && { expect: profile.subtitles }),
-              ...(profile.audio && { audioExpect: profile.audio }),
-              ...(signal && { signal }),
-            })
-          : undefined,
-        files.video !== undefined
-          ? validator.validateVideo(
-              files.video,
-              { ...profile.video, ...(call.thorough !== undefined && { thorough: call.thorough }) },
-              { ...(signal && { signal }) },
-            )
-          : undefined,
+      parseArgs("validateJob()", [
+        ["files", JobFilesSchema, files],
+        ["profile", ProfileArg, profileArg],
+        ["options", JobArg, call],
       ]);
-      const findings: Finding[] = [script, audio, subtitles, video].flatMap((r) =>
-        r ? [...r.findings] : [],
-      );
-      const vo = audio?.metrics.decodedSeconds ?? audio?.metrics.durationSeconds;
-      const va = video?.metrics.audioSeconds;
-      const tol = call.durationTolerance ?? 0.25;
-      if (vo !== undefined && va !== undefined && Math.abs(vo - va) > tol) {
-        findings.push({
-          check: "job.duration_mismatch",
-          severity: "error",
-          message: `the voiceover lasts ${round(vo)} s but the video's audio ${round(va)} s`,
-          value: round(vo - va, 3),
-          limit: tol,
-        });
-      }
-      return {
-        valid: !findings.some((f) => f.severity === "error"),
-        findings,
-        metrics: {
-          ...(script && { script: script.metrics }),
-          ...(audio && { audio: audio.metrics }),
-          ...(subtitles && { subtitles: subtitles.metrics }),
-          ...(video && { video: video.metrics }),
-        },
-        files: {
-          ...(script && { script }),
-          ...(audio && { audio }),
-          ...(subtitles && { subtitles }),
-          ...(video && { video }),
-        },
-        profile: profile.name,
-      };
+      return jobWith(engine, files, resolveProfile(profileArg), call);
     },
     async validateFile(path, opts = {}) {
-      requirePath("validateFile", path);
-      requireObject("validateFile options", opts);
-      const profile = resolveProfile(opts.profile);
-      const signal = opts.signal ? { signal: opts.signal } : {};
-      let kind = kindFromExtension(path);
-      if (kind === undefined) {
-        try {
-          const fh = await open(path, "r");
-          const head = new Uint8Array(64);
-          try {
-            const { bytesRead } = await fh.read(head, 0, 64, 0);
-            kind = kindFromSniff(sniff(head.subarray(0, bytesRead)));
-          } finally {
-            await fh.close();
-          }
-        } catch {
-          // Missing or unreadable: the text validator reports it through its file checks.
-        }
-        kind ??= "text";
-      }
-      switch (kind) {
-        case "audio":
-          return validator.validateAudio(path, profile.audio, signal);
-        case "video":
-          return validator.validateVideo(
-            path,
-            { ...profile.video, ...(opts.thorough !== undefined && { thorough: opts.thorough }) },
-            signal,
-          );
-        case "subtitles":
-          return validator.validateSubtitles(path, {
-            ...(profile.subtitles && { expect: profile.subtitles }),
-            ...signal,
-          });
-        default:
-          return validator.validateText({ path }, profile.text, signal);
-      }
+      parseArgs("validateFile()", [
+        ["path", PathSchema, path],
+        ["options", FileArg, opts],
+      ]);
+      return fileWith(engine, path, opts);
     },
   };
-  return validator;
+  return { validator, engine };
+}
+
+async function jobWith(
+  engine: Engine,
+  files: JobFiles,
+  profile: Profile,
+  call: JobOptions,
+): Promise<JobResult> {
+  const signal = call.signal;
+  const sig = signal ? { signal } : {};
+  const [script, audio, subtitles, video] = await Promise.all([
+    files.script !== undefined
+      ? validateTextImpl(files.script, profile.text, sig, engine.maxTextBytes)
+      : undefined,
+    files.audio !== undefined ? validateAudioWith(engine, files.audio, profile.audio, sig) : undefined,
+    files.subtitles !== undefined
+      ? validateSubtitlesWith(engine, files.subtitles, {
+          ...(files.audio !== undefined && { audio: files.audio }),
+          ...(files.script !== undefined && { script: files.script }),
+          ...(profile.subtitles && { expect: profile.subtitles }),
+          ...(profile.audio && { audioExpect: profile.audio }),
+          ...sig,
+        })
+      : undefined,
+    files.video !== undefined
+      ? validateVideoWith(
+          engine,
+          files.video,
+          { ...profile.video, ...(call.thorough !== undefined && { thorough: call.thorough }) },
+          sig,
+        )
+      : undefined,
+  ]);
+  const findings: Finding[] = [];
+  for (const r of [script, audio, subtitles, video]) if (r) for (const f of r.findings) findings.push(f);
+  const vo = audio?.metrics.decodedSeconds ?? audio?.metrics.durationSeconds;
+  const va = video?.metrics.audioSeconds;
+  const tol = call.durationTolerance ?? 0.25;
+  if (vo !== undefined && va !== undefined && Math.abs(vo - va) > tol) {
+    findings.push({
+      check: "job.duration_mismatch",
+      severity: "error",
+      message: `the voiceover lasts ${round(vo)} s but the video's audio ${round(va)} s`,
+      value: round(vo - va, 3),
+      limit: tol,
+    });
+  }
+  return {
+    valid: !findings.some((f) => f.severity === "error"),
+    findings,
+    metrics: {
+      ...(script && { script: script.metrics }),
+      ...(audio && { audio: audio.metrics }),
+      ...(subtitles && { subtitles: subtitles.metrics }),
+      ...(video && { video: video.metrics }),
+    },
+    files: {
+      ...(script && { script }),
+      ...(audio && { audio }),
+      ...(subtitles && { subtitles }),
+      ...(video && { video }),
+    },
+    profile: profile.name,
+  };
+}
+
+/**
+ * The kind of a file without an extension we know: only a regular file is opened (with `O_NONBLOCK`, so a
+ * path swapped for a FIFO cannot block); anything else goes to the text validator, whose basic checks
+ * report it (`file.exists`, `file.regular`).
+ */
+async function sniffKind(path: string): Promise<FileKind> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) return "text";
+    return kindFromSniff(sniff(await readHead(path, 64))) ?? "text";
+  } catch {
+    return "text";
+  }
+}
+
+async function fileWith(
+  engine: Engine,
+  path: string,
+  opts: FileOptions,
+): Promise<ValidationResult<FileMetrics>> {
+  const profile = resolveProfile(opts.profile);
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const kind = kindFromExtension(path) ?? (await sniffKind(path));
+  switch (kind) {
+    case "audio":
+      return validateAudioWith(engine, path, profile.audio, signal);
+    case "video":
+      return validateVideoWith(
+        engine,
+        path,
+        { ...profile.video, ...(opts.thorough !== undefined && { thorough: opts.thorough }) },
+        signal,
+      );
+    case "subtitles":
+      return validateSubtitlesWith(engine, path, {
+        ...(profile.subtitles && { expect: profile.subtitles }),
+        ...signal,
+      });
+    default:
+      return validateTextImpl({ path }, profile.text, signal, engine.maxTextBytes);
+  }
 }
 
 let shared: Validator | undefined;

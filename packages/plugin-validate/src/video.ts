@@ -399,8 +399,8 @@ async function scanFrames(
     for (const f of scan.missingFilters) missing.add(f);
     const w = windows[i]!;
     const found = parseScan(scan.lines, w.offset, w.end);
-    black.push(...found.black);
-    frozen.push(...found.frozen);
+    for (const b of found.black) black.push(b);
+    for (const z of found.frozen) frozen.push(z);
   }
   for (const f of missing)
     list.info("video.skipped", `ffmpeg lacks the ${f} filter: its checks were skipped`, { value: f });

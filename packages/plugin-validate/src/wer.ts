@@ -3,14 +3,22 @@
  * (apostrophes inside words kept: "don't" stays one word).
  */
 export function words(text: string): string[] {
-  return text
+  return fold(text).split(/\s+/).filter(Boolean);
+}
+
+const fold = (text: string): string =>
+  text
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")
     .toLowerCase()
     .replace(/[^\p{L}\p{N}'’\s]+/gu, " ")
-    .replace(/['’](?!\p{L})|(?<!\p{L})['’]/gu, " ")
-    .split(/\s+/)
-    .filter(Boolean);
+    .replace(/['’](?!\p{L})|(?<!\p{L})['’]/gu, " ");
+
+/** @internal `words(text).length` without building the array (a long text has millions of words). */
+export function countWords(text: string): number {
+  let n = 0;
+  for (const _ of fold(text).matchAll(/\S+/g)) n++;
+  return n;
 }
 
 /**

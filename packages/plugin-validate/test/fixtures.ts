@@ -73,6 +73,20 @@ async function durationOf(file: string, cwd: string): Promise<number> {
   return Number(r.stdout.trim());
 }
 
+/** Integrated loudness (LUFS) of a file, by ffmpeg's ebur128 filter. */
+async function loudnessOf(file: string, cwd: string): Promise<number> {
+  const r = await execa(
+    "ffmpeg",
+    ["-hide_banner", "-nostats", "-i", file, "-af", "ebur128", "-f", "null", "-"],
+    {
+      cwd,
+    },
+  );
+  const m = /Summary:[\s\S]*?I:\s*(-?[\d.]+) LUFS/.exec(r.stderr);
+  if (!m) throw new Error(`no loudness for ${file}`);
+  return Number(m[1]);
+}
+
 async function build(dir: string): Promise<void> {
   // Speech: one wav per sentence so the subtitles get exact timings.
   const cues: { start: number; end: number; text: string }[] = [];
@@ -104,6 +118,38 @@ async function build(dir: string): Promise<void> {
     join(dir, "speech.vtt"),
     `WEBVTT\n\n${cues.map((c) => `${ts(c.start, ".")} --> ${ts(c.end, ".")}\n${c.text}\n`).join("\n")}`,
   );
+
+  // A normal TTS file as an engine hands it over: espeak-ng at its natural level (about -21 LUFS), with
+  // 0.5 s of leading and 2 s of trailing silence. Fine as a file; too quiet for the short-form platforms.
+  await execa("espeak-ng", ["-v", "en-us", "-w", "tts-raw.wav", SENTENCES.join(" ")], { cwd: dir });
+  await ff(
+    [
+      "-i",
+      "tts-raw.wav",
+      "-af",
+      "adelay=500:all=1,apad=pad_dur=2",
+      "-c:a",
+      "libmp3lame",
+      "-b:a",
+      "128k",
+      "tts.mp3",
+    ],
+    dir,
+  );
+  await rm(join(dir, "tts-raw.wav"));
+  // The voiceover mastered for a podcast (-16 LUFS) and for broadcast (EBU R 128, -23 LUFS): an exact gain
+  // from the measured loudness (a linear gain moves integrated loudness by exactly its dB).
+  const speechLufs = await loudnessOf("speech.wav", dir);
+  for (const [name, target] of [
+    ["podcast.mp3", -16],
+    ["broadcast.mp3", -23],
+  ] as const) {
+    const gain = (target - speechLufs).toFixed(2);
+    await ff(
+      ["-i", "speech.wav", "-af", `volume=${gain}dB`, "-c:a", "libmp3lame", "-b:a", "128k", name],
+      dir,
+    );
+  }
 
   // Audio defects.
   await ff(

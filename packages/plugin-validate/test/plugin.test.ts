@@ -64,9 +64,12 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it("fails a bad TTS attempt (retryable) and lets retry regenerate a good file", async () => {
+  it("fails a bad TTS attempt (retryable) and lets retry regenerate a good file; the healed attempt alerts no one", async () => {
     const obs = observe();
-    const app = createTapline({ plugins: [obs.plugin, retryOnce(), validate()], logger: silentLogger });
+    const app = createTapline({
+      plugins: [obs.plugin, retryOnce(), validate({ profile: "youtube-shorts" })],
+      logger: silentLogger,
+    });
     const out = join(work, "tts.mp3");
     const pipeline = app
       .pipeline<string>("story")
@@ -104,17 +107,49 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     ]);
     expect(failures[0]!.labels).toMatchObject({ pipeline: "story", step: "tts" });
     expect(obs.samples.filter((s) => s.name === "tapline_audio_loudness_lufs")).toHaveLength(2);
-    expect(obs.alerts.map((a) => [a.rule, a.level, a.state, a.labels.check])).toContainEqual([
-      "validation_failed",
-      "error",
-      "firing",
-      "audio.clipping",
+    // The first attempt's failure was healed by the retry: it is in the report and the failure counter
+    // (for a rate), and no handler is paged for it.
+    expect(obs.alerts.filter((a) => a.rule === "validation_failed")).toEqual([]);
+  });
+
+  it("a step that finally fails validation raises one error alert per failing check, at the step's end", async () => {
+    const obs = observe();
+    const app = createTapline({
+      plugins: [obs.plugin, retryOnce(), validate({ profile: "youtube-shorts" })],
+      logger: silentLogger,
+    });
+    const out = join(work, "tts-bad.mp3");
+    const report = await app
+      .pipeline<string>("story")
+      .step(
+        "tts",
+        async (_script, ctx) => {
+          await copyFile(f.path("clipped.mp3"), out);
+          ctx.artifact(out, { kind: "audio" });
+          return out;
+        },
+        { validate: [audio()] },
+      )
+      .build()
+      .run("script");
+    await app.close();
+    expect(report.status).toBe("failed");
+    expect(report.steps[0]!.attempts).toHaveLength(2);
+    const alerts = obs.alerts.filter((a) => a.rule === "validation_failed");
+    expect(alerts.map((a) => [a.level, a.labels.check]).sort()).toEqual([
+      ["error", "audio.clipping"],
+      ["error", "audio.loudness"],
+      ["error", "audio.true_peak"],
     ]);
+    expect(alerts[0]!.message).toMatch(/attempt 2, final/);
   });
 
   it("policy warn keeps the step successful and records the findings", async () => {
     const obs = observe();
-    const app = createTapline({ plugins: [obs.plugin, validate({ policy: "warn" })], logger: silentLogger });
+    const app = createTapline({
+      plugins: [obs.plugin, validate({ policy: "warn", profile: "youtube-shorts" })],
+      logger: silentLogger,
+    });
     const report = await app
       .pipeline<string>("p")
       .step("tts", async () => f.path("deadair.mp3"), { validate: [audio({ path: (o: string) => o })] })
@@ -125,6 +160,7 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     expect(report.steps[0]!.findings.map((x) => [x.check, x.severity, x.file])).toEqual([
       ["audio.leading_silence", "error", f.path("deadair.mp3")],
     ]);
+    expect(obs.alerts).toHaveLength(1);
     expect(obs.alerts[0]).toMatchObject({ rule: "validation_failed", level: "warning" });
     const counted = obs.samples.filter((s) => s.name === "tapline_validation_findings_total");
     expect(counted[0]!.labels).toMatchObject({ severity: "error", check: "audio.leading_silence" });
@@ -179,22 +215,19 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     expect(r2.steps[0]!.findings).toMatchObject([{ check: "audio.missing", severity: "warning" }]);
   });
 
-  it("rejects a bad validate option when the pipeline is built, and bad plugin options at registration", () => {
+  it("rejects a bad validate option when the step is added, and bad plugin options at registration", () => {
     const app = createTapline({ plugins: [validate()], logger: silentLogger });
     expect(() =>
-      app
-        .pipeline("p")
-        .step("a", async () => 1, { validate: [{ kind: "audio" } as never] })
-        .build(),
-    ).toThrow(/must be a list of checks/);
+      app.pipeline("p").step("a", async () => 1, { validate: [{ kind: "audio" } as never] }),
+    ).toThrow(/validate\[0\]: a check made by audio\(\), video\(\), text\(\) or subtitles\(\)/);
     try {
-      app
-        .pipeline("p")
-        .step("a", async () => 1, { validate: { checks: [], policy: "maybe" as never } })
-        .build();
+      app.pipeline("p").step("a", async () => 1, { validate: { checks: [], policy: "maybe" as never } });
       expect.unreachable();
     } catch (error) {
       expect(isPipelineDefinitionError(error)).toBe(true);
+      expect((error as Error).message).toMatch(
+        /validate\.policy: expected \("fail" \| "warn"\), got "maybe"/,
+      );
     }
     void app.close();
     expect(() =>
