@@ -20,7 +20,6 @@ const blocksDir = join(checkDir, "blocks");
 const PENDING: Readonly<Record<string, string>> = {
   "packages/plugin-retry/README.md":
     "free identifiers (url, body, controller, keyedBreakers...); lead fixes after merge",
-  "packages/plugin-validate/README.md": "missing retry import, free identifiers; lead fixes after merge",
 };
 
 /** One fenced ```ts block. */
