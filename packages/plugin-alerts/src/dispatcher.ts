@@ -54,7 +54,7 @@ interface Group {
   readonly key: string;
   readonly labels: Labels;
   readonly alerts: Map<string, NotificationAlert>;
-  /** fingerprint → level last notified as firing. */
+  /** instance id → level last notified as firing. */
   readonly notified: Map<string, AlertLevel>;
   timer: NodeJS.Timeout | undefined;
   flushed: boolean;
@@ -67,7 +67,7 @@ const RANK: Record<AlertLevel, number> = { info: 0, warning: 1, error: 2, critic
 /**
  * @internal
  * Alertmanager's notification pipeline, in-process: inhibition, silences, grouping with wait/interval/repeat,
- * dedup by fingerprint (a group is re-sent only when its set of firing alerts or their levels changed, or the
+ * dedup per alert instance (a group is re-sent only when its set of firing alerts or their levels changed, or the
  * repeat interval passed), resolved notifications.
  */
 export class Dispatcher {
@@ -93,11 +93,14 @@ export class Dispatcher {
     this.#immediate = runners.filter((r) => r.handler.immediate);
   }
 
-  /** A firing alert appeared or changed level, or an alert resolved. */
-  update(alert: NotificationAlert, now: number): void {
-    if (alert.status === "firing") this.#firing.set(alert.fingerprint, alert);
-    else this.#firing.delete(alert.fingerprint);
-    if (this.#immediate.length > 0) this.#sendImmediate(alert, now);
+  /**
+   * A firing alert appeared or changed level, or an alert resolved. `id` is the instance's identity, which a
+   * level change keeps (its fingerprint, over the labels with `severity`, changes).
+   */
+  update(alert: NotificationAlert, id: string, now: number): void {
+    if (alert.status === "firing") this.#firing.set(id, alert);
+    else this.#firing.delete(id);
+    if (this.#immediate.length > 0) this.#sendImmediate(alert, id, now);
     if (this.#grouped.length === 0) return;
     const { key, labels } = this.#groupOf(alert.labels);
     let group = this.#groups.get(key);
@@ -115,7 +118,7 @@ export class Dispatcher {
       };
       this.#groups.set(key, group);
     }
-    group.alerts.set(alert.fingerprint, alert);
+    group.alerts.set(id, alert);
     if (!group.timer) {
       const delay = group.flushed
         ? Math.max(0, group.lastFlushAt + this.#route.groupIntervalMs - now)
@@ -178,17 +181,20 @@ export class Dispatcher {
     group.lastFlushAt = now;
     const toSend: NotificationAlert[] = [];
     let changed = false;
-    for (const alert of group.alerts.values()) {
+    const ids: string[] = [];
+    for (const [id, alert] of group.alerts) {
       if (alert.status === "firing") {
         if (this.muted(alert, now)) {
           // A muted alert is left out; once notified, dropping it counts as a change so receivers catch up later.
-          if (group.notified.delete(alert.fingerprint)) changed = true;
+          if (group.notified.delete(id)) changed = true;
           continue;
         }
         toSend.push(alert);
-        if (group.notified.get(alert.fingerprint) !== alert.level) changed = true;
-      } else if (group.notified.has(alert.fingerprint)) {
+        ids.push(id);
+        if (group.notified.get(id) !== alert.level) changed = true;
+      } else if (group.notified.has(id)) {
         toSend.push(alert);
+        ids.push(id);
         changed = true;
       }
     }
@@ -198,10 +204,10 @@ export class Dispatcher {
       const notification = buildNotification(group.key, group.labels, toSend, now);
       for (const runner of this.#grouped) runner.enqueue(notification);
       group.lastSentAt = now;
-      for (const alert of toSend) {
-        if (alert.status === "firing") group.notified.set(alert.fingerprint, alert.level);
-        else group.notified.delete(alert.fingerprint);
-      }
+      toSend.forEach((alert, i) => {
+        if (alert.status === "firing") group.notified.set(ids[i]!, alert.level);
+        else group.notified.delete(ids[i]!);
+      });
     }
     for (const [fp, alert] of group.alerts) if (alert.status === "resolved") group.alerts.delete(fp);
     if (group.alerts.size === 0) {
@@ -211,11 +217,11 @@ export class Dispatcher {
     if (reschedule && !group.timer) this.#schedule(group, this.#route.groupIntervalMs);
   }
 
-  #sendImmediate(alert: NotificationAlert, now: number): void {
+  #sendImmediate(alert: NotificationAlert, id: string, now: number): void {
     if (alert.status === "firing") {
       if (this.muted(alert, now)) return;
-      this.#immediateSent.add(alert.fingerprint);
-    } else if (!this.#immediateSent.delete(alert.fingerprint)) return;
+      this.#immediateSent.add(id);
+    } else if (!this.#immediateSent.delete(id)) return;
     const { key, labels } = this.#groupOf(alert.labels);
     const notification = buildNotification(key, labels, [alert], now);
     for (const runner of this.#immediate) runner.enqueue(notification);

@@ -27,6 +27,18 @@ export function fingerprint(labels: Labels): string {
   return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
 }
 
+/**
+ * @internal The label set an alert carries everywhere it leaves the manager (Alertmanager, webhook bodies,
+ * history, handlers): its labels with `severity` set to its level, and `run_id` for run-scoped alerts. Its
+ * {@link fingerprint} is the alert's one fingerprint, so it changes with the level, as in Alertmanager, where
+ * an escalated alert is a new label set.
+ */
+export function alertLabelSet(labels: Labels, level: string, runId: string | undefined): Labels {
+  const out: Record<string, string> = { ...labels, severity: level };
+  if (runId !== undefined && out.run_id === undefined) out.run_id = runId;
+  return out;
+}
+
 /** @internal A cheap identity key of a label set (sorted, NUL-joined), for maps. */
 export function labelKey(labels: Labels): string {
   const names = Object.keys(labels);

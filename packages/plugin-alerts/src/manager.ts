@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertLevel, Labels, MetricSample, StatusPart } from "@tapline/core";
+import type { AlertEvent, Labels, MetricSample, StatusPart } from "@tapline/core";
 import { Dispatcher, normalizeRoute, type RouteInput } from "./dispatcher.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import {
@@ -9,7 +9,7 @@ import {
   describeError,
   isAlertConfigError,
 } from "./errors.ts";
-import { fingerprint, labelKey } from "./fingerprint.ts";
+import { alertLabelSet, fingerprint, labelKey } from "./fingerprint.ts";
 import { type AlertHandler, HandlerRunner, type HandlerStats } from "./handler.ts";
 import { AlertHistory, type AlertHistoryEntry, DEFAULT_HISTORY_RETENTION_MS } from "./history.ts";
 import { loadAlertConfigSync } from "./load.ts";
@@ -65,7 +65,11 @@ export interface AlertManagerOptions {
   readonly closeTimeout?: Duration;
   /** Name of the status component. Default `alerts`. */
   readonly component?: string;
-  /** Called for each transition (pending, firing, level change, resolved). Must not throw. */
+  /**
+   * Called for each transition (pending, firing, level change, resolved). Must not throw. `fingerprint` is the
+   * alert's one fingerprint (see {@link fingerprint}): the one Alertmanager computes for its labels with
+   * `severity` (and `run_id` for run-scoped alerts).
+   */
   readonly onTransition?: (event: AlertEvent & { readonly fingerprint: string }) => void;
   /** Called when a handler gives up on a notification, the history cannot be written, or a rule drops series. */
   readonly onError?: (error: unknown) => void;
@@ -376,17 +380,17 @@ class Manager implements AlertManager {
     if (this.#closing) throw new AlertManagerClosedError(`raise alert "${alert.rule}"`);
     const time = alert.time ?? Date.now();
     const labels = { alertname: alert.rule, ...alert.labels };
-    const fp = fingerprint(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });
-    const previous = this.#active.get(fp);
+    const id = labelKey(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });
+    const previous = this.#active.get(id);
     if (alert.state === "resolved" && !previous) return;
-    if (previous && previous.state === alert.state && previous.level === alert.level) return; // dedup by fingerprint
+    if (previous && previous.state === alert.state && previous.level === alert.level) return; // dedup by identity
     this.#transition({
       ...alert,
       labels,
       time,
       startsAt: alert.startsAt ?? previous?.startsAt ?? time,
       ...(alert.state === "resolved" && { endsAt: time }),
-      fingerprint: fp,
+      id,
     });
   }
 
@@ -396,7 +400,7 @@ class Manager implements AlertManager {
       const muted =
         a.state === "firing"
           ? this.#dispatcher.muted(
-              { labels: withSeverity(a.labels, a.level), fingerprint: a.fingerprint },
+              { labels: alertLabelSet(a.labels, a.level, a.runId), fingerprint: a.fingerprint },
               now,
             )
           : undefined;
@@ -467,11 +471,14 @@ class Manager implements AlertManager {
   #transition(t: Transition): void {
     const now = t.time;
     const labels = t.labels;
-    if (t.state === "resolved") this.#active.delete(t.fingerprint);
+    // The one fingerprint, computed once per transition over the label set as sent (severity, run_id).
+    const wire = alertLabelSet(labels, t.level, t.runId);
+    const fp = fingerprint(wire);
+    if (t.state === "resolved") this.#active.delete(t.id);
     else {
-      const before = this.#active.get(t.fingerprint);
-      this.#active.set(t.fingerprint, {
-        fingerprint: t.fingerprint,
+      const before = this.#active.get(t.id);
+      this.#active.set(t.id, {
+        fingerprint: fp,
         rule: t.rule,
         level: t.level,
         state: t.state,
@@ -486,12 +493,10 @@ class Manager implements AlertManager {
       });
     }
     const muted =
-      t.state === "pending"
-        ? undefined
-        : this.#dispatcher.muted({ labels: withSeverity(labels, t.level), fingerprint: t.fingerprint }, now);
+      t.state === "pending" ? undefined : this.#dispatcher.muted({ labels: wire, fingerprint: fp }, now);
     this.#history.add({
       time: now,
-      fingerprint: t.fingerprint,
+      fingerprint: fp,
       rule: t.rule,
       level: t.level,
       state: t.state,
@@ -509,26 +514,23 @@ class Manager implements AlertManager {
         status: t.state === "resolved" ? "resolved" : "firing",
         rule: t.rule,
         level: t.level,
-        labels: withSeverity(labels, t.level),
+        labels: wire,
         annotations: t.annotations ?? { summary: t.message },
         message: t.message,
         ...(t.value !== undefined && { value: t.value }),
         startsAt: t.startsAt,
         ...(t.endsAt !== undefined && { endsAt: t.endsAt }),
-        fingerprint: t.fingerprint,
+        fingerprint: fp,
         ...(t.runId !== undefined && { runId: t.runId }),
         ...(t.source !== undefined && { source: t.source }),
       };
-      this.#dispatcher.update(alert, now);
+      this.#dispatcher.update(alert, t.id, now);
     }
     try {
-      this.#onTransition(t);
+      const { id: _id, ...event } = t;
+      this.#onTransition({ ...event, fingerprint: fp });
     } catch (error) {
       this.#onError(error);
     }
   }
-}
-
-function withSeverity(labels: Labels, level: AlertLevel): Labels {
-  return { ...labels, severity: level };
 }

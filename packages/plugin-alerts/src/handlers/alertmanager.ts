@@ -1,7 +1,14 @@
 import { AlertHandlerTimeoutError, describeError } from "../errors.ts";
 import { type AlertHandler, defineAlertHandler, type HandlerContext } from "../handler.ts";
 import type { NotificationAlert } from "../notification.ts";
-import { HttpStatusError, type PostableAlert, redactUrl, toPostableAlert, wireLabels } from "../wire.ts";
+import {
+  HttpStatusError,
+  instanceKey,
+  type PostableAlert,
+  redactUrl,
+  toPostableAlert,
+  wireLabels,
+} from "../wire.ts";
 
 /** Options of {@link alertmanagerForwarder}. */
 export interface AlertmanagerForwarderOptions {
@@ -52,7 +59,7 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
   if (!(Number.isFinite(resendMs) && resendMs > 0))
     throw new TypeError('alertmanagerForwarder: "resendIntervalMs" must be a positive number');
   const timeoutMs = options.timeoutMs ?? 10_000;
-  /** fingerprint → the alert as last posted (firing). */
+  /** instance (labels without severity) → the alert as last posted (firing). */
   const active = new Map<string, NotificationAlert>();
   let timer: NodeJS.Timeout | undefined;
 
@@ -122,7 +129,7 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
       const now = Date.now();
       const body: PostableAlert[] = [];
       for (const alert of notification.alerts) {
-        const before = active.get(alert.fingerprint);
+        const before = active.get(instanceKey(alert));
         if (before && alert.status === "firing" && !sameLabels(wireLabels(before), wireLabels(alert))) {
           body.push(
             toPostableAlert({ ...before, status: "resolved", endsAt: now }, now, 0, options.generatorURL),
@@ -132,8 +139,8 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
       }
       await post(body, signal);
       for (const alert of notification.alerts) {
-        if (alert.status === "firing") active.set(alert.fingerprint, alert);
-        else active.delete(alert.fingerprint);
+        if (alert.status === "firing") active.set(instanceKey(alert), alert);
+        else active.delete(instanceKey(alert));
       }
       sync();
     },

@@ -34,5 +34,8 @@ export function consoleHandler(options: ConsoleHandlerOptions = {}): AlertHandle
 export function formatNotification(n: AlertNotification): string {
   const firing = n.alerts.filter((a) => a.status === "firing").length;
   const head = n.status === "firing" ? `[FIRING:${firing}]` : "[RESOLVED]";
-  return `${n.alerts.map((a) => `${head} ${a.status === "resolved" ? "resolved" : a.level} ${a.rule}: ${a.message}`).join("\n")}\n`;
+  // Under `[RESOLVED]` the header already says it; in a firing group a resolved alert is marked `resolved`.
+  const what = (a: AlertNotification["alerts"][number]) =>
+    a.status === "firing" ? `${a.level} ` : n.status === "firing" ? "resolved " : "";
+  return `${n.alerts.map((a) => `${head} ${what(a)}${a.rule}: ${a.message}`).join("\n")}\n`;
 }

@@ -39,7 +39,7 @@ describe("built-in handlers", () => {
     await wait(40);
     await m.close();
     expect(lines.join("")).toBe(
-      "[FIRING:2] critical Hot: GPU 0 at 95°C\n[FIRING:2] warning Hot: GPU 1 at 85°C\n[RESOLVED] resolved Hot: GPU 0 at 20°C\n[RESOLVED] resolved Hot: GPU 1 at 20°C\n",
+      "[FIRING:2] critical Hot: GPU 0 at 95°C\n[FIRING:2] warning Hot: GPU 1 at 85°C\n[RESOLVED] Hot: GPU 0 at 20°C\n[RESOLVED] Hot: GPU 1 at 20°C\n",
     );
   });
 
