@@ -1,9 +1,8 @@
 import type { AlertLevel, Labels } from "@tapline/core";
 import type { Duration } from "./duration.ts";
-import type { AlertConfigIssue } from "./errors.ts";
 import type { HandlerRunner } from "./handler.ts";
 import { type AlertNotification, commonOf, type NotificationAlert } from "./notification.ts";
-import { duration } from "./rules.ts";
+import { ms } from "./rules.ts";
 import type { InhibitRule, SilenceStore } from "./silences.ts";
 
 /** How notifications are grouped and paced (Alertmanager's route). */
@@ -26,27 +25,13 @@ export interface Route {
   readonly repeatIntervalMs: number;
 }
 
-/** @internal */
-export function normalizeRoute(input: unknown, path: string, issues: AlertConfigIssue[]): Route {
-  const r = (input ?? {}) as Record<string, unknown>;
-  if (typeof r !== "object" || Array.isArray(r)) {
-    issues.push({ path, message: "expected { groupBy?, groupWait?, groupInterval?, repeatInterval? }" });
-  }
-  for (const key of Object.keys(r)) {
-    if (!["groupBy", "groupWait", "groupInterval", "repeatInterval"].includes(key))
-      issues.push({ path: `${path}.${key}`, message: "unknown field" });
-  }
-  let groupBy: readonly string[] | "all" = ["alertname"];
-  if (r.groupBy !== undefined) {
-    if (!Array.isArray(r.groupBy) || r.groupBy.some((l) => typeof l !== "string"))
-      issues.push({ path: `${path}.groupBy`, message: 'expected a list of label names (or ["..."])' });
-    else groupBy = r.groupBy.includes("...") ? "all" : (r.groupBy as string[]);
-  }
+/** @internal Normalises a route that passed the schema (`schemas.ts`). */
+export function normalizeRoute(r: RouteInput = {}): Route {
   return {
-    groupBy,
-    groupWaitMs: duration(r.groupWait, 30_000, `${path}.groupWait`, issues),
-    groupIntervalMs: Math.max(1, duration(r.groupInterval, 300_000, `${path}.groupInterval`, issues)),
-    repeatIntervalMs: duration(r.repeatInterval, 14_400_000, `${path}.repeatInterval`, issues),
+    groupBy: r.groupBy === undefined ? ["alertname"] : r.groupBy.includes("...") ? "all" : [...r.groupBy],
+    groupWaitMs: ms(r.groupWait, 30_000),
+    groupIntervalMs: Math.max(1, ms(r.groupInterval, 300_000)),
+    repeatIntervalMs: ms(r.repeatInterval, 14_400_000),
   };
 }
 

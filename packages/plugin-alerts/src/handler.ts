@@ -1,5 +1,6 @@
 import { AlertHandlerError, AlertHandlerTimeoutError } from "./errors.ts";
 import type { AlertNotification } from "./notification.ts";
+import { HandlerSchema, parseConfig } from "./schemas.ts";
 
 /** What `send()` receives besides the notification. */
 export interface SendContext {
@@ -62,7 +63,8 @@ export interface AlertHandler {
 }
 
 /**
- * Defines an alert handler. Checks the definition at once (name, `send`, numeric options) and returns it frozen.
+ * Defines an alert handler. Checks the definition at once (name, `send`, numeric options; an
+ * `AlertConfigError` lists every bad field) and returns it frozen. Extra fields of the handler's own are kept.
  *
  * @example
  * export const slack = (url: string) => defineAlertHandler({
@@ -74,20 +76,10 @@ export interface AlertHandler {
  * });
  */
 export function defineAlertHandler<T extends AlertHandler>(handler: T): Readonly<T> {
-  const problems: string[] = [];
-  if (!handler || typeof handler !== "object")
-    throw new TypeError("defineAlertHandler: expected { name, send(notification, { signal }) }");
-  if (typeof handler.name !== "string" || handler.name === "")
-    problems.push('"name" must be a non-empty string');
-  if (typeof handler.send !== "function")
-    problems.push('"send" must be a function (notification, { signal }) => Promise<void>');
-  for (const key of ["timeoutMs", "retries", "backoffMs", "maxQueue"] as const) {
-    const v = handler[key];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0))
-      problems.push(`"${key}" must be a finite number ≥ 0`);
-  }
-  if (problems.length)
-    throw new TypeError(`defineAlertHandler(${JSON.stringify(handler.name)}): ${problems.join("; ")}`);
+  const name = (handler as { name?: unknown } | null)?.name;
+  parseConfig(HandlerSchema, handler, {
+    subject: `defineAlertHandler(${typeof name === "string" && name !== "" ? JSON.stringify(name) : ""})`,
+  });
   return Object.freeze({ ...handler });
 }
 

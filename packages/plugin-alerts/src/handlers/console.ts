@@ -1,5 +1,6 @@
 import { type AlertHandler, defineAlertHandler } from "../handler.ts";
 import type { AlertNotification } from "../notification.ts";
+import { ConsoleOptionsSchema, parseConfig } from "../schemas.ts";
 
 /** Options of {@link consoleHandler}. */
 export interface ConsoleHandlerOptions {
@@ -17,7 +18,9 @@ export interface ConsoleHandlerOptions {
  * @example
  * createAlertManager({ rules, handlers: [consoleHandler()] });
  */
-export function consoleHandler(options: ConsoleHandlerOptions = {}): AlertHandler {
+export function consoleHandler(input: ConsoleHandlerOptions = {}): AlertHandler {
+  const options = (parseConfig(ConsoleOptionsSchema, input, { subject: "consoleHandler()" }) ??
+    {}) as ConsoleHandlerOptions;
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
   return defineAlertHandler({
     name: options.name ?? "console",
