@@ -9,19 +9,28 @@ export function fingerprint(labels: Labels): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
   const feedByte = (byte: number) => {
-    {
-      lo = (lo ^ byte) >>> 0;
-      // 64-bit multiply by the FNV prime 0x100000001b3, on two 32-bit halves.
-      const loMul = lo * 0x1b3;
-      const carry = Math.floor(loMul / 0x100000000);
-      hi = (hi * 0x1b3 + lo * 0x100 + carry) >>> 0;
-      lo = loMul >>> 0;
+    lo = (lo ^ byte) >>> 0;
+    // 64-bit multiply by the FNV prime 0x100000001b3, on two 32-bit halves.
+    const loMul = lo * 0x1b3;
+    const carry = Math.floor(loMul / 0x100000000);
+    hi = (hi * 0x1b3 + lo * 0x100 + carry) >>> 0;
+    lo = loMul >>> 0;
+  };
+  // UTF-8 bytes, as Go hashes strings; ASCII (nearly every label) is fed without encoding.
+  const feed = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < 0x80) feedByte(code);
+      else {
+        for (const byte of Buffer.from(text.slice(i), "utf8")) feedByte(byte);
+        return;
+      }
     }
   };
   for (const name of names) {
-    for (const byte of Buffer.from(name, "utf8")) feedByte(byte);
+    feed(name);
     feedByte(0xff);
-    for (const byte of Buffer.from(labels[name]!, "utf8")) feedByte(byte);
+    feed(labels[name]!);
     feedByte(0xff);
   }
   return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");

@@ -262,7 +262,17 @@ class Manager implements AlertManager {
 
   constructor(options: AlertManagerOptions, prepared: ReturnType<typeof prepare>) {
     const { rules, route, inhibit, silences, evalMs, closeMs, retentionMs, redact } = prepared;
-    this.#redact = redact;
+    // Label values and rendered texts repeat; a bounded cache keeps redaction off the hot path of transition storms.
+    const cache = new Map<string, string>();
+    this.#redact = (text) => {
+      let out = cache.get(text);
+      if (out === undefined) {
+        if (cache.size >= 4096) cache.clear();
+        out = redact(text);
+        cache.set(text, out);
+      }
+      return out;
+    };
     this.#onTransition = options.onTransition ?? noop;
     this.#onError = options.onError ?? noop;
     this.#onMetric = options.onMetric ?? noop;
