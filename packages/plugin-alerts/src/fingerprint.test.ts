@@ -11,7 +11,8 @@ describe("fingerprint", () => {
   it("hashes UTF-8 bytes as Go does, for non-ASCII values too", () => {
     // FNV-1a 64 of "a\xffé\xff" with é as its two UTF-8 bytes c3 a9, computed byte by byte
     let h = 0xcbf29ce484222325n;
-    for (const b of [0x61, 0xff, 0xc3, 0xa9, 0xff]) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    for (const b of [0x61, 0xff, 0xc3, 0xa9, 0xff])
+      h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
     expect(fingerprint({ a: "é" })).toBe(h.toString(16).padStart(16, "0"));
     expect(fingerprint({})).toBe("cbf29ce484222325");
   });

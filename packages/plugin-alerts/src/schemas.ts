@@ -459,6 +459,27 @@ export const FileOptionsSchema = v.strictObject({
   name: v.optional(NonEmpty),
 });
 
+const presetFields = {
+  warning: v.optional(v.pipe(v.number(), v.finite())),
+  critical: v.optional(v.pipe(v.number(), v.finite())),
+  window: v.optional(DurationSchema),
+  minSamples: v.optional(PositiveInt),
+  level: v.optional(Level),
+  after: v.optional(DurationSchema),
+};
+
+/** The options schema of a preset: the common ones (`name`, `match`, `for`, `keepFiringFor`, `labels`) plus `own`. */
+export function presetSchema(own: readonly (keyof typeof presetFields)[], timing = true) {
+  const entries: Record<string, v.GenericSchema> = {
+    name: v.optional(NonEmpty),
+    match: v.optional(MatcherSchema),
+    labels: v.optional(Labels),
+    ...(timing && { for: v.optional(DurationSchema), keepFiringFor: v.optional(DurationSchema) }),
+  };
+  for (const key of own) entries[key] = presetFields[key];
+  return v.optional(v.strictObject(entries));
+}
+
 /**
  * Checks `input` against a schema; throws one {@link AlertConfigError} naming `subject` (a factory such as
  * `webhookHandler()`) or the rule file, with every issue explained by core (path, value, expected, did-you-mean).

@@ -7,8 +7,11 @@ import {
   type AlertConfigError,
   alerts,
   createAlertManager,
+  gpuHot,
   isAlertConfigError,
   loadAlertConfig,
+  stepFailureRate,
+  stuckStep,
 } from "../src/index.ts";
 
 let dir: string | undefined;
@@ -77,6 +80,17 @@ describe("strict options, one mechanism", () => {
     } finally {
       await m.close();
     }
+  });
+
+  it("presets are strict", () => {
+    const error = configError(() => stepFailureRate({ warnng: 0.3 } as never));
+    expect(error.subject).toBe("stepFailureRate()");
+    expect(error.issues[0]).toMatchObject({ path: "warnng", suggestion: "warning" });
+    expect(configError(() => stuckStep({ for: "1m" } as never)).issues[0]).toMatchObject({ path: "for" });
+    expect(configError(() => gpuHot({ window: "soon" })).issues[0]).toMatchObject({
+      path: "window",
+      value: "soon",
+    });
   });
 
   it("rule files are strict, and their errors name the file, through the manager and through the plugin", async () => {

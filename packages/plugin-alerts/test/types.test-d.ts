@@ -36,7 +36,9 @@ type In<S extends v.GenericSchema> = NonNullable<v.InferInput<S>>;
 describe("option schemas match the documented interfaces", () => {
   it("handlers", () => {
     expectTypeOf<keyof In<typeof WebhookOptionsSchema>>().toEqualTypeOf<keyof WebhookHandlerOptions>();
-    expectTypeOf<keyof In<typeof ForwarderOptionsSchema>>().toEqualTypeOf<keyof AlertmanagerForwarderOptions>();
+    expectTypeOf<keyof In<typeof ForwarderOptionsSchema>>().toEqualTypeOf<
+      keyof AlertmanagerForwarderOptions
+    >();
     expectTypeOf<keyof In<typeof ConsoleOptionsSchema>>().toEqualTypeOf<keyof ConsoleHandlerOptions>();
     expectTypeOf<keyof In<typeof FileOptionsSchema>>().toEqualTypeOf<keyof FileHandlerOptions>();
   });
@@ -50,8 +52,8 @@ describe("option schemas match the documented interfaces", () => {
   });
   it("rules of every kind", () => {
     expectTypeOf<Keys<In<typeof RuleSchema>>>().toEqualTypeOf<keyof AlertRuleInput>();
-    expectTypeOf<keyof NonNullable<Extract<In<typeof RuleSchema>, { noData?: unknown }>["noData"]>>().toEqualTypeOf<
-      keyof NoDataInput
-    >();
+    expectTypeOf<
+      keyof NonNullable<Extract<In<typeof RuleSchema>, { noData?: unknown }>["noData"]>
+    >().toEqualTypeOf<keyof NoDataInput>();
   });
 });
