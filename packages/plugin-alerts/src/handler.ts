@@ -1,3 +1,4 @@
+import { redactSecrets } from "@tapline/core";
 import { AlertHandlerError, AlertHandlerTimeoutError } from "./errors.ts";
 import type { AlertNotification } from "./notification.ts";
 import { HandlerSchema, parseConfig } from "./schemas.ts";
@@ -96,6 +97,7 @@ export interface HandlerStats {
   dropped: number;
   /** Notifications waiting. */
   queued: number;
+  /** The last failure's message, secrets redacted. */
   lastError?: string;
   /** Epoch ms of the last delivery. */
   lastSentAt?: number;
@@ -218,7 +220,7 @@ export class HandlerRunner {
         return;
       } catch (error) {
         lastError = error;
-        this.stats.lastError = error instanceof Error ? error.message : String(error);
+        this.stats.lastError = redactSecrets(error instanceof Error ? error.message : String(error));
         // A receiver that rejects the request itself (HTTP 400, bad config) will not accept it on a retry.
         if ((error as { retryable?: unknown } | null)?.retryable === false) break;
         if (attempt < attempts && !this.#closing.signal.aborted) {
@@ -235,7 +237,7 @@ export class HandlerRunner {
   /** Counts and reports a delivery given up (after `attempts`), whether from the queue or background work. */
   #failed(attempts: number, cause: unknown): void {
     this.stats.failed++;
-    this.stats.lastError = cause instanceof Error ? cause.message : String(cause);
+    this.stats.lastError = redactSecrets(cause instanceof Error ? cause.message : String(cause));
     const timedOut =
       cause instanceof AlertHandlerTimeoutError ||
       (cause instanceof Error && cause.cause instanceof AlertHandlerTimeoutError);

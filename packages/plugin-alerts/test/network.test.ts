@@ -10,6 +10,7 @@ import {
   alertmanagerForwarder,
   consoleHandler,
   createAlertManager,
+  defineAlertHandler,
   isAlertConfigError,
   webhookHandler,
 } from "../src/index.ts";
@@ -143,6 +144,22 @@ describe("credentials in receiver URLs", () => {
 });
 
 describe("secrets never leave the manager", () => {
+  it("redacts a handler's failure in summary() and status()", async () => {
+    const errors = await deliver(
+      defineAlertHandler({
+        name: "leaky",
+        retries: 0,
+        send() {
+          throw new Error("upstream said 401 for api_key=sk-live-1234567890abcdef");
+        },
+      }),
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).not.toContain("sk-live-1234567890abcdef");
+    expect(manager!.summary().handlers[0]!.lastError).toMatch(/\[redacted\]/);
+    expect(JSON.stringify(manager!.status())).not.toContain("sk-live-1234567890abcdef");
+  });
+
   it("redacts alert texts, annotations and labels in history, webhook bodies and console output", async () => {
     const SECRET = "sk-live-1234567890abcdef";
     dir = await mkdtemp(join(tmpdir(), "tapline-alert-secrets-"));
@@ -178,6 +195,7 @@ describe("secrets never leave the manager", () => {
       expect(text, where).toContain("[redacted]");
     }
     expect(JSON.stringify(manager.active())).not.toContain(SECRET);
+    expect(JSON.stringify(manager.summary())).not.toContain(SECRET);
     expect(manager.status().message).not.toContain(SECRET);
   });
 });
