@@ -43,8 +43,14 @@ export function chatHandler(options: ChatHandlerOptions): AlertHandler {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ text: chatText(notification), username: options.username ?? "tapline" }),
         signal,
+        // never follow a redirect: it would re-post the alerts to another address
+        redirect: "manual",
       });
       await res.text();
+      if (res.status >= 300 && res.status < 400)
+        throw new Error(
+          `chat webhook answered HTTP ${res.status}, a redirect (not followed): configure the final URL`,
+        );
       if (!res.ok) throw new Error(`chat webhook answered HTTP ${res.status}`);
     },
   });

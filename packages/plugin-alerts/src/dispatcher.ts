@@ -1,9 +1,8 @@
 import type { AlertLevel, Labels } from "@tapline/core";
 import type { Duration } from "./duration.ts";
-import type { AlertConfigIssue } from "./errors.ts";
 import type { HandlerRunner } from "./handler.ts";
 import { type AlertNotification, commonOf, type NotificationAlert } from "./notification.ts";
-import { duration } from "./rules.ts";
+import { ms } from "./rules.ts";
 import type { InhibitRule, SilenceStore } from "./silences.ts";
 
 /** How notifications are grouped and paced (Alertmanager's route). */
@@ -26,27 +25,13 @@ export interface Route {
   readonly repeatIntervalMs: number;
 }
 
-/** @internal */
-export function normalizeRoute(input: unknown, path: string, issues: AlertConfigIssue[]): Route {
-  const r = (input ?? {}) as Record<string, unknown>;
-  if (typeof r !== "object" || Array.isArray(r)) {
-    issues.push({ path, message: "expected { groupBy?, groupWait?, groupInterval?, repeatInterval? }" });
-  }
-  for (const key of Object.keys(r)) {
-    if (!["groupBy", "groupWait", "groupInterval", "repeatInterval"].includes(key))
-      issues.push({ path: `${path}.${key}`, message: "unknown field" });
-  }
-  let groupBy: readonly string[] | "all" = ["alertname"];
-  if (r.groupBy !== undefined) {
-    if (!Array.isArray(r.groupBy) || r.groupBy.some((l) => typeof l !== "string"))
-      issues.push({ path: `${path}.groupBy`, message: 'expected a list of label names (or ["..."])' });
-    else groupBy = r.groupBy.includes("...") ? "all" : (r.groupBy as string[]);
-  }
+/** @internal Normalises a route that passed the schema (`schemas.ts`). */
+export function normalizeRoute(r: RouteInput = {}): Route {
   return {
-    groupBy,
-    groupWaitMs: duration(r.groupWait, 30_000, `${path}.groupWait`, issues),
-    groupIntervalMs: Math.max(1, duration(r.groupInterval, 300_000, `${path}.groupInterval`, issues)),
-    repeatIntervalMs: duration(r.repeatInterval, 14_400_000, `${path}.repeatInterval`, issues),
+    groupBy: r.groupBy === undefined ? ["alertname"] : r.groupBy.includes("...") ? "all" : [...r.groupBy],
+    groupWaitMs: ms(r.groupWait, 30_000),
+    groupIntervalMs: Math.max(1, ms(r.groupInterval, 300_000)),
+    repeatIntervalMs: ms(r.repeatInterval, 14_400_000),
   };
 }
 
@@ -54,7 +39,7 @@ interface Group {
   readonly key: string;
   readonly labels: Labels;
   readonly alerts: Map<string, NotificationAlert>;
-  /** fingerprint → level last notified as firing. */
+  /** instance id → level last notified as firing. */
   readonly notified: Map<string, AlertLevel>;
   timer: NodeJS.Timeout | undefined;
   flushed: boolean;
@@ -67,7 +52,7 @@ const RANK: Record<AlertLevel, number> = { info: 0, warning: 1, error: 2, critic
 /**
  * @internal
  * Alertmanager's notification pipeline, in-process: inhibition, silences, grouping with wait/interval/repeat,
- * dedup by fingerprint (a group is re-sent only when its set of firing alerts or their levels changed, or the
+ * dedup per alert instance (a group is re-sent only when its set of firing alerts or their levels changed, or the
  * repeat interval passed), resolved notifications.
  */
 export class Dispatcher {
@@ -93,11 +78,14 @@ export class Dispatcher {
     this.#immediate = runners.filter((r) => r.handler.immediate);
   }
 
-  /** A firing alert appeared or changed level, or an alert resolved. */
-  update(alert: NotificationAlert, now: number): void {
-    if (alert.status === "firing") this.#firing.set(alert.fingerprint, alert);
-    else this.#firing.delete(alert.fingerprint);
-    if (this.#immediate.length > 0) this.#sendImmediate(alert, now);
+  /**
+   * A firing alert appeared or changed level, or an alert resolved. `id` is the instance's identity, which a
+   * level change keeps (its fingerprint, over the labels with `severity`, changes).
+   */
+  update(alert: NotificationAlert, id: string, now: number): void {
+    if (alert.status === "firing") this.#firing.set(id, alert);
+    else this.#firing.delete(id);
+    if (this.#immediate.length > 0) this.#sendImmediate(alert, id, now);
     if (this.#grouped.length === 0) return;
     const { key, labels } = this.#groupOf(alert.labels);
     let group = this.#groups.get(key);
@@ -115,7 +103,7 @@ export class Dispatcher {
       };
       this.#groups.set(key, group);
     }
-    group.alerts.set(alert.fingerprint, alert);
+    group.alerts.set(id, alert);
     if (!group.timer) {
       const delay = group.flushed
         ? Math.max(0, group.lastFlushAt + this.#route.groupIntervalMs - now)
@@ -178,17 +166,20 @@ export class Dispatcher {
     group.lastFlushAt = now;
     const toSend: NotificationAlert[] = [];
     let changed = false;
-    for (const alert of group.alerts.values()) {
+    const ids: string[] = [];
+    for (const [id, alert] of group.alerts) {
       if (alert.status === "firing") {
         if (this.muted(alert, now)) {
           // A muted alert is left out; once notified, dropping it counts as a change so receivers catch up later.
-          if (group.notified.delete(alert.fingerprint)) changed = true;
+          if (group.notified.delete(id)) changed = true;
           continue;
         }
         toSend.push(alert);
-        if (group.notified.get(alert.fingerprint) !== alert.level) changed = true;
-      } else if (group.notified.has(alert.fingerprint)) {
+        ids.push(id);
+        if (group.notified.get(id) !== alert.level) changed = true;
+      } else if (group.notified.has(id)) {
         toSend.push(alert);
+        ids.push(id);
         changed = true;
       }
     }
@@ -198,10 +189,10 @@ export class Dispatcher {
       const notification = buildNotification(group.key, group.labels, toSend, now);
       for (const runner of this.#grouped) runner.enqueue(notification);
       group.lastSentAt = now;
-      for (const alert of toSend) {
-        if (alert.status === "firing") group.notified.set(alert.fingerprint, alert.level);
-        else group.notified.delete(alert.fingerprint);
-      }
+      toSend.forEach((alert, i) => {
+        if (alert.status === "firing") group.notified.set(ids[i]!, alert.level);
+        else group.notified.delete(ids[i]!);
+      });
     }
     for (const [fp, alert] of group.alerts) if (alert.status === "resolved") group.alerts.delete(fp);
     if (group.alerts.size === 0) {
@@ -211,11 +202,11 @@ export class Dispatcher {
     if (reschedule && !group.timer) this.#schedule(group, this.#route.groupIntervalMs);
   }
 
-  #sendImmediate(alert: NotificationAlert, now: number): void {
+  #sendImmediate(alert: NotificationAlert, id: string, now: number): void {
     if (alert.status === "firing") {
       if (this.muted(alert, now)) return;
-      this.#immediateSent.add(alert.fingerprint);
-    } else if (!this.#immediateSent.delete(alert.fingerprint)) return;
+      this.#immediateSent.add(id);
+    } else if (!this.#immediateSent.delete(id)) return;
     const { key, labels } = this.#groupOf(alert.labels);
     const notification = buildNotification(key, labels, [alert], now);
     for (const runner of this.#immediate) runner.enqueue(notification);

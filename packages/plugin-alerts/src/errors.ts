@@ -1,4 +1,4 @@
-import { describeError, TaplineError } from "@tapline/core";
+import { describeError, formatOptionIssues, type OptionIssue, TaplineError } from "@tapline/core";
 
 /** Every error code plugin-alerts throws. */
 export type AlertsErrorCode =
@@ -7,32 +7,51 @@ export type AlertsErrorCode =
   | "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT"
   | "TAPLINE_ERR_ALERTS_CLOSED";
 
-/** One bad field of a rule, route, silence or handler option, with its path (`rules[2].levels.warning.threshold`). */
-export interface AlertConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+/**
+ * One bad field of a rule, route, silence or handler option: its path (`rules[2].levels.warning.threshold`),
+ * what is wrong, and when known the value given, what was expected and the closest valid key (core's
+ * `OptionIssue`, the same shape every Tapline package reports).
+ */
+export interface AlertConfigIssue extends OptionIssue {}
 
 /**
- * Rules or notification options are invalid. Thrown once, when the manager (or plugin) is created or a rule
- * file is loaded; `issues` lists every bad field with its path, not only the first.
+ * Rules, notification or handler options are invalid. Thrown once, when the manager, plugin or handler is
+ * created or a rule file is loaded; `issues` lists every bad field with its path, not only the first, and
+ * `file` / `subject` say what was being configured.
+ *
+ * @example
+ * // AlertConfigError: invalid alert configuration in alerts.yaml (1 problem):
+ * //   - rules[0].levelz: unknown option "levelz"; did you mean "levels"? (known: ...)
  */
 export class AlertConfigError extends TaplineError {
   readonly isAlertConfigError = true;
   readonly issues: readonly AlertConfigIssue[];
   /** The rule file, when the rules came from one. */
   readonly file: string | undefined;
-  constructor(issues: readonly AlertConfigIssue[], file?: string, options?: { cause?: unknown }) {
-    const where = file ? ` in ${file}` : "";
-    const list = issues.map((i) => `  - ${i.path || "(root)"}: ${i.message}`).join("\n");
+  /** What was configured: the rule file, or a factory such as `webhookHandler()` or `createAlertManager()`. */
+  readonly subject: string;
+  constructor(
+    issues: readonly AlertConfigIssue[],
+    source?: string | { readonly file?: string; readonly subject?: string },
+    options?: { cause?: unknown },
+  ) {
+    const file = typeof source === "string" ? source : source?.file;
+    const subject =
+      (typeof source === "object" ? source.subject : undefined) ?? file ?? "alert configuration";
+    const head = file
+      ? `invalid alert configuration in ${file}`
+      : typeof source === "object" && source.subject
+        ? `${source.subject}: invalid options`
+        : "invalid alert configuration";
     super(
       "TAPLINE_ERR_ALERTS_CONFIG",
-      `invalid alert configuration${where} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${list}`,
+      `${head} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${formatOptionIssues(issues)}`,
       options,
     );
     this.name = "AlertConfigError";
     this.issues = issues;
     this.file = file;
+    this.subject = subject;
   }
 }
 

@@ -1,5 +1,7 @@
+import { redactSecrets } from "@tapline/core";
 import { AlertHandlerError, AlertHandlerTimeoutError } from "./errors.ts";
 import type { AlertNotification } from "./notification.ts";
+import { HandlerSchema, parseConfig } from "./schemas.ts";
 
 /** What `send()` receives besides the notification. */
 export interface SendContext {
@@ -62,7 +64,8 @@ export interface AlertHandler {
 }
 
 /**
- * Defines an alert handler. Checks the definition at once (name, `send`, numeric options) and returns it frozen.
+ * Defines an alert handler. Checks the definition at once (name, `send`, numeric options; an
+ * `AlertConfigError` lists every bad field) and returns it frozen. Extra fields of the handler's own are kept.
  *
  * @example
  * export const slack = (url: string) => defineAlertHandler({
@@ -74,20 +77,10 @@ export interface AlertHandler {
  * });
  */
 export function defineAlertHandler<T extends AlertHandler>(handler: T): Readonly<T> {
-  const problems: string[] = [];
-  if (!handler || typeof handler !== "object")
-    throw new TypeError("defineAlertHandler: expected { name, send(notification, { signal }) }");
-  if (typeof handler.name !== "string" || handler.name === "")
-    problems.push('"name" must be a non-empty string');
-  if (typeof handler.send !== "function")
-    problems.push('"send" must be a function (notification, { signal }) => Promise<void>');
-  for (const key of ["timeoutMs", "retries", "backoffMs", "maxQueue"] as const) {
-    const v = handler[key];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0))
-      problems.push(`"${key}" must be a finite number ≥ 0`);
-  }
-  if (problems.length)
-    throw new TypeError(`defineAlertHandler(${JSON.stringify(handler.name)}): ${problems.join("; ")}`);
+  const name = (handler as { name?: unknown } | null)?.name;
+  parseConfig(HandlerSchema, handler, {
+    subject: `defineAlertHandler(${typeof name === "string" && name !== "" ? JSON.stringify(name) : ""})`,
+  });
   return Object.freeze({ ...handler });
 }
 
@@ -104,6 +97,7 @@ export interface HandlerStats {
   dropped: number;
   /** Notifications waiting. */
   queued: number;
+  /** The last failure's message, secrets redacted. */
   lastError?: string;
   /** Epoch ms of the last delivery. */
   lastSentAt?: number;
@@ -226,7 +220,7 @@ export class HandlerRunner {
         return;
       } catch (error) {
         lastError = error;
-        this.stats.lastError = error instanceof Error ? error.message : String(error);
+        this.stats.lastError = redactSecrets(error instanceof Error ? error.message : String(error));
         // A receiver that rejects the request itself (HTTP 400, bad config) will not accept it on a retry.
         if ((error as { retryable?: unknown } | null)?.retryable === false) break;
         if (attempt < attempts && !this.#closing.signal.aborted) {
@@ -243,7 +237,7 @@ export class HandlerRunner {
   /** Counts and reports a delivery given up (after `attempts`), whether from the queue or background work. */
   #failed(attempts: number, cause: unknown): void {
     this.stats.failed++;
-    this.stats.lastError = cause instanceof Error ? cause.message : String(cause);
+    this.stats.lastError = redactSecrets(cause instanceof Error ? cause.message : String(cause));
     const timedOut =
       cause instanceof AlertHandlerTimeoutError ||
       (cause instanceof Error && cause.cause instanceof AlertHandlerTimeoutError);

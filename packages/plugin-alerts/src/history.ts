@@ -3,11 +3,13 @@ import { appendFile, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { AlertLevel, Labels } from "@tapline/core";
+import { labelKey } from "./fingerprint.ts";
 
 /** One alert transition, as kept in memory and written to `<dir>/alerts/alerts-YYYY-MM-DD.jsonl`. */
 export interface AlertHistoryEntry {
   /** Epoch ms of the transition. */
   readonly time: number;
+  /** The alert's one fingerprint (Alertmanager's, over `labels` with `severity` = `level` and `run_id`). */
   readonly fingerprint: string;
   readonly rule: string;
   readonly level: AlertLevel;
@@ -308,8 +310,9 @@ export async function readAlertHistory(
     }
   }
   if (!options.active) return out;
+  // One instance per label set and run: its fingerprint changes with the level, its identity does not.
   const latest = new Map<string, AlertHistoryEntry>();
-  for (const e of out) latest.set(e.fingerprint, e);
+  for (const e of out) latest.set(`${labelKey(e.labels ?? {})}\u0002${e.runId ?? ""}`, e);
   return [...latest.values()].filter((e) => e.state !== "resolved");
 }
 

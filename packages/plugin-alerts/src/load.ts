@@ -2,11 +2,10 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import type { RouteInput } from "./dispatcher.ts";
-import { normalizeRoute } from "./dispatcher.ts";
-import { AlertConfigError, type AlertConfigIssue } from "./errors.ts";
-import { type AlertRuleInput, normalizeRules } from "./rules.ts";
+import { AlertConfigError } from "./errors.ts";
+import type { AlertRuleInput } from "./rules.ts";
+import { ConfigFileSchema, parseConfig } from "./schemas.ts";
 import type { InhibitRuleInput, SilenceInput } from "./silences.ts";
-import { parseInhibitRules } from "./silences.ts";
 
 /** The content of a rule file (YAML or JSON). */
 export interface AlertConfigFile {
@@ -15,8 +14,6 @@ export interface AlertConfigFile {
   readonly inhibit?: InhibitRuleInput[];
   readonly silences?: SilenceInput[];
 }
-
-const TOP_KEYS = new Set(["rules", "route", "inhibit", "silences"]);
 
 /**
  * Reads and checks a YAML or JSON rule file (`{ rules, route?, inhibit?, silences? }`; a bare list is taken as
@@ -33,7 +30,7 @@ export async function loadAlertConfig(file: string): Promise<AlertConfigFile> {
     text = await readFile(file, "utf8");
   } catch (error) {
     throw new AlertConfigError(
-      [{ path: "", message: `cannot read the rule file: ${(error as Error).message}` }],
+      [{ path: "(file)", message: `cannot read the rule file: ${(error as Error).message}` }],
       file,
       { cause: error },
     );
@@ -48,7 +45,7 @@ export function loadAlertConfigSync(file: string): AlertConfigFile {
     text = readFileSync(file, "utf8");
   } catch (error) {
     throw new AlertConfigError(
-      [{ path: "", message: `cannot read the rule file: ${(error as Error).message}` }],
+      [{ path: "(file)", message: `cannot read the rule file: ${(error as Error).message}` }],
       file,
       { cause: error },
     );
@@ -65,34 +62,23 @@ export function parseAlertConfig(text: string, file = "<rules>"): AlertConfigFil
     doc = parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
     throw new AlertConfigError(
-      [{ path: "", message: `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}` }],
+      [{ path: "(file)", message: `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}` }],
       file,
       { cause: error },
     );
   }
   if (Array.isArray(doc)) doc = { rules: doc };
-  const issues: AlertConfigIssue[] = [];
   if (typeof doc !== "object" || doc === null) {
     throw new AlertConfigError(
       [
         {
-          path: "",
+          path: "(file)",
           message: "expected a mapping with `rules:` (and optional `route:`, `inhibit:`, `silences:`)",
+          value: doc,
         },
       ],
       file,
     );
   }
-  const d = doc as Record<string, unknown>;
-  for (const key of Object.keys(d))
-    if (!TOP_KEYS.has(key))
-      issues.push({ path: key, message: `unknown field (known: ${[...TOP_KEYS].join(", ")})` });
-  if (d.rules === undefined) issues.push({ path: "rules", message: "required: a list of rules" });
-  normalizeRules(d.rules, "rules", issues);
-  if (d.route !== undefined) normalizeRoute(d.route, "route", issues);
-  parseInhibitRules(d.inhibit, "inhibit", issues);
-  if (d.silences !== undefined && !Array.isArray(d.silences))
-    issues.push({ path: "silences", message: "expected a list of silences" });
-  if (issues.length > 0) throw new AlertConfigError(issues, file);
-  return d as unknown as AlertConfigFile;
+  return parseConfig(ConfigFileSchema, doc, { file }) as AlertConfigFile;
 }

@@ -1,6 +1,7 @@
 import type { AlertEvent, MetricSample } from "@tapline/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isAlertConfigError } from "./errors.ts";
+import { fingerprint } from "./fingerprint.ts";
 import { defineAlertHandler } from "./handler.ts";
 import { type AlertManager, type AlertManagerOptions, createAlertManager } from "./manager.ts";
 import type { AlertNotification } from "./notification.ts";
@@ -51,7 +52,12 @@ describe("rule state machine", () => {
     for (const v of [70, 81, 78, 91, 88, 84, 76, 74]) m.observe(sample("t", v, { gpu: "0" }));
     // 81 warning; 78 holds warning (clear 75); 91 critical; 88 holds critical (clear 85); 84 back to warning; 76 holds; 74 resolves
     expect(states()).toEqual(["firing:warning", "firing:critical", "firing:warning", "resolved:warning"]);
-    expect(new Set(events.map((e) => e.fingerprint)).size).toBe(1);
+    // one fingerprint per label set, as Alertmanager: severity is a label, so a level change is a new one
+    expect(events.map((e) => e.fingerprint)).toEqual(
+      ["warning", "critical", "warning", "warning"].map((severity) =>
+        fingerprint({ alertname: "Temp", gpu: "0", severity }),
+      ),
+    );
     expect(m.active()).toEqual([]);
   });
 

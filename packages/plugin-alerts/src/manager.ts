@@ -1,6 +1,14 @@
-import type { AlertEvent, AlertLevel, Labels, MetricSample, StatusPart } from "@tapline/core";
+import {
+  type AlertEvent,
+  isSecretKey,
+  type Labels,
+  type MetricSample,
+  REDACTED,
+  redactSecrets,
+  type StatusPart,
+} from "@tapline/core";
 import { Dispatcher, normalizeRoute, type RouteInput } from "./dispatcher.ts";
-import { type Duration, parseDuration } from "./duration.ts";
+import type { Duration } from "./duration.ts";
 import {
   AlertConfigError,
   type AlertConfigIssue,
@@ -9,17 +17,19 @@ import {
   describeError,
   isAlertConfigError,
 } from "./errors.ts";
-import { fingerprint, labelKey } from "./fingerprint.ts";
+import { alertLabelSet, fingerprint, labelKey } from "./fingerprint.ts";
 import { type AlertHandler, HandlerRunner, type HandlerStats } from "./handler.ts";
 import { AlertHistory, type AlertHistoryEntry, DEFAULT_HISTORY_RETENTION_MS } from "./history.ts";
 import { loadAlertConfigSync } from "./load.ts";
 import type { NotificationAlert } from "./notification.ts";
 import { CompiledRule, type Transition } from "./rule-engine.ts";
 import { MetricRules } from "./rule-index.ts";
-import { type AlertRuleInput, normalizeRules } from "./rules.ts";
+import { type AlertRuleInput, ms, normalizeRules } from "./rules.ts";
+import { ManagerOptionsSchema, parseConfig } from "./schemas.ts";
 import {
   type InhibitRuleInput,
   parseInhibitRules,
+  parseSilence,
   type Silence,
   type SilenceInput,
   SilenceStore,
@@ -65,10 +75,21 @@ export interface AlertManagerOptions {
   readonly closeTimeout?: Duration;
   /** Name of the status component. Default `alerts`. */
   readonly component?: string;
-  /** Called for each transition (pending, firing, level change, resolved). Must not throw. */
+  /**
+   * Called for each transition (pending, firing, level change, resolved). Must not throw. `fingerprint` is the
+   * alert's one fingerprint (see {@link fingerprint}): the one Alertmanager computes for its labels with
+   * `severity` (and `run_id` for run-scoped alerts).
+   */
   readonly onTransition?: (event: AlertEvent & { readonly fingerprint: string }) => void;
   /** Called when a handler gives up on a notification, the history cannot be written, or a rule drops series. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Redacts secrets in alert texts: every message, annotation and label value passes through it before it is
+   * kept in history, shown in `active()`/`status()` or sent to a handler (label and annotation keys named like
+   * secrets, such as `token` or `authorization`, are replaced whole). Default: core's `redactSecrets`; the
+   * plugin passes the app's redactor (`api.redact.text`).
+   */
+  readonly redact?: (text: string) => string;
   /** Called with the manager's own metrics (`tapline_alert_notifications_total{handler,outcome}`). */
   readonly onMetric?: (name: string, value: number, labels: Record<string, string>) => void;
 }
@@ -143,101 +164,80 @@ export const STEP_DURATION_METRIC = "tapline_alerts_step_duration_seconds";
  * await alerts.close();
  */
 export function createAlertManager(options: AlertManagerOptions = {}): AlertManager {
-  const p = prepare(options);
-  return new Manager(options, p);
+  return new Manager(options, prepare(options, "createAlertManager()"));
 }
 
 /**
  * Checks manager options without creating anything (no timer, no file written); returns every problem with its
- * path, `[]` when they are valid. The plugin's options schema uses it, so bad rules fail at registration.
+ * path, `[]` when they are valid. Problems inside a rule file name the file in their message.
  */
 export function checkAlertManagerOptions(options: unknown): AlertConfigIssue[] {
   try {
-    prepare((options ?? {}) as AlertManagerOptions);
+    prepare(options ?? {}, "createAlertManager()");
     return [];
   } catch (error) {
-    if (isAlertConfigError(error)) return [...error.issues];
-    return [{ path: "", message: describeError(error) }];
+    if (isAlertConfigError(error)) return [...fileIssues(error)];
+    return [{ path: "(options)", message: describeError(error) }];
   }
 }
 
-function prepare(options: AlertManagerOptions) {
+/** @internal Issues of an {@link AlertConfigError}; those from a rule file say which file and where in it. */
+export function fileIssues(error: AlertConfigError): AlertConfigIssue[] {
+  if (error.file === undefined) return [...error.issues];
+  return error.issues.map((i) => ({
+    ...i,
+    path: "rules",
+    message: `in rule file ${error.file}${i.path === "(file)" ? "" : ` at ${i.path}`}: ${i.message}`,
+  }));
+}
+
+/** @internal Creates a manager from options {@link prepare} already checked (the plugin checks at registration). */
+export function createPreparedManager(options: AlertManagerOptions, prepared: PreparedOptions): AlertManager {
+  return new Manager(options, prepared);
+}
+
+/** @internal Options validated and normalised once, for {@link Manager}. */
+export type PreparedOptions = ReturnType<typeof prepare>;
+
+/** @internal Validates (valibot schema, then what needs several fields) and normalises the options, once. */
+export function prepare(input: unknown, subject: string) {
+  const options = parseConfig(ManagerOptionsSchema, input ?? {}, { subject }) as AlertManagerOptions;
+  const file = typeof options.rules === "string" ? options.rules : undefined;
+  // A rule file is checked on its own and its errors name it.
+  const loaded = file === undefined ? undefined : loadAlertConfigSync(file);
   const issues: AlertConfigIssue[] = [];
-  if (typeof options !== "object" || options === null)
-    throw new AlertConfigError([
-      { path: "", message: "expected an options object { rules, handlers, ... }" },
-    ]);
-  let ruleInput: unknown = options.rules;
-  let fileRoute: unknown;
-  let fileInhibit: unknown;
-  let fileSilences: unknown;
-  if (typeof options.rules === "string") {
-    const loaded = loadAlertConfigSync(options.rules);
-    ruleInput = loaded.rules;
-    fileRoute = loaded.route;
-    fileInhibit = loaded.inhibit;
-    fileSilences = loaded.silences;
-  }
-  const rules = normalizeRules(ruleInput, "rules", issues);
-  const route = normalizeRoute(options.route ?? fileRoute, "route", issues);
-  const inhibit = parseInhibitRules(options.inhibit ?? fileInhibit, "inhibit", issues);
-  const evalMs = parseDuration(options.evaluationInterval ?? 1000);
-  if (evalMs === undefined || evalMs <= 0)
-    issues.push({ path: "evaluationInterval", message: 'expected a positive duration such as "1s"' });
-  let retentionMs = Number.POSITIVE_INFINITY;
-  if (options.historyRetention !== false) {
-    const ms = parseDuration(options.historyRetention ?? DEFAULT_HISTORY_RETENTION_MS);
-    if (ms === undefined || ms <= 0)
+  const rules = normalizeRules(
+    loaded ? loaded.rules : (options.rules as readonly AlertRuleInput[] | undefined),
+  );
+  const route = normalizeRoute(options.route ?? loaded?.route);
+  const inhibit = parseInhibitRules(options.inhibit ?? loaded?.inhibit);
+  const names = new Map<string, number>();
+  (options.handlers ?? []).forEach((h, i) => {
+    const before = names.get(h.name);
+    if (before !== undefined)
       issues.push({
-        path: "historyRetention",
-        message: 'expected a positive duration such as "30d", or false to keep the history forever',
+        path: `handlers[${i}].name`,
+        message: `duplicate handler name "${h.name}" (also handlers[${before}]); give one a "name"`,
+        value: h.name,
       });
-    else retentionMs = ms;
-  }
-  const closeMs = parseDuration(options.closeTimeout ?? 5000);
-  if (closeMs === undefined)
-    issues.push({ path: "closeTimeout", message: 'expected a duration such as "5s"' });
-  const handlers = options.handlers ?? [];
-  if (!Array.isArray(handlers))
-    issues.push({ path: "handlers", message: "expected a list of handlers made with defineAlertHandler()" });
-  else {
-    const names = new Set<string>();
-    handlers.forEach((h: AlertHandler, i) => {
-      if (!h || typeof h.send !== "function" || typeof h.name !== "string")
-        issues.push({
-          path: `handlers[${i}]`,
-          message: "not a handler: make it with defineAlertHandler({ name, send })",
-        });
-      else if (names.has(h.name))
-        issues.push({ path: `handlers[${i}].name`, message: `duplicate handler name "${h.name}"` });
-      else names.add(h.name);
-    });
-  }
-  for (const [key, v] of [
-    ["historySize", options.historySize],
-    ["maxSeriesPerRule", options.maxSeriesPerRule],
-    ["maxSamplesPerWindow", options.maxSamplesPerWindow],
-    ["historyMaxFileBytes", options.historyMaxFileBytes],
-  ] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0))
-      issues.push({ path: key, message: "expected a positive integer" });
-  }
-  const silences = new SilenceStore();
-  const initialSilences = (options.silences ?? fileSilences ?? []) as unknown[];
-  if (!Array.isArray(initialSilences))
-    issues.push({ path: "silences", message: "expected a list of silences" });
-  else
-    initialSilences.forEach((s, i) => {
-      try {
-        silences.add(s as SilenceInput, Date.now());
-      } catch (error) {
-        for (const issue of (error as AlertConfigError).issues ?? [])
-          issues.push({ path: issue.path.replace(/^silence/, `silences[${i}]`), message: issue.message });
-      }
-    });
-  if (issues.length > 0)
-    throw new AlertConfigError(issues, typeof options.rules === "string" ? options.rules : undefined);
-  return { rules, route, inhibit, silences, evalMs: evalMs!, closeMs: closeMs!, retentionMs };
+    else names.set(h.name, i);
+  });
+  if (issues.length > 0) throw new AlertConfigError(issues, { subject });
+  const now = Date.now();
+  const store = new SilenceStore();
+  for (const silence of options.silences ?? loaded?.silences ?? [])
+    store.insert(parseSilence(silence, now, ""));
+  const retention = options.historyRetention;
+  return {
+    rules,
+    route,
+    inhibit,
+    silences: store,
+    evalMs: ms(options.evaluationInterval, 1000),
+    closeMs: ms(options.closeTimeout, 5000),
+    retentionMs: retention === false ? Number.POSITIVE_INFINITY : ms(retention, DEFAULT_HISTORY_RETENTION_MS),
+    redact: options.redact ?? redactSecrets,
+  };
 }
 
 const noop = () => {};
@@ -257,10 +257,22 @@ class Manager implements AlertManager {
   readonly #onTransition: NonNullable<AlertManagerOptions["onTransition"]>;
   readonly #onError: (error: unknown) => void;
   readonly #onMetric: NonNullable<AlertManagerOptions["onMetric"]>;
+  readonly #redact: (text: string) => string;
   #closing: Promise<void> | undefined;
 
   constructor(options: AlertManagerOptions, prepared: ReturnType<typeof prepare>) {
-    const { rules, route, inhibit, silences, evalMs, closeMs, retentionMs } = prepared;
+    const { rules, route, inhibit, silences, evalMs, closeMs, retentionMs, redact } = prepared;
+    // Label values and rendered texts repeat; a bounded cache keeps redaction off the hot path of transition storms.
+    const cache = new Map<string, string>();
+    this.#redact = (text) => {
+      let out = cache.get(text);
+      if (out === undefined) {
+        if (cache.size >= 4096) cache.clear();
+        out = redact(text);
+        cache.set(text, out);
+      }
+      return out;
+    };
     this.#onTransition = options.onTransition ?? noop;
     this.#onError = options.onError ?? noop;
     this.#onMetric = options.onMetric ?? noop;
@@ -376,17 +388,17 @@ class Manager implements AlertManager {
     if (this.#closing) throw new AlertManagerClosedError(`raise alert "${alert.rule}"`);
     const time = alert.time ?? Date.now();
     const labels = { alertname: alert.rule, ...alert.labels };
-    const fp = fingerprint(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });
-    const previous = this.#active.get(fp);
+    const id = labelKey(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });
+    const previous = this.#active.get(id);
     if (alert.state === "resolved" && !previous) return;
-    if (previous && previous.state === alert.state && previous.level === alert.level) return; // dedup by fingerprint
+    if (previous && previous.state === alert.state && previous.level === alert.level) return; // dedup by identity
     this.#transition({
       ...alert,
       labels,
       time,
       startsAt: alert.startsAt ?? previous?.startsAt ?? time,
       ...(alert.state === "resolved" && { endsAt: time }),
-      fingerprint: fp,
+      id,
     });
   }
 
@@ -396,7 +408,7 @@ class Manager implements AlertManager {
       const muted =
         a.state === "firing"
           ? this.#dispatcher.muted(
-              { labels: withSeverity(a.labels, a.level), fingerprint: a.fingerprint },
+              { labels: alertLabelSet(a.labels, a.level, a.runId), fingerprint: a.fingerprint },
               now,
             )
           : undefined;
@@ -464,14 +476,25 @@ class Manager implements AlertManager {
     return this.#runners.map((r) => ({ ...r.stats }));
   }
 
-  #transition(t: Transition): void {
+  #transition(raw: Transition): void {
+    // Secrets never leave the manager: texts are redacted once per transition, before history, status and handlers.
+    const redact = this.#redact;
+    const t: Transition = {
+      ...raw,
+      message: redact(raw.message),
+      labels: redactRecord(raw.labels, redact),
+      ...(raw.annotations !== undefined && { annotations: redactRecord(raw.annotations, redact) }),
+    };
     const now = t.time;
     const labels = t.labels;
-    if (t.state === "resolved") this.#active.delete(t.fingerprint);
+    // The one fingerprint, computed once per transition over the label set as sent (severity, run_id).
+    const wire = alertLabelSet(labels, t.level, t.runId);
+    const fp = fingerprint(wire);
+    if (t.state === "resolved") this.#active.delete(t.id);
     else {
-      const before = this.#active.get(t.fingerprint);
-      this.#active.set(t.fingerprint, {
-        fingerprint: t.fingerprint,
+      const before = this.#active.get(t.id);
+      this.#active.set(t.id, {
+        fingerprint: fp,
         rule: t.rule,
         level: t.level,
         state: t.state,
@@ -486,12 +509,10 @@ class Manager implements AlertManager {
       });
     }
     const muted =
-      t.state === "pending"
-        ? undefined
-        : this.#dispatcher.muted({ labels: withSeverity(labels, t.level), fingerprint: t.fingerprint }, now);
+      t.state === "pending" ? undefined : this.#dispatcher.muted({ labels: wire, fingerprint: fp }, now);
     this.#history.add({
       time: now,
-      fingerprint: t.fingerprint,
+      fingerprint: fp,
       rule: t.rule,
       level: t.level,
       state: t.state,
@@ -509,26 +530,29 @@ class Manager implements AlertManager {
         status: t.state === "resolved" ? "resolved" : "firing",
         rule: t.rule,
         level: t.level,
-        labels: withSeverity(labels, t.level),
+        labels: wire,
         annotations: t.annotations ?? { summary: t.message },
         message: t.message,
         ...(t.value !== undefined && { value: t.value }),
         startsAt: t.startsAt,
         ...(t.endsAt !== undefined && { endsAt: t.endsAt }),
-        fingerprint: t.fingerprint,
+        fingerprint: fp,
         ...(t.runId !== undefined && { runId: t.runId }),
         ...(t.source !== undefined && { source: t.source }),
       };
-      this.#dispatcher.update(alert, now);
+      this.#dispatcher.update(alert, t.id, now);
     }
     try {
-      this.#onTransition(t);
+      const { id: _id, ...event } = t;
+      this.#onTransition({ ...event, fingerprint: fp });
     } catch (error) {
       this.#onError(error);
     }
   }
 }
 
-function withSeverity(labels: Labels, level: AlertLevel): Labels {
-  return { ...labels, severity: level };
+function redactRecord(record: Readonly<Record<string, string>>, redact: (text: string) => string): Labels {
+  const out: Record<string, string> = {};
+  for (const key in record) out[key] = isSecretKey(key) ? REDACTED : redact(record[key]!);
+  return out;
 }

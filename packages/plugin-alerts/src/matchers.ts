@@ -1,5 +1,4 @@
 import type { Labels } from "@tapline/core";
-import type { AlertConfigIssue } from "./errors.ts";
 
 /** Operators of a label matcher, as in Prometheus and Alertmanager. Regexes are anchored at both ends. */
 export type MatchOperator = "=" | "!=" | "=~" | "!~";
@@ -18,56 +17,28 @@ export interface LabelMatcher {
  */
 export type MatcherInput = Readonly<Record<string, string | RegExp>> | readonly string[];
 
-const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
+/** @internal A Prometheus-style matcher string: name, operator, value (optionally double-quoted). */
+export const MATCHER_PATTERN = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
 
-/** Parses matchers, pushing one issue per bad entry (with `path`) instead of throwing at the first. */
-export function parseMatchers(input: unknown, path: string, issues: AlertConfigIssue[]): LabelMatcher[] {
+/** @internal Turns matchers that passed the schema (see `schemas.ts`) into a list; nothing is checked here. */
+export function toMatchers(input: MatcherInput | undefined): LabelMatcher[] {
   const out: LabelMatcher[] = [];
   if (input === undefined) return out;
   if (Array.isArray(input)) {
-    input.forEach((entry, i) => {
-      const m = typeof entry === "string" ? MATCHER.exec(entry) : null;
-      if (!m) {
-        issues.push({
-          path: `${path}[${i}]`,
-          message: `expected a matcher like 'step="tts"' or "model=~gpt-.*", got ${JSON.stringify(entry)}`,
-        });
-        return;
-      }
+    for (const entry of input as readonly string[]) {
+      const m = MATCHER_PATTERN.exec(entry)!;
       let value = m[3]!;
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
         value = value.slice(1, -1).replace(/\\"/g, '"');
-      pushChecked(out, { name: m[1]!, op: m[2] as MatchOperator, value }, `${path}[${i}]`, issues);
-    });
+      out.push({ name: m[1]!, op: m[2] as MatchOperator, value });
+    }
     return out;
   }
-  if (typeof input !== "object" || input === null) {
-    issues.push({ path, message: "expected an object of label values or a list of matcher strings" });
-    return out;
-  }
-  for (const [name, value] of Object.entries(input)) {
-    if (value instanceof RegExp)
-      pushChecked(out, { name, op: "=~", value: value.source }, `${path}.${name}`, issues);
-    else if (typeof value === "string") out.push({ name, op: "=", value });
-    else
-      issues.push({ path: `${path}.${name}`, message: `expected a string or a RegExp, got ${typeof value}` });
+  for (const [name, value] of Object.entries(input as Readonly<Record<string, string | RegExp>>)) {
+    if (value instanceof RegExp) out.push({ name, op: "=~", value: value.source });
+    else out.push({ name, op: "=", value });
   }
   return out;
-}
-
-function pushChecked(out: LabelMatcher[], m: LabelMatcher, path: string, issues: AlertConfigIssue[]): void {
-  if (m.op === "=~" || m.op === "!~") {
-    try {
-      new RegExp(m.value);
-    } catch (error) {
-      issues.push({
-        path,
-        message: `invalid regular expression ${JSON.stringify(m.value)}: ${(error as Error).message}`,
-      });
-      return;
-    }
-  }
-  out.push(m);
 }
 
 /** Compiles matchers into one predicate; no matchers match everything. */

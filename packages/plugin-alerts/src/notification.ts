@@ -5,7 +5,7 @@ export interface NotificationAlert {
   readonly status: "firing" | "resolved";
   readonly rule: string;
   readonly level: AlertLevel;
-  /** Identifying labels, `alertname` and `severity` included. */
+  /** The labels as sent to Alertmanager and webhooks: identifying labels, `alertname`, `severity`, `run_id` for run-scoped alerts. */
   readonly labels: Labels;
   /** `summary` (the human message) and the rule's annotations. */
   readonly annotations: Readonly<Record<string, string>>;
@@ -15,7 +15,10 @@ export interface NotificationAlert {
   readonly startsAt: number;
   /** Epoch ms; set when resolved. */
   readonly endsAt?: number;
-  /** Alertmanager-compatible fingerprint of the identifying labels (without `severity`). */
+  /**
+   * The alert's fingerprint: `fingerprint(labels)`, equal to Alertmanager's for the same label set, and the same
+   * value in history, `summary()`, `active()` and webhook bodies. It changes with the level (`severity` is a label).
+   */
   readonly fingerprint: string;
   readonly runId?: string;
   /** The plugin that raised it, for alerts that came in through `raise()` / the `alert` hook. */

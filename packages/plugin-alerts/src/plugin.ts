@@ -1,15 +1,18 @@
 import { definePlugin, type PluginDefinition, type PluginFactory, type TaplineApp } from "@tapline/core";
-import { isAlertHandlerError, isAlertManagerClosedError } from "./errors.ts";
+import { isAlertConfigError, isAlertHandlerError, isAlertManagerClosedError } from "./errors.ts";
 import {
   type AlertManager,
   type AlertManagerOptions,
-  checkAlertManagerOptions,
-  createAlertManager,
+  createPreparedManager,
+  fileIssues,
+  type PreparedOptions,
+  prepare,
 } from "./manager.ts";
+import { PluginOptionsSchema } from "./schemas.ts";
 
 /** Options of the {@link alerts} plugin: the manager's, minus what the plugin wires itself. */
 export interface AlertsPluginOptions
-  extends Omit<AlertManagerOptions, "dir" | "onTransition" | "onError" | "onMetric"> {
+  extends Omit<AlertManagerOptions, "dir" | "onTransition" | "onError" | "onMetric" | "redact"> {
   /** Write the history as JSON lines under `<app dir>/alerts/`. Default true. */
   readonly persist?: boolean;
 }
@@ -29,28 +32,50 @@ export function alertManagerOf(app: TaplineApp | object): AlertManager | undefin
   return managers.get(app);
 }
 
-const schema: NonNullable<PluginDefinition<AlertsPluginOptions, AlertsPluginOptions | undefined>["options"]> =
-  {
-    "~standard": {
-      version: 1,
-      vendor: "@tapline/plugin-alerts",
-      validate(value) {
-        const issues = checkAlertManagerOptions(value ?? {});
-        if (issues.length === 0) return { value: (value ?? {}) as AlertsPluginOptions };
+interface CheckedPluginOptions {
+  readonly options: AlertsPluginOptions;
+  readonly prepared: PreparedOptions;
+}
+
+/**
+ * The plugin's options schema: valibot's (core explains its issues: unknown keys with did-you-mean, paths,
+ * values), then what needs several fields and the rule file, whose problems name the file. Options are
+ * normalised here, once, at registration; `setup` builds the manager from the result.
+ */
+const schema: NonNullable<
+  PluginDefinition<CheckedPluginOptions, AlertsPluginOptions | undefined>["options"]
+> = {
+  // core walks the valibot entries to find the known keys of a misspelt one
+  ...(PluginOptionsSchema as object),
+  "~standard": {
+    version: 1,
+    vendor: "@tapline/plugin-alerts",
+    validate(value) {
+      const shape = PluginOptionsSchema["~standard"].validate(value);
+      if (shape instanceof Promise || shape.issues) return shape as { issues: [] };
+      const options = (shape.value ?? {}) as AlertsPluginOptions;
+      const { persist: _persist, ...managerOptions } = options;
+      try {
+        return { value: { options, prepared: prepare(managerOptions, "alerts()") } };
+      } catch (error) {
+        if (!isAlertConfigError(error)) throw error;
         return {
-          issues: issues.map((i) => ({
+          issues: fileIssues(error).map((i) => ({
             message: i.message,
-            path: i.path
-              ? i.path
-                  .split(/\.|\[(\d+)\]/)
-                  .filter(Boolean)
-                  .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
-              : [],
+            path: i.path === "(options)" ? [] : splitPath(i.path),
           })),
         };
-      },
+      }
     },
-  };
+  },
+};
+
+function splitPath(path: string): PropertyKey[] {
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== "")
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
 
 /**
  * The alerts plugin: evaluates rules on every metric sample, watches steps (failure rate, p95, stuck steps),
@@ -63,7 +88,7 @@ const schema: NonNullable<PluginDefinition<AlertsPluginOptions, AlertsPluginOpti
  * });
  */
 export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlugin<
-  AlertsPluginOptions,
+  CheckedPluginOptions,
   AlertsPluginOptions | undefined
 >({
   name: "@tapline/plugin-alerts",
@@ -71,28 +96,31 @@ export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlug
   core: "^1.0.0",
   options: schema,
   setup(api) {
-    const { persist = true, ...options } = api.options;
-    const manager = createAlertManager({
-      ...options,
-      ...(persist && { dir: api.dir }),
-      onTransition(event) {
-        // Re-publish our own rules' transitions so other plugins see them; alerts raised by others stay theirs.
-        if (event.source !== undefined) return;
-        const {
-          fingerprint: _fp,
-          endsAt: _end,
-          source: _src,
-          ...rest
-        } = event as typeof event & { endsAt?: number };
-        api.raiseAlert(rest);
+    const { persist = true, ...options } = api.options.options;
+    const manager = createPreparedManager(
+      {
+        ...options,
+        ...(persist && { dir: api.dir }),
+        onTransition(event) {
+          // Re-publish our own rules' transitions so other plugins see them; alerts raised by others stay theirs.
+          if (event.source !== undefined) return;
+          const {
+            fingerprint: _fp,
+            endsAt: _end,
+            source: _src,
+            ...rest
+          } = event as typeof event & { endsAt?: number };
+          api.raiseAlert(rest);
+        },
+        onError(error) {
+          api.reportError(error, isAlertHandlerError(error) ? `handler:${error.handler}` : "alerts");
+        },
+        onMetric(name, value, labels) {
+          api.metric(name, value, labels, { type: "counter" });
+        },
       },
-      onError(error) {
-        api.reportError(error, isAlertHandlerError(error) ? `handler:${error.handler}` : "alerts");
-      },
-      onMetric(name, value, labels) {
-        api.metric(name, value, labels, { type: "counter" });
-      },
-    });
+      { ...api.options.prepared, redact: api.redact.text },
+    );
     managers.set(api.app, manager);
     const { hooks } = api;
     hooks.metric.tap(api.name, (sample) => manager.observe(sample));

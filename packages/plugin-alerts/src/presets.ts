@@ -3,6 +3,7 @@ import type { Duration } from "./duration.ts";
 import { STEP_DURATION_METRIC, STEP_FAILED_METRIC } from "./manager.ts";
 import type { MatcherInput } from "./matchers.ts";
 import type { AlertRuleInput, LevelInput } from "./rules.ts";
+import { parseConfig, presetSchema } from "./schemas.ts";
 
 /** Options every preset accepts on top of its own. */
 export interface PresetOptions {
@@ -34,6 +35,8 @@ function common(o: PresetOptions) {
   };
 }
 
+const StepFailureRateOptions = presetSchema(["warning", "critical", "window", "minSamples"]);
+
 /**
  * Step failure rate per (pipeline, step) over a window. Fed by the plugin from `stepEnd` (or by
  * `manager.stepEnded()` standalone). Fires "step tts failing 62% over 5m".
@@ -41,6 +44,7 @@ function common(o: PresetOptions) {
 export function stepFailureRate(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {},
 ): AlertRuleInput {
+  parseConfig(StepFailureRateOptions, o, { subject: "stepFailureRate()" });
   const warning = o.warning ?? 0.2;
   const critical = o.critical ?? 0.5;
   return {
@@ -60,10 +64,13 @@ export function stepFailureRate(
   };
 }
 
+const StepP95Options = presetSchema(["warning", "critical", "window", "minSamples"]);
+
 /** p95 of successful step durations per (pipeline, step), in seconds, against limits. */
 export function stepP95(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {},
 ): AlertRuleInput {
+  parseConfig(StepP95Options, o, { subject: "stepP95()" });
   const warning = o.warning ?? 60;
   return {
     name: o.name ?? "StepSlow",
@@ -82,8 +89,11 @@ export function stepP95(
   };
 }
 
+const BreakerOpenOptions = presetSchema(["level"]);
+
 /** A circuit breaker open or isolated (`tapline_breaker_state` ≥ 2, published by plugin-retry). */
 export function breakerOpen(o: PresetOptions & { level?: AlertLevel } = {}): AlertRuleInput {
+  parseConfig(BreakerOpenOptions, o, { subject: "breakerOpen()" });
   return {
     name: o.name ?? "BreakerOpen",
     metric: "tapline_breaker_state",
@@ -96,10 +106,13 @@ export function breakerOpen(o: PresetOptions & { level?: AlertLevel } = {}): Ale
   };
 }
 
+const ValidationFailuresOptions = presetSchema(["warning", "critical", "window"]);
+
 /** Validation failures per (pipeline, step, check) within a window (`tapline_validation_failures_total` increments). */
 export function validationFailures(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
 ): AlertRuleInput {
+  parseConfig(ValidationFailuresOptions, o, { subject: "validationFailures()" });
   return {
     name: o.name ?? "ValidationFailures",
     metric: "tapline_validation_failures_total",
@@ -116,10 +129,13 @@ export function validationFailures(
   };
 }
 
+const DiskAlmostFullOptions = presetSchema(["warning", "critical"]);
+
 /** Disk almost full, per mount (`tapline_system_disk_used_ratio`). */
 export function diskAlmostFull(
   o: PresetOptions & { warning?: number; critical?: number } = {},
 ): AlertRuleInput {
+  parseConfig(DiskAlmostFullOptions, o, { subject: "diskAlmostFull()" });
   const warning = o.warning ?? 0.85;
   const critical = o.critical ?? 0.95;
   return {
@@ -137,10 +153,13 @@ export function diskAlmostFull(
   };
 }
 
+const MemoryHighOptions = presetSchema(["warning", "critical", "window"]);
+
 /** Memory high (`tapline_system_memory_used_ratio`, mean over a minute). */
 export function memoryHigh(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
 ): AlertRuleInput {
+  parseConfig(MemoryHighOptions, o, { subject: "memoryHigh()" });
   const warning = o.warning ?? 0.9;
   const critical = o.critical ?? 0.97;
   return {
@@ -158,10 +177,13 @@ export function memoryHigh(
   };
 }
 
+const GpuHotOptions = presetSchema(["warning", "critical", "window"]);
+
 /** GPU hot, per GPU (`nvidia_gpu_temperature_celsius`, mean over a minute); clears 5 °C lower. */
 export function gpuHot(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
 ): AlertRuleInput {
+  parseConfig(GpuHotOptions, o, { subject: "gpuHot()" });
   const warning = o.warning ?? 83;
   const critical = o.critical ?? 90;
   return {
@@ -180,10 +202,13 @@ export function gpuHot(
   };
 }
 
+const GpuMemoryNearFullOptions = presetSchema(["warning", "critical"]);
+
 /** GPU memory near full, per GPU: `nvidia_gpu_memory_used_bytes / nvidia_gpu_memory_total_bytes`. */
 export function gpuMemoryNearFull(
   o: PresetOptions & { warning?: number; critical?: number } = {},
 ): AlertRuleInput {
+  parseConfig(GpuMemoryNearFullOptions, o, { subject: "gpuMemoryNearFull()" });
   const warning = o.warning ?? 0.9;
   const critical = o.critical ?? 0.97;
   return {
@@ -202,10 +227,13 @@ export function gpuMemoryNearFull(
   };
 }
 
+const StuckStepOptions = presetSchema(["after", "level"], false);
+
 /** A step running longer than `after` (default 10m) without finishing; resolves when it ends. */
 export function stuckStep(
   o: Omit<PresetOptions, "for" | "keepFiringFor"> & { after?: Duration; level?: AlertLevel } = {},
 ): AlertRuleInput {
+  parseConfig(StuckStepOptions, o, { subject: "stuckStep()" });
   return {
     name: o.name ?? "StepStuck",
     kind: "stuck-step",
@@ -216,10 +244,13 @@ export function stuckStep(
   };
 }
 
+const PluginErrorsOptions = presetSchema(["warning", "window"]);
+
 /** Errors of other plugins (`tapline_alerts_plugin_errors`, fed by the plugin from `pluginError`) per plugin and hook. */
 export function pluginErrors(
   o: PresetOptions & { warning?: number; window?: Duration } = {},
 ): AlertRuleInput {
+  parseConfig(PluginErrorsOptions, o, { subject: "pluginErrors()" });
   return {
     name: o.name ?? "PluginErrors",
     metric: "tapline_alerts_plugin_errors",

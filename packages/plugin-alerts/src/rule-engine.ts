@@ -1,14 +1,17 @@
 import type { AlertEvent, AlertLevel, Labels, MetricSample } from "@tapline/core";
 import { formatDuration } from "./duration.ts";
-import { fingerprint, labelKey } from "./fingerprint.ts";
+import { labelKey } from "./fingerprint.ts";
 import { formatValue, renderTemplate } from "./format.ts";
 import { compileMatchers } from "./matchers.ts";
 import type { NormalLevel, NormalRule } from "./rules.ts";
 import { SampleWindow } from "./window.ts";
 
-/** An alert transition as the engine emits it: core's `AlertEvent` plus the instance fingerprint. */
+/**
+ * An alert transition as the engine emits it: core's `AlertEvent` plus the instance's identity, which stays the
+ * same across level changes (the public fingerprint, over the labels with `severity`, does not).
+ */
 export interface Transition extends AlertEvent {
-  readonly fingerprint: string;
+  readonly id: string;
   readonly startsAt: number;
   /** Set on `resolved`. */
   readonly endsAt?: number;
@@ -18,7 +21,7 @@ export interface Transition extends AlertEvent {
 export interface EngineSink {
   emit(t: Transition): void;
   dropped(rule: string, limit: number): void;
-  inactive(fingerprint: string, time: number): void;
+  inactive(id: string, time: number): void;
 }
 
 interface Instance {
@@ -33,7 +36,7 @@ interface Instance {
 
 interface Series {
   readonly labels: Labels;
-  readonly fingerprint: string;
+  readonly id: string;
   readonly runId: string | undefined;
   readonly window: SampleWindow;
   divisor: number | undefined;
@@ -141,7 +144,7 @@ export class CompiledRule {
     const alertLabels = { alertname: rule.name, ...labels, ...rule.labels };
     series = {
       labels: alertLabels,
-      fingerprint: fingerprint(runId === undefined ? alertLabels : { ...alertLabels, run_id: runId }),
+      id: labelKey(runId === undefined ? alertLabels : { ...alertLabels, run_id: runId }),
       runId,
       window: new SampleWindow(rule.windowMs, this.#maxSamples),
       divisor: undefined,
@@ -274,7 +277,7 @@ export class CompiledRule {
     const inst = (gone ?? series.instance)!;
     if (state === "inactive") {
       // A pending instance that never fired: Prometheus drops it without a notification; so do we.
-      this.#sink.inactive(series.fingerprint, now);
+      this.#sink.inactive(series.id, now);
       return;
     }
     const rule = this.rule;
@@ -298,7 +301,7 @@ export class CompiledRule {
       ...(state === "resolved" && { endsAt: now }),
       ...(series.runId !== undefined && { runId: series.runId }),
       annotations,
-      fingerprint: series.fingerprint,
+      id: series.id,
     });
   }
 

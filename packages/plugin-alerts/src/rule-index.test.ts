@@ -1,14 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { AlertConfigIssue } from "./errors.ts";
 import { CompiledRule } from "./rule-engine.ts";
 import { MetricRules } from "./rule-index.ts";
-import { normalizeRules } from "./rules.ts";
+import { checkRules } from "./rules.ts";
 
 const sink = { emit() {}, dropped() {}, inactive() {} };
 
 describe("MetricRules", () => {
   it("returns exactly the rules whose matchers can match, in definition order", () => {
-    const issues: AlertConfigIssue[] = [];
     const specs = [
       { name: "a", metric: "m", match: { step: "tts" }, levels: { warning: 1 } },
       { name: "b", metric: "m", match: ["step=~tt.*"], levels: { warning: 1 } },
@@ -16,7 +14,7 @@ describe("MetricRules", () => {
       { name: "d", metric: "m", levels: { warning: 1 } },
       { name: "e", metric: "m", match: { step: "tts", model: "y" }, levels: { warning: 1 } },
     ];
-    const rules = normalizeRules(specs, "rules", issues).map((r) => new CompiledRule(r, sink, 10, 10));
+    const rules = checkRules(specs).rules.map((r) => new CompiledRule(r, sink, 10, 10));
     const index = new MetricRules(rules);
     const names = (labels: Record<string, string>) =>
       index

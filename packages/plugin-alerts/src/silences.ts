@@ -1,7 +1,7 @@
 import type { Labels } from "@tapline/core";
 import { type Duration, parseDuration } from "./duration.ts";
-import { AlertConfigError, type AlertConfigIssue } from "./errors.ts";
-import { compileMatchers, type LabelMatcher, type MatcherInput, parseMatchers } from "./matchers.ts";
+import { compileMatchers, type LabelMatcher, type MatcherInput, toMatchers } from "./matchers.ts";
+import { parseConfig, SilenceSchema } from "./schemas.ts";
 
 /** A silence to add: alerts matching every matcher are not notified between `startsAt` and `endsAt`. */
 export interface SilenceInput {
@@ -44,89 +44,32 @@ export interface InhibitRule {
   readonly equal: readonly string[];
 }
 
-/** @internal Validates silences, pushing issues with their paths. */
-export function parseSilence(
-  input: unknown,
-  path: string,
-  issues: AlertConfigIssue[],
-  now: number,
-  id: string,
-): Silence | undefined {
-  if (typeof input !== "object" || input === null) {
-    issues.push({ path, message: "expected { matchers, endsAt | duration, comment? }" });
-    return undefined;
-  }
-  const s = input as Record<string, unknown>;
-  const start = issues.length;
-  const matchers = parseMatchers(s.matchers, `${path}.matchers`, issues);
-  if (matchers.length === 0 && issues.length === start)
-    issues.push({
-      path: `${path}.matchers`,
-      message: "required: at least one matcher (a silence matching everything is almost always a mistake)",
-    });
-  const startsAt = s.startsAt === undefined ? now : toTime(s.startsAt, `${path}.startsAt`, issues);
-  let endsAt: number | undefined;
-  if (s.endsAt !== undefined) endsAt = toTime(s.endsAt, `${path}.endsAt`, issues);
-  else if (s.duration !== undefined) {
-    const d = parseDuration(s.duration);
-    if (d === undefined)
-      issues.push({
-        path: `${path}.duration`,
-        message: `expected a duration such as "2h", got ${JSON.stringify(s.duration)}`,
-      });
-    else endsAt = startsAt + d;
-  } else
-    issues.push({ path: `${path}.endsAt`, message: "required: endsAt or duration (silences always expire)" });
-  if (endsAt !== undefined && endsAt <= startsAt)
-    issues.push({ path: `${path}.endsAt`, message: "must be after startsAt" });
-  if (issues.length > start) return undefined;
+/** @internal Builds a silence that passed {@link SilenceSchema} (which checks its matchers and times). */
+export function parseSilence(s: SilenceInput, now: number, id: string): Silence {
+  const startsAt = s.startsAt === undefined ? now : toTime(s.startsAt);
+  const endsAt = s.endsAt !== undefined ? toTime(s.endsAt) : startsAt + (parseDuration(s.duration ?? 0) ?? 0);
   return {
     id,
-    matchers,
+    matchers: toMatchers(s.matchers),
     startsAt,
-    endsAt: endsAt!,
-    ...(typeof s.comment === "string" && { comment: s.comment }),
-    ...(typeof s.createdBy === "string" && { createdBy: s.createdBy }),
+    endsAt,
+    ...(s.comment !== undefined && { comment: s.comment }),
+    ...(s.createdBy !== undefined && { createdBy: s.createdBy }),
     state: startsAt > now ? "pending" : "active",
   };
 }
 
-function toTime(v: unknown, path: string, issues: AlertConfigIssue[]): number {
-  const t = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : Number.NaN;
-  if (!Number.isFinite(t))
-    issues.push({ path, message: `expected epoch ms or an ISO date, got ${JSON.stringify(v)}` });
-  return t;
+function toTime(v: number | string): number {
+  return typeof v === "number" ? v : Date.parse(v);
 }
 
-/** @internal Validates inhibition rules. */
-export function parseInhibitRules(input: unknown, path: string, issues: AlertConfigIssue[]): InhibitRule[] {
-  if (input === undefined) return [];
-  if (!Array.isArray(input)) {
-    issues.push({ path, message: "expected a list of { source, target, equal? }" });
-    return [];
-  }
-  const out: InhibitRule[] = [];
-  input.forEach((raw, i) => {
-    const p = `${path}[${i}]`;
-    if (typeof raw !== "object" || raw === null) {
-      issues.push({ path: p, message: "expected { source, target, equal? }" });
-      return;
-    }
-    const r = raw as Record<string, unknown>;
-    const start = issues.length;
-    if (r.source === undefined)
-      issues.push({ path: `${p}.source`, message: "required: matchers of the muting alerts" });
-    if (r.target === undefined)
-      issues.push({ path: `${p}.target`, message: "required: matchers of the muted alerts" });
-    const source = parseMatchers(r.source, `${p}.source`, issues);
-    const target = parseMatchers(r.target, `${p}.target`, issues);
-    const equal = r.equal ?? [];
-    if (!Array.isArray(equal) || equal.some((e) => typeof e !== "string"))
-      issues.push({ path: `${p}.equal`, message: "expected a list of label names" });
-    if (issues.length > start) return;
-    out.push({ source: compileMatchers(source), target: compileMatchers(target), equal: equal as string[] });
-  });
-  return out;
+/** @internal Builds inhibition rules that passed {@link InhibitSchema}. */
+export function parseInhibitRules(input: readonly InhibitRuleInput[] | undefined): InhibitRule[] {
+  return (input ?? []).map((r) => ({
+    source: compileMatchers(toMatchers(r.source)),
+    target: compileMatchers(toMatchers(r.target)),
+    equal: [...(r.equal ?? [])],
+  }));
 }
 
 /** @internal The silences of one manager, with expiry. */
@@ -134,13 +77,17 @@ export class SilenceStore {
   readonly #silences = new Map<string, Silence & { test: (l: Labels) => boolean }>();
   #next = 1;
 
-  add(input: SilenceInput, now: number): Silence {
-    const issues: AlertConfigIssue[] = [];
+  add(input: SilenceInput, now: number, subject = "manager.silence()"): Silence {
+    const valid = parseConfig(SilenceSchema, input, { subject }) as SilenceInput;
+    return this.insert(parseSilence(valid, now, ""));
+  }
+
+  /** Keeps a silence built by {@link parseSilence} (its id is replaced by the store's next one). */
+  insert(silence: Silence): Silence {
     const id = `silence-${this.#next++}`;
-    const silence = parseSilence(input, "silence", issues, now, id);
-    if (!silence) throw new AlertConfigError(issues);
-    this.#silences.set(id, { ...silence, test: compileMatchers(silence.matchers) });
-    return silence;
+    const kept = { ...silence, id };
+    this.#silences.set(id, { ...kept, test: compileMatchers(kept.matchers) });
+    return kept;
   }
 
   /** Ends a silence now; returns false when the id is unknown. */

@@ -1,6 +1,6 @@
 import type { Labels } from "@tapline/core";
 import { formatDuration } from "./duration.ts";
-import { fingerprint } from "./fingerprint.ts";
+import { labelKey } from "./fingerprint.ts";
 import { renderTemplate } from "./format.ts";
 import { compileMatchers } from "./matchers.ts";
 import type { EngineSink } from "./rule-engine.ts";
@@ -18,7 +18,7 @@ interface Running {
   readonly labels: Labels;
   readonly runId: string;
   readonly startedAt: number;
-  /** rule name → fingerprint of the firing alert. */
+  /** rule name → identity of the firing alert. */
   readonly fired: Map<string, { fp: string; labels: Labels; message: string }>;
 }
 
@@ -70,7 +70,7 @@ export class StuckSteps {
       for (const { rule, matches } of this.#rules) {
         if (elapsed < rule.afterMs || running.fired.has(rule.name) || !matches(running.labels)) continue;
         const labels = { alertname: rule.name, ...running.labels, ...rule.labels };
-        const fp = fingerprint({ ...labels, run_id: running.runId });
+        const fp = labelKey({ ...labels, run_id: running.runId });
         const vars = {
           value: formatDuration(elapsed),
           threshold: formatDuration(rule.afterMs),
@@ -93,7 +93,7 @@ export class StuckSteps {
           startsAt: now,
           runId: running.runId,
           annotations: { summary: message },
-          fingerprint: fp,
+          id: fp,
         });
       }
     }
@@ -115,7 +115,7 @@ export class StuckSteps {
         endsAt: now,
         runId: running.runId,
         annotations: { summary: text },
-        fingerprint: fp,
+        id: fp,
       });
     }
   }

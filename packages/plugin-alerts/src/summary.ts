@@ -4,6 +4,7 @@ import type { AlertHistoryEntry } from "./history.ts";
 
 /** An alert instance that is pending or firing now. */
 export interface ActiveAlert {
+  /** The alert's one fingerprint (Alertmanager's, over `labels` with `severity` = `level` and `run_id`). */
   readonly fingerprint: string;
   readonly rule: string;
   readonly level: AlertLevel;

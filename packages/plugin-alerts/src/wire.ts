@@ -1,5 +1,5 @@
 import type { Labels } from "@tapline/core";
-import { fingerprint } from "./fingerprint.ts";
+import { labelKey } from "./fingerprint.ts";
 import type { AlertNotification, NotificationAlert } from "./notification.ts";
 
 /** Alertmanager's "zero" time, which a firing alert carries as `endsAt` in webhook v4 bodies. */
@@ -49,9 +49,16 @@ export function wireLabels(alert: NotificationAlert): Record<string, string> {
   return labels;
 }
 
+/** @internal The identity of an alert instance across level changes: its wire labels without `severity`. */
+export function instanceKey(alert: NotificationAlert): string {
+  const { severity: _severity, ...rest } = wireLabels(alert);
+  return labelKey(rest);
+}
+
 /**
  * Converts a notification to the body Alertmanager sends to webhooks (v4), so receivers written for
- * Alertmanager work unchanged. Fingerprints are computed over the labels as sent, as Alertmanager does.
+ * Alertmanager work unchanged. Each alert's `fingerprint` is the alert's one fingerprint, the one Alertmanager
+ * computes over the same labels (`severity` and `run_id` included).
  */
 export function toWebhookV4(notification: AlertNotification, options: WebhookV4Options): WebhookV4Payload {
   const max = options.maxAlerts ?? 0;
@@ -68,7 +75,7 @@ export function toWebhookV4(notification: AlertNotification, options: WebhookV4O
         startsAt: new Date(a.startsAt).toISOString(),
         endsAt: a.endsAt === undefined ? ZERO_TIME : new Date(a.endsAt).toISOString(),
         generatorURL: options.generatorURL ?? "",
-        fingerprint: fingerprint(labels),
+        fingerprint: a.fingerprint,
       };
     }),
     groupLabels: { ...notification.groupLabels },

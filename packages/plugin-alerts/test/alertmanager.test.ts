@@ -8,9 +8,14 @@ import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AlertManager,
+  type AlertNotification,
   alertmanagerForwarder,
   createAlertManager,
+  defineAlertHandler,
+  fingerprint,
+  readAlertHistory,
   type WebhookV4Payload,
+  webhookHandler,
 } from "../src/index.ts";
 
 const BIN = process.env.ALERTMANAGER_PATH ?? "/usr/bin/prometheus-alertmanager";
@@ -210,5 +215,109 @@ describe.skipIf(!present)(`a real Alertmanager (${BIN})`, () => {
       "version",
     ]);
     expect(resolved.alerts[0]!.generatorURL).toBe("http://127.0.0.1/runs/42");
+  });
+
+  it("gives an alert one fingerprint everywhere, equal to the one Alertmanager computes", async () => {
+    const bodies: WebhookV4Payload[] = [];
+    const ours = createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c) => (raw += c));
+      req.on("end", () => {
+        bodies.push(JSON.parse(raw) as WebhookV4Payload);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => ours.listen(0, "127.0.0.1", r));
+    const seen: AlertNotification[] = [];
+    const historyDir = join(dir, "history");
+    const m = createAlertManager({
+      dir: historyDir,
+      route: { groupWait: 0, groupInterval: 50 },
+      rules: [
+        {
+          name: "FpCheck",
+          metric: "queue_depth",
+          by: ["queue", "region"],
+          scope: "run",
+          labels: { team: "media" },
+          levels: { warning: 10, critical: 100 },
+        },
+      ],
+      handlers: [
+        alertmanagerForwarder({ url: base, resendIntervalMs: 60_000 }),
+        webhookHandler({ url: `http://127.0.0.1:${(ours.address() as AddressInfo).port}/hook` }),
+        defineAlertHandler({ name: "api", send: (n) => void seen.push(n) }),
+      ],
+    });
+    try {
+      const depth = (value: number) =>
+        m.observe({
+          name: "queue_depth",
+          value,
+          labels: { queue: "tts", region: "eu-1", pod: "a" },
+          time: Date.now(),
+          runId: "run-7",
+        });
+      const inAm = async (severity: string) =>
+        (
+          (await (await fetch(`${base}/api/v2/alerts?filter=alertname%3D%22FpCheck%22`)).json()) as AmAlert[]
+        ).find((a) => a.labels.severity === severity && a.status.state === "active");
+      for (const [value, severity] of [
+        [50, "warning"],
+        [500, "critical"],
+      ] as const) {
+        depth(value);
+        const am = await until(() => inAm(severity), 10_000, `the ${severity} alert in Alertmanager`);
+        await until(
+          async () =>
+            bodies.some((b) => b.alerts.some((a) => a.labels.severity === severity)) ? true : undefined,
+          5_000,
+          "our webhook body",
+        );
+        await m.flush();
+        const active = m.active();
+        expect(active).toHaveLength(1);
+        const fp = active[0]!.fingerprint;
+        // Alertmanager's fingerprint of the label set it received (severity and run_id included)
+        expect(am.labels).toEqual({
+          alertname: "FpCheck",
+          queue: "tts",
+          region: "eu-1",
+          team: "media",
+          severity,
+          run_id: "run-7",
+        });
+        expect(fp).toBe(am.fingerprint);
+        expect(fingerprint(am.labels)).toBe(am.fingerprint);
+        // the same value in summary, history (memory and file), the handler API and both webhook bodies
+        expect(m.summary().firing[0]!.fingerprint).toBe(fp);
+        expect(m.history().at(-1)!.fingerprint).toBe(fp);
+        const onDisk = await readAlertHistory(historyDir);
+        expect(onDisk.at(-1)!.fingerprint).toBe(fp);
+        expect(seen.at(-1)!.alerts.find((a) => a.status === "firing")!.fingerprint).toBe(fp);
+        expect(
+          bodies
+            .flatMap((b) => b.alerts)
+            .filter((a) => a.labels.severity === severity)
+            .map((a) => a.fingerprint),
+        ).toContain(fp);
+        const fromAm = await until(
+          async () =>
+            webhooks
+              .flatMap((w) => w.alerts)
+              .find((a) => a.labels.alertname === "FpCheck" && a.labels.severity === severity),
+          10_000,
+          "Alertmanager's own webhook",
+        );
+        expect(fromAm.fingerprint).toBe(fp);
+      }
+      // readAlertHistory({ active }) follows the instance across the level change
+      const stillActive = await readAlertHistory(historyDir, { active: true });
+      expect(stillActive.map((e) => e.level)).toEqual(["critical"]);
+    } finally {
+      await m.close();
+      ours.closeAllConnections();
+      await new Promise((r) => ours.close(r));
+    }
   });
 });

@@ -1,11 +1,18 @@
-import { AlertHandlerTimeoutError, describeError } from "../errors.ts";
+import { redactSecrets } from "@tapline/core";
+import { AlertConfigError, AlertHandlerTimeoutError, describeError } from "../errors.ts";
 import { type AlertHandler, defineAlertHandler, type HandlerContext } from "../handler.ts";
 import type { NotificationAlert } from "../notification.ts";
-import { HttpStatusError, type PostableAlert, redactUrl, toPostableAlert, wireLabels } from "../wire.ts";
+import { ForwarderOptionsSchema, parseConfig } from "../schemas.ts";
+import { instanceKey, type PostableAlert, toPostableAlert, wireLabels } from "../wire.ts";
+import { type Endpoint, parseEndpoint, postJson } from "./http.ts";
 
 /** Options of {@link alertmanagerForwarder}. */
 export interface AlertmanagerForwarderOptions {
-  /** Base URL of Alertmanager, e.g. `http://127.0.0.1:9093` (alerts go to `<url>/api/v2/alerts`). */
+  /**
+   * Base URL of Alertmanager, e.g. `http://127.0.0.1:9093` (alerts go to `<url>/api/v2/alerts`). Credentials in
+   * it (`http://user:pass@am:9093`) are sent as a Basic `Authorization` header. Redirects are never followed: a
+   * 3xx fails the post with an error that says "redirect" and where to.
+   */
   readonly url: string;
   /** Handler name. Default `alertmanager`. */
   readonly name?: string;
@@ -30,6 +37,8 @@ export interface AlertmanagerForwarderOptions {
   readonly onResendError?: (error: unknown) => void;
 }
 
+const EXAMPLE = "http://127.0.0.1:9093";
+
 /**
  * Forwards alerts to a real Alertmanager (`POST /api/v2/alerts`): each transition at once (Alertmanager does its
  * own grouping, so this handler is `immediate`), active alerts re-sent before they expire, `endsAt` on resolve.
@@ -38,42 +47,30 @@ export interface AlertmanagerForwarderOptions {
  * @example
  * alertmanagerForwarder({ url: "http://127.0.0.1:9093" })
  */
-export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): AlertHandler {
-  let endpoint: URL;
+export function alertmanagerForwarder(input: AlertmanagerForwarderOptions): AlertHandler {
+  const subject = "alertmanagerForwarder()";
+  const options = parseConfig(ForwarderOptionsSchema, input, { subject }) as AlertmanagerForwarderOptions;
+  const base = options.url.endsWith("/") ? options.url : `${options.url}/`;
+  let endpoint: Endpoint | string;
   try {
-    endpoint = new URL("api/v2/alerts", options.url.endsWith("/") ? options.url : `${options.url}/`);
+    // resolving keeps user:pass@ of the base, which parseEndpoint turns into Basic auth
+    endpoint = parseEndpoint("Alertmanager", new URL("api/v2/alerts", base).href, options.headers, EXAMPLE);
   } catch {
-    throw new TypeError(
-      'alertmanagerForwarder: "url" must be an absolute http(s) URL such as http://127.0.0.1:9093',
-    );
+    endpoint = parseEndpoint("Alertmanager", options.url, options.headers, EXAMPLE);
   }
-  const where = `Alertmanager ${redactUrl(endpoint)}`;
+  if (typeof endpoint === "string")
+    throw new AlertConfigError([{ path: "url", message: endpoint, value: redactSecrets(options.url) }], {
+      subject,
+    });
+  const target = endpoint;
   const resendMs = options.resendIntervalMs ?? 60_000;
-  if (!(Number.isFinite(resendMs) && resendMs > 0))
-    throw new TypeError('alertmanagerForwarder: "resendIntervalMs" must be a positive number');
   const timeoutMs = options.timeoutMs ?? 10_000;
-  /** fingerprint → the alert as last posted (firing). */
+  /** instance (labels without severity) → the alert as last posted (firing). */
   const active = new Map<string, NotificationAlert>();
   let timer: NodeJS.Timeout | undefined;
 
-  const post = async (alerts: PostableAlert[], signal: AbortSignal): Promise<void> => {
-    let res: Response;
-    try {
-      res = await fetch(endpoint, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...options.headers },
-        body: JSON.stringify(alerts),
-        signal,
-      });
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      throw new Error(
-        `${where} unreachable (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name})`,
-      );
-    }
-    const text = await res.text().catch(() => "");
-    if (!res.ok) throw new HttpStatusError(where, res.status, text);
-  };
+  const post = (alerts: PostableAlert[], signal: AbortSignal): Promise<void> =>
+    postJson(target, JSON.stringify(alerts), signal);
 
   const name = options.name ?? "alertmanager";
   let context: HandlerContext | undefined;
@@ -122,7 +119,7 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
       const now = Date.now();
       const body: PostableAlert[] = [];
       for (const alert of notification.alerts) {
-        const before = active.get(alert.fingerprint);
+        const before = active.get(instanceKey(alert));
         if (before && alert.status === "firing" && !sameLabels(wireLabels(before), wireLabels(alert))) {
           body.push(
             toPostableAlert({ ...before, status: "resolved", endsAt: now }, now, 0, options.generatorURL),
@@ -132,8 +129,8 @@ export function alertmanagerForwarder(options: AlertmanagerForwarderOptions): Al
       }
       await post(body, signal);
       for (const alert of notification.alerts) {
-        if (alert.status === "firing") active.set(alert.fingerprint, alert);
-        else active.delete(alert.fingerprint);
+        if (alert.status === "firing") active.set(instanceKey(alert), alert);
+        else active.delete(instanceKey(alert));
       }
       sync();
     },

@@ -1,5 +1,6 @@
 import { type AlertHandler, defineAlertHandler } from "../handler.ts";
 import type { AlertNotification } from "../notification.ts";
+import { ConsoleOptionsSchema, parseConfig } from "../schemas.ts";
 
 /** Options of {@link consoleHandler}. */
 export interface ConsoleHandlerOptions {
@@ -17,7 +18,9 @@ export interface ConsoleHandlerOptions {
  * @example
  * createAlertManager({ rules, handlers: [consoleHandler()] });
  */
-export function consoleHandler(options: ConsoleHandlerOptions = {}): AlertHandler {
+export function consoleHandler(input: ConsoleHandlerOptions = {}): AlertHandler {
+  const options = (parseConfig(ConsoleOptionsSchema, input, { subject: "consoleHandler()" }) ??
+    {}) as ConsoleHandlerOptions;
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
   return defineAlertHandler({
     name: options.name ?? "console",
@@ -34,5 +37,8 @@ export function consoleHandler(options: ConsoleHandlerOptions = {}): AlertHandle
 export function formatNotification(n: AlertNotification): string {
   const firing = n.alerts.filter((a) => a.status === "firing").length;
   const head = n.status === "firing" ? `[FIRING:${firing}]` : "[RESOLVED]";
-  return `${n.alerts.map((a) => `${head} ${a.status === "resolved" ? "resolved" : a.level} ${a.rule}: ${a.message}`).join("\n")}\n`;
+  // Under `[RESOLVED]` the header already says it; in a firing group a resolved alert is marked `resolved`.
+  const what = (a: AlertNotification["alerts"][number]) =>
+    a.status === "firing" ? `${a.level} ` : n.status === "firing" ? "resolved " : "";
+  return `${n.alerts.map((a) => `${head} ${what(a)}${a.rule}: ${a.message}`).join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type AlertHandler, defineAlertHandler } from "../handler.ts";
+import { FileOptionsSchema, parseConfig } from "../schemas.ts";
 import { toWebhookV4 } from "../wire.ts";
 
 /** Options of {@link fileHandler}. */
@@ -18,9 +19,8 @@ export interface FileHandlerOptions {
  * @example
  * fileHandler({ path: ".tapline/notifications.jsonl" })
  */
-export function fileHandler(options: FileHandlerOptions): AlertHandler {
-  if (typeof options?.path !== "string" || options.path === "")
-    throw new TypeError('fileHandler: "path" must be a non-empty file path');
+export function fileHandler(input: FileHandlerOptions): AlertHandler {
+  const options = parseConfig(FileOptionsSchema, input, { subject: "fileHandler()" }) as FileHandlerOptions;
   const path = resolve(options.path);
   const name = options.name ?? "file";
   let made = false;

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type AlertConfigError, isAlertConfigError } from "../errors.ts";
 import { defineAlertHandler } from "../handler.ts";
 import { createAlertManager } from "../manager.ts";
 import type { AlertNotification } from "../notification.ts";
@@ -39,7 +40,7 @@ describe("built-in handlers", () => {
     await wait(40);
     await m.close();
     expect(lines.join("")).toBe(
-      "[FIRING:2] critical Hot: GPU 0 at 95°C\n[FIRING:2] warning Hot: GPU 1 at 85°C\n[RESOLVED] resolved Hot: GPU 0 at 20°C\n[RESOLVED] resolved Hot: GPU 1 at 20°C\n",
+      "[FIRING:2] critical Hot: GPU 0 at 95°C\n[FIRING:2] warning Hot: GPU 1 at 85°C\n[RESOLVED] Hot: GPU 0 at 20°C\n[RESOLVED] Hot: GPU 1 at 20°C\n",
     );
   });
 
@@ -87,17 +88,42 @@ describe("built-in handlers", () => {
     ]);
   });
 
-  it("validates handler options at once", () => {
-    expect(() => webhookHandler({ url: "not a url with token abc" })).toThrow(
-      /absolute http\(s\) URL \(got a string of 24 characters\)/,
+  it("validates handler options at once, with paths and did-you-mean", () => {
+    const fails = (fn: () => unknown): AlertConfigError => {
+      try {
+        fn();
+      } catch (error) {
+        expect(isAlertConfigError(error)).toBe(true);
+        return error as AlertConfigError;
+      }
+      throw new Error("expected an AlertConfigError");
+    };
+    expect(fails(() => webhookHandler({ url: "not a url with token abc" })).message).toMatch(
+      /webhookHandler\(\): invalid options[^]*url: must be an absolute http\(s\) URL .*\(got a string of 24 characters\)/,
     );
-    expect(() => webhookHandler({ url: "ftp://x" })).toThrow(/http or https/);
-    expect(() => alertmanagerForwarder({ url: "::" })).toThrow(/absolute http/);
-    expect(() => fileHandler({ path: "" })).toThrow(/non-empty/);
-    expect(() => defineAlertHandler({ name: "", send: 1 } as never)).toThrow(
-      /"name" must be a non-empty string; "send" must be a function/,
-    );
-    expect(() => defineAlertHandler({ name: "x", send() {}, timeoutMs: -1 })).toThrow(/timeoutMs/);
+    expect(fails(() => webhookHandler({ url: "ftp://x" })).message).toMatch(/http or https/);
+    expect(fails(() => alertmanagerForwarder({ url: "::" })).message).toMatch(/absolute http/);
+    expect(fails(() => fileHandler({ path: "" })).issues[0]).toMatchObject({ path: "path", value: "" });
+    const typo = fails(() => webhookHandler({ url: "http://127.0.0.1/x", retires: 2 } as never));
+    expect(typo.issues[0]).toMatchObject({ path: "retires", suggestion: "retries" });
+    expect(typo.message).toMatch(/did you mean "retries"/);
+    expect(
+      fails(() => alertmanagerForwarder({ url: "http://127.0.0.1:9093", resendInterval: 5 } as never))
+        .issues[0],
+    ).toMatchObject({ path: "resendInterval", suggestion: "resendIntervalMs" });
+    expect(fails(() => consoleHandler({ fromat: "json" } as never)).issues[0]).toMatchObject({
+      suggestion: "format",
+    });
+    expect(fails(() => consoleHandler({ format: "yaml" } as never)).issues[0]).toMatchObject({
+      path: "format",
+      value: "yaml",
+    });
+    const bad = fails(() => defineAlertHandler({ name: "", send: 1 } as never));
+    expect(bad.issues.map((i) => i.path)).toEqual(["name", "send"]);
+    expect(fails(() => defineAlertHandler({ name: "x", send() {}, timeoutMs: -1 })).issues[0]).toMatchObject({
+      path: "timeoutMs",
+      value: -1,
+    });
   });
 
   it("leaves no timer or socket behind after close()", async () => {

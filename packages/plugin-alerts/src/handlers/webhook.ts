@@ -1,10 +1,18 @@
 import { createHmac } from "node:crypto";
+import { redactSecrets } from "@tapline/core";
+import { AlertConfigError } from "../errors.ts";
 import { type AlertHandler, defineAlertHandler } from "../handler.ts";
-import { HttpStatusError, redactUrl, toWebhookV4 } from "../wire.ts";
+import { parseConfig, WebhookOptionsSchema } from "../schemas.ts";
+import { toWebhookV4 } from "../wire.ts";
+import { parseEndpoint, postJson } from "./http.ts";
 
 /** Options of {@link webhookHandler}. */
 export interface WebhookHandlerOptions {
-  /** Where to POST. Tokens in it are never logged: errors name only the scheme and host. */
+  /**
+   * Where to POST. Tokens in it are never logged: errors name only the scheme and host. Credentials in the URL
+   * (`https://user:pass@host/...`) are sent as a Basic `Authorization` header (fetch refuses them in URLs);
+   * giving them together with an `Authorization` header is a configuration error.
+   */
   readonly url: string;
   /** Handler name (and the body's `receiver`). Default `webhook`. */
   readonly name?: string;
@@ -27,7 +35,9 @@ export interface WebhookHandlerOptions {
 
 /**
  * A webhook receiver: POSTs each notification as Alertmanager's webhook v4 JSON body, optionally signed with
- * HMAC-SHA256. 5xx, 408, 429 and network errors are retried with backoff; other 4xx are not.
+ * HMAC-SHA256. 5xx, 408, 429 and network errors are retried with backoff; other 4xx are not. A redirect (3xx)
+ * is never followed (it would re-post the alerts and headers to another address): it fails the delivery with
+ * an error that says "redirect" and names the target's scheme and host.
  *
  * @example
  * webhookHandler({ url: "https://hooks.example.com/tapline", secret: process.env.HOOK_SECRET })
@@ -35,52 +45,37 @@ export interface WebhookHandlerOptions {
  * // createHmac("sha256", secret).update(rawBody).digest("hex") === header.slice("sha256=".length)
  */
 export function webhookHandler(options: WebhookHandlerOptions): AlertHandler {
-  let target: URL;
-  try {
-    target = new URL(options.url);
-  } catch {
-    throw new TypeError(
-      `webhookHandler: "url" must be an absolute http(s) URL (got ${typeof options.url === "string" ? `a string of ${options.url.length} characters` : typeof options.url})`,
-    );
-  }
-  if (target.protocol !== "http:" && target.protocol !== "https:")
-    throw new TypeError(`webhookHandler: "url" must use http or https, got ${target.protocol}`);
-  const name = options.name ?? "webhook";
-  const where = `webhook ${redactUrl(target)}`;
-  const signatureHeader = options.signatureHeader ?? "X-Tapline-Signature-256";
+  const subject = "webhookHandler()";
+  const checked = parseConfig(WebhookOptionsSchema, options, { subject }) as WebhookHandlerOptions;
+  const endpoint = parseEndpoint("webhook", checked.url, {
+    "user-agent": "Tapline-Alerts/1.0",
+    ...checked.headers,
+  });
+  if (typeof endpoint === "string")
+    throw new AlertConfigError([{ path: "url", message: endpoint, value: redactSecrets(checked.url) }], {
+      subject,
+    });
+  const name = checked.name ?? "webhook";
+  const signatureHeader = checked.signatureHeader ?? "X-Tapline-Signature-256";
+  const { secret } = checked;
   return defineAlertHandler({
     name,
-    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-    ...(options.retries !== undefined && { retries: options.retries }),
-    ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
-    ...(options.sendResolved !== undefined && { sendResolved: options.sendResolved }),
+    ...(checked.timeoutMs !== undefined && { timeoutMs: checked.timeoutMs }),
+    ...(checked.retries !== undefined && { retries: checked.retries }),
+    ...(checked.backoffMs !== undefined && { backoffMs: checked.backoffMs }),
+    ...(checked.sendResolved !== undefined && { sendResolved: checked.sendResolved }),
     async send(notification, { signal }) {
       const body = JSON.stringify(
         toWebhookV4(notification, {
           receiver: name,
-          ...(options.externalURL !== undefined && { externalURL: options.externalURL }),
-          ...(options.maxAlerts !== undefined && { maxAlerts: options.maxAlerts }),
+          ...(checked.externalURL !== undefined && { externalURL: checked.externalURL }),
+          ...(checked.maxAlerts !== undefined && { maxAlerts: checked.maxAlerts }),
         }),
       );
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        "user-agent": "Tapline-Alerts/1.0",
-        ...options.headers,
-      };
-      if (options.secret)
-        headers[signatureHeader] =
-          `sha256=${createHmac("sha256", options.secret).update(body).digest("hex")}`;
-      let res: Response;
-      try {
-        res = await fetch(target, { method: "POST", headers, body, signal, redirect: "error" });
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        // fetch errors may quote the URL; keep only the cause's code.
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-        throw new Error(`${where} unreachable (${code})`);
-      }
-      const text = await res.text().catch(() => "");
-      if (!res.ok) throw new HttpStatusError(where, res.status, text);
+      const signature = secret
+        ? { [signatureHeader]: `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` }
+        : undefined;
+      await postJson(endpoint, body, signal, signature);
     },
   });
 }

@@ -1,0 +1,59 @@
+import type * as v from "valibot";
+import { describe, expectTypeOf, it } from "vitest";
+import type {
+  AlertConfigFile,
+  AlertManagerOptions,
+  AlertmanagerForwarderOptions,
+  AlertRuleInput,
+  AlertsPluginOptions,
+  ConsoleHandlerOptions,
+  FileHandlerOptions,
+  InhibitRuleInput,
+  NoDataInput,
+  RouteInput,
+  SilenceInput,
+  WebhookHandlerOptions,
+} from "../src/index.ts";
+import type {
+  ConfigFileSchema,
+  ConsoleOptionsSchema,
+  FileOptionsSchema,
+  ForwarderOptionsSchema,
+  InhibitSchema,
+  ManagerOptionsSchema,
+  PluginOptionsSchema,
+  RouteSchema,
+  RuleSchema,
+  SilenceSchema,
+  WebhookOptionsSchema,
+} from "../src/schemas.ts";
+
+/** Every key of every member of a union. */
+type Keys<T> = T extends unknown ? keyof T : never;
+type In<S extends v.GenericSchema> = NonNullable<v.InferInput<S>>;
+
+// The exported interfaces carry the JSDoc users read; the valibot schemas check them. Both name the same options.
+describe("option schemas match the documented interfaces", () => {
+  it("handlers", () => {
+    expectTypeOf<keyof In<typeof WebhookOptionsSchema>>().toEqualTypeOf<keyof WebhookHandlerOptions>();
+    expectTypeOf<keyof In<typeof ForwarderOptionsSchema>>().toEqualTypeOf<
+      keyof AlertmanagerForwarderOptions
+    >();
+    expectTypeOf<keyof In<typeof ConsoleOptionsSchema>>().toEqualTypeOf<keyof ConsoleHandlerOptions>();
+    expectTypeOf<keyof In<typeof FileOptionsSchema>>().toEqualTypeOf<keyof FileHandlerOptions>();
+  });
+  it("manager, plugin, rule files", () => {
+    expectTypeOf<keyof In<typeof ManagerOptionsSchema>>().toEqualTypeOf<keyof AlertManagerOptions>();
+    expectTypeOf<keyof In<typeof PluginOptionsSchema>>().toEqualTypeOf<keyof AlertsPluginOptions>();
+    expectTypeOf<keyof In<typeof ConfigFileSchema>>().toEqualTypeOf<keyof AlertConfigFile>();
+    expectTypeOf<keyof In<typeof RouteSchema>>().toEqualTypeOf<keyof RouteInput>();
+    expectTypeOf<keyof In<typeof InhibitSchema>[number]>().toEqualTypeOf<keyof InhibitRuleInput>();
+    expectTypeOf<keyof In<typeof SilenceSchema>>().toEqualTypeOf<keyof SilenceInput>();
+  });
+  it("rules of every kind", () => {
+    expectTypeOf<Keys<In<typeof RuleSchema>>>().toEqualTypeOf<keyof AlertRuleInput>();
+    expectTypeOf<
+      keyof NonNullable<Extract<In<typeof RuleSchema>, { noData?: unknown }>["noData"]>
+    >().toEqualTypeOf<keyof NoDataInput>();
+  });
+});
