@@ -7,7 +7,7 @@ import {
 } from "@tapline/core";
 import * as Schedule from "effect/Schedule";
 import { describe, expect, it } from "vitest";
-import { constantBackoff, exponentialBackoff } from "./backoff.ts";
+import { constantBackoff, exponentialBackoff } from "./backoff-schedule.ts";
 import { circuitBreaker } from "./breaker.ts";
 import { isRetryConfigError } from "./errors.ts";
 import { keyedBreakers } from "./keyed.ts";

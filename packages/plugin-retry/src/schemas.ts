@@ -10,6 +10,7 @@ import type {
 import type { BreakerSnapshot, CircuitBreaker, CircuitBreakerOptions, OpenDuration } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
+import type { EffectSchedule } from "./effect-schedule.ts";
 import type { KeyedBreakerOptions } from "./keyed.ts";
 import type { GiveUpEvent, RetryOptions, RetryScheduledEvent } from "./options.ts";
 import type { RetryPluginOptions, RetryStepOptions } from "./plugin.ts";
@@ -55,7 +56,7 @@ const typed =
   <S extends v.GenericSchema<unknown, T>>(schema: S): S =>
     schema;
 
-const isSchedule = (x: unknown): x is Schedule.Schedule<unknown, unknown> =>
+const isSchedule = (x: unknown): x is EffectSchedule =>
   typeof x === "object" && x !== null && Schedule.isSchedule(x);
 
 const ClockSchema = v.custom<Clock>((c) => {
@@ -124,14 +125,11 @@ export const BackoffDataSchema: v.GenericSchema<BackoffOptions> = v.pipe(
   }),
 );
 
-const ScheduleSchema = v.custom<Schedule.Schedule<unknown, unknown>>(
-  isSchedule,
-  "must be an Effect Schedule",
-);
+const ScheduleSchema = v.custom<EffectSchedule>(isSchedule, "must be an Effect Schedule");
 
 /** @internal `backoff`: a built-in backoff as data, or any Effect `Schedule`. */
-export const BackoffSchema: v.GenericSchema<BackoffOptions | Schedule.Schedule<unknown, unknown>> = v.lazy(
-  (input): v.GenericSchema<BackoffOptions | Schedule.Schedule<unknown, unknown>> =>
+export const BackoffSchema: v.GenericSchema<BackoffOptions | EffectSchedule> = v.lazy(
+  (input): v.GenericSchema<BackoffOptions | EffectSchedule> =>
     isSchedule(input) ? ScheduleSchema : BackoffDataSchema,
 );
 
