@@ -167,6 +167,17 @@ describe("strict standalone options (RetryConfigError built from core's issues)"
     expect(() => retryPolicy({ backoff: exponentialBackoff({ base: 10 }) })).not.toThrow();
   });
 
+  it("rejects an object that only looks like a Schedule (the structural EffectSchedule type admits it)", () => {
+    const fake = { "~effect/Schedule": {} };
+    const error = thrown(() => retryPolicy({ backoff: fake }));
+    expect(isRetryConfigError(error)).toBe(true);
+    expect(error.issues).toMatchObject([{ path: "backoff" }]);
+    expect(error.message).toMatch(/backoff: .*an Effect Schedule \(made by effect's Schedule module\)/);
+    const breaker = thrown(() => circuitBreaker({ openDuration: fake }));
+    expect(breaker.issues).toMatchObject([{ path: "openDuration" }]);
+    expect(breaker.message).toMatch(/openDuration: .*or an Effect Schedule/);
+  });
+
   it("circuitBreaker() and keyedBreakers()", () => {
     const trip = thrown(() => circuitBreaker({ trip: { kind: "consecutive", threshhold: 3 } as never }));
     expect(isRetryConfigError(trip)).toBe(true);

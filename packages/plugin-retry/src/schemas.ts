@@ -1,3 +1,4 @@
+import * as Effect from "effect/Effect";
 import * as Schedule from "effect/Schedule";
 import * as v from "valibot";
 import type {
@@ -56,8 +57,14 @@ const typed =
   <S extends v.GenericSchema<unknown, T>>(schema: S): S =>
     schema;
 
+// `Schedule.isSchedule` only looks for the TypeId key, which the structural `EffectSchedule` type lets any object
+// carry; a real Schedule also has the step effect that `Schedule.toStep` runs, so check it here, once, rather than
+// crash on the first failure.
 const isSchedule = (x: unknown): x is EffectSchedule =>
-  typeof x === "object" && x !== null && Schedule.isSchedule(x);
+  typeof x === "object" &&
+  x !== null &&
+  Schedule.isSchedule(x) &&
+  Effect.isEffect((x as { step?: unknown }).step);
 
 const ClockSchema = v.custom<Clock>((c) => {
   const clock = c as Partial<Clock> | null | undefined;
@@ -125,12 +132,16 @@ export const BackoffDataSchema: v.GenericSchema<BackoffOptions> = v.pipe(
   }),
 );
 
-const ScheduleSchema = v.custom<EffectSchedule>(isSchedule, "must be an Effect Schedule");
+const ScheduleSchema = v.custom<EffectSchedule>(
+  isSchedule,
+  "must be an Effect Schedule (made by effect's Schedule module)",
+);
 
 /** @internal `backoff`: a built-in backoff as data, or any Effect `Schedule`. */
 export const BackoffSchema: v.GenericSchema<BackoffOptions | EffectSchedule> = v.lazy(
   (input): v.GenericSchema<BackoffOptions | EffectSchedule> =>
-    isSchedule(input) ? ScheduleSchema : BackoffDataSchema,
+    // Anything carrying the TypeId is meant as a Schedule: say so, rather than ask it for a `kind`.
+    Schedule.isSchedule(input) ? ScheduleSchema : BackoffDataSchema,
 );
 
 // ---- Trip policies and breakers --------------------------------------------------------------------------
