@@ -39,6 +39,7 @@ function toSchedule(compiled: CompiledBackoff, random: RandomSource): BackoffSch
  * Exponential backoff as an Effect `Schedule` (never ends: bound it with `maxAttempts` or `Schedule.recurs`).
  *
  * @example
+ * import { exponentialBackoff } from "@tapline/plugin-retry/effect";
  * retryPolicy({ backoff: exponentialBackoff({ base: 100, maxDelay: 5_000, jitter: "full" }) })
  * Effect.retry(effect, exponentialBackoff({ base: 100 }).pipe(Schedule.upTo({ times: 3 })))
  */

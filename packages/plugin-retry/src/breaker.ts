@@ -386,6 +386,7 @@ function safe<T>(listener: (v: T) => void, value: T): void {
  * Creates a circuit breaker. Options are validated once; bad ones throw a `RetryConfigError` listing each.
  *
  * @example
+ * // exponentialBackoff from "@tapline/plugin-retry/effect"
  * const breaker = circuitBreaker({ name: "tts", trip: { kind: "time", threshold: 0.5, windowMs: 60_000, minimumCalls: 5 },
  *   openDuration: exponentialBackoff({ base: 5_000, maxDelay: 300_000, jitter: "none" }), halfOpen: { probes: 2 } });
  */

@@ -14,6 +14,7 @@ import type { RetryPolicy } from "./retry.ts";
  * interruptions pass through untouched.
  *
  * @example
+ * import { withRetry } from "@tapline/plugin-retry/effect";
  * const program = callModel.pipe(withRetry(retryPolicy({ maxAttempts: 4 })));
  */
 export function withRetry(policy: RetryPolicy) {
