@@ -4,13 +4,8 @@ import * as Schedule from "effect/Schedule";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sequence } from "../test/fake-clock.ts";
-import {
-  type BackoffOptions,
-  compileBackoff,
-  exponentialBackoff,
-  linearBackoff,
-  nextDelay,
-} from "./backoff.ts";
+import { type BackoffOptions, compileBackoff, nextDelay } from "./backoff.ts";
+import { exponentialBackoff, linearBackoff } from "./backoff-schedule.ts";
 import { seededRandom } from "./clock.ts";
 import { isRetryConfigError } from "./errors.ts";
 

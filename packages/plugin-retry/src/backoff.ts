@@ -1,7 +1,4 @@
 import { checkOptions } from "@tapline/core";
-import * as Duration from "effect/Duration";
-import * as Effect from "effect/Effect";
-import * as Schedule from "effect/Schedule";
 import type { RandomSource } from "./clock.ts";
 import { RetryConfigError } from "./errors.ts";
 import { BackoffDataSchema } from "./schemas.ts";
@@ -63,16 +60,11 @@ export interface CompiledBackoff {
   readonly jitter: JitterKind;
 }
 
-const BACKOFF: unique symbol = Symbol.for("@tapline/plugin-retry/backoff");
-
 /**
- * An Effect `Schedule` built from a built-in backoff. It is a real Schedule (compose it with Effect's
- * combinators, use it with `Effect.retry`), and retry policies recognise it and compute its delays without
- * entering the Effect runtime.
+ * @internal Brand carried by the schedules of `@tapline/plugin-retry/effect`, so policies compute their delays
+ * without entering the Effect runtime. `Symbol.for`, so two copies of the package still recognise each other.
  */
-export type BackoffSchedule = Schedule.Schedule<Duration.Duration, unknown> & {
-  readonly [BACKOFF]: CompiledBackoff;
-};
+export const BACKOFF: unique symbol = Symbol.for("@tapline/plugin-retry/backoff");
 
 const DEFAULT_MAX = 30_000;
 
@@ -147,63 +139,25 @@ function clamp(value: number, max: number): number {
 
 /** @internal The compiled backoff of a schedule made by this package, if it is one. */
 export function builtinOf(schedule: unknown): CompiledBackoff | undefined {
-  return (schedule as Partial<BackoffSchedule> | undefined)?.[BACKOFF];
+  return (schedule as { readonly [BACKOFF]?: CompiledBackoff } | undefined)?.[BACKOFF];
 }
 
-function toSchedule(compiled: CompiledBackoff, random: RandomSource): BackoffSchedule {
-  const schedule = Schedule.fromStepWithMetadata(
-    Effect.sync(() => {
-      let previous = 0;
-      return (meta: Schedule.InputMetadata<unknown>) => {
-        previous = nextDelay(compiled, meta.attempt, previous, random);
-        const d = Duration.millis(previous);
-        return Effect.succeed([d, d] as [Duration.Duration, Duration.Duration]);
-      };
-    }),
-  );
-  return Object.assign(schedule, { [BACKOFF]: compiled }) as BackoffSchedule;
-}
-
-function build(spec: BackoffOptions, random: unknown, name: string): BackoffSchedule {
+/**
+ * @internal Checks the options of a backoff constructor (`exponentialBackoff()`...) once, and compiles them.
+ * Throws `RetryConfigError` naming the constructor and every bad option.
+ */
+export function validateBackoff(
+  spec: BackoffOptions,
+  random: unknown,
+  name: string,
+): { compiled: CompiledBackoff; random: RandomSource } {
   const result = checkOptions(BackoffDataSchema, spec);
   const issues = [...(result.issues ?? [])];
   if (random !== undefined && typeof random !== "function")
     issues.push({ path: "random", message: "must be a function () => number in [0, 1)", value: random });
   if (issues.length > 0) throw new RetryConfigError(name, issues);
-  return toSchedule(compileBackoff(result.value!), (random as RandomSource | undefined) ?? Math.random);
-}
-
-/**
- * Exponential backoff as an Effect `Schedule` (never ends: bound it with `maxAttempts` or `Schedule.recurs`).
- *
- * @example
- * retryPolicy({ backoff: exponentialBackoff({ base: 100, maxDelay: 5_000, jitter: "full" }) })
- * Effect.retry(effect, exponentialBackoff({ base: 100 }).pipe(Schedule.upTo({ times: 3 })))
- */
-export function exponentialBackoff(
-  options: Omit<ExponentialBackoffOptions, "kind"> & { random?: RandomSource } = {},
-): BackoffSchedule {
-  const { random, ...rest } = options;
-  return build({ kind: "exponential", ...rest }, random, "exponentialBackoff");
-}
-
-/** Linear backoff as an Effect `Schedule`: `base + increment × (attempt-1)`, capped. */
-export function linearBackoff(
-  options: Omit<LinearBackoffOptions, "kind"> & { random?: RandomSource } = {},
-): BackoffSchedule {
-  const { random, ...rest } = options;
-  return build({ kind: "linear", ...rest }, random, "linearBackoff");
-}
-
-/** Constant backoff as an Effect `Schedule`. */
-export function constantBackoff(
-  options: Omit<ConstantBackoffOptions, "kind"> & { random?: RandomSource } = {},
-): BackoffSchedule {
-  const { random, ...rest } = options;
-  return build({ kind: "constant", ...rest }, random, "constantBackoff");
-}
-
-/** @internal Builds the schedule of a validated spec (used by the Effect entry point). */
-export function scheduleOf(compiled: CompiledBackoff, random: RandomSource): BackoffSchedule {
-  return toSchedule(compiled, random);
+  return {
+    compiled: compileBackoff(result.value!),
+    random: (random as RandomSource | undefined) ?? Math.random,
+  };
 }

@@ -5,6 +5,7 @@ import * as Exit from "effect/Exit";
 import * as Schedule from "effect/Schedule";
 import { type Classifier, classifyError } from "./classify.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import type { EffectSchedule } from "./effect-schedule.ts";
 import { BrokenCircuitError, RetryConfigError } from "./errors.ts";
 import { retryAfterFromError } from "./retry-after.ts";
 import { CircuitBreakerSchema } from "./schemas.ts";
@@ -20,7 +21,7 @@ import {
 export type BreakerState = "closed" | "open" | "halfOpen" | "isolated";
 
 /** How long the breaker stays open: fixed ms, a function of the opening number (1, 2, ...), or an Effect Schedule. */
-export type OpenDuration = number | ((opening: number) => number) | Schedule.Schedule<unknown, unknown>;
+export type OpenDuration = number | ((opening: number) => number) | EffectSchedule;
 
 /** Options of {@link circuitBreaker}. Validated once, when the breaker is built. */
 export interface CircuitBreakerOptions {
@@ -329,7 +330,9 @@ export class CircuitBreaker {
     }
     // An Effect Schedule: step it once per opening (off the hot path; only when the breaker opens).
     if (opening === 1 || !this.#scheduleStep)
-      this.#scheduleStep = Effect.runSync(Schedule.toStep(od)) as never;
+      this.#scheduleStep = Effect.runSync(
+        Schedule.toStep(od as Schedule.Schedule<unknown, unknown>),
+      ) as never;
     const exit = Effect.runSyncExit(this.#scheduleStep!(now, opening));
     return Exit.isSuccess(exit) ? Duration.toMillis(exit.value[1]) : this.#o.maxOpen;
   }
@@ -383,6 +386,7 @@ function safe<T>(listener: (v: T) => void, value: T): void {
  * Creates a circuit breaker. Options are validated once; bad ones throw a `RetryConfigError` listing each.
  *
  * @example
+ * // exponentialBackoff from "@tapline/plugin-retry/effect"
  * const breaker = circuitBreaker({ name: "tts", trip: { kind: "time", threshold: 0.5, windowMs: 60_000, minimumCalls: 5 },
  *   openDuration: exponentialBackoff({ base: 5_000, maxDelay: 300_000, jitter: "none" }), halfOpen: { probes: 2 } });
  */

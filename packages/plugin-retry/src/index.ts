@@ -1,13 +1,9 @@
-export {
-  type BackoffOptions,
-  type BackoffSchedule,
-  type ConstantBackoffOptions,
-  constantBackoff,
-  type ExponentialBackoffOptions,
-  exponentialBackoff,
-  type JitterKind,
-  type LinearBackoffOptions,
-  linearBackoff,
+export type {
+  BackoffOptions,
+  ConstantBackoffOptions,
+  ExponentialBackoffOptions,
+  JitterKind,
+  LinearBackoffOptions,
 } from "./backoff.ts";
 export {
   type BreakerSnapshot,
@@ -28,7 +24,7 @@ export {
   nonRetryable,
 } from "./classify.ts";
 export { type Clock, type RandomSource, seededRandom, systemClock } from "./clock.ts";
-export { withRetry } from "./effect.ts";
+export type { EffectSchedule } from "./effect-schedule.ts";
 export {
   AttemptTimeoutError,
   BrokenCircuitError,

@@ -13,6 +13,7 @@ import {
 import type { CircuitBreaker } from "./breaker.ts";
 import { type Classification, type Classifier, classifyError } from "./classify.ts";
 import { type Clock, type RandomSource, systemClock } from "./clock.ts";
+import type { EffectSchedule } from "./effect-schedule.ts";
 import type { ConfigIssue } from "./errors.ts";
 import { retryAfterFromError } from "./retry-after.ts";
 import { RetryOptionsSchema } from "./schemas.ts";
@@ -59,7 +60,7 @@ export interface RetryOptions {
    * Delays between attempts: a built-in backoff as data, or any Effect `Schedule` (its input is the error; when
    * it ends, the policy gives up). Default `{ kind: "exponential", base: 200, factor: 2, maxDelay: 30_000, jitter: "decorrelated" }`.
    */
-  backoff?: BackoffOptions | Schedule.Schedule<unknown, unknown>;
+  backoff?: BackoffOptions | EffectSchedule;
   /** Your classifier, asked first; return `undefined` to fall back to the built-in one. */
   classify?: Classifier;
   /** A veto on retryable failures: return false to give up on this one (as non-retryable). */
@@ -88,7 +89,7 @@ export interface RetryOptions {
 export interface NormalizedRetry {
   readonly maxAttempts: number;
   readonly backoff: CompiledBackoff | undefined;
-  readonly schedule: Schedule.Schedule<unknown, unknown> | undefined;
+  readonly schedule: EffectSchedule | undefined;
   readonly classify: Classifier | undefined;
   readonly shouldRetry: ((error: unknown, attempt: number) => boolean) | undefined;
   readonly attemptTimeout: number | undefined;
@@ -115,11 +116,11 @@ export function checkRetryOptions(
 /** @internal Fills in the defaults of retry options already checked by `RetryOptionsSchema`. */
 export function normalizeRetry(options: RetryOptions): NormalizedRetry {
   let backoff: CompiledBackoff | undefined;
-  let schedule: Schedule.Schedule<unknown, unknown> | undefined;
+  let schedule: EffectSchedule | undefined;
   const b = options.backoff ?? DEFAULT_BACKOFF;
   if (Schedule.isSchedule(b)) {
     backoff = builtinOf(b);
-    if (!backoff) schedule = b as Schedule.Schedule<unknown, unknown>;
+    if (!backoff) schedule = b;
   } else backoff = compileBackoff(b as BackoffOptions);
   return {
     maxAttempts: options.maxAttempts ?? 3,
@@ -145,8 +146,11 @@ export interface RetryState {
   /** This execution's total budget, ms (the policy's, or a per-run one the plugin gives). */
   readonly deadline: number | undefined;
   previousDelay: number;
-  step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined;
+  /** A user Schedule's step function, made on the first failure (typed `unknown` so no effect type is declared). */
+  step: unknown;
 }
+
+type ScheduleStep = (now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>;
 
 /** @internal The decision after a failed attempt. */
 export type Plan =
@@ -185,8 +189,8 @@ export function plan(
   let delay: number;
   if (o.backoff) delay = nextDelay(o.backoff, state.attempt, state.previousDelay, o.random);
   else {
-    state.step ??= Effect.runSync(Schedule.toStep(o.schedule!)) as RetryState["step"];
-    const exit = Effect.runSyncExit(state.step!(now, error));
+    state.step ??= Effect.runSync(Schedule.toStep(o.schedule as Schedule.Schedule<unknown, unknown>));
+    const exit = Effect.runSyncExit((state.step as ScheduleStep)(now, error));
     if (Exit.isFailure(exit)) return { retry: false, reason: "schedule", classification };
     delay = Duration.toMillis(exit.value[1]);
     if (!(delay >= 0 && delay !== Number.POSITIVE_INFINITY)) delay = 0;

@@ -8,12 +8,12 @@ import {
   type StepRunner,
   WrapStage,
 } from "@tapline/core";
-import type * as Schedule from "effect/Schedule";
 import { SyncHook } from "tapable";
 import type { BackoffOptions } from "./backoff.ts";
 import type { BreakerState, BreakerTransition } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
+import type { EffectSchedule } from "./effect-schedule.ts";
 import { isBrokenCircuitError } from "./errors.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
 import {
@@ -30,7 +30,7 @@ export interface RetryStepOptions {
   /** Total calls, the first included. Default 3. */
   maxAttempts?: number;
   /** A built-in backoff as data, or an Effect Schedule. */
-  backoff?: BackoffOptions | Schedule.Schedule<unknown, unknown>;
+  backoff?: BackoffOptions | EffectSchedule;
   /** Per-attempt time limit, ms (wrapStep stage 100). */
   attemptTimeout?: number;
   /** Total budget across attempts and sleeps, ms. Default: the step's core `timeout`, if any. */

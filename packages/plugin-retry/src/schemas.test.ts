@@ -7,7 +7,7 @@ import {
 } from "@tapline/core";
 import * as Schedule from "effect/Schedule";
 import { describe, expect, it } from "vitest";
-import { constantBackoff, exponentialBackoff } from "./backoff.ts";
+import { constantBackoff, exponentialBackoff } from "./backoff-schedule.ts";
 import { circuitBreaker } from "./breaker.ts";
 import { isRetryConfigError } from "./errors.ts";
 import { keyedBreakers } from "./keyed.ts";
@@ -165,6 +165,17 @@ describe("strict standalone options (RetryConfigError built from core's issues)"
     );
     expect(() => retryPolicy({ backoff: Schedule.spaced("1 second") })).not.toThrow();
     expect(() => retryPolicy({ backoff: exponentialBackoff({ base: 10 }) })).not.toThrow();
+  });
+
+  it("rejects an object that only looks like a Schedule (the structural EffectSchedule type admits it)", () => {
+    const fake = { "~effect/Schedule": {} };
+    const error = thrown(() => retryPolicy({ backoff: fake }));
+    expect(isRetryConfigError(error)).toBe(true);
+    expect(error.issues).toMatchObject([{ path: "backoff" }]);
+    expect(error.message).toMatch(/backoff: .*an Effect Schedule \(made by effect's Schedule module\)/);
+    const breaker = thrown(() => circuitBreaker({ openDuration: fake }));
+    expect(breaker.issues).toMatchObject([{ path: "openDuration" }]);
+    expect(breaker.message).toMatch(/openDuration: .*or an Effect Schedule/);
   });
 
   it("circuitBreaker() and keyedBreakers()", () => {

@@ -1,3 +1,4 @@
+import * as Effect from "effect/Effect";
 import * as Schedule from "effect/Schedule";
 import * as v from "valibot";
 import type {
@@ -10,6 +11,7 @@ import type {
 import type { BreakerSnapshot, CircuitBreaker, CircuitBreakerOptions, OpenDuration } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
+import type { EffectSchedule } from "./effect-schedule.ts";
 import type { KeyedBreakerOptions } from "./keyed.ts";
 import type { GiveUpEvent, RetryOptions, RetryScheduledEvent } from "./options.ts";
 import type { RetryPluginOptions, RetryStepOptions } from "./plugin.ts";
@@ -55,8 +57,14 @@ const typed =
   <S extends v.GenericSchema<unknown, T>>(schema: S): S =>
     schema;
 
-const isSchedule = (x: unknown): x is Schedule.Schedule<unknown, unknown> =>
-  typeof x === "object" && x !== null && Schedule.isSchedule(x);
+// `Schedule.isSchedule` only looks for the TypeId key, which the structural `EffectSchedule` type lets any object
+// carry; a real Schedule also has the step effect that `Schedule.toStep` runs, so check it here, once, rather than
+// crash on the first failure.
+const isSchedule = (x: unknown): x is EffectSchedule =>
+  typeof x === "object" &&
+  x !== null &&
+  Schedule.isSchedule(x) &&
+  Effect.isEffect((x as { step?: unknown }).step);
 
 const ClockSchema = v.custom<Clock>((c) => {
   const clock = c as Partial<Clock> | null | undefined;
@@ -124,15 +132,16 @@ export const BackoffDataSchema: v.GenericSchema<BackoffOptions> = v.pipe(
   }),
 );
 
-const ScheduleSchema = v.custom<Schedule.Schedule<unknown, unknown>>(
+const ScheduleSchema = v.custom<EffectSchedule>(
   isSchedule,
-  "must be an Effect Schedule",
+  "must be an Effect Schedule (made by effect's Schedule module)",
 );
 
 /** @internal `backoff`: a built-in backoff as data, or any Effect `Schedule`. */
-export const BackoffSchema: v.GenericSchema<BackoffOptions | Schedule.Schedule<unknown, unknown>> = v.lazy(
-  (input): v.GenericSchema<BackoffOptions | Schedule.Schedule<unknown, unknown>> =>
-    isSchedule(input) ? ScheduleSchema : BackoffDataSchema,
+export const BackoffSchema: v.GenericSchema<BackoffOptions | EffectSchedule> = v.lazy(
+  (input): v.GenericSchema<BackoffOptions | EffectSchedule> =>
+    // Anything carrying the TypeId is meant as a Schedule: say so, rather than ask it for a `kind`.
+    Schedule.isSchedule(input) ? ScheduleSchema : BackoffDataSchema,
 );
 
 // ---- Trip policies and breakers --------------------------------------------------------------------------

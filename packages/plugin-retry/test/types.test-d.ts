@@ -1,6 +1,22 @@
 import { createTapline } from "@tapline/core";
+import * as Effect from "effect/Effect";
+import * as Schedule from "effect/Schedule";
 import { describe, expectTypeOf, it } from "vitest";
-import { type RetryPluginOptions, type RetryReport, type RetryStepOptions, retry } from "../src/index.ts";
+import { type BackoffSchedule, exponentialBackoff, withRetry } from "../src/effect.ts";
+import {
+  type AttemptTimeoutError,
+  type BrokenCircuitError,
+  type CircuitBreakerOptions,
+  circuitBreaker,
+  type DeadlineExceededError,
+  type EffectSchedule,
+  type RetryOptions,
+  type RetryPluginOptions,
+  type RetryReport,
+  type RetryStepOptions,
+  retry,
+  retryPolicy,
+} from "../src/index.ts";
 
 describe("types", () => {
   it("types report.steps[i].extensions.retry as RetryReport (StepReportExtensions augmentation)", async () => {
@@ -29,5 +45,27 @@ describe("types", () => {
     // @ts-expect-error misspelt plugin option
     retry({ defualts: {} } satisfies RetryPluginOptions);
     expectTypeOf<RetryStepOptions["maxAttempts"]>().toEqualTypeOf<number | undefined>();
+  });
+
+  it("accepts real Effect Schedules where the main entry types them structurally (EffectSchedule)", () => {
+    expectTypeOf<Schedule.Schedule<number, unknown>>().toExtend<EffectSchedule>();
+    expectTypeOf<BackoffSchedule>().toExtend<NonNullable<RetryOptions["backoff"]>>();
+    expectTypeOf<Schedule.Schedule<unknown, unknown>>().toExtend<NonNullable<RetryStepOptions["backoff"]>>();
+    expectTypeOf<Schedule.Schedule<unknown, unknown>>().toExtend<
+      NonNullable<CircuitBreakerOptions["openDuration"]>
+    >();
+    retryPolicy({ backoff: Schedule.spaced("1 second").pipe(Schedule.upTo({ times: 3 })) });
+    retryPolicy({ backoff: exponentialBackoff({ base: 100 }) });
+    circuitBreaker({ openDuration: Schedule.exponential("1 second") });
+    createTapline({ plugins: [retry({ defaults: { backoff: Schedule.spaced("10 millis") } })] });
+    // @ts-expect-error not a Schedule nor a backoff
+    retryPolicy({ backoff: { every: 5 } });
+  });
+
+  it("withRetry from @tapline/plugin-retry/effect keeps the effect's types and adds the policy's errors", () => {
+    const program = Effect.succeed(1 as const).pipe(withRetry(retryPolicy({ maxAttempts: 2 })));
+    expectTypeOf(program).toEqualTypeOf<
+      Effect.Effect<1, BrokenCircuitError | AttemptTimeoutError | DeadlineExceededError, never>
+    >();
   });
 });

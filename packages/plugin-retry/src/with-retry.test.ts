@@ -4,9 +4,9 @@ import * as Fiber from "effect/Fiber";
 import { describe, expect, it } from "vitest";
 import { circuitBreaker } from "./breaker.ts";
 import { nonRetryable } from "./classify.ts";
-import { withRetry } from "./effect.ts";
 import { isAttemptTimeoutError, isBrokenCircuitError } from "./errors.ts";
 import { retryPolicy } from "./retry.ts";
+import { withRetry } from "./with-retry.ts";
 
 const flaky = (failures: number, error: (n: number) => unknown = (n) => new Error(`fail ${n}`)) => {
   let calls = 0;
