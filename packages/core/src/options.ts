@@ -162,8 +162,11 @@ function explainOne(
     return withValue({ message: issue.message }, issue, expected);
   }
   if (!isValibotDefault) {
-    // A Tapline schema's own message names what is expected ("a number of milliseconds").
-    return withValue({ message: `expected ${issue.message}, got ${show(value)}` }, issue, issue.message);
+    // A schema's own message either names what is expected ("a number of milliseconds") or says it as a
+    // rule ("must be a whole number"); either way, say what was given.
+    const rule = /^(must|should|needs?|cannot|can't|is|are|has|have)\b/i.test(issue.message);
+    const text = rule ? issue.message : `expected ${issue.message}`;
+    return withValue({ message: `${text}, got ${show(value)}` }, issue, issue.message);
   }
   if (expected) {
     const choices = [...expected.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] as string);
