@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { GPU_QUERY_FIELDS, gpu, parseGpuLine, sampleGpus, watchGpus } from "@tapline/plugin-gpu";
 import { compare, note, printTable, type Row } from "./harness.ts";
 

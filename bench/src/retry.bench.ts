@@ -1,7 +1,8 @@
 // Success-path overhead of retry (+ breaker) per call, side by side with cockatiel, opossum and p-retry; then
 // the path the plugin really takes (a step with `retry` and a breaker, run through core, with a signal) against
 // a core step wrapping the call in cockatiel's wrap(retry, breaker) with the same signal.
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { circuitBreaker, retry, retryPolicy } from "@tapline/plugin-retry";
 import {
   ConsecutiveBreaker,

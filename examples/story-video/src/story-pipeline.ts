@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type StepOptions, StepValidationError, type TaplineApp } from "@tapline/core";
+import type { StepOptions, TaplineApp } from "@tapline/core";
+import { StepValidationError } from "@tapline/core/kit";
 import { checkOutputs, type FileCheck } from "./checks.ts";
 import { type FlakyOptions, FlakyService } from "./flaky-service.ts";
 import type { Llm, Script, StoryIdea } from "./llm.ts";
@@ -162,10 +163,11 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
           for (const finding of check.findings) ctx.finding({ ...finding, file: check.file });
         const errors = checks.flatMap((c) => c.findings.filter((f) => f.severity === "error"));
         if (errors.length > 0) {
-          throw new StepValidationError(
-            `${errors.length} check(s) failed: ${errors.map((e) => e.message).join("; ")}`,
-            errors,
-          );
+          throw new StepValidationError({
+            why: `${errors.length} check(s) failed: ${errors.map((e) => e.message).join("; ")}`,
+            findings: errors,
+            retryable: false,
+          });
         }
         return {
           id: done.script.idea.id,

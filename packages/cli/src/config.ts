@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { checkOptions, formatOptionIssues, type OptionIssue, type TaplinePlugin } from "@tapline/core";
+import type { OptionIssue, TaplinePlugin } from "@tapline/core";
+import { checkOptions, formatOptionIssues } from "@tapline/core/kit";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { CliError } from "./errors.ts";

@@ -1,4 +1,4 @@
-import { TaplineError } from "@tapline/core";
+import { TaplineError } from "@tapline/core/kit";
 
 /** Every error code the CLI raises. */
 export type CliErrorCode =

@@ -1,4 +1,5 @@
-import { describeError, type RunReport, redactFields } from "@tapline/core";
+import { describeError, type RunReport } from "@tapline/core";
+import { redactFields } from "@tapline/core/kit";
 
 /** `{ name, message, code?, status? }` of any thrown value: errors do not survive JSON.stringify. */
 export function serialiseError(error: unknown): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AppStatus, createTapline, definePlugin, silentLogger } from "@tapline/core";
+import { type AppStatus, createTapline, definePlugin } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { alerts } from "@tapline/plugin-alerts";
 import { writeStatus } from "@tapline/plugin-metrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,12 +1,7 @@
 import { resolve } from "node:path";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import * as v from "valibot";
-import {
-  AppClosedError,
-  describeError,
-  PluginError,
-  PluginRegistrationError,
-} from "./errors.ts";
+import { AppClosedError, describeError, PluginError, registrationError } from "./errors.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
@@ -153,7 +148,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     reportPluginError,
     runs,
     assertOpen(what) {
-      if (closing) throw new AppClosedError(what);
+      if (closing) throw new AppClosedError({ what });
     },
     pipeline(name) {
       app.assertOpen(`define pipeline "${name}"`);
@@ -172,7 +167,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
   };
 
   async function closeApp(): Promise<void> {
-    const reason = new AppClosedError("continue the run");
+    const reason = new AppClosedError({ what: "continue the run" });
     const settled = [...runs].map((run) => new Promise<void>((resolve) => (run.onSettled = resolve)));
     for (const run of runs) run.abort(reason);
     // A run whose step ignores its signal is waited for at most graceMs (plus a margin), then left behind.
@@ -187,7 +182,10 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
       try {
         await dispose();
       } catch (error) {
-        reportPluginError(new PluginError(registered[i]!.name, "dispose", error), undefined);
+        reportPluginError(
+          new PluginError({ plugin: registered[i]!.name, hook: "dispose", cause: error }),
+          undefined,
+        );
       }
     }
   }
@@ -214,7 +212,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     } catch (error) {
       current = undefined;
       void app.close();
-      throw new PluginRegistrationError(
+      throw registrationError(
         "TAPLINE_ERR_PLUGIN_SETUP",
         name,
         `plugin "${name}" failed in setup(): ${describeError(error)}`,
@@ -230,7 +228,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
             if (typeof dispose === "function") disposers[index] = dispose;
           },
           (error: unknown) => {
-            throw new PluginRegistrationError(
+            throw registrationError(
               "TAPLINE_ERR_PLUGIN_SETUP",
               name,
               `plugin "${name}" failed in its asynchronous setup(): ${describeError(error)}`,
@@ -286,11 +284,11 @@ function createPluginApi(
       hooks.alert
         .promise({ ...event, time: event.time ?? Date.now(), source: name })
         .catch((error: unknown) => {
-          reportPluginError(new PluginError(name, "alert", error), undefined);
+          reportPluginError(new PluginError({ plugin: name, hook: "alert", cause: error }), undefined);
         });
     },
     reportError(error, hook = "background") {
-      reportPluginError(new PluginError(name, hook, error), undefined);
+      reportPluginError(new PluginError({ plugin: name, hook, cause: error }), undefined);
     },
   };
 }

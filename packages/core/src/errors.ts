@@ -1,10 +1,11 @@
+import { createError, isTaplineError, TaplineError } from "./create-error.ts";
 import type { OptionIssue } from "./options.ts";
 import { redactSecrets } from "./redact.ts";
 
 /**
- * Every error core throws carries a stable `code` (`TAPLINE_ERR_*`, listed in docs/errors.md), a brand
- * property and an `isX()` guard. Guards check the brand, not `instanceof`, so they keep working when two
- * copies of `@tapline/core` end up in one install (a third-party plugin pinning another version).
+ * Core's errors, each made by `createError` from one line: a stable `code` (`TAPLINE_ERR_*`, listed in
+ * docs/errors.md), a name, a message from its fields. `isTaplineError(e, code)` checks brand and code, so it
+ * keeps working when two copies of `@tapline/core` end up in one install.
  */
 
 /** Every error code core can throw. */
@@ -23,93 +24,99 @@ export type TaplineErrorCode =
   | "TAPLINE_ERR_APP_CLOSED"
   | "TAPLINE_ERR_OPTIONS";
 
-/** Base class of every error thrown by Tapline packages. */
-export class TaplineError extends Error {
-  readonly isTaplineError = true;
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TaplineError";
-    this.code = code;
-  }
-}
+/** The codes of a plugin that could not be registered; each names the plugin (`plugin`). */
+export type PluginRegistrationCode =
+  | "TAPLINE_ERR_PLUGIN_INVALID"
+  | "TAPLINE_ERR_PLUGIN_DUPLICATE"
+  | "TAPLINE_ERR_PLUGIN_CORE_VERSION"
+  | "TAPLINE_ERR_PLUGIN_DEPENDENCY"
+  | "TAPLINE_ERR_PLUGIN_OPTIONS"
+  | "TAPLINE_ERR_PLUGIN_SETUP";
 
-/** True for any error raised by a Tapline package (core or plugin), whichever copy of core made it. */
-export const isTaplineError = (e: unknown): e is TaplineError =>
-  !!e && e instanceof Error && "isTaplineError" in e && typeof (e as TaplineError).code === "string";
-
-/**
- * A plugin could not be registered: invalid plugin object, duplicate name, core version outside the
- * plugin's range, missing dependency, invalid options, or a `setup()` that threw.
- */
-export class PluginRegistrationError extends TaplineError {
-  readonly isPluginRegistrationError = true;
+/** Fields of a registration error: the plugin, why, and (for bad options) every issue. */
+export interface PluginRegistrationParams {
   readonly plugin: string;
+  /** The whole message. */
+  readonly why: string;
   /** Every bad option with its path (only for `TAPLINE_ERR_PLUGIN_OPTIONS`). */
   readonly issues: readonly OptionIssue[];
-  constructor(
-    code: TaplineErrorCode,
-    plugin: string,
-    message: string,
-    options?: { cause?: unknown; issues?: readonly OptionIssue[] },
-  ) {
-    super(code, message, options);
-    this.name = "PluginRegistrationError";
-    this.plugin = plugin;
-    this.issues = options?.issues ?? [];
-  }
 }
 
-export const isPluginRegistrationError = (e: unknown): e is PluginRegistrationError =>
-  !!e && e instanceof Error && "isPluginRegistrationError" in e;
+const registration = <C extends PluginRegistrationCode>(code: C, hint: string) =>
+  createError(code, "PluginRegistrationError", (p: PluginRegistrationParams) => p.why, hint);
+
+/**
+ * @internal The registration errors, one class per code: invalid plugin object, duplicate name, core version
+ * outside the plugin's range, missing dependency, invalid options, or a `setup()` that threw.
+ */
+export const PLUGIN_REGISTRATION_ERRORS = {
+  TAPLINE_ERR_PLUGIN_INVALID: registration(
+    "TAPLINE_ERR_PLUGIN_INVALID",
+    "build plugins with definePlugin() and pass factory(options), e.g. plugins: [retry()]",
+  ),
+  TAPLINE_ERR_PLUGIN_DUPLICATE: registration(
+    "TAPLINE_ERR_PLUGIN_DUPLICATE",
+    "register each plugin once; configure it through its options",
+  ),
+  TAPLINE_ERR_PLUGIN_CORE_VERSION: registration(
+    "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+    "install a plugin version made for this core major",
+  ),
+  TAPLINE_ERR_PLUGIN_DEPENDENCY: registration(
+    "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+    "add the plugin it depends on earlier in plugins",
+  ),
+  TAPLINE_ERR_PLUGIN_OPTIONS: registration(
+    "TAPLINE_ERR_PLUGIN_OPTIONS",
+    "fix each listed option (an unknown key names the closest known one)",
+  ),
+  TAPLINE_ERR_PLUGIN_SETUP: registration("TAPLINE_ERR_PLUGIN_SETUP", "see the error's cause"),
+} as const;
+
+/** A plugin could not be registered (any of {@link PluginRegistrationCode}); `plugin` names it. */
+export type PluginRegistrationError = TaplineError<PluginRegistrationCode> & PluginRegistrationParams;
+
+/** @internal Makes a registration error of the given code. */
+export function registrationError(
+  code: PluginRegistrationCode,
+  plugin: string,
+  why: string,
+  options?: { cause?: unknown; issues?: readonly OptionIssue[] },
+): PluginRegistrationError {
+  const Made = PLUGIN_REGISTRATION_ERRORS[code];
+  return new Made(
+    { plugin, why, issues: options?.issues ?? [] },
+    options && "cause" in options ? { cause: options.cause } : undefined,
+  );
+}
 
 /**
  * An error thrown inside a plugin's tap, attributed to the plugin and hook (Rollup's `PLUGIN_ERROR`).
  * From observe hooks it is only reported through the `pluginError` hook; from decide hooks it fails the step.
  */
-export class PluginError extends TaplineError {
-  readonly isPluginError = true;
-  readonly plugin: string;
-  readonly hook: string;
-  constructor(plugin: string, hook: string, cause: unknown) {
-    super("TAPLINE_ERR_PLUGIN_HOOK", `plugin "${plugin}" failed in hook "${hook}": ${describeError(cause)}`, {
-      cause,
-    });
-    this.name = "PluginError";
-    this.plugin = plugin;
-    this.hook = hook;
-  }
-}
-
-export const isPluginError = (e: unknown): e is PluginError =>
-  !!e && e instanceof Error && "isPluginError" in e;
+export const PluginError = createError(
+  "TAPLINE_ERR_PLUGIN_HOOK",
+  "PluginError",
+  (p: { plugin: string; hook: string; cause: unknown }) =>
+    `plugin "${p.plugin}" failed in hook "${p.hook}": ${describeError(p.cause)}`,
+  "fix or report the plugin; observe hooks only report it, decide and around hooks fail the step",
+);
+export type PluginError = InstanceType<typeof PluginError>;
 
 /** A pipeline definition is wrong; thrown when the pipeline is built, never when it runs. */
-export class PipelineDefinitionError extends TaplineError {
-  readonly isPipelineDefinitionError = true;
-  readonly pipeline: string;
-  readonly step: string | undefined;
-  /** Every bad step option with its path (`retry.maxAttempts`), when step options were invalid. */
-  readonly issues: readonly OptionIssue[];
-  constructor(
-    pipeline: string,
-    step: string | undefined,
-    message: string,
-    issues: readonly OptionIssue[] = [],
-  ) {
-    super(
-      "TAPLINE_ERR_PIPELINE_DEFINITION",
-      `pipeline "${pipeline}"${step === undefined ? "" : `, step "${step}"`}: ${message}`,
-    );
-    this.name = "PipelineDefinitionError";
-    this.pipeline = pipeline;
-    this.step = step;
-    this.issues = issues;
-  }
-}
-
-export const isPipelineDefinitionError = (e: unknown): e is PipelineDefinitionError =>
-  !!e && e instanceof Error && "isPipelineDefinitionError" in e;
+export const PipelineDefinitionError = createError(
+  "TAPLINE_ERR_PIPELINE_DEFINITION",
+  "PipelineDefinitionError",
+  (p: {
+    pipeline: string;
+    step: string | undefined;
+    why: string;
+    /** Every bad step option with its path (`retry.maxAttempts`), when step options were invalid. */
+    issues: readonly OptionIssue[];
+  }) => `pipeline "${p.pipeline}"${p.step === undefined ? "" : `, step "${p.step}"`}: ${p.why}`,
+  "fix the definition; thrown when building, never when running",
+);
+export type PipelineDefinitionError = InstanceType<typeof PipelineDefinitionError>;
 
 /** Severity of a validation finding. */
 export type FindingSeverity = "error" | "warning" | "info";
@@ -131,65 +138,58 @@ export interface Finding {
  * `validateStepOutput` tap; `retryable` tells retry policies whether a new attempt may fix it
  * (a badly generated TTS file may be regenerated; a missing input will not appear by retrying).
  */
-export class StepValidationError extends TaplineError {
-  readonly isStepValidationError = true;
-  readonly findings: readonly Finding[];
-  readonly retryable: boolean;
-  constructor(message: string, findings: readonly Finding[], options?: { retryable?: boolean }) {
-    super("TAPLINE_ERR_STEP_VALIDATION", message);
-    this.name = "StepValidationError";
-    this.findings = findings;
-    this.retryable = options?.retryable ?? false;
-  }
-}
-
-export const isStepValidationError = (e: unknown): e is StepValidationError =>
-  !!e && e instanceof Error && "isStepValidationError" in e;
+export const StepValidationError = createError(
+  "TAPLINE_ERR_STEP_VALIDATION",
+  "StepValidationError",
+  (p: { why: string; findings: readonly Finding[]; retryable: boolean }) => p.why,
+  "see the findings",
+);
+export type StepValidationError = InstanceType<typeof StepValidationError>;
 
 /** A step ran past its `timeout` step option. This is also the abort reason of the step's signal. */
-export class StepTimeoutError extends TaplineError {
-  readonly isStepTimeoutError = true;
-  readonly step: string;
-  readonly timeoutMs: number;
-  constructor(step: string, timeoutMs: number) {
-    super(
-      "TAPLINE_ERR_STEP_TIMEOUT",
-      `step "${step}" timed out after ${timeoutMs} ms (raise its "timeout" step option if it needs longer)`,
-    );
-    this.name = "StepTimeoutError";
-    this.step = step;
-    this.timeoutMs = timeoutMs;
-  }
-}
-
-export const isStepTimeoutError = (e: unknown): e is StepTimeoutError =>
-  !!e && e instanceof Error && "isStepTimeoutError" in e;
+export const StepTimeoutError = createError(
+  "TAPLINE_ERR_STEP_TIMEOUT",
+  "StepTimeoutError",
+  (p: { step: string; timeoutMs: number }) =>
+    `step "${p.step}" timed out after ${p.timeoutMs} ms (raise its "timeout" step option if it needs longer)`,
+  "raise the step's timeout or speed the step up",
+);
+export type StepTimeoutError = InstanceType<typeof StepTimeoutError>;
 
 /** A run was cancelled through its signal (or by `app.close()`); `reason` is the signal's reason. */
-export class CancelledError extends TaplineError {
-  readonly isCancelledError = true;
-  readonly reason: unknown;
-  constructor(reason: unknown) {
-    super("TAPLINE_ERR_CANCELLED", `run cancelled: ${describeError(reason)}`, { cause: reason });
-    this.name = "CancelledError";
-    this.reason = reason;
-  }
-}
-
-export const isCancelledError = (e: unknown): e is CancelledError =>
-  !!e && e instanceof Error && "isCancelledError" in e;
+export const CancelledError = createError(
+  "TAPLINE_ERR_CANCELLED",
+  "CancelledError",
+  (p: { reason: unknown }) => `run cancelled: ${describeError(p.reason)}`,
+  "see reason: the signal's reason",
+);
+export type CancelledError = InstanceType<typeof CancelledError>;
 
 /** The app was closed; no new run or pipeline can start on it. Create a new app instead. */
-export class AppClosedError extends TaplineError {
-  readonly isAppClosedError = true;
-  constructor(what: string) {
-    super("TAPLINE_ERR_APP_CLOSED", `cannot ${what}: the Tapline app is closed (create a new one)`);
-    this.name = "AppClosedError";
+export const AppClosedError = createError(
+  "TAPLINE_ERR_APP_CLOSED",
+  "AppClosedError",
+  (p: { what: string }) => `cannot ${p.what}: the Tapline app is closed (create a new one)`,
+  "create a new app",
+);
+export type AppClosedError = InstanceType<typeof AppClosedError>;
+
+declare module "./create-error.ts" {
+  interface TaplineErrorMap {
+    TAPLINE_ERR_PLUGIN_INVALID: PluginRegistrationError;
+    TAPLINE_ERR_PLUGIN_DUPLICATE: PluginRegistrationError;
+    TAPLINE_ERR_PLUGIN_CORE_VERSION: PluginRegistrationError;
+    TAPLINE_ERR_PLUGIN_DEPENDENCY: PluginRegistrationError;
+    TAPLINE_ERR_PLUGIN_OPTIONS: PluginRegistrationError;
+    TAPLINE_ERR_PLUGIN_SETUP: PluginRegistrationError;
+    TAPLINE_ERR_PLUGIN_HOOK: PluginError;
+    TAPLINE_ERR_PIPELINE_DEFINITION: PipelineDefinitionError;
+    TAPLINE_ERR_STEP_VALIDATION: StepValidationError;
+    TAPLINE_ERR_STEP_TIMEOUT: StepTimeoutError;
+    TAPLINE_ERR_CANCELLED: CancelledError;
+    TAPLINE_ERR_APP_CLOSED: AppClosedError;
   }
 }
-
-export const isAppClosedError = (e: unknown): e is AppClosedError =>
-  !!e && e instanceof Error && "isAppClosedError" in e;
 
 /**
  * A short, single-line description of any thrown value, for error messages: an Error's message, a string as
@@ -209,3 +209,5 @@ function rawDescription(value: unknown): string {
     return String(value);
   }
 }
+
+export { createError, isTaplineError, TaplineError };

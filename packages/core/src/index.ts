@@ -1,24 +1,30 @@
+/**
+ * The app API: ten values (createTapline, definePlugin, WrapStage, createError, isTaplineError, describeError,
+ * parseOptions, redactSecrets, createConsoleLogger, CORE_VERSION) and the types of the vocabulary and hooks.
+ * What plugin and tool authors need beyond it (error classes to throw, option and redaction helpers) is in
+ * `@tapline/core/kit`.
+ */
 export { type AppStatus, createTapline, type TaplineApp, type TaplineOptions } from "./app.ts";
 export {
-  AppClosedError,
-  CancelledError,
+  createError,
+  type ErrorArgs,
+  isTaplineError,
+  type TaplineError,
+  type TaplineErrorClass,
+  type TaplineErrorMap,
+} from "./create-error.ts";
+export {
+  type AppClosedError,
+  type CancelledError,
   describeError,
   type Finding,
   type FindingSeverity,
-  isAppClosedError,
-  isCancelledError,
-  isPipelineDefinitionError,
-  isPluginError,
-  isPluginRegistrationError,
-  isStepTimeoutError,
-  isStepValidationError,
-  isTaplineError,
-  PipelineDefinitionError,
-  PluginError,
-  PluginRegistrationError,
-  StepTimeoutError,
-  StepValidationError,
-  TaplineError,
+  type PipelineDefinitionError,
+  type PluginError,
+  type PluginRegistrationCode,
+  type PluginRegistrationError,
+  type StepTimeoutError,
+  type StepValidationError,
   type TaplineErrorCode,
 } from "./errors.ts";
 export type {
@@ -41,17 +47,8 @@ export type {
   WrapStepInfo,
 } from "./events.ts";
 export { type TaplineHooks, WrapStage } from "./hooks.ts";
-export { createConsoleLogger, type LogLevel, silentLogger } from "./logger.ts";
-export {
-  checkOptions,
-  formatOptionIssues,
-  isOptionsError,
-  type OptionIssue,
-  OptionsError,
-  type OptionsResult,
-  parseOptions,
-  prefixOptionIssues,
-} from "./options.ts";
+export { createConsoleLogger, type LogLevel } from "./logger.ts";
+export { type OptionIssue, type OptionsError, type OptionsResult, parseOptions } from "./options.ts";
 export type { Pipeline, PipelineBuilder, StepFunction } from "./pipeline.ts";
 export {
   definePlugin,
@@ -61,15 +58,7 @@ export {
   type PluginFactory,
   type TaplinePlugin,
 } from "./plugin.ts";
-export {
-  createRedactor,
-  isSecretKey,
-  REDACTED,
-  type RedactOptions,
-  type Redactor,
-  redactFields,
-  redactSecrets,
-} from "./redact.ts";
+export { type RedactOptions, type Redactor, redactSecrets } from "./redact.ts";
 export type {
   AttemptReport,
   RunReport,

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { checkOptions, isOptionsError, type OptionsError, parseOptions } from "./options.ts";
+import { isTaplineError } from "./create-error.ts";
+import { checkOptions, type OptionsError, parseOptions } from "./options.ts";
 
 const Backoff = v.variant("kind", [
   v.strictObject({ kind: v.literal("constant"), delay: v.number() }),
@@ -69,7 +70,7 @@ describe("checkOptions / parseOptions", () => {
     } catch (e) {
       error = e;
     }
-    expect(isOptionsError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_OPTIONS")).toBe(true);
     const e = error as OptionsError;
     expect(e.code).toBe("TAPLINE_ERR_OPTIONS");
     expect(e.subject).toBe("retry()");

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { closestMatch } from "leven";
-import { TaplineError } from "./errors.ts";
+import { TaplineError } from "./create-error.ts";
 
 /**
  * Option checking, one mechanism for every Tapline package: each factory, policy, check, step option and
@@ -28,7 +28,7 @@ export interface OptionIssue {
  * `step "script" option retry`, a rule file's path) and `issues` lists every problem, not just the first.
  */
 export class OptionsError extends TaplineError {
-  readonly isOptionsError = true;
+  declare readonly code: string;
   /** What was configured: a factory (`retry()`), a step option, a file. */
   readonly subject: string;
   readonly issues: readonly OptionIssue[];
@@ -39,10 +39,6 @@ export class OptionsError extends TaplineError {
     this.issues = issues;
   }
 }
-
-/** True for an {@link OptionsError} from any copy of core. */
-export const isOptionsError = (e: unknown): e is OptionsError =>
-  !!e && e instanceof Error && "isOptionsError" in e;
 
 /** The result of {@link checkOptions}. */
 export type OptionsResult<T> =

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { closestMatch } from "leven";
-import { isPipelineDefinitionError, isPluginError, PipelineDefinitionError } from "./errors.ts";
+import { isTaplineError, PipelineDefinitionError } from "./errors.ts";
 import type { RunOptions, StepContext, StepDefinition, StepOptions } from "./events.ts";
 import { type ExecutorApp, executeRun, type StepDef } from "./internal/executor.ts";
 import { checkOptions, formatOptionIssues, type OptionIssue, prefixOptionIssues } from "./options.ts";
@@ -58,7 +58,12 @@ export function createBuilder(
   steps: readonly StepDef[] = [],
 ): PipelineBuilder<any, any, any> {
   if (typeof name !== "string" || name.trim() === "") {
-    throw new PipelineDefinitionError(String(name), undefined, "a pipeline needs a non-empty string name");
+    throw new PipelineDefinitionError({
+      pipeline: String(name),
+      step: undefined,
+      why: "a pipeline needs a non-empty string name",
+      issues: [],
+    });
   }
   return {
     name,
@@ -72,11 +77,12 @@ export function createBuilder(
     build() {
       app.assertOpen(`build pipeline "${name}"`);
       if (steps.length === 0) {
-        throw new PipelineDefinitionError(
-          name,
-          undefined,
-          "a pipeline needs at least one step; add one with .step(name, fn)",
-        );
+        throw new PipelineDefinitionError({
+          pipeline: name,
+          step: undefined,
+          why: "a pipeline needs at least one step; add one with .step(name, fn)",
+          issues: [],
+        });
       }
       const definitions: StepDefinition[] = steps.map((s) => ({ name: s.name, options: s.options }));
       if (app.hooks.pipelineBuild.taps.length > 0) {
@@ -84,7 +90,11 @@ export function createBuilder(
           app.hooks.pipelineBuild.call({ pipeline: name, steps: definitions });
         } catch (error) {
           // A plugin rejecting the definition on purpose throws a PipelineDefinitionError: surface it as is.
-          if (isPluginError(error) && isPipelineDefinitionError(error.cause)) throw error.cause;
+          if (
+            isTaplineError(error, "TAPLINE_ERR_PLUGIN_HOOK") &&
+            isTaplineError(error.cause, "TAPLINE_ERR_PIPELINE_DEFINITION")
+          )
+            throw error.cause;
           throw error;
         }
       }
@@ -112,7 +122,12 @@ function checkStep(
   options: unknown,
 ): void {
   const fail = (message: string, issues?: readonly OptionIssue[]) =>
-    new PipelineDefinitionError(pipeline, typeof name === "string" ? name : undefined, message, issues);
+    new PipelineDefinitionError({
+      pipeline,
+      step: typeof name === "string" ? name : undefined,
+      why: message,
+      issues: issues ?? [],
+    });
   if (typeof name !== "string" || name.trim() === "")
     throw fail(`a step needs a non-empty string name, got ${String(name)}`);
   if (steps.some((s) => s.name === name))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isCancelledError, isStepTimeoutError, WrapStage } from "../src/index.ts";
+import { isTaplineError, WrapStage } from "../src/index.ts";
 import { plugin, quietApp, sleep } from "./helpers.ts";
 
 describe("cancellation", () => {
@@ -28,7 +28,7 @@ describe("cancellation", () => {
     expect(laterStarted).toBe(false);
     expect(report.status).toBe("cancelled");
     expect(report.cancelReason).toBe("user pressed stop");
-    expect(isCancelledError(report.error)).toBe(true);
+    expect(isTaplineError(report.error, "TAPLINE_ERR_CANCELLED")).toBe(true);
     expect(report.steps.map((s) => s.status)).toEqual(["cancelled", "skipped"]);
     expect(report.steps[0]!.abandoned).toBe(false);
     await app.close();
@@ -168,7 +168,7 @@ describe("cancellation", () => {
       .build()
       .run();
     expect(report.status).toBe("failed");
-    expect(isStepTimeoutError(report.error)).toBe(true);
+    expect(isTaplineError(report.error, "TAPLINE_ERR_STEP_TIMEOUT")).toBe(true);
     expect(reason).toBe(report.error);
     const step = report.steps[0]!;
     expect(deadline).toBeCloseTo(step.startedAt + 20, 0);

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  isPluginError,
-  type MetricSample,
-  type PluginError,
-  StepValidationError,
-  WrapStage,
-} from "../src/index.ts";
+import { isTaplineError, type MetricSample, type PluginError, WrapStage } from "../src/index.ts";
+import { StepValidationError } from "../src/kit.ts";
 import { plugin, quietApp } from "./helpers.ts";
 
 describe("hook order", () => {
@@ -154,11 +149,11 @@ describe("hook order", () => {
     const validator = plugin("validator", ({ hooks }) => {
       hooks.validateStepOutput.tapPromise("validator", async ({ output }) => {
         if (output === "bad") {
-          throw new StepValidationError(
-            "output is bad",
-            [{ check: "x", severity: "error", message: "bad" }],
-            { retryable: true },
-          );
+          throw new StepValidationError({
+            why: "output is bad",
+            findings: [{ check: "x", severity: "error", message: "bad" }],
+            retryable: true,
+          });
         }
       });
     });
@@ -217,7 +212,7 @@ describe("error policy", () => {
       ].sort(),
     );
     expect(report.pluginErrors).toHaveLength(5);
-    expect(errors.every(isPluginError)).toBe(true);
+    expect(errors.every((e: unknown) => isTaplineError(e, "TAPLINE_ERR_PLUGIN_HOOK"))).toBe(true);
     await app.close();
   });
 
@@ -240,7 +235,7 @@ describe("error policy", () => {
     expect(report.status).toBe("failed");
     expect(report.failedStep).toBe("s");
     const error = report.error as PluginError;
-    expect(isPluginError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_PLUGIN_HOOK")).toBe(true);
     expect([error.plugin, error.hook, (error.cause as Error).message]).toEqual([
       "strict",
       "validateStepInput",
@@ -252,9 +247,11 @@ describe("error policy", () => {
   it("passes a StepValidationError from a validator through unwrapped", async () => {
     const v = plugin("v", ({ hooks }) => {
       hooks.validateStepOutput.tapPromise("v", async () => {
-        throw new StepValidationError("too quiet", [
-          { check: "audio.loudness", severity: "error", message: "-40 LUFS" },
-        ]);
+        throw new StepValidationError({
+          why: "too quiet",
+          findings: [{ check: "audio.loudness", severity: "error", message: "-40 LUFS" }],
+          retryable: false,
+        });
       });
     });
     const app = quietApp({ plugins: [v] });

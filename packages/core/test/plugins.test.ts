@@ -3,24 +3,30 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import {
-  AppClosedError,
   CORE_VERSION,
   createTapline,
   definePlugin,
-  isAppClosedError,
-  isOptionsError,
-  isPipelineDefinitionError,
-  isPluginRegistrationError,
-  PipelineDefinitionError,
+  isTaplineError,
   type PluginRegistrationError,
 } from "../src/index.ts";
+import { AppClosedError, PipelineDefinitionError } from "../src/kit.ts";
 import { plugin, quietApp, silent } from "./helpers.ts";
 
 function registrationError(fn: () => unknown): PluginRegistrationError {
   try {
     fn();
   } catch (e) {
-    if (isPluginRegistrationError(e)) return e;
+    if (
+      isTaplineError(e, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ])
+    )
+      return e;
     throw e;
   }
   throw new Error("expected a PluginRegistrationError");
@@ -217,7 +223,7 @@ describe("plugin registration", () => {
     try {
       app.pipeline("q");
     } catch (e) {
-      expect(isAppClosedError(e)).toBe(true);
+      expect(isTaplineError(e, "TAPLINE_ERR_APP_CLOSED")).toBe(true);
     }
     expect(app.status()).toMatchObject({ level: "healthy", message: "healthy", parts: [] });
   });
@@ -237,7 +243,7 @@ describe("plugin registration", () => {
     await app.close();
     const report = await running;
     expect(report.status).toBe("cancelled");
-    expect(isAppClosedError(report.cancelReason)).toBe(true);
+    expect(isTaplineError(report.cancelReason, "TAPLINE_ERR_APP_CLOSED")).toBe(true);
   });
 
   it("uses the quiet default logger unless told otherwise", () => {
@@ -259,7 +265,7 @@ describe("pipeline definition", () => {
     try {
       fn();
     } catch (e) {
-      if (isPipelineDefinitionError(e)) return e;
+      if (isTaplineError(e, "TAPLINE_ERR_PIPELINE_DEFINITION")) return e;
       throw e;
     }
     throw new Error("expected a PipelineDefinitionError");
@@ -309,7 +315,12 @@ describe("pipeline definition", () => {
         plugin("strict", ({ hooks }) => {
           hooks.pipelineBuild.tap("strict", ({ pipeline, steps }) => {
             if (steps.length > 2)
-              throw new PipelineDefinitionError(pipeline, steps[2]!.name, "at most two steps");
+              throw new PipelineDefinitionError({
+                pipeline,
+                step: steps[2]!.name,
+                why: "at most two steps",
+                issues: [],
+              });
           });
         }),
       ],
@@ -340,7 +351,7 @@ describe("strict app and step options", () => {
     } catch (e) {
       error = e;
     }
-    expect(isOptionsError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_OPTIONS")).toBe(true);
     expect((error as Error).message).toContain("dir: expected");
     expect((error as { code: string }).code).toBe("TAPLINE_ERR_OPTIONS");
   });
@@ -360,7 +371,7 @@ describe("strict app and step options", () => {
     } catch (e) {
       error = e;
     }
-    expect(isPipelineDefinitionError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION")).toBe(true);
     const e = error as PipelineDefinitionError;
     expect(e.message).toContain('pipeline "p", step "s": invalid step options:');
     expect(e.issues[0]).toMatchObject({ path: "flaky.attemps", suggestion: "attempts" });

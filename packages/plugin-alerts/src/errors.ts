@@ -1,4 +1,5 @@
-import { describeError, formatOptionIssues, type OptionIssue, TaplineError } from "@tapline/core";
+import { describeError, type OptionIssue } from "@tapline/core";
+import { formatOptionIssues, TaplineError } from "@tapline/core/kit";
 
 /** Every error code plugin-alerts throws. */
 export type AlertsErrorCode =

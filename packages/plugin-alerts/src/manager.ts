@@ -1,12 +1,11 @@
 import {
   type AlertEvent,
-  isSecretKey,
   type Labels,
   type MetricSample,
-  REDACTED,
   redactSecrets,
   type StatusPart,
 } from "@tapline/core";
+import { isSecretKey, REDACTED } from "@tapline/core/kit";
 import { Dispatcher, normalizeRoute, type RouteInput } from "./dispatcher.ts";
 import type { Duration } from "./duration.ts";
 import {

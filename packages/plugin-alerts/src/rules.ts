@@ -1,4 +1,5 @@
-import { type AlertLevel, checkOptions, type OptionIssue, prefixOptionIssues } from "@tapline/core";
+import type { AlertLevel, OptionIssue } from "@tapline/core";
+import { checkOptions, prefixOptionIssues } from "@tapline/core/kit";
 import { type Duration, parseDuration } from "./duration.ts";
 import { type LabelMatcher, type MatcherInput, toMatchers } from "./matchers.ts";
 import { RulesSchema } from "./schemas.ts";

@@ -1,7 +1,8 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createTapline, definePlugin, type PluginErrorEvent, silentLogger } from "@tapline/core";
+import { createTapline, definePlugin, type PluginErrorEvent } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type AlertHandlerError,

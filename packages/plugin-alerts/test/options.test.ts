@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, isPluginRegistrationError, type OptionIssue, silentLogger } from "@tapline/core";
+import { createTapline, isTaplineError, type OptionIssue } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type AlertConfigError,
@@ -24,7 +25,16 @@ function registrationIssues(options: unknown): { message: string; issues: readon
   try {
     createTapline({ logger: silentLogger, plugins: [alerts(options as never)] });
   } catch (error) {
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     return error as { message: string; issues: readonly OptionIssue[] };
   }
   throw new Error("expected a PluginRegistrationError");

@@ -1,13 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createTapline,
-  definePlugin,
-  isPluginRegistrationError,
-  type PluginErrorEvent,
-  silentLogger,
-} from "@tapline/core";
+import { createTapline, definePlugin, isTaplineError, type PluginErrorEvent } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type AlertNotification,
@@ -262,7 +257,16 @@ describe("alerts plugin in a pipeline", () => {
       });
       expect.unreachable();
     } catch (error) {
-      expect(isPluginRegistrationError(error)).toBe(true);
+      expect(
+        isTaplineError(error, [
+          "TAPLINE_ERR_PLUGIN_INVALID",
+          "TAPLINE_ERR_PLUGIN_DUPLICATE",
+          "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+          "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+          "TAPLINE_ERR_PLUGIN_OPTIONS",
+          "TAPLINE_ERR_PLUGIN_SETUP",
+        ]),
+      ).toBe(true);
       expect((error as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual([
         "rules[0].levels.warning.clear",
         "rules[0].window",

@@ -17,7 +17,8 @@ afterAll(async () => {
 // third-party handler installed from its tarball, a failing step, and the message the chat receives.
 const SCRIPT = `
 import { createServer } from "node:http";
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { alerts, stepFailureRate } from "@tapline/plugin-alerts";
 import { chatHandler } from "tapline-alert-handler-chat";
 

@@ -1,4 +1,5 @@
-import { type OptionIssue, OptionsError, TaplineError } from "@tapline/core";
+import type { OptionIssue } from "@tapline/core";
+import { OptionsError, TaplineError } from "@tapline/core/kit";
 
 /** Every error code `@tapline/plugin-gpu` uses. */
 export type GpuErrorCode =
@@ -20,7 +21,7 @@ export type GpuUnavailableReason =
 /**
  * Options given to `watchGpus()`, `sampleGpus()` or `gpu()` are invalid. Thrown once, when the watcher or
  * plugin is created. Built from core's option issues (the one mechanism: every bad option with its path, a
- * misspelt key with the closest known one), so it is also a core `OptionsError` (`isOptionsError`,
+ * misspelt key with the closest known one), so it is also a core `OptionsError` (`instanceof OptionsError` from `@tapline/core/kit`,
  * `subject`, `issues`), with this package's code. Plugin options fail registration with core's
  * `TAPLINE_ERR_PLUGIN_OPTIONS` instead; a bad `gpu` step option fails `.step()` with a `PipelineDefinitionError`.
  */

@@ -1,10 +1,5 @@
-import {
-  createTapline,
-  isOptionsError,
-  isPipelineDefinitionError,
-  isPluginRegistrationError,
-  silentLogger,
-} from "@tapline/core";
+import { createTapline, isTaplineError } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { describe, expect, it } from "vitest";
 import { isGpuOptionsError } from "./errors.ts";
 import { gpu } from "./plugin.ts";
@@ -34,7 +29,7 @@ describe("gpu options", () => {
       const error = thrown(() =>
         app.pipeline("render").step("encode", async () => 1, { gpu: { device: [0] } } as never),
       ) as Error & Issues;
-      expect(isPipelineDefinitionError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION")).toBe(true);
       expect(error.message).toContain("gpu.device");
       expect(error.message).toContain('did you mean "devices"?');
       expect(error.issues).toMatchObject([{ path: "gpu.device", suggestion: "devices" }]);
@@ -59,7 +54,16 @@ describe("gpu options", () => {
         plugins: [gpu({ intervall: 500, restart: { maxAttempt: 3 } } as never)],
       }),
     ) as Issues;
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     expect(Object.fromEntries(error.issues.map((i) => [i.path, i.suggestion]))).toEqual({
       intervall: "interval",
       "restart.maxAttempt": "maxAttempts",
@@ -70,7 +74,7 @@ describe("gpu options", () => {
     const w = thrown(() => watchGpus({ procesInterval: 5 } as never, () => {})) as Error &
       Issues & { code: string; option: string };
     expect(isGpuOptionsError(w)).toBe(true);
-    expect(isOptionsError(w)).toBe(true);
+    expect(isTaplineError(w) && "issues" in (w as object)).toBe(true);
     expect(w.code).toBe("TAPLINE_ERR_GPU_OPTIONS");
     expect(w.option).toBe("procesInterval");
     expect(w.issues[0]!.suggestion).toBe("processInterval");

@@ -1,4 +1,4 @@
-import { checkOptions } from "@tapline/core";
+import { checkOptions } from "@tapline/core/kit";
 import * as v from "valibot";
 import { GpuOptionsError } from "./errors.ts";
 import type { NormalizedWatchOptions, RestartOptions, WatchGpusOptions } from "./options.ts";

@@ -1,6 +1,7 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { describe, expect, it } from "vitest";
 import { gpu } from "../src/index.ts";
 import { tempDir, until } from "./helpers.ts";

@@ -1,12 +1,6 @@
 import { join } from "node:path";
-import {
-  createTapline,
-  isPipelineDefinitionError,
-  isPluginRegistrationError,
-  type MetricSample,
-  type PluginErrorEvent,
-  silentLogger,
-} from "@tapline/core";
+import { createTapline, isTaplineError, type MetricSample, type PluginErrorEvent } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type GpuStepUsage, gpu, isNvidiaSmiExitedError } from "../src/index.ts";
 import { alive, FAKE, fakeEnv, starts, tempDir, until } from "./helpers.ts";
@@ -210,7 +204,16 @@ describe("gpu() plugin", () => {
     } catch (e) {
       error = e;
     }
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     expect((error as { issues: { path: string }[] }).issues[0]!.path).toBe("interval");
     expect(() =>
       createTapline({ plugins: [gpu({ intervall: 5 } as never)], logger: silentLogger, dir: tempDir() }),
@@ -225,7 +228,7 @@ describe("gpu() plugin", () => {
     } catch (e) {
       buildError = e;
     }
-    expect(isPipelineDefinitionError(buildError)).toBe(true);
+    expect(isTaplineError(buildError, "TAPLINE_ERR_PIPELINE_DEFINITION")).toBe(true);
     expect((buildError as Error).message).toMatch(/gpu.devices/);
     return a.close();
   });

@@ -1,4 +1,5 @@
-import { describeError as describe, type OptionIssue, OptionsError, TaplineError } from "@tapline/core";
+import { describeError as describe, type OptionIssue } from "@tapline/core";
+import { OptionsError, TaplineError } from "@tapline/core/kit";
 
 /**
  * Every error code `@tapline/plugin-metrics` throws or reports. Each is documented in the README's Errors table.
@@ -33,7 +34,7 @@ export type MetricsOptionIssue = OptionIssue;
 /**
  * The options given to `createPerformanceTracker()`, `createSystemSampler()`, `new PrometheusExporter()`,
  * `startMetricsServer()`, `new MetricHistory()`... are invalid. Built from core's option issues (the one
- * mechanism: unknown keys get a did-you-mean), so it is also a core `OptionsError` (`isOptionsError`), with
+ * mechanism: unknown keys get a did-you-mean), so it is also a core `OptionsError` (`instanceof OptionsError` from `@tapline/core/kit`), with
  * this package's code and brand. Plugin options fail registration with core's `TAPLINE_ERR_PLUGIN_OPTIONS`.
  */
 export class MetricsOptionsError extends OptionsError {

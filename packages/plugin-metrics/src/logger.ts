@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { type Logger, redactFields, redactSecrets } from "@tapline/core";
+import { type Logger, redactSecrets } from "@tapline/core";
+import { redactFields } from "@tapline/core/kit";
 import pino from "pino";
 import pinoRoll from "pino-roll";
 

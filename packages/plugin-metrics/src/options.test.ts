@@ -1,4 +1,5 @@
-import { createTapline, isOptionsError, isPluginRegistrationError, silentLogger } from "@tapline/core";
+import { createTapline, isTaplineError } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { describe, expect, it } from "vitest";
 import { isMetricsError, isMetricsOptionsError } from "./errors.ts";
 import { MetricHistory } from "./history.ts";
@@ -32,7 +33,16 @@ describe("metrics() options", () => {
         ],
       }),
     ) as { code: string; issues: { path: string; suggestion?: string; message: string }[] };
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     expect(error.code).toBe("TAPLINE_ERR_PLUGIN_OPTIONS");
     const byPath = Object.fromEntries(error.issues.map((i) => [i.path, i.suggestion]));
     expect(byPath).toMatchObject({
@@ -85,7 +95,7 @@ describe("standalone factories", () => {
       };
       expect(isMetricsOptionsError(error)).toBe(true);
       expect(isMetricsError(error)).toBe(true);
-      expect(isOptionsError(error)).toBe(true);
+      expect(isTaplineError(error) && "issues" in error).toBe(true);
       expect(error.code).toBe("TAPLINE_ERR_METRICS_OPTIONS");
       expect(error.subject).toBe(subject);
       expect(error.issues).toMatchObject([{ path, suggestion }]);

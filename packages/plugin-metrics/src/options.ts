@@ -1,4 +1,5 @@
-import { checkOptions, type OptionIssue } from "@tapline/core";
+import type { OptionIssue } from "@tapline/core";
+import { checkOptions } from "@tapline/core/kit";
 import * as v from "valibot";
 import { MetricsOptionsError } from "./errors.ts";
 import type { MetricsPluginOptions, NormalizedOptions } from "./plugin-options.ts";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { type MetricSample, type Redactor, redactFields, redactSecrets } from "@tapline/core";
+import { type MetricSample, type Redactor, redactSecrets } from "@tapline/core";
+import { redactFields } from "@tapline/core/kit";
 import type { PersistError } from "./errors.ts";
 import { JsonlWriter, type JsonlWriterStats } from "./jsonl-writer.ts";
 import type { ActivityRecord } from "./records.ts";

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, definePlugin, type PluginErrorEvent, silentLogger } from "@tapline/core";
+import { createTapline, definePlugin, type PluginErrorEvent } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getMetrics, metrics } from "../src/index.ts";
 

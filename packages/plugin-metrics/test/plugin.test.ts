@@ -4,11 +4,11 @@ import { join } from "node:path";
 import {
   createTapline,
   definePlugin,
-  isPluginRegistrationError,
+  isTaplineError,
   type MetricSample,
   type PluginErrorEvent,
-  silentLogger,
 } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getMetrics, isPersistError, metrics, readJsonl, readStatus, summarize } from "../src/index.ts";
 
@@ -183,7 +183,16 @@ describe("metrics() plugin", () => {
       });
       expect.unreachable();
     } catch (error) {
-      expect(isPluginRegistrationError(error)).toBe(true);
+      expect(
+        isTaplineError(error, [
+          "TAPLINE_ERR_PLUGIN_INVALID",
+          "TAPLINE_ERR_PLUGIN_DUPLICATE",
+          "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+          "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+          "TAPLINE_ERR_PLUGIN_OPTIONS",
+          "TAPLINE_ERR_PLUGIN_SETUP",
+        ]),
+      ).toBe(true);
       expect((error as { code: string }).code).toBe("TAPLINE_ERR_PLUGIN_OPTIONS");
       const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
       expect(paths).toEqual(

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getMetrics, metrics } from "../src/index.ts";
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFileLogger, getMetrics, metrics } from "../src/index.ts";
 

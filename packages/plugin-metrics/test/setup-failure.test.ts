@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, isPluginRegistrationError, silentLogger } from "@tapline/core";
+import { createTapline, isTaplineError } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getMetrics, isMetricsServerError, metrics } from "../src/index.ts";
 
@@ -34,7 +35,16 @@ describe("a failed setup undoes what it did", () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     expect(isMetricsServerError((error as Error).cause)).toBe(true);
     const hooks = app.hooks as unknown as Record<string, { taps: { name: string }[] }>;
     const left = Object.entries(hooks)

@@ -1,4 +1,4 @@
-import { checkOptions } from "@tapline/core";
+import { checkOptions } from "@tapline/core/kit";
 import type { RandomSource } from "./clock.ts";
 import { RetryConfigError } from "./errors.ts";
 import { BackoffDataSchema } from "./schemas.ts";

@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { StepValidationError } from "@tapline/core";
+import { StepValidationError } from "@tapline/core/kit";
 import { describe, expect, it } from "vitest";
 import { classifyError, isFetchNetworkError, isNonRetryable, nonRetryable } from "./classify.ts";
 import { AttemptTimeoutError, BrokenCircuitError } from "./errors.ts";
@@ -38,8 +38,12 @@ describe("classifyError", () => {
     expect(isNonRetryable(e)).toBe(true);
     expect(classifyError(e)).toBe("nonRetryable");
     expect(classifyError(nonRetryable("plain string"))).toBe("nonRetryable");
-    expect(classifyError(new StepValidationError("bad audio", [], { retryable: true }))).toBe("retryable");
-    expect(classifyError(new StepValidationError("no input", []))).toBe("nonRetryable");
+    expect(classifyError(new StepValidationError({ why: "bad audio", findings: [], retryable: true }))).toBe(
+      "retryable",
+    );
+    expect(classifyError(new StepValidationError({ why: "no input", findings: [], retryable: false }))).toBe(
+      "nonRetryable",
+    );
   });
   it("knows its own errors and cancellations", () => {
     expect(classifyError(new AttemptTimeoutError(10, 1))).toBe("retryable");

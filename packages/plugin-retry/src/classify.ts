@@ -1,4 +1,4 @@
-import { isStepValidationError } from "@tapline/core";
+import { isTaplineError } from "@tapline/core";
 import { isAttemptTimeoutError, isBrokenCircuitError, isDeadlineExceededError } from "./errors.ts";
 
 /**
@@ -124,7 +124,8 @@ export function isFetchNetworkError(error: unknown): boolean {
  */
 export function classifyError(error: unknown): Classification {
   if (isNonRetryable(error)) return "nonRetryable";
-  if (isStepValidationError(error)) return error.retryable ? "retryable" : "nonRetryable";
+  if (isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION"))
+    return error.retryable ? "retryable" : "nonRetryable";
   if (isAttemptTimeoutError(error)) return "retryable";
   if (isBrokenCircuitError(error)) return "ignored";
   if (isDeadlineExceededError(error)) return "nonRetryable";

@@ -1,4 +1,5 @@
-import { formatOptionIssues, type OptionIssue, TaplineError } from "@tapline/core";
+import type { OptionIssue } from "@tapline/core";
+import { formatOptionIssues, TaplineError } from "@tapline/core/kit";
 
 /**
  * Every error code this package throws. Guards check a brand property, not `instanceof`, so they work across

@@ -1,4 +1,4 @@
-import { checkOptions } from "@tapline/core";
+import { checkOptions } from "@tapline/core/kit";
 import {
   type BreakerSnapshot,
   type BreakerTransition,

@@ -1,4 +1,4 @@
-import { checkOptions } from "@tapline/core";
+import { checkOptions } from "@tapline/core/kit";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";

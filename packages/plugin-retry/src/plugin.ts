@@ -1,13 +1,12 @@
 import {
   definePlugin,
-  formatOptionIssues,
   type OptionIssue,
-  PipelineDefinitionError,
   type PluginFactory,
   type StepContext,
   type StepRunner,
   WrapStage,
 } from "@tapline/core";
+import { formatOptionIssues, PipelineDefinitionError } from "@tapline/core/kit";
 import { SyncHook } from "tapable";
 import type { BackoffOptions } from "./backoff.ts";
 import type { BreakerState, BreakerTransition } from "./breaker.ts";
@@ -254,12 +253,12 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
               value: breaker.name,
             },
           ];
-          throw new PipelineDefinitionError(
+          throw new PipelineDefinitionError({
             pipeline,
             step,
-            `invalid step options:\n${formatOptionIssues(issues)}`,
+            why: `invalid step options:\n${formatOptionIssues(issues)}`,
             issues,
-          );
+          });
         }
         const normalized = normalizeRetry({
           ...merged,

@@ -1,10 +1,5 @@
-import {
-  createTapline,
-  isPipelineDefinitionError,
-  isPluginRegistrationError,
-  type OptionIssue,
-  silentLogger,
-} from "@tapline/core";
+import { createTapline, isTaplineError, type OptionIssue } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import * as Schedule from "effect/Schedule";
 import { describe, expect, it } from "vitest";
 import { constantBackoff, exponentialBackoff } from "./backoff-schedule.ts";
@@ -36,7 +31,16 @@ const step = (options: unknown, plugin: unknown = {}) => {
 describe("strict plugin options (core checks them at registration)", () => {
   it("retry({ retries: 3 }) names the option and points at defaults.maxAttempts", () => {
     const error = thrown(register({ retries: 3 }));
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     expect(error.code).toBe("TAPLINE_ERR_PLUGIN_OPTIONS");
     expect(error.message).toContain(
       'retries: unknown option "retries"; did you mean "defaults.maxAttempts"?',
@@ -110,7 +114,7 @@ describe("strict plugin options (core checks them at registration)", () => {
 describe("strict step options (core checks them when .step() is called)", () => {
   it("retry: { maxAtempts: 3 } fails in .step(), naming pipeline, step and path", () => {
     const error = thrown(step({ maxAtempts: 3 }));
-    expect(isPipelineDefinitionError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION")).toBe(true);
     expect(error.message).toContain(
       'retry.maxAtempts: unknown option "maxAtempts"; did you mean "maxAttempts"?',
     );

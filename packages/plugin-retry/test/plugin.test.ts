@@ -2,11 +2,10 @@ import {
   type AlertEvent,
   createTapline,
   definePlugin,
-  isPipelineDefinitionError,
-  isPluginRegistrationError,
+  isTaplineError,
   type MetricSample,
-  silentLogger,
 } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   getRetryHooks,
@@ -229,7 +228,7 @@ describe("retry plugin in a pipeline", () => {
     } catch (e) {
       error = e;
     }
-    expect(isPipelineDefinitionError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION")).toBe(true);
     expect((error as Error).message).toMatch(/unknown breaker "anthropic"; declared breakers: openai/);
   });
 
@@ -248,7 +247,16 @@ describe("retry plugin in a pipeline", () => {
     } catch (e) {
       error = e;
     }
-    expect(isPluginRegistrationError(error)).toBe(true);
+    expect(
+      isTaplineError(error, [
+        "TAPLINE_ERR_PLUGIN_INVALID",
+        "TAPLINE_ERR_PLUGIN_DUPLICATE",
+        "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+        "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+        "TAPLINE_ERR_PLUGIN_OPTIONS",
+        "TAPLINE_ERR_PLUGIN_SETUP",
+      ]),
+    ).toBe(true);
     expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
       "defaults.maxAttempts",
       "defaults.deadline",

@@ -1,4 +1,5 @@
-import { createTapline, silentLogger } from "@tapline/core";
+import { createTapline } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 // Count every RetryPolicy the plugin builds (the class is replaced for plugin.ts too).

@@ -2,7 +2,8 @@
  * Errors of `@tapline/plugin-validate`. Bad media never throws (it gives a failed validation with findings);
  * these errors mean misuse: a missing ffmpeg, bad options, an unknown profile.
  */
-import { type OptionIssue, OptionsError, TaplineError } from "@tapline/core";
+import type { OptionIssue } from "@tapline/core";
+import { OptionsError, TaplineError } from "@tapline/core/kit";
 
 /** Every error code this package throws. */
 export type ValidateErrorCode =
@@ -37,7 +38,7 @@ export const isBinaryNotFoundError = (e: unknown): e is BinaryNotFoundError =>
 
 /**
  * Options or arguments given to a validator, a check factory, a profile or the plugin are wrong. An
- * `OptionsError` of core (so `isOptionsError()` is true too) with its own code; `subject` names the call
+ * `OptionsError` of core (so `isTaplineError(, "TAPLINE_ERR_OPTIONS")` is true too) with its own code; `subject` names the call
  * (`text()`, `validateAudio()`, `defineProfile()`, a profile file) and `issues` lists each problem with its
  * path, the value given, what was expected and the closest known option.
  */

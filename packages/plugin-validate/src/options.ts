@@ -5,7 +5,8 @@
  * Everything is checked once, where it enters: a check factory, `defineProfile()`, `createValidator()`, the
  * plugin, a standalone call.
  */
-import { checkOptions, type OptionIssue, prefixOptionIssues, type StepContext } from "@tapline/core";
+import type { OptionIssue, StepContext } from "@tapline/core";
+import { checkOptions, prefixOptionIssues } from "@tapline/core/kit";
 import * as v from "valibot";
 import type { AudioExpect } from "./audio.ts";
 import type { StepCheck, StepCheckOptions, ValidatePolicy, ValidateStepOption } from "./checks.ts";

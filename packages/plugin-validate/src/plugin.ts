@@ -1,10 +1,5 @@
-import {
-  definePlugin,
-  type Finding,
-  type PluginFactory,
-  type StepContext,
-  StepValidationError,
-} from "@tapline/core";
+import { definePlugin, type Finding, type PluginFactory, type StepContext } from "@tapline/core";
+import { StepValidationError } from "@tapline/core/kit";
 import { validateAudioWith } from "./audio.ts";
 import type { StepCheck, ValidatePolicy, ValidateStepOption } from "./checks.ts";
 import type { ValidatorOptions } from "./engine.ts";
@@ -232,11 +227,11 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
           .slice(0, 3)
           .map((f) => `${f.check}: ${f.message}`)
           .join("; ");
-        error = new StepValidationError(
-          `step "${ctx.step}" output failed validation (${blocking.length} error${blocking.length > 1 ? "s" : ""}): ${head}${blocking.length > 3 ? "; …" : ""}`,
-          blocking,
-          { retryable },
-        );
+        error = new StepValidationError({
+          why: `step "${ctx.step}" output failed validation (${blocking.length} error${blocking.length > 1 ? "s" : ""}): ${head}${blocking.length > 3 ? "; …" : ""}`,
+          findings: blocking,
+          retryable,
+        });
       }
       if (opts.alerts)
         outcomes.set(keyOf(ctx), { attempt: ctx.attempt, blocking, warned, ...(error && { error }) });

@@ -6,12 +6,11 @@ import {
   type AlertEvent,
   createTapline,
   definePlugin,
-  isPipelineDefinitionError,
-  isStepValidationError,
+  isTaplineError,
   type MetricSample,
-  silentLogger,
   WrapStage,
 } from "@tapline/core";
+import { silentLogger } from "@tapline/core/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audio, subtitles, text, validate } from "../src/index.ts";
 import { type Fixtures, integrationSkipReason, makeFixtures } from "./fixtures.ts";
@@ -32,7 +31,8 @@ const retryOnce = definePlugin({
         try {
           return await next(input, signal);
         } catch (error) {
-          if (isStepValidationError(error) && error.retryable) return next(input, signal);
+          if (isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION") && error.retryable)
+            return next(input, signal);
           throw error;
         }
       },
@@ -90,7 +90,7 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     const step = report.steps[0]!;
     expect(step.attempts.map((a) => a.status)).toEqual(["failed", "success"]);
     const first = step.attempts[0]!;
-    expect(isStepValidationError(first.error)).toBe(true);
+    expect(isTaplineError(first.error, "TAPLINE_ERR_STEP_VALIDATION")).toBe(true);
     expect((first.error as { retryable: boolean }).retryable).toBe(true);
     expect(first.findings.map((x) => x.check).sort()).toEqual([
       "audio.clipping",
@@ -189,7 +189,7 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     await app.close();
     expect(calls).toBe(1);
     expect(report.status).toBe("failed");
-    expect(isStepValidationError(report.error)).toBe(true);
+    expect(isTaplineError(report.error, "TAPLINE_ERR_STEP_VALIDATION")).toBe(true);
     expect((report.error as Error).message).toMatch(/subtitles\.past_end/);
   });
 
@@ -219,12 +219,12 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     const app = createTapline({ plugins: [validate()], logger: silentLogger });
     expect(() =>
       app.pipeline("p").step("a", async () => 1, { validate: [{ kind: "audio" } as never] }),
-    ).toThrow(/validate\[0\]: a check made by audio\(\), video\(\), text\(\) or subtitles\(\)/);
+    ).toThrow(/validate\[0\]: (expected )?a check made by audio\(\), video\(\), text\(\) or subtitles\(\)/);
     try {
       app.pipeline("p").step("a", async () => 1, { validate: { checks: [], policy: "maybe" as never } });
       expect.unreachable();
     } catch (error) {
-      expect(isPipelineDefinitionError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION")).toBe(true);
       expect((error as Error).message).toMatch(
         /validate\.policy: expected \("fail" \| "warn"\), got "maybe"/,
       );

@@ -5,8 +5,7 @@ import {
   createConsoleLogger,
   createTapline,
   describeError,
-  isPipelineDefinitionError,
-  isPluginRegistrationError,
+  isTaplineError,
   type Pipeline,
   type RunReport,
   redactSecrets,
@@ -134,7 +133,16 @@ export const runCommand: Command = {
         });
       } catch (error) {
         // Core's message already lists every bad option with its path.
-        if (isPluginRegistrationError(error))
+        if (
+          isTaplineError(error, [
+            "TAPLINE_ERR_PLUGIN_INVALID",
+            "TAPLINE_ERR_PLUGIN_DUPLICATE",
+            "TAPLINE_ERR_PLUGIN_CORE_VERSION",
+            "TAPLINE_ERR_PLUGIN_DEPENDENCY",
+            "TAPLINE_ERR_PLUGIN_OPTIONS",
+            "TAPLINE_ERR_PLUGIN_SETUP",
+          ])
+        )
           throw new CliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}`, {
             cause: error,
           });
@@ -150,7 +158,7 @@ export const runCommand: Command = {
         pipeline = built;
       } catch (error) {
         await app.close();
-        if (isPipelineDefinitionError(error))
+        if (isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION"))
           throw new CliError("TAPLINE_ERR_CLI_MODULE", error.message, { cause: error });
         if (isCliError(error)) throw error;
         throw moduleThrew(positionals[0]!, error);

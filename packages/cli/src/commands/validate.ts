@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
-import { formatOptionIssues } from "@tapline/core";
+import { formatOptionIssues } from "@tapline/core/kit";
 import type { Profile, ValidationResult } from "@tapline/plugin-validate";
 import { parse as parseYaml } from "yaml";
 import { parseCommand } from "../args.ts";

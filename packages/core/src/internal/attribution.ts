@@ -1,4 +1,4 @@
-import { isStepValidationError, PluginError } from "../errors.ts";
+import { isTaplineError, PluginError } from "../errors.ts";
 import { HOOK_FAMILY, type TaplineHooks } from "../hooks.ts";
 import type { StatusPart } from "../vocabulary.ts";
 
@@ -46,7 +46,7 @@ export function installAttribution(
         switch (family) {
           case "observe":
             wrapped = observe(tap.type, fn, (e, event) =>
-              report(new PluginError(plugin, hookName, e), event),
+              report(new PluginError({ plugin, hook: hookName, cause: e }), event),
             );
             break;
           case "decide":
@@ -56,7 +56,9 @@ export function installAttribution(
             wrapped = around(fn, plugin, hookName);
             break;
           case "status":
-            wrapped = status(fn, plugin, (e) => report(new PluginError(plugin, hookName, e), undefined));
+            wrapped = status(fn, plugin, (e) =>
+              report(new PluginError({ plugin, hook: hookName, cause: e }), undefined),
+            );
             break;
           case "sink":
             wrapped = sink(fn);
@@ -72,7 +74,9 @@ export function installAttribution(
 }
 
 function toDecideError(error: unknown, plugin: string, hook: string): unknown {
-  return isStepValidationError(error) ? error : new PluginError(plugin, hook, error);
+  return isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION")
+    ? error
+    : new PluginError({ plugin, hook, cause: error });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -172,11 +176,15 @@ function around(fn: AnyFn, plugin: string, hook: string) {
     try {
       runner = fn(next, info);
     } catch (e) {
-      throw new PluginError(plugin, hook, e);
+      throw new PluginError({ plugin, hook, cause: e });
     }
     if (runner === undefined) return next;
     if (typeof runner !== "function") {
-      throw new PluginError(plugin, hook, new TypeError("a wrapStep tap must return a runner function"));
+      throw new PluginError({
+        plugin,
+        hook,
+        cause: new TypeError("a wrapStep tap must return a runner function"),
+      });
     }
     return runner;
   };

@@ -1,5 +1,5 @@
 import type { AsyncSeriesHook } from "tapable";
-import { isStepValidationError, PluginError } from "../errors.ts";
+import { isTaplineError, PluginError } from "../errors.ts";
 import { RAW, type RawTap, type ReportPluginError } from "./attribution.ts";
 
 /** What tapable keeps on a hook and does not declare in its types, plus our cached verdict. */
@@ -48,8 +48,12 @@ export async function callSeries<E>(
       const result = raw.fn(event);
       if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") await result;
     } catch (error) {
-      if (family === "observe") report(new PluginError(raw.plugin, hookName, error), event);
-      else throw isStepValidationError(error) ? error : new PluginError(raw.plugin, hookName, error);
+      if (family === "observe")
+        report(new PluginError({ plugin: raw.plugin, hook: hookName, cause: error }), event);
+      else
+        throw isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION")
+          ? error
+          : new PluginError({ plugin: raw.plugin, hook: hookName, cause: error });
     }
   }
 }

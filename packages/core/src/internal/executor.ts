@@ -113,7 +113,7 @@ export function executeRun(
       state.detached = true;
       stuck.status = "cancelled";
       stuck.abandoned = true;
-      stuck.error = new CancelledError(runSignal.reason);
+      stuck.error = new CancelledError({ reason: runSignal.reason });
       stuck.durationMs = performance.now() - (stuck.startedAt - TIME_ORIGIN);
       const running = stuck.attempts.at(-1);
       if (running?.status === "running") {
@@ -125,7 +125,7 @@ export function executeRun(
       report.failedStep = stuck.name;
       report.status = "cancelled";
       report.cancelReason = runSignal.reason;
-      report.error = new CancelledError(runSignal.reason);
+      report.error = new CancelledError({ reason: runSignal.reason });
       for (let i = stuck.index + 1; i < steps.length; i++) report.steps.push(skipped(steps[i]!.name, i));
       report.durationMs = performance.now() - t0;
       userSignal?.removeEventListener("abort", forward);
@@ -168,7 +168,7 @@ export function executeRun(
       if (runSignal.aborted && report.status !== "failed") {
         report.status = "cancelled";
         report.cancelReason = runSignal.reason;
-        report.error ??= new CancelledError(runSignal.reason);
+        report.error ??= new CancelledError({ reason: runSignal.reason });
       }
       for (; index < steps.length; index++) report.steps.push(skipped(steps[index]!.name, index));
       if (report.status === "success") report.output = value;
@@ -221,7 +221,7 @@ async function executeStep(
     signal = controller.signal;
     runSignal.addEventListener("abort", forward, { once: true });
     timer = setTimeout(() => {
-      controller.abort(new StepTimeoutError(step.name, timeout));
+      controller.abort(new StepTimeoutError({ step: step.name, timeoutMs: timeout }));
       graceTimer = setTimeout(() => state.abandon?.(controller.signal.reason), state.graceMs);
     }, timeout);
   }
@@ -260,7 +260,7 @@ async function executeStep(
     } else if (signal.aborted) {
       if (runSignal.aborted) {
         report.status = "cancelled";
-        report.error = new CancelledError(runSignal.reason);
+        report.error = new CancelledError({ reason: runSignal.reason });
       } else {
         report.status = "failed";
         report.error = signal.reason;

@@ -1,5 +1,5 @@
 import semver from "semver";
-import { PluginRegistrationError } from "../errors.ts";
+import { registrationError } from "../errors.ts";
 import { checkOptions, formatOptionIssues } from "../options.ts";
 import type { TaplinePlugin } from "../plugin.ts";
 
@@ -13,7 +13,7 @@ export function checkPlugin(plugin: unknown, registered: ReadonlySet<string>, co
   const name = typeof p?.name === "string" && p.name.trim() !== "" ? p.name : undefined;
   const label = name ?? "<unnamed>";
   const bad = (what: string) =>
-    new PluginRegistrationError(
+    registrationError(
       "TAPLINE_ERR_PLUGIN_INVALID",
       label,
       `invalid plugin ${name ? `"${name}"` : `(${typeof plugin})`}: ${what}. Build plugins with definePlugin() and pass the result of calling its factory, e.g. plugins: [retry()]`,
@@ -26,14 +26,14 @@ export function checkPlugin(plugin: unknown, registered: ReadonlySet<string>, co
   if (typeof p.core !== "string" || !semver.validRange(p.core))
     throw bad('"core" must be a semver range such as "^1.0.0"');
   if (registered.has(name)) {
-    throw new PluginRegistrationError(
+    throw registrationError(
       "TAPLINE_ERR_PLUGIN_DUPLICATE",
       name,
       `plugin "${name}" is registered twice; register each plugin once (configure it through its options)`,
     );
   }
   if (!semver.satisfies(coreVersion, p.core, { includePrerelease: true })) {
-    throw new PluginRegistrationError(
+    throw registrationError(
       "TAPLINE_ERR_PLUGIN_CORE_VERSION",
       name,
       `plugin "${name}@${p.version}" needs @tapline/core ${p.core}, but this is ${coreVersion}; install a version of the plugin made for core ${semver.major(coreVersion)}.x`,
@@ -41,7 +41,7 @@ export function checkPlugin(plugin: unknown, registered: ReadonlySet<string>, co
   }
   for (const dependency of p.dependencies ?? []) {
     if (!registered.has(dependency)) {
-      throw new PluginRegistrationError(
+      throw registrationError(
         "TAPLINE_ERR_PLUGIN_DEPENDENCY",
         name,
         `plugin "${name}" depends on plugin "${dependency}", which is not registered before it; add ${dependency} earlier in the plugins list`,
@@ -55,7 +55,7 @@ function validateOptions(name: string, plugin: TaplinePlugin): unknown {
   if (!plugin.schema) return plugin.rawOptions;
   const result = checkOptions(plugin.schema, plugin.rawOptions);
   if (result.issues) {
-    throw new PluginRegistrationError(
+    throw registrationError(
       "TAPLINE_ERR_PLUGIN_OPTIONS",
       name,
       `plugin "${name}" has invalid options:\n${formatOptionIssues(result.issues)}`,

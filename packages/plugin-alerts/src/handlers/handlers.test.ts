@@ -99,7 +99,7 @@ describe("built-in handlers", () => {
       throw new Error("expected an AlertConfigError");
     };
     expect(fails(() => webhookHandler({ url: "not a url with token abc" })).message).toMatch(
-      /webhookHandler\(\): invalid options[^]*url: must be an absolute http\(s\) URL .*\(got a string of 24 characters\)/,
+      /webhookHandler\(\): invalid options[\s\S]*url: must be an absolute http\(s\) URL .*\(got a string of 24 characters\)/,
     );
     expect(fails(() => webhookHandler({ url: "ftp://x" })).message).toMatch(/http or https/);
     expect(fails(() => alertmanagerForwarder({ url: "::" })).message).toMatch(/absolute http/);
