@@ -119,18 +119,19 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
   let closing: Promise<void> | undefined;
 
   const reportPluginError = (error: PluginError, event: unknown): void => {
-    const ctx = (event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string } } | undefined)
-      ?.ctx;
+    const ctx = (
+      event as { ctx?: { [RUN_STATE]?: RunState; runId?: string; step?: string; path?: string } } | undefined
+    )?.ctx;
     ctx?.[RUN_STATE]?.report.pluginErrors.push(error);
     logger.warn(
-      { plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.step },
+      { plugin: error.plugin, hook: error.hook, runId: ctx?.runId, step: ctx?.path ?? ctx?.step },
       error.message,
     );
     if (hooks.pluginError.taps.length > 0) {
       hooks.pluginError.call({
         error,
         ...(ctx?.runId !== undefined && { runId: ctx.runId }),
-        ...(ctx?.step !== undefined && { step: ctx.step }),
+        ...(ctx?.step !== undefined && { step: ctx.step, path: ctx.path ?? ctx.step }),
       });
     }
   };

@@ -55,8 +55,18 @@ export interface MetricOptions {
 
 /** Context of one step execution, the second argument of every step function. */
 export interface StepContext<TOutputs = Record<string, unknown>> extends RunContext {
+  /** The top-level step this unit belongs to (`scenes` for the item `scenes[3]`). */
   readonly step: string;
-  /** Zero-based position of the step in its pipeline. */
+  /**
+   * The unit's path with indexes: `script`, `media.voice`, `scenes[3]`, `publish.shorts`. Use it in records
+   * and messages.
+   */
+  readonly path: string;
+  /** The path without indexes (`scenes[]`): use it for metric labels and span names (low cardinality). */
+  readonly definitionPath: string;
+  /** The enclosing unit's context (the `scenes` step for `scenes[3]`); `undefined` for a top-level step. */
+  readonly parent: StepContext | undefined;
+  /** Zero-based position: of the step in its pipeline, of the item in its map, of the branch in its step. */
   readonly index: number;
   /** Number of the current attempt, from 1; retry plugins call the step again and this goes up. */
   readonly attempt: number;
@@ -85,6 +95,7 @@ export type StepRunner = (input: unknown, signal: AbortSignal) => Promise<unknow
 /** What a `wrapStep` tap knows about the step it wraps. */
 export interface WrapStepInfo {
   readonly ctx: StepContext;
+  /** The top-level step (see `ctx.path` for the unit). */
   readonly step: string;
   readonly pipeline: string;
   readonly options: Readonly<StepOptions>;
@@ -144,8 +155,15 @@ export interface RunEndEvent {
 
 /** The definition of one step, as `pipelineBuild` taps see it. */
 export interface StepDefinition {
+  /** The name in its parent (a step name, a branch or case key, `[]` for a map's item unit). */
   readonly name: string;
+  /** The definition path: `script`, `media.voice`, `scenes[]`, `publish.shorts`. */
+  readonly path: string;
+  /** `step` (a function), or the shape: `parallel`, `map`, `branch`, `chain` (a sub-pipeline). */
+  readonly kind: "step" | "parallel" | "map" | "branch" | "chain";
   readonly options: Readonly<StepOptions>;
+  /** The units inside a shape: branches, the map's item unit, cases, a sub-pipeline's steps. */
+  readonly children?: readonly StepDefinition[];
 }
 
 /** Fired synchronously when a pipeline is built; a tap throws to reject the definition. */
@@ -158,5 +176,8 @@ export interface PipelineBuildEvent {
 export interface PluginErrorEvent {
   readonly error: PluginError;
   readonly runId?: string;
+  /** The top-level step, when the error happened in one. */
   readonly step?: string;
+  /** The unit's path (`scenes[3]`), when the error happened in one. */
+  readonly path?: string;
 }

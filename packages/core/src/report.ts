@@ -40,8 +40,16 @@ export type StepExtensions = { -readonly [K in keyof StepReportExtensions]?: Ste
 
 /** What happened to one step of a run. */
 export interface StepReport {
+  /** The unit's name in its parent (a step name, a branch or case key, `[3]` for a map item). */
   readonly name: string;
+  /** The unit's path with indexes (`scenes[3]`); a top-level step's is its name. */
+  readonly path: string;
   readonly index: number;
+  /**
+   * The units inside a parallel, map, branch or sub-pipeline step, in definition (or item) order. A shape
+   * step has no attempts of its own: its children have them.
+   */
+  children?: StepReport[];
   status: StepStatus;
   /** Every attempt, in order; retry plugins may add attempts. */
   readonly attempts: AttemptReport[];
@@ -79,7 +87,7 @@ export interface RunReport<TOutput = unknown, TOutputs = Record<string, unknown>
   durationMs: number;
   /** The failing step's error, or a `CancelledError`. */
   error?: unknown;
-  /** Name of the step that failed or was cancelled. */
+  /** Path of the unit that failed or was cancelled (`scenes[3]` when an item of the `scenes` map failed). */
   failedStep?: string;
   /** The abort reason, when cancelled. */
   cancelReason?: unknown;

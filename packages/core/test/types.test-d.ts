@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
 import { createTapline, type RunReport, type StepContext } from "../src/index.ts";
+import type { MapItemResult } from "../src/pipeline.ts";
 
 declare module "../src/index.ts" {
   interface StepOptions {
@@ -80,5 +81,67 @@ describe("report extensions", () => {
     const report = await p.run(1);
     expectTypeOf(report.steps[0]!.extensions.cost).toEqualTypeOf<{ usd: number } | undefined>();
     expectTypeOf(report.steps[0]!.extensions.other).toEqualTypeOf<unknown>();
+  });
+});
+
+describe("flow shapes", () => {
+  it("types parallel, map (fail and collect) and branch outputs, in the next input and in ctx.outputs", () => {
+    interface Story {
+      idea: string;
+    }
+    const p = app
+      .pipeline<Story>("story")
+      .step("script", (s) => ({ text: s.idea, platform: "shorts" as "shorts" | "reels", scenes: ["a", "b"] }))
+      .parallel("media", {
+        voice: async (script) => ({ path: "vo.mp3", words: script.text.length }),
+        music: [async () => "music.mp3", { timeout: 1000 }],
+        cover: {
+          pipeline: (b) => b.step("draw", (script) => script.scenes.length).step("name", (n) => `c${n}`),
+        },
+      })
+      .map(
+        "scenes",
+        (media, ctx) => {
+          expectTypeOf(media).toEqualTypeOf<{
+            voice: { path: string; words: number };
+            music: string;
+            cover: string;
+          }>();
+          return ctx.outputs.script.scenes;
+        },
+        async (scene, ctx) => {
+          expectTypeOf(scene).toEqualTypeOf<string>();
+          expectTypeOf(ctx.path).toEqualTypeOf<string>();
+          return { scene, frames: 24 };
+        },
+        { concurrency: 3 },
+      )
+      .map(
+        "checked",
+        (scenes) => scenes,
+        (s) => s.frames > 0,
+        { onItemError: "collect" },
+      )
+      .branch("publish", (_checked, ctx) => ctx.outputs.script.platform, {
+        shorts: (checked) => ({ shorts: checked.length }),
+        reels: async () => "reels.mp4",
+      })
+      .step("upload", (published, ctx) => {
+        expectTypeOf(published).toEqualTypeOf<{ shorts: number } | string>();
+        expectTypeOf(ctx.outputs.scenes).toEqualTypeOf<{ scene: string; frames: number }[]>();
+        expectTypeOf(ctx.outputs.checked).toEqualTypeOf<MapItemResult<boolean>[]>();
+        expectTypeOf(ctx.outputs.media.cover).toEqualTypeOf<string>();
+        return "done";
+      })
+      .build();
+    expectTypeOf(p.run).returns.resolves.toHaveProperty("output").toEqualTypeOf<string | undefined>();
+  });
+
+  it("rejects a shape name used twice", () => {
+    app
+      .pipeline("dup")
+      .step("a", () => 1)
+      // @ts-expect-error "a" is already a step
+      .parallel("a", { x: () => 1 });
   });
 });

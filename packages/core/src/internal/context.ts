@@ -17,8 +17,8 @@ export interface RunState {
   readonly report: RunReport;
   readonly controller: AbortController;
   readonly graceMs: number;
-  /** Set while a step is awaited: makes that wait reject (abandoning the step). */
-  abandon: ((reason: unknown) => void) | undefined;
+  /** Units awaited through a race: each function makes its wait reject (abandoning the unit). */
+  readonly abandoners: Set<(reason: unknown) => void>;
   /** Cancels the run (first call wins) and starts the grace period. */
   abort(reason: unknown): void;
   /** Whether the run can stop waiting for a step that ignores its aborted signal (it has a caller's signal). */
@@ -69,10 +69,28 @@ export class RunCtx implements RunContext {
 }
 
 /** @internal */
+/** @internal Where a unit sits in its run. */
+export interface UnitPlace {
+  /** The top-level step. */
+  readonly step: string;
+  readonly index: number;
+  readonly path: string;
+  readonly definitionPath: string;
+  readonly parent: StepCtx | undefined;
+  /** The parent's signal (the run's for a top-level step): aborting it cancels the unit. */
+  readonly signal: AbortSignal;
+  /** Where the unit's report goes: the run's steps, or the parent's children. */
+  readonly sink: StepReport[];
+}
+
+/** @internal */
 export class StepCtx implements StepContext {
   readonly runId: string;
   readonly pipeline: string;
   readonly step: string;
+  readonly path: string;
+  readonly definitionPath: string;
+  readonly parent: StepCtx | undefined;
   readonly index: number;
   readonly labels: Labels;
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -91,8 +109,7 @@ export class StepCtx implements StepContext {
 
   constructor(
     run: RunCtx,
-    step: string,
-    index: number,
+    place: UnitPlace,
     options: Readonly<StepOptions>,
     signal: AbortSignal,
     report: StepReport,
@@ -101,9 +118,13 @@ export class StepCtx implements StepContext {
     this.#run = run;
     this.runId = run.runId;
     this.pipeline = run.pipeline;
-    this.step = step;
-    this.index = index;
-    this.labels = options.labels ? { ...run.labels, ...options.labels } : run.labels;
+    this.step = place.step;
+    this.path = place.path;
+    this.definitionPath = place.definitionPath;
+    this.parent = place.parent;
+    this.index = place.index;
+    const inherited = place.parent ? place.parent.labels : run.labels;
+    this.labels = options.labels ? { ...inherited, ...options.labels } : inherited;
     this.outputs = run[RUN_STATE].report.outputs as Record<string, unknown>;
     this.options = options;
     this.signal = signal;
@@ -111,7 +132,7 @@ export class StepCtx implements StepContext {
   }
 
   get log(): Logger {
-    this.#log ??= this.#run.log.child({ step: this.step });
+    this.#log ??= this.#run.log.child({ step: this.path });
     return this.#log;
   }
 
@@ -119,7 +140,8 @@ export class StepCtx implements StepContext {
     emitMetric(
       this[RUN_STATE].app.hooks,
       this.runId,
-      { pipeline: this.pipeline, step: this.step, ...this.labels, ...labels },
+      // The definition path (`scenes[]`), never an item's index: 10,000 items must not make 10,000 series.
+      { pipeline: this.pipeline, step: this.definitionPath, ...this.labels, ...labels },
       name,
       value,
       options,
@@ -134,7 +156,7 @@ export class StepCtx implements StepContext {
     }
     const artifact = {
       path,
-      step: this.step,
+      step: this.path,
       ...(info?.kind && { kind: info.kind }),
       ...(info?.meta && { meta: info.meta }),
     };

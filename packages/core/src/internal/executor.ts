@@ -8,15 +8,21 @@ import { CancelledError, StepTimeoutError } from "../errors.ts";
 import type { RunOptions, StepContext, StepOptions, StepRunner } from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
-import { type AppInternals, NONE, RUN_STATE, RunCtx, type RunState, StepCtx } from "./context.ts";
+import { executeComposite } from "./composite.ts";
+import {
+  type AppInternals,
+  NONE,
+  RUN_STATE,
+  RunCtx,
+  type RunState,
+  StepCtx,
+  type UnitPlace,
+} from "./context.ts";
 import { callSeries } from "./dispatch.ts";
 
-/** @internal A step as the executor needs it. */
-export interface StepDef {
-  readonly name: string;
-  readonly fn: (input: any, ctx: StepContext<any>) => unknown;
-  readonly options: Readonly<StepOptions>;
-}
+import type { LeafDef, StepDef, UnitDef } from "./units.ts";
+
+export type { StepDef };
 
 /** @internal What the executor needs from the app. */
 export interface ExecutorApp extends AppInternals {
@@ -64,7 +70,7 @@ export function executeRun(
     report,
     controller,
     graceMs: options?.graceMs ?? app.graceMs,
-    abandon: undefined,
+    abandoners: new Set(),
     onSettled: undefined,
     abandonable: options?.signal !== undefined,
     current: undefined,
@@ -75,7 +81,7 @@ export function executeRun(
       // Past the last step nothing is left to abandon: no timer (it would keep the process alive).
       if (stepsDone) return;
       graceTimer = setTimeout(() => {
-        if (state.abandon) state.abandon(runSignal.reason);
+        if (state.abandoners.size > 0) for (const abandon of [...state.abandoners]) abandon(runSignal.reason);
         else detach?.();
       }, state.graceMs);
       graceTimer.unref();
@@ -153,10 +159,25 @@ export function executeRun(
       for (; index < steps.length; index++) {
         const step = steps[index]!;
         if (runSignal.aborted) break;
-        const stepReport = await executeStep(state, ctx, step, index, value, hooks);
+        const stepReport = await executeUnit(
+          state,
+          ctx,
+          step,
+          {
+            step: step.name,
+            index,
+            path: step.name,
+            definitionPath: step.name,
+            parent: undefined,
+            signal: runSignal,
+            sink: report.steps,
+          },
+          value,
+          hooks,
+        );
         if (state.detached) return;
         if (stepReport.status !== "success") {
-          report.failedStep = step.name;
+          report.failedStep = failedPath(stepReport);
           report.error = stepReport.error;
           report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
           index++;
@@ -183,18 +204,45 @@ export function executeRun(
   }
 }
 
+/** @internal Runs one unit: a function step here, a shape in composite.ts. */
+export function executeUnit(
+  state: RunState,
+  run: RunCtx,
+  def: UnitDef,
+  place: UnitPlace,
+  input: unknown,
+  hooks: TaplineHooks,
+): Promise<StepReport> {
+  return def.kind === "step"
+    ? executeStep(state, run, def, place, input, hooks)
+    : executeComposite(state, run, def, place, input, hooks);
+}
+
+/** The deepest failed (or cancelled) unit's path. */
+function failedPath(report: StepReport): string {
+  let current = report;
+  for (;;) {
+    const child =
+      current.children?.find((c) => c.status === "failed") ??
+      current.children?.find((c) => c.status === "cancelled");
+    if (!child) return current.path;
+    current = child;
+  }
+}
+
 async function executeStep(
   state: RunState,
   run: RunCtx,
-  step: StepDef,
-  index: number,
+  step: LeafDef,
+  place: UnitPlace,
   input: unknown,
   hooks: TaplineHooks,
 ): Promise<StepReport> {
   const t0 = performance.now();
   const report: StepReport = {
     name: step.name,
-    index,
+    path: place.path,
+    index: place.index,
     status: "success",
     attempts: [],
     startedAt: TIME_ORIGIN + t0,
@@ -204,10 +252,11 @@ async function executeStep(
     abandoned: false,
     extensions: {},
   };
-  state.report.steps.push(report);
-  state.current = report;
+  place.sink.push(report);
+  const nested = place.parent !== undefined;
+  if (!nested) state.current = report;
 
-  const runSignal = state.controller.signal;
+  const runSignal = place.signal;
   let signal = runSignal;
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -221,12 +270,13 @@ async function executeStep(
     signal = controller.signal;
     runSignal.addEventListener("abort", forward, { once: true });
     timer = setTimeout(() => {
-      controller.abort(new StepTimeoutError({ step: step.name, timeoutMs: timeout }));
-      graceTimer = setTimeout(() => state.abandon?.(controller.signal.reason), state.graceMs);
+      controller.abort(new StepTimeoutError({ step: place.path, timeoutMs: timeout }));
+      graceTimer = setTimeout(() => abandonOwn?.(controller.signal.reason), state.graceMs);
     }, timeout);
   }
 
-  const ctx = new StepCtx(run, step.name, index, step.options, signal, report);
+  let abandonOwn: ((reason: unknown) => void) | undefined;
+  const ctx = new StepCtx(run, place, step.options, signal, report);
   if (timeout !== undefined) ctx.deadline = TIME_ORIGIN + t0 + timeout;
   try {
     if (hooks.stepStart.taps.length > 0)
@@ -243,16 +293,21 @@ async function executeStep(
     let pending: Promise<unknown>;
     if (hooks.wrapStep.taps.length > 0) {
       const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
-      const info = { ctx, step: step.name, pipeline: run.pipeline, options: step.options };
+      const info = { ctx, step: place.step, pipeline: run.pipeline, options: step.options };
       pending = hooks.wrapStep.call(innermost, info)(input, signal);
     } else {
       pending = attempt(step, ctx, input, signal, hooks);
     }
-    // Only a run with a caller's signal, or a step with a timeout, can stop waiting for a stubborn step;
-    // other runs skip the extra promise (app.close() waits for them at most graceMs).
-    const output = await (state.abandonable || stepController
-      ? abandonable(state, report, pending)
-      : pending);
+    // Only a run with a caller's signal, a step with a timeout or a unit inside a shape can stop waiting
+    // for a stubborn step; top-level steps of other runs skip the extra promise (`detach` covers them).
+    let output: unknown;
+    if (state.abandonable || stepController || nested) {
+      const waiting = abandonable(state, report, pending);
+      abandonOwn = waiting.abandon;
+      output = await waiting.promise;
+    } else {
+      output = await pending;
+    }
     if (!state.detached) report.output = output;
   } catch (error) {
     if (state.detached) {
@@ -270,7 +325,7 @@ async function executeStep(
       report.error = error;
     }
   } finally {
-    state.abandon = undefined;
+    if (abandonOwn) state.abandoners.delete(abandonOwn);
     if (state.current === report) state.current = undefined;
     if (stepController) {
       clearTimeout(timer);
@@ -293,20 +348,31 @@ async function executeStep(
   return report;
 }
 
-/** Waits for the step, unless the run gives up on it (a step that ignores its aborted signal). */
-function abandonable(state: RunState, report: StepReport, promise: Promise<unknown>): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    state.abandon = (reason) => {
+/**
+ * @internal Waits for a unit, unless the run (or the unit's own timeout) gives up on it: a unit that ignores
+ * its aborted signal is marked abandoned and its wait rejects.
+ */
+export function abandonable(
+  state: RunState,
+  report: StepReport,
+  promise: Promise<unknown>,
+): { promise: Promise<unknown>; abandon: (reason: unknown) => void } {
+  let abandon!: (reason: unknown) => void;
+  const waiting = new Promise((resolve, reject) => {
+    abandon = (reason) => {
+      state.abandoners.delete(abandon);
       report.abandoned = true;
       reject(reason);
     };
     promise.then(resolve, reject);
   });
+  state.abandoners.add(abandon);
+  return { promise: waiting, abandon };
 }
 
 /** The innermost runner: one real call of the step function, then output validation. */
 async function attempt(
-  step: StepDef,
+  step: LeafDef,
   ctx: StepCtx,
   input: unknown,
   signal: AbortSignal,
@@ -372,9 +438,11 @@ async function attempt(
   }
 }
 
-function skipped(name: string, index: number): StepReport {
+/** @internal A unit that never started. */
+export function skipped(name: string, index: number, path = name): StepReport {
   return {
     name,
+    path,
     index,
     status: "skipped",
     attempts: [],
