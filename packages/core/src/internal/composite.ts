@@ -86,6 +86,32 @@ export async function executeComposite(
   if (parentSignal.aborted) forward();
   else parentSignal.addEventListener("abort", forward, { once: true });
   const ctx = new StepCtx(run, place, def.options, controller.signal, report);
+  // One race for all the shape's units: when the run gives up (grace period over), every unit still in
+  // flight is reported cancelled and abandoned, and the shape stops waiting for them.
+  const inFlight = new Set<StepReport>();
+  let giveUp!: (reason: unknown) => void;
+  const gaveUp = new Promise<never>((_resolve, reject) => {
+    giveUp = (reason) => {
+      state.abandoners.delete(giveUp);
+      for (const unit of inFlight) {
+        state.givenUp.add(unit);
+        unit.status = "cancelled";
+        unit.abandoned = true;
+        unit.error = new CancelledError({ reason });
+        unit.durationMs = performance.now() - (unit.startedAt - TIME_ORIGIN);
+        const running = unit.attempts.at(-1);
+        if (running?.status === "running") {
+          running.status = "failed";
+          running.error = unit.error;
+        }
+      }
+      inFlight.clear();
+      reject(new CancelledError({ reason }));
+    };
+  });
+  gaveUp.catch(() => {});
+  state.abandoners.add(giveUp);
+  const unitsOf = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, gaveUp]);
   const childPlace = (name: string, index: number, path: string, definitionPath: string): UnitPlace => ({
     step: place.step,
     index,
@@ -94,6 +120,7 @@ export async function executeComposite(
     parent: ctx,
     signal: controller.signal,
     sink: children,
+    inFlight,
   });
   // User code of the shape itself (items, select) is awaited through a race too: it may ignore its signal.
   const userCall = async <T>(fn: () => T | Promise<T>): Promise<T> => {
@@ -118,14 +145,16 @@ export async function executeComposite(
     let output: unknown;
     switch (def.kind) {
       case "parallel": {
-        const results = await settleAll(
-          def.branches.map(
-            (b, i) => () =>
-              run1(b, b.name, i, `${place.path}.${b.name}`, `${place.definitionPath}.${b.name}`, input),
+        const results = await unitsOf(
+          settleAll(
+            def.branches.map(
+              (b, i) => () =>
+                run1(b, b.name, i, `${place.path}.${b.name}`, `${place.definitionPath}.${b.name}`, input),
+            ),
+            def.branches.length,
+            controller,
+            true,
           ),
-          def.branches.length,
-          controller,
-          true,
         );
         const out: Record<string, unknown> = {};
         def.branches.forEach((b, i) => {
@@ -146,21 +175,23 @@ export async function executeComposite(
         const list = Array.from(items as Iterable<unknown>);
         let results: (StepReport | undefined)[];
         try {
-          results = await settleAll(
-            list.map(
-              (item, i) => () =>
-                run1(
-                  { ...def.unit, name: `[${i}]` } as UnitDef,
-                  `[${i}]`,
-                  i,
-                  `${place.path}[${i}]`,
-                  `${place.definitionPath}[]`,
-                  item,
-                ),
+          results = await unitsOf(
+            settleAll(
+              list.map(
+                (item, i) => () =>
+                  run1(
+                    { ...def.unit, name: `[${i}]` } as UnitDef,
+                    `[${i}]`,
+                    i,
+                    `${place.path}[${i}]`,
+                    `${place.definitionPath}[]`,
+                    item,
+                  ),
+              ),
+              def.concurrency,
+              controller,
+              def.onItemError === "fail",
             ),
-            def.concurrency,
-            controller,
-            def.onItemError === "fail",
           );
         } finally {
           // Items that never started (after a failure, or a cancellation) are listed as skipped, in order.
@@ -190,13 +221,15 @@ export async function executeComposite(
           throw new NoSuchCaseError({ path: place.path, key: String(key), cases: [...def.cases.keys()] });
         }
         const index = [...def.cases.keys()].indexOf(key as string);
-        const result = await run1(
-          chosen,
-          chosen.name,
-          index,
-          `${place.path}.${chosen.name}`,
-          `${place.definitionPath}.${chosen.name}`,
-          input,
+        const result = await unitsOf(
+          run1(
+            chosen,
+            chosen.name,
+            index,
+            `${place.path}.${chosen.name}`,
+            `${place.definitionPath}.${chosen.name}`,
+            input,
+          ),
         );
         if (result.status !== "success") throw childError(result);
         output = result.output;
@@ -208,13 +241,15 @@ export async function executeComposite(
         for (; i < def.steps.length; i++) {
           if (controller.signal.aborted) break;
           const step = def.steps[i]!;
-          const result = await run1(
-            step,
-            step.name,
-            i,
-            `${place.path}.${step.name}`,
-            `${place.definitionPath}.${step.name}`,
-            value,
+          const result = await unitsOf(
+            run1(
+              step,
+              step.name,
+              i,
+              `${place.path}.${step.name}`,
+              `${place.definitionPath}.${step.name}`,
+              value,
+            ),
           );
           if (result.status !== "success") {
             for (let j = i + 1; j < def.steps.length; j++) {
@@ -241,6 +276,7 @@ export async function executeComposite(
     }
   } finally {
     parentSignal.removeEventListener("abort", forward);
+    state.abandoners.delete(giveUp);
   }
   report.durationMs = performance.now() - t0;
   if (hooks.stepEnd.taps.length > 0)

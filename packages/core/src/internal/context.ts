@@ -19,6 +19,8 @@ export interface RunState {
   readonly graceMs: number;
   /** Units awaited through a race: each function makes its wait reject (abandoning the unit). */
   readonly abandoners: Set<(reason: unknown) => void>;
+  /** Units a shape stopped waiting for: their late results are dropped. */
+  readonly givenUp: WeakSet<StepReport>;
   /** Cancels the run (first call wins) and starts the grace period. */
   abort(reason: unknown): void;
   /** Whether the run can stop waiting for a step that ignores its aborted signal (it has a caller's signal). */
@@ -81,6 +83,11 @@ export interface UnitPlace {
   readonly signal: AbortSignal;
   /** Where the unit's report goes: the run's steps, or the parent's children. */
   readonly sink: StepReport[];
+  /**
+   * The parent shape's units in flight. A shape stops waiting for all of them at once when the run gives up
+   * (one race per shape, not one per unit), marking them cancelled and abandoned.
+   */
+  readonly inFlight?: Set<StepReport>;
 }
 
 /** @internal */

@@ -71,6 +71,7 @@ export function executeRun(
     controller,
     graceMs: options?.graceMs ?? app.graceMs,
     abandoners: new Set(),
+    givenUp: new WeakSet(),
     onSettled: undefined,
     abandonable: options?.signal !== undefined,
     current: undefined,
@@ -253,8 +254,9 @@ async function executeStep(
     extensions: {},
   };
   place.sink.push(report);
-  const nested = place.parent !== undefined;
-  if (!nested) state.current = report;
+  const inFlight = place.inFlight;
+  if (inFlight) inFlight.add(report);
+  else state.current = report;
 
   const runSignal = place.signal;
   let signal = runSignal;
@@ -298,19 +300,19 @@ async function executeStep(
     } else {
       pending = attempt(step, ctx, input, signal, hooks);
     }
-    // Only a run with a caller's signal, a step with a timeout or a unit inside a shape can stop waiting
-    // for a stubborn step; top-level steps of other runs skip the extra promise (`detach` covers them).
+    // Only a top-level step of a run with a caller's signal, or a step with a timeout, races its own wait;
+    // other top-level steps are covered by `detach`, units inside a shape by the shape's one race.
     let output: unknown;
-    if (state.abandonable || stepController || nested) {
+    if (stepController || (state.abandonable && !inFlight)) {
       const waiting = abandonable(state, report, pending);
       abandonOwn = waiting.abandon;
       output = await waiting.promise;
     } else {
       output = await pending;
     }
-    if (!state.detached) report.output = output;
+    if (!state.detached && !state.givenUp.has(report)) report.output = output;
   } catch (error) {
-    if (state.detached) {
+    if (state.detached || state.givenUp.has(report)) {
       // Settled after the run stopped waiting for it: already reported as cancelled and abandoned.
     } else if (signal.aborted) {
       if (runSignal.aborted) {
@@ -327,6 +329,7 @@ async function executeStep(
   } finally {
     if (abandonOwn) state.abandoners.delete(abandonOwn);
     if (state.current === report) state.current = undefined;
+    inFlight?.delete(report);
     if (stepController) {
       clearTimeout(timer);
       clearTimeout(graceTimer);
@@ -334,7 +337,7 @@ async function executeStep(
     }
   }
   // The run stopped waiting for this step (cancelled, grace period over): its late result is not reported.
-  if (state.detached) return report;
+  if (state.detached || state.givenUp.has(report)) return report;
   const last = report.attempts.at(-1);
   if (last) {
     if (last.findings.length > 0) {
