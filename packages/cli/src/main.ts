@@ -19,7 +19,8 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 function help(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  let width = 0;
+  for (const c of COMMANDS) width = Math.max(width, c.name.length);
   return `Usage: tapline <command> [options]
 
 Runs Tapline pipelines and reads what a Tapline app left in its data folder (it need not be running).

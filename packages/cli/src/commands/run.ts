@@ -12,13 +12,12 @@ import {
   type TaplineApp,
   type TaplineHooks,
 } from "@tapline/core";
-import { parseCommand } from "../args.ts";
 import { instantiatePlugins, loadConfig, pluginEntries, type RunConfig } from "../config.ts";
 import { CliError, isCliError, usage } from "../errors.ts";
-import { clip, duration, json } from "../format.ts";
+import { clip, duration } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { serialiseReport } from "../report.ts";
-import type { Command } from "./command.ts";
+import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline run <module> [--config <file>] [--input <json> | --input-file <file>] [--dir <dir>] [--json]
 
@@ -65,28 +64,20 @@ interface PipelineModule {
 type AnyPipeline = Pipeline<unknown, unknown, Record<string, unknown>>;
 
 /** `tapline run <module>`. */
-export const runCommand: Command = {
+export const runCommand: Command = defineCommand({
   name: "run",
   summary: "run a pipeline module with a YAML/JSON plugin config",
   help: HELP,
-  async run(argv, io) {
-    const { values, positionals } = parseCommand(
-      "run",
-      argv,
-      {
-        config: { type: "string", short: "c" },
-        input: { type: "string" },
-        "input-file": { type: "string" },
-        dir: { type: "string" },
-        json: { type: "boolean" },
-        quiet: { type: "boolean", short: "q" },
-      },
-      true,
-    );
-    if (values.help) {
-      io.stdout.write(`${HELP}\n`);
-      return 0;
-    }
+  options: {
+    config: { type: "string", short: "c" },
+    input: { type: "string" },
+    "input-file": { type: "string" },
+    // The data folder the app writes (it need not exist yet), so not the readers' checked --dir.
+    dir: { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+  },
+  positionals: true,
+  async run({ values, positionals, io, print }) {
     if (positionals.length !== 1)
       throw usage(
         `tapline run: expected one module, got ${positionals.length} (tapline run <module>; see --help)`,
@@ -180,11 +171,13 @@ export const runCommand: Command = {
     } finally {
       await app.close();
     }
-    if (values.json) io.stdout.write(json(reports.map(serialiseReport)));
-    else io.stdout.write(formatReports(reports, io));
-    return reports.every((r) => r.status === "success") ? 0 : 1;
+    return print(
+      reports.every((r) => r.status === "success") ? 0 : 1,
+      () => reports.map(serialiseReport),
+      () => formatReports(reports, io),
+    );
   },
-};
+});
 
 const moduleError = (module: string, message: string) =>
   new CliError("TAPLINE_ERR_CLI_MODULE", `module ${module} ${message}`);
