@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { parseSince } from "../args.ts";
-import { CliError, usage } from "../errors.ts";
+import { cliError, usage } from "../errors.ts";
 import { json } from "../format.ts";
 import type { CliIo } from "../io.ts";
 
@@ -49,7 +49,7 @@ async function dataDir(raw: string | undefined, io: CliIo): Promise<string> {
   const dir = resolve(io.cwd, raw ?? ".tapline");
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new CliError(
+    throw cliError(
       "TAPLINE_ERR_CLI_NO_DATA",
       `no Tapline data folder at ${dir}${raw === undefined ? " (pass --dir <folder>: the dir given to createTapline)" : ""}`,
     );

@@ -13,7 +13,7 @@ import {
   type TaplineHooks,
 } from "@tapline/core";
 import { instantiatePlugins, loadConfig, pluginEntries, type RunConfig } from "../config.ts";
-import { CliError, isCliError, usage } from "../errors.ts";
+import { type CliError, cliError, isCliError, usage } from "../errors.ts";
 import { clip, duration } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { serialiseReport } from "../report.ts";
@@ -134,7 +134,7 @@ export const runCommand: Command = defineCommand({
             "TAPLINE_ERR_PLUGIN_SETUP",
           ])
         )
-          throw new CliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}`, {
+          throw cliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}`, {
             cause: error,
           });
         throw error;
@@ -150,7 +150,7 @@ export const runCommand: Command = defineCommand({
       } catch (error) {
         await app.close();
         if (isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION"))
-          throw new CliError("TAPLINE_ERR_CLI_MODULE", error.message, { cause: error });
+          throw cliError("TAPLINE_ERR_CLI_MODULE", error.message, { cause: error });
         if (isCliError(error)) throw error;
         throw moduleThrew(positionals[0]!, error);
       }
@@ -180,7 +180,7 @@ export const runCommand: Command = defineCommand({
 });
 
 const moduleError = (module: string, message: string) =>
-  new CliError("TAPLINE_ERR_CLI_MODULE", `module ${module} ${message}`);
+  cliError("TAPLINE_ERR_CLI_MODULE", `module ${module} ${message}`);
 
 /**
  * The module's pipeline function threw: a bug in the module, so the message names it and shows where (the
@@ -195,7 +195,7 @@ function moduleThrew(module: string, error: unknown): CliError {
     .slice(0, ours === -1 ? undefined : ours)
     .filter((f) => /^\s+at /.test(f))
     .slice(0, 8);
-  return new CliError(
+  return cliError(
     "TAPLINE_ERR_CLI_MODULE_THREW",
     `module ${module}: its pipeline function threw: ${first} [TAPLINE_ERR_CLI_MODULE_THREW]${where.length ? `\n${where.join("\n")}` : ""}`,
     { cause: error },
@@ -211,7 +211,7 @@ async function importModule(file: string): Promise<PipelineModule> {
       code === "ERR_MODULE_NOT_FOUND" && (error as Error).message.includes(file)
         ? "no such file"
         : (error as Error).message;
-    throw new CliError("TAPLINE_ERR_CLI_MODULE", `cannot load module ${file}: ${hint}`, { cause: error });
+    throw cliError("TAPLINE_ERR_CLI_MODULE", `cannot load module ${file}: ${hint}`, { cause: error });
   }
 }
 

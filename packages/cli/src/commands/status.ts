@@ -1,5 +1,5 @@
 import type { StatusPart } from "@tapline/core";
-import { CliError } from "../errors.ts";
+import { cliError } from "../errors.ts";
 import { ago, when } from "../format.ts";
 import { palette, table } from "../io.ts";
 import { loadMetrics } from "../readers.ts";
@@ -33,7 +33,7 @@ export const statusCommand: Command = defineCommand({
     const { readStatus } = await loadMetrics();
     const status = await readStatus(dir);
     if (!status) {
-      throw new CliError(
+      throw cliError(
         "TAPLINE_ERR_CLI_NO_DATA",
         `no status in ${dir}: the app has not persisted one (it needs @tapline/plugin-metrics)`,
       );

@@ -3,7 +3,7 @@ import { basename, extname, resolve } from "node:path";
 import { formatOptionIssues } from "@tapline/core/kit";
 import type { Profile, ValidationResult } from "@tapline/plugin-validate";
 import { parse as parseYaml } from "yaml";
-import { CliError, usage } from "../errors.ts";
+import { cliError, isCliError, usage } from "../errors.ts";
 import { type CliIo, palette } from "../io.ts";
 import { loadValidate } from "../readers.ts";
 import { type Command, defineCommand } from "./command.ts";
@@ -43,7 +43,7 @@ async function loadProfileFile(
   validate: Awaited<ReturnType<typeof loadValidate>>,
 ): Promise<Profile> {
   const fail = (message: string, cause?: unknown) =>
-    new CliError(
+    cliError(
       "TAPLINE_ERR_CLI_CONFIG",
       `tapline validate: profile file ${shown}: ${message}`,
       cause === undefined ? undefined : { cause },
@@ -57,7 +57,7 @@ async function loadProfileFile(
       throw fail(`is ${s.size} bytes, over ${MAX_PROFILE_BYTES}: not a profile`);
     text = await readFile(path, "utf8");
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (isCliError(error)) throw error;
     throw fail(
       `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
       error,
