@@ -1,11 +1,3 @@
-import { defineConfig } from "tsdown";
+import { preset } from "../../tsdown.preset.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/bin.ts"],
-  format: "esm",
-  platform: "node",
-  target: "node22",
-  dts: true,
-  sourcemap: true,
-  clean: true,
-});
+export default preset({ entry: ["src/index.ts", "src/bin.ts"] });

@@ -1,29 +1,4 @@
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import { usage } from "./errors.ts";
-
-/** Options of every command: `--help`. */
-const COMMON = { help: { type: "boolean", short: "h" } } as const;
-
-/**
- * Parses a command's arguments strictly (unknown options and missing values are usage errors, exit 2), with
- * `--help`/`-h` added to every command.
- */
-export function parseCommand<const T extends NonNullable<ParseArgsConfig["options"]>>(
-  command: string,
-  argv: readonly string[],
-  options: T,
-  allowPositionals: boolean,
-) {
-  try {
-    return parseArgs({ args: [...argv], options: { ...options, ...COMMON }, strict: true, allowPositionals });
-  } catch (error) {
-    const message = (error as Error).message.replace(
-      /\. To specify a positional argument starting with a '-'.*$/s,
-      "",
-    );
-    throw usage(`tapline ${command}: ${message} (see tapline ${command} --help)`);
-  }
-}
 
 /**
  * Reads a point in time: an ISO date (`2026-05-01T10:00Z`), epoch milliseconds, or a duration before now

@@ -5,7 +5,7 @@ import type { OptionIssue, TaplinePlugin } from "@tapline/core";
 import { checkOptions, formatOptionIssues } from "@tapline/core/kit";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
-import { CliError } from "./errors.ts";
+import { cliError } from "./errors.ts";
 
 /** The file `tapline run --config` reads (YAML or JSON). */
 export interface RunConfig {
@@ -93,7 +93,7 @@ function closestPlugin(name: string): string | undefined {
 }
 
 const configError = (file: string, message: string, cause?: unknown) =>
-  new CliError(
+  cliError(
     "TAPLINE_ERR_CLI_CONFIG",
     `config ${file}: ${message}`,
     cause === undefined ? undefined : { cause },

@@ -1,4 +1,4 @@
-import { TaplineError } from "@tapline/core/kit";
+import { createError, isTaplineError, type TaplineError, type TaplineErrorClass } from "@tapline/core";
 
 /** Every error code the CLI raises. */
 export type CliErrorCode =
@@ -18,25 +18,57 @@ export const EXIT_CODES = {
   TAPLINE_ERR_CLI_MODULE_THREW: 4,
 } as const satisfies Record<CliErrorCode, number>;
 
+/** The whole message: each site words its own (what failed and what to do). */
+type Params = { message: string };
+
+const made = <C extends CliErrorCode>(code: C, hint: string): TaplineErrorClass<C, Params> =>
+  createError(code, "CliError", (p: Params) => p.message, hint);
+
+/** One class per code, made by core's `createError`; `main` maps the code to the exit status. */
+const CLI_ERRORS = {
+  TAPLINE_ERR_CLI_USAGE: made("TAPLINE_ERR_CLI_USAGE", "see tapline <command> --help"),
+  TAPLINE_ERR_CLI_CONFIG: made("TAPLINE_ERR_CLI_CONFIG", "fix the file and field named"),
+  TAPLINE_ERR_CLI_MODULE: made(
+    "TAPLINE_ERR_CLI_MODULE",
+    "fix the module as the message says, or install the package named",
+  ),
+  TAPLINE_ERR_CLI_MODULE_THREW: made("TAPLINE_ERR_CLI_MODULE_THREW", "fix the module at the frames shown"),
+  TAPLINE_ERR_CLI_NO_DATA: made("TAPLINE_ERR_CLI_NO_DATA", "pass --dir: the dir given to createTapline"),
+} as const;
+
 /**
  * A command could not do its work for a reason the user can fix: a bad option, an unreadable config, a
- * module that does not export a pipeline, a data folder with nothing in it. `exitCode` is what `tapline`
- * exits with; the message says what failed and what to do.
+ * module that does not export a pipeline, a data folder with nothing in it. `EXIT_CODES[code]` is what
+ * `tapline` exits with; the message says what failed and what to do. Test with core's guard:
+ * `isTaplineError(e, "TAPLINE_ERR_CLI_USAGE")`.
  */
-export class CliError extends TaplineError {
-  readonly isCliError = true;
-  override readonly code: CliErrorCode;
-  readonly exitCode: number;
-  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = "CliError";
-    this.code = code;
-    this.exitCode = EXIT_CODES[code];
+export type CliError<C extends CliErrorCode = CliErrorCode> = TaplineError<C>;
+
+declare module "@tapline/core" {
+  interface TaplineErrorMap {
+    TAPLINE_ERR_CLI_USAGE: CliError<"TAPLINE_ERR_CLI_USAGE">;
+    TAPLINE_ERR_CLI_CONFIG: CliError<"TAPLINE_ERR_CLI_CONFIG">;
+    TAPLINE_ERR_CLI_MODULE: CliError<"TAPLINE_ERR_CLI_MODULE">;
+    TAPLINE_ERR_CLI_MODULE_THREW: CliError<"TAPLINE_ERR_CLI_MODULE_THREW">;
+    TAPLINE_ERR_CLI_NO_DATA: CliError<"TAPLINE_ERR_CLI_NO_DATA">;
   }
 }
 
-/** True for a {@link CliError} from any copy of this package. */
-export const isCliError = (e: unknown): e is CliError => !!e && e instanceof Error && "isCliError" in e;
+/** Makes the CLI error of a code. */
+export function cliError<C extends CliErrorCode>(
+  code: C,
+  message: string,
+  options?: { cause?: unknown },
+): CliError<C> {
+  const Made = CLI_ERRORS[code] as TaplineErrorClass<C, Params>;
+  return new Made({ message }, options);
+}
+
+const CODES = Object.keys(EXIT_CODES) as CliErrorCode[];
+
+/** True for an error of one of the CLI's codes (core's `isTaplineError`, so any copy of this package). */
+export const isCliError = (e: unknown): e is CliError => isTaplineError(e, CODES);
 
 /** A usage error (exit status 2). */
-export const usage = (message: string): CliError => new CliError("TAPLINE_ERR_CLI_USAGE", message);
+export const usage = (message: string): CliError<"TAPLINE_ERR_CLI_USAGE"> =>
+  cliError("TAPLINE_ERR_CLI_USAGE", message);

@@ -53,9 +53,10 @@ export function table(
   rows: readonly (readonly string[])[],
   right: ReadonlySet<number> = new Set(),
 ): string {
-  const widths = header.map((h, i) =>
-    Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ""))),
-  );
+  // A loop, not Math.max(...rows): spreading thousands of rows (an alert history) into arguments overflows the stack.
+  const widths = header.map(visibleLength);
+  for (const row of rows)
+    for (const [i, w] of widths.entries()) widths[i] = Math.max(w, visibleLength(row[i] ?? ""));
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => {

@@ -5,7 +5,7 @@ import { metricsCommand } from "./commands/metrics.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
-import { isCliError } from "./errors.ts";
+import { EXIT_CODES, isCliError } from "./errors.ts";
 import { type CliIo, palette, processIo } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,7 +19,8 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 function help(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  let width = 0;
+  for (const c of COMMANDS) width = Math.max(width, c.name.length);
   return `Usage: tapline <command> [options]
 
 Runs Tapline pipelines and reads what a Tapline app left in its data folder (it need not be running).
@@ -72,7 +73,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         c.red("error:"),
         error.message.startsWith("tapline") ? error.message : `tapline ${name}: ${error.message}`,
       );
-      return error.exitCode;
+      return EXIT_CODES[error.code];
     }
     // A typed Tapline error already says what failed and what to do; anything else is a bug: show its stack.
     if (isTaplineError(error)) {

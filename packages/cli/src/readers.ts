@@ -1,4 +1,4 @@
-import { CliError } from "./errors.ts";
+import { cliError } from "./errors.ts";
 
 /**
  * The plugins' readers, loaded lazily: a command pays only for the package it needs (`tapline status` never
@@ -8,7 +8,7 @@ async function load<T>(pkg: string, importer: () => Promise<T>): Promise<T> {
   try {
     return await importer();
   } catch (error) {
-    throw new CliError(
+    throw cliError(
       "TAPLINE_ERR_CLI_MODULE",
       `this command needs ${pkg}, which could not be loaded: ${(error as Error).message} (npm install ${pkg})`,
       {

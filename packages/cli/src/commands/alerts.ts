@@ -1,10 +1,8 @@
 import type { AlertHistoryEntry as AlertEntry } from "@tapline/plugin-alerts";
-import { parseCommand, parseSince } from "../args.ts";
-import { dataDir } from "../data-dir.ts";
-import { clip, json, when } from "../format.ts";
-import { palette, table } from "../io.ts";
+import { clip, when } from "../format.ts";
+import { type CliIo, palette, table } from "../io.ts";
 import { loadAlerts } from "../readers.ts";
-import type { Command } from "./command.ts";
+import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline alerts [--dir <dir>] [--active] [--since <time>] [--json]
 
@@ -21,29 +19,14 @@ Options:
 Exit status: 0, 2 on a usage error, 3 when <dir> does not exist.`;
 
 /** `tapline alerts`: the alert history and the active alerts. */
-export const alertsCommand: Command = {
+export const alertsCommand: Command = defineCommand({
   name: "alerts",
   summary: "alert history, or the alerts still active",
   help: HELP,
-  async run(argv, io) {
-    const { values } = parseCommand(
-      "alerts",
-      argv,
-      {
-        dir: { type: "string" },
-        active: { type: "boolean" },
-        since: { type: "string" },
-        json: { type: "boolean" },
-      },
-      false,
-    );
-    if (values.help) {
-      io.stdout.write(`${HELP}\n`);
-      return 0;
-    }
-    // Usage first: a bad --since is a usage error (2) even where there is no data (3).
-    const since = values.since === undefined ? undefined : parseSince(values.since);
-    const dir = await dataDir(values.dir, io);
+  options: { active: { type: "boolean" } },
+  since: true,
+  dataDir: true,
+  async run({ values, since, dir, io, print }) {
     const { readAlertHistory } = await loadAlerts();
     const warnings: string[] = [];
     const entries = await readAlertHistory(dir, {
@@ -54,21 +37,15 @@ export const alertsCommand: Command = {
       },
     });
     for (const w of warnings.slice(0, 5)) io.stderr.write(`tapline alerts: ${w}\n`);
-    if (values.json) {
-      io.stdout.write(json(entries));
-      return 0;
-    }
-    io.stdout.write(formatAlerts(entries, values.active === true, dir, io));
-    return 0;
+    return print(
+      0,
+      () => entries,
+      () => formatAlerts(entries, values.active === true, dir, io),
+    );
   },
-};
+});
 
-function formatAlerts(
-  entries: readonly AlertEntry[],
-  active: boolean,
-  dir: string,
-  io: Parameters<Command["run"]>[1],
-): string {
+function formatAlerts(entries: readonly AlertEntry[], active: boolean, dir: string, io: CliIo): string {
   const c = palette(io.stdout, io.env);
   if (entries.length === 0)
     return active ? `No active alerts in ${dir}.\n` : `No alerts recorded in ${dir}.\n`;

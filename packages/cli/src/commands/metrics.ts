@@ -1,10 +1,8 @@
 import type { Summary } from "@tapline/plugin-metrics";
-import { parseCommand, parseSince } from "../args.ts";
-import { dataDir } from "../data-dir.ts";
-import { clip, duration, json, percent, when } from "../format.ts";
+import { clip, duration, percent, when } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { loadMetrics } from "../readers.ts";
-import type { Command } from "./command.ts";
+import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline metrics [--dir <dir>] [--since <time>] [--pipeline <name>] [--json]
 
@@ -22,43 +20,27 @@ Options:
 Exit status: 0 (also when there is nothing to summarise), 2 on a usage error, 3 when <dir> does not exist.`;
 
 /** `tapline metrics`: the persisted run records summarised. */
-export const metricsCommand: Command = {
+export const metricsCommand: Command = defineCommand({
   name: "metrics",
   summary: "totals, success rates, mean/p95 durations and top errors per operation",
   help: HELP,
-  async run(argv, io) {
-    const { values } = parseCommand(
-      "metrics",
-      argv,
-      {
-        dir: { type: "string" },
-        since: { type: "string" },
-        pipeline: { type: "string" },
-        json: { type: "boolean" },
-      },
-      false,
-    );
-    if (values.help) {
-      io.stdout.write(`${HELP}\n`);
-      return 0;
-    }
-    // Usage first: a bad --since is a usage error (2) even where there is no data (3).
-    const since = values.since === undefined ? undefined : parseSince(values.since);
-    const dir = await dataDir(values.dir, io);
+  options: { pipeline: { type: "string" } },
+  since: true,
+  dataDir: true,
+  async run({ values, since, dir, io, print }) {
     const { summarize } = await loadMetrics();
     // Torn or corrupt lines (a crash mid-write) are skipped by summarize and counted in skippedLines.
     const summary = await summarize(dir, {
       ...(since !== undefined && { since }),
       ...(values.pipeline !== undefined && { pipeline: values.pipeline }),
     });
-    if (values.json) {
-      io.stdout.write(json({ dir, ...summary }));
-      return 0;
-    }
-    io.stdout.write(formatSummary(summary, dir, io));
-    return 0;
+    return print(
+      0,
+      () => ({ dir, ...summary }),
+      () => formatSummary(summary, dir, io),
+    );
   },
-};
+});
 
 function formatSummary(summary: Summary, dir: string, io: CliIo): string {
   const c = palette(io.stdout, io.env);

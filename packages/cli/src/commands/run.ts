@@ -12,13 +12,12 @@ import {
   type TaplineApp,
   type TaplineHooks,
 } from "@tapline/core";
-import { parseCommand } from "../args.ts";
 import { instantiatePlugins, loadConfig, pluginEntries, type RunConfig } from "../config.ts";
-import { CliError, isCliError, usage } from "../errors.ts";
-import { clip, duration, json } from "../format.ts";
+import { type CliError, cliError, isCliError, usage } from "../errors.ts";
+import { clip, duration } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { serialiseReport } from "../report.ts";
-import type { Command } from "./command.ts";
+import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline run <module> [--config <file>] [--input <json> | --input-file <file>] [--dir <dir>] [--json]
 
@@ -65,28 +64,20 @@ interface PipelineModule {
 type AnyPipeline = Pipeline<unknown, unknown, Record<string, unknown>>;
 
 /** `tapline run <module>`. */
-export const runCommand: Command = {
+export const runCommand: Command = defineCommand({
   name: "run",
   summary: "run a pipeline module with a YAML/JSON plugin config",
   help: HELP,
-  async run(argv, io) {
-    const { values, positionals } = parseCommand(
-      "run",
-      argv,
-      {
-        config: { type: "string", short: "c" },
-        input: { type: "string" },
-        "input-file": { type: "string" },
-        dir: { type: "string" },
-        json: { type: "boolean" },
-        quiet: { type: "boolean", short: "q" },
-      },
-      true,
-    );
-    if (values.help) {
-      io.stdout.write(`${HELP}\n`);
-      return 0;
-    }
+  options: {
+    config: { type: "string", short: "c" },
+    input: { type: "string" },
+    "input-file": { type: "string" },
+    // The data folder the app writes (it need not exist yet), so not the readers' checked --dir.
+    dir: { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+  },
+  positionals: true,
+  async run({ values, positionals, io, print }) {
     if (positionals.length !== 1)
       throw usage(
         `tapline run: expected one module, got ${positionals.length} (tapline run <module>; see --help)`,
@@ -143,7 +134,7 @@ export const runCommand: Command = {
             "TAPLINE_ERR_PLUGIN_SETUP",
           ])
         )
-          throw new CliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}`, {
+          throw cliError("TAPLINE_ERR_CLI_CONFIG", `config ${configFile}: ${error.message}`, {
             cause: error,
           });
         throw error;
@@ -159,7 +150,7 @@ export const runCommand: Command = {
       } catch (error) {
         await app.close();
         if (isTaplineError(error, "TAPLINE_ERR_PIPELINE_DEFINITION"))
-          throw new CliError("TAPLINE_ERR_CLI_MODULE", error.message, { cause: error });
+          throw cliError("TAPLINE_ERR_CLI_MODULE", error.message, { cause: error });
         if (isCliError(error)) throw error;
         throw moduleThrew(positionals[0]!, error);
       }
@@ -180,14 +171,16 @@ export const runCommand: Command = {
     } finally {
       await app.close();
     }
-    if (values.json) io.stdout.write(json(reports.map(serialiseReport)));
-    else io.stdout.write(formatReports(reports, io));
-    return reports.every((r) => r.status === "success") ? 0 : 1;
+    return print(
+      reports.every((r) => r.status === "success") ? 0 : 1,
+      () => reports.map(serialiseReport),
+      () => formatReports(reports, io),
+    );
   },
-};
+});
 
 const moduleError = (module: string, message: string) =>
-  new CliError("TAPLINE_ERR_CLI_MODULE", `module ${module} ${message}`);
+  cliError("TAPLINE_ERR_CLI_MODULE", `module ${module} ${message}`);
 
 /**
  * The module's pipeline function threw: a bug in the module, so the message names it and shows where (the
@@ -202,7 +195,7 @@ function moduleThrew(module: string, error: unknown): CliError {
     .slice(0, ours === -1 ? undefined : ours)
     .filter((f) => /^\s+at /.test(f))
     .slice(0, 8);
-  return new CliError(
+  return cliError(
     "TAPLINE_ERR_CLI_MODULE_THREW",
     `module ${module}: its pipeline function threw: ${first} [TAPLINE_ERR_CLI_MODULE_THREW]${where.length ? `\n${where.join("\n")}` : ""}`,
     { cause: error },
@@ -218,7 +211,7 @@ async function importModule(file: string): Promise<PipelineModule> {
       code === "ERR_MODULE_NOT_FOUND" && (error as Error).message.includes(file)
         ? "no such file"
         : (error as Error).message;
-    throw new CliError("TAPLINE_ERR_CLI_MODULE", `cannot load module ${file}: ${hint}`, { cause: error });
+    throw cliError("TAPLINE_ERR_CLI_MODULE", `cannot load module ${file}: ${hint}`, { cause: error });
   }
 }
 

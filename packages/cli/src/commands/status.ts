@@ -1,11 +1,9 @@
 import type { StatusPart } from "@tapline/core";
-import { parseCommand } from "../args.ts";
-import { dataDir } from "../data-dir.ts";
-import { CliError } from "../errors.ts";
-import { ago, json, when } from "../format.ts";
+import { cliError } from "../errors.ts";
+import { ago, when } from "../format.ts";
 import { palette, table } from "../io.ts";
 import { loadMetrics } from "../readers.ts";
-import type { Command } from "./command.ts";
+import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline status [--dir <dir>] [--json]
 
@@ -26,26 +24,16 @@ Exit status: 0 healthy, 1 degraded or critical, 2 on a usage error, 3 when no st
 const isClosedPart = (p: StatusPart) => p.component === "core" && p.message === "app closed";
 
 /** `tapline status`: the last persisted `app.status()`. */
-export const statusCommand: Command = {
+export const statusCommand: Command = defineCommand({
   name: "status",
   summary: "healthy / degraded / critical, with the parts behind it",
   help: HELP,
-  async run(argv, io) {
-    const { values } = parseCommand(
-      "status",
-      argv,
-      { dir: { type: "string" }, json: { type: "boolean" } },
-      false,
-    );
-    if (values.help) {
-      io.stdout.write(`${HELP}\n`);
-      return 0;
-    }
-    const dir = await dataDir(values.dir, io);
+  dataDir: true,
+  async run({ dir, io, print }) {
     const { readStatus } = await loadMetrics();
     const status = await readStatus(dir);
     if (!status) {
-      throw new CliError(
+      throw cliError(
         "TAPLINE_ERR_CLI_NO_DATA",
         `no status in ${dir}: the app has not persisted one (it needs @tapline/plugin-metrics)`,
       );
@@ -61,28 +49,29 @@ export const statusCommand: Command = {
         : "healthy";
     const code = health === "healthy" ? 0 : 1;
     const now = Date.now();
-    if (values.json) {
-      io.stdout.write(json({ ...status, health, ageMs: now - status.time }));
-      return code;
-    }
-    const c = palette(io.stdout, io.env);
-    const paint = health === "healthy" ? c.green : health === "degraded" ? c.yellow : c.red;
-    const level = (l: string) => (l === "ok" ? c.green(l) : l === "critical" ? c.red(l) : c.yellow(l));
-    const problems = counted
-      .filter((p) => p.level !== "ok")
-      .map((p) => `${p.level}: ${p.component}: ${p.message}`);
-    const lines = [
-      `${c.bold(paint(health.toUpperCase()))}${problems.length ? `: ${problems.join("; ")}` : ""}`,
-      c.dim(`last status as of ${when(status.time)} (${ago(now - status.time)}), from ${dir}`),
-    ];
-    if (status.parts.length > 0) {
-      const rows = status.parts.map((p) => {
-        const row = [p.component, level(p.level), p.message];
-        return counted.includes(p) ? row : row.map((cell) => c.dim(cell));
-      });
-      lines.push("", table(["component", "level", "message"], rows));
-    }
-    io.stdout.write(`${lines.join("\n")}\n`);
-    return code;
+    return print(
+      code,
+      () => ({ ...status, health, ageMs: now - status.time }),
+      () => {
+        const c = palette(io.stdout, io.env);
+        const paint = health === "healthy" ? c.green : health === "degraded" ? c.yellow : c.red;
+        const level = (l: string) => (l === "ok" ? c.green(l) : l === "critical" ? c.red(l) : c.yellow(l));
+        const problems = counted
+          .filter((p) => p.level !== "ok")
+          .map((p) => `${p.level}: ${p.component}: ${p.message}`);
+        const lines = [
+          `${c.bold(paint(health.toUpperCase()))}${problems.length ? `: ${problems.join("; ")}` : ""}`,
+          c.dim(`last status as of ${when(status.time)} (${ago(now - status.time)}), from ${dir}`),
+        ];
+        if (status.parts.length > 0) {
+          const rows = status.parts.map((p) => {
+            const row = [p.component, level(p.level), p.message];
+            return counted.includes(p) ? row : row.map((cell) => c.dim(cell));
+          });
+          lines.push("", table(["component", "level", "message"], rows));
+        }
+        return `${lines.join("\n")}\n`;
+      },
+    );
   },
-};
+});

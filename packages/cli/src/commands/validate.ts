@@ -3,12 +3,10 @@ import { basename, extname, resolve } from "node:path";
 import { formatOptionIssues } from "@tapline/core/kit";
 import type { Profile, ValidationResult } from "@tapline/plugin-validate";
 import { parse as parseYaml } from "yaml";
-import { parseCommand } from "../args.ts";
-import { CliError, usage } from "../errors.ts";
-import { json } from "../format.ts";
-import { palette } from "../io.ts";
+import { cliError, isCliError, usage } from "../errors.ts";
+import { type CliIo, palette } from "../io.ts";
 import { loadValidate } from "../readers.ts";
-import type { Command } from "./command.ts";
+import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline validate <files...> [--profile <name|file>] [--thorough] [--json]
 
@@ -45,7 +43,7 @@ async function loadProfileFile(
   validate: Awaited<ReturnType<typeof loadValidate>>,
 ): Promise<Profile> {
   const fail = (message: string, cause?: unknown) =>
-    new CliError(
+    cliError(
       "TAPLINE_ERR_CLI_CONFIG",
       `tapline validate: profile file ${shown}: ${message}`,
       cause === undefined ? undefined : { cause },
@@ -59,7 +57,7 @@ async function loadProfileFile(
       throw fail(`is ${s.size} bytes, over ${MAX_PROFILE_BYTES}: not a profile`);
     text = await readFile(path, "utf8");
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (isCliError(error)) throw error;
     throw fail(
       `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
       error,
@@ -85,21 +83,13 @@ async function loadProfileFile(
 }
 
 /** `tapline validate`: the validate plugin on any files. */
-export const validateCommand: Command = {
+export const validateCommand: Command = defineCommand({
   name: "validate",
   summary: "check audio/video/text/subtitle files (optionally against a profile)",
   help: HELP,
-  async run(argv, io) {
-    const { values, positionals } = parseCommand(
-      "validate",
-      argv,
-      { profile: { type: "string" }, thorough: { type: "boolean" }, json: { type: "boolean" } },
-      true,
-    );
-    if (values.help) {
-      io.stdout.write(`${HELP}\n`);
-      return 0;
-    }
+  options: { profile: { type: "string" }, thorough: { type: "boolean" } },
+  positionals: true,
+  async run({ values, positionals, io, print }) {
     if (positionals.length === 0)
       throw usage("tapline validate: no files given (tapline validate <files...>; see --help)");
     if (values.profile !== undefined && values.profile.trim() === "")
@@ -130,43 +120,45 @@ export const validateCommand: Command = {
       results.push(await validateFile(resolve(io.cwd, file), options));
     }
     const failed = results.some((r) => !r.valid || r.findings.some((f) => f.severity === "error"));
-    if (values.json) {
-      io.stdout.write(
-        json(
-          results.map((r, i) => ({
-            file: positionals[i],
-            kind: r.kind,
-            valid: r.valid,
-            findings: r.findings.map((f) => ({ check: f.check, severity: f.severity, message: f.message })),
-          })),
-        ),
-      );
-      return failed ? 1 : 0;
-    }
-    const c = palette(io.stdout, io.env);
-    const lines: string[] = [];
-    for (const [i, r] of results.entries()) {
-      lines.push(
-        `${r.valid ? c.green("✓ valid  ") : c.red("✗ invalid")} ${positionals[i]} ${c.dim(`(${r.kind})`)}`,
-      );
-      for (const f of r.findings) {
-        const sev =
-          f.severity === "error"
-            ? c.red("error  ")
-            : f.severity === "warning"
-              ? c.yellow("warning")
-              : c.dim("info   ");
-        lines.push(`    ${sev} ${f.check}: ${f.message}`);
-      }
-    }
-    const bad = results.filter((r) => !r.valid).length;
-    lines.push(
-      "",
-      bad === 0
-        ? c.green(`${results.length} file(s) valid`)
-        : c.red(`${bad} of ${results.length} file(s) invalid`),
+    return print(
+      failed ? 1 : 0,
+      () =>
+        results.map((r, i) => ({
+          file: positionals[i],
+          kind: r.kind,
+          valid: r.valid,
+          findings: r.findings.map((f) => ({ check: f.check, severity: f.severity, message: f.message })),
+        })),
+      () => formatResults(results, positionals, io),
     );
-    io.stdout.write(`${lines.join("\n")}\n`);
-    return failed ? 1 : 0;
   },
-};
+});
+
+function formatResults(
+  results: readonly ValidationResult<object>[],
+  files: readonly string[],
+  io: CliIo,
+): string {
+  const c = palette(io.stdout, io.env);
+  const lines: string[] = [];
+  for (const [i, r] of results.entries()) {
+    lines.push(`${r.valid ? c.green("✓ valid  ") : c.red("✗ invalid")} ${files[i]} ${c.dim(`(${r.kind})`)}`);
+    for (const f of r.findings) {
+      const sev =
+        f.severity === "error"
+          ? c.red("error  ")
+          : f.severity === "warning"
+            ? c.yellow("warning")
+            : c.dim("info   ");
+      lines.push(`    ${sev} ${f.check}: ${f.message}`);
+    }
+  }
+  const bad = results.filter((r) => !r.valid).length;
+  lines.push(
+    "",
+    bad === 0
+      ? c.green(`${results.length} file(s) valid`)
+      : c.red(`${bad} of ${results.length} file(s) invalid`),
+  );
+  return `${lines.join("\n")}\n`;
+}
