@@ -1,4 +1,4 @@
-import { describeError, type RunReport } from "@tapline/core";
+import { describeError, type RunReport, type StepReport } from "@tapline/core";
 import { redactFields } from "@tapline/core/kit";
 
 /** `{ name, message, code?, status? }` of any thrown value: errors do not survive JSON.stringify. */
@@ -27,23 +27,31 @@ export function serialiseReport(report: RunReport): Record<string, unknown> {
     ...(report.failedStep !== undefined && { failedStep: report.failedStep }),
     ...(report.error !== undefined && { error: serialiseError(report.error) }),
     output: safe(report.output),
-    steps: report.steps.map((s) => ({
-      name: s.name,
-      status: s.status,
-      durationMs: Math.round(s.durationMs),
-      attempts: s.attempts.map((a) => ({
-        attempt: a.attempt,
-        status: a.status,
-        durationMs: Math.round(a.durationMs),
-        ...(a.error !== undefined && { error: serialiseError(a.error) }),
-      })),
-      findings: s.findings,
-      artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind, step: a.step })),
-      ...(s.error !== undefined && { error: serialiseError(s.error) }),
-      extensions: safe(s.extensions),
-    })),
+    steps: report.steps.map(serialiseStep),
     pluginErrors: report.pluginErrors.map(serialiseError),
   });
+}
+
+/** One unit's report as JSON, its children (branches, map items, cases) nested. */
+function serialiseStep(s: StepReport): Record<string, unknown> {
+  return {
+    name: s.name,
+    path: s.path,
+    status: s.status,
+    durationMs: Math.round(s.durationMs),
+    attempts: s.attempts.map((a) => ({
+      attempt: a.attempt,
+      status: a.status,
+      durationMs: Math.round(a.durationMs),
+      ...(a.error !== undefined && { error: serialiseError(a.error) }),
+    })),
+    findings: s.findings,
+    artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind, step: a.step })),
+    ...(s.error !== undefined && { error: serialiseError(s.error) }),
+    ...(s.abandoned && { abandoned: true }),
+    extensions: safe(s.extensions),
+    ...(s.children && { children: s.children.map(serialiseStep) }),
+  };
 }
 
 function safe(value: unknown): unknown {

@@ -188,3 +188,51 @@ describe("tapline run", () => {
     expect(r.stderr).toMatch(/creates its own app, so the config cannot add plugins/);
   });
 });
+
+describe("tapline run with flow shapes", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tapline fan-out "));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("prints a shape's units as a tree, sums a long map up, and nests children in --json", async () => {
+    const config = join(dir, "retry.yaml");
+    await writeFile(
+      config,
+      "plugins:\n  retry: { defaults: { maxAttempts: 2, backoff: { kind: constant, delay: 1 } } }\n",
+    );
+    const r = await tapline([
+      "run",
+      join(fixtures, "fan-out.mjs"),
+      "--config",
+      config,
+      "--dir",
+      join(dir, "data"),
+    ]);
+    expect(r.code).toBe(0);
+    // Progress: one line per shape, the failed attempt of the item, no line per successful item.
+    expect(r.stderr).toMatch(/✓ media success in .* 2\/2 ✓/);
+    expect(r.stderr).toMatch(/↻ scenes\[2\] attempt 1 failed: scene 2 blurry/);
+    expect(r.stderr).toMatch(/✓ scenes success in .* 20\/20 ✓ 1 retried/);
+    expect(r.stderr).not.toContain("scenes[5]");
+    // The table: branches under their step; of a long map only the retried item.
+    expect(r.stdout).toMatch(/\n {2}voice\s+success/);
+    expect(r.stdout).toMatch(/\n {2}\[2\]\s+success\s+2/);
+    expect(r.stdout).not.toMatch(/\n {2}\[5\]/);
+    const json = await tapline([
+      "run",
+      join(fixtures, "fan-out.mjs"),
+      "--config",
+      config,
+      "--json",
+      "--quiet",
+    ]);
+    const [report] = JSON.parse(json.stdout) as {
+      steps: { path: string; children?: { path: string }[] }[];
+    }[];
+    expect(report!.steps.map((s) => s.path)).toEqual(["media", "scenes"]);
+    expect(report!.steps[1]!.children).toHaveLength(20);
+    expect(report!.steps[1]!.children![7]!.path).toBe("scenes[7]");
+  });
+});

@@ -9,6 +9,8 @@ import {
   type Pipeline,
   type RunReport,
   redactSecrets,
+  type StepContext,
+  type StepReport,
   type TaplineApp,
   type TaplineHooks,
 } from "@tapline/core";
@@ -260,26 +262,48 @@ function isApp(value: unknown): value is TaplineApp {
   );
 }
 
-/** Progress on stderr: one line per step outcome and failed attempt (stdout stays for the report). */
+/**
+ * Progress on stderr: one line per step outcome and failed attempt (stdout stays for the report). Units inside
+ * a shape print their failures; a map's items are summed up when the map ends (`scenes 7/8 ✓ 1 ✗ 2 retried`)
+ * instead of a line each, so a 10,000-item map prints one line.
+ */
 function observe(hooks: TaplineHooks, io: CliIo): void {
   const c = palette(io.stderr, io.env);
   const name = "tapline-cli";
   const tag = (ctx: { runId: string; pipeline: string }) => c.dim(`${ctx.pipeline} ${ctx.runId.slice(0, 8)}`);
-  hooks.stepStart.tap(name, ({ ctx }) => void io.stderr.write(`${tag(ctx)} ${c.cyan("▶")} ${ctx.step}\n`));
+  const isItem = (ctx: StepContext) => ctx.definitionPath.endsWith("[]");
+  hooks.stepStart.tap(name, ({ ctx }) => {
+    if (!isItem(ctx)) io.stderr.write(`${tag(ctx)} ${c.cyan("▶")} ${ctx.path}\n`);
+  });
   hooks.stepAttempt.tap(name, (e) => {
     if (e.phase === "end" && e.status === "failed")
       io.stderr.write(
-        `${tag(e.ctx)} ${c.yellow("↻")} ${e.ctx.step} attempt ${e.attempt} failed: ${clip(message(e.error), 100)}\n`,
+        `${tag(e.ctx)} ${c.yellow("↻")} ${e.ctx.path} attempt ${e.attempt} failed: ${clip(message(e.error), 100)}\n`,
       );
   });
   hooks.stepEnd.tap(name, ({ ctx, report }) => {
+    if (isItem(ctx) && report.status === "success") return;
     const mark =
       report.status === "success" ? c.green("✓") : report.status === "skipped" ? c.dim("-") : c.red("✗");
     const attempts = report.attempts.length > 1 ? ` after ${report.attempts.length} attempts` : "";
+    const items = report.children && ctx.definitionPath === ctx.path ? ` ${fanOut(report.children)}` : "";
     io.stderr.write(
-      `${tag(ctx)} ${mark} ${report.name} ${report.status} in ${duration(report.durationMs)}${attempts}\n`,
+      `${tag(ctx)} ${mark} ${report.path} ${report.status} in ${duration(report.durationMs)}${attempts}${items}\n`,
     );
   });
+}
+
+/** `7/8 ✓ 1 ✗ 2 retried`: how a shape's units ended. */
+function fanOut(children: readonly StepReport[]): string {
+  let ok = 0;
+  let failed = 0;
+  let retried = 0;
+  for (const child of children) {
+    if (child.status === "success") ok++;
+    else if (child.status === "failed") failed++;
+    if (child.attempts.length > 1) retried++;
+  }
+  return `${ok}/${children.length} ✓${failed ? ` ${failed} ✗` : ""}${retried ? ` ${retried} retried` : ""}`;
 }
 
 /** A step's or plugin's error in one line, secrets redacted (core's describeError). */
@@ -293,18 +317,35 @@ function formatReports(reports: readonly RunReport[], io: CliIo): string {
   for (const r of reports) {
     const status = r.status === "success" ? c.green(r.status) : c.red(r.status);
     out.push(`${c.bold(`Run ${r.runId}`)} (${r.pipeline}): ${status} in ${duration(r.durationMs)}`);
-    const rows = r.steps.map((s) => [
-      s.name,
-      s.status === "success" ? c.green(s.status) : s.status === "skipped" ? c.dim(s.status) : c.red(s.status),
-      String(s.attempts.length),
-      s.status === "skipped" ? "" : duration(s.durationMs),
-      String(s.findings.length),
-      String(s.artifacts.length),
-      s.error === undefined ? "" : clip(message(s.error), 60),
-    ]);
+    const rows: string[][] = [];
+    const row = (s: StepReport, depth: number, label = s.name) =>
+      rows.push([
+        `${"  ".repeat(depth)}${label}`,
+        s.status === "success"
+          ? c.green(s.status)
+          : s.status === "skipped"
+            ? c.dim(s.status)
+            : c.red(s.status),
+        s.children ? fanOut(s.children) : String(s.attempts.length),
+        s.status === "skipped" ? "" : duration(s.durationMs),
+        String(s.findings.length),
+        String(s.artifacts.length),
+        s.error === undefined ? "" : clip(message(s.error), 60),
+      ]);
+    const walk = (s: StepReport, depth: number) => {
+      row(s, depth);
+      const children = s.children ?? [];
+      // A long map shows its failed or retried items only; the row above sums the rest up.
+      const shown =
+        children.length > 12
+          ? children.filter((k) => k.status !== "success" || k.attempts.length > 1)
+          : children;
+      for (const child of shown) walk(child, depth + 1);
+    };
+    for (const s of r.steps) walk(s, 0);
     out.push(
       table(
-        ["step", "status", "attempts", "duration", "findings", "files", "error"],
+        ["step", "status", "attempts / units", "duration", "findings", "files", "error"],
         rows,
         new Set([2, 3, 4, 5]),
       ),
