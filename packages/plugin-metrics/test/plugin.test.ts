@@ -10,7 +10,8 @@ import {
 } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getMetrics, isPersistError, metrics, readJsonl, readStatus, summarize } from "../src/index.ts";
+import { readJsonl, readStatus, summarize } from "../src/files.ts";
+import { getMetrics, metrics } from "../src/index.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -167,7 +168,7 @@ describe("metrics() plugin", () => {
     const status = app.status();
     expect(status.level).toBe("degraded");
     expect(status.message).toContain("cannot write metrics records");
-    const persistErrors = errors.filter((e) => isPersistError(e.error.cause));
+    const persistErrors = errors.filter((e) => isTaplineError(e.error.cause, "TAPLINE_ERR_METRICS_PERSIST"));
     expect(persistErrors.length).toBeGreaterThanOrEqual(1);
     expect(persistErrors.length).toBeLessThanOrEqual(3); // once per stream at most, not per flush
     expect((persistErrors[0]!.error.cause as Error).message).toContain("ENOTDIR");

@@ -1,4 +1,4 @@
-import type { Summary } from "@tapline/plugin-metrics";
+import type { Summary } from "@tapline/plugin-metrics/files";
 import { parseCommand, parseSince } from "../args.ts";
 import { dataDir } from "../data-dir.ts";
 import { clip, duration, json, percent, when } from "../format.ts";
