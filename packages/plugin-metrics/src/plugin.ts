@@ -14,7 +14,7 @@ import { PerformanceTracker } from "./tracker.ts";
 export type { MetricsSnapshot } from "./snapshot.ts";
 
 /** The package's version, reported as the plugin's version. */
-export const METRICS_PLUGIN_VERSION = "1.0.0";
+const METRICS_PLUGIN_VERSION = "1.0.0";
 
 /** What `getMetrics(app)` returns: the plugin's live state, for users and for other tools in the process. */
 export interface MetricsRuntime extends OperationSink {

@@ -32,6 +32,24 @@ const spy = (samples: MetricSample[], errors: PluginErrorEvent[]) =>
   })();
 
 describe("metrics() plugin", () => {
+  it("is a thin adapter: the app's operations take the standalone path (store with tracker, exporter as a sink)", async () => {
+    const app = createTapline({ dir, logger: silentLogger, plugins: [metrics({ system: false })] });
+    await app.ready();
+    const m = getMetrics(app)!;
+    // What a standalone createMetricsStore({ dir, tracker }) does: persisted and counted in the tracker.
+    m.store!.logOperation({ operation: "direct", duration: 12, success: true });
+    expect(m.tracker.stats("operation", "direct")?.count).toBe(1);
+    await m.timed("bound", () => 1);
+    expect(m.tracker.stats("operation", "bound")?.count).toBe(1);
+    expect(await m.exporter!.metrics()).toMatch(
+      /tapline_operation_duration_seconds_count\{operation="bound",status="success"\} 1/,
+    );
+    await app.close();
+    const ops: string[] = [];
+    for await (const r of readJsonl(join(dir, "runs"))) if (r.t === "op") ops.push(String(r.operation));
+    expect(ops.sort()).toEqual(["bound", "direct"]);
+  });
+
   it("times runs and steps, tracks them, persists them, exports them and publishes samples", async () => {
     const samples: MetricSample[] = [];
     const errors: PluginErrorEvent[] = [];
