@@ -1,5 +1,5 @@
 import type { AppStatus, RunReport } from "@tapline/core";
-import type { Summary } from "@tapline/plugin-metrics";
+import type { Summary } from "@tapline/plugin-metrics/files";
 import { colours } from "./progress.ts";
 
 /** A run report reduced to what JSON can carry (errors become `{ name, message, code, status }`). */

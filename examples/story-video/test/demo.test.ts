@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readStatus, summarize } from "@tapline/plugin-metrics";
+import { readStatus, summarize } from "@tapline/plugin-metrics/files";
 import { validateFile } from "@tapline/plugin-validate";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -18,8 +18,9 @@ async function load<T>(pkg: string, importer: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `@tapline/plugin-metrics`: `summarize`, `readStatus`. */
-export const loadMetrics = () => load("@tapline/plugin-metrics", () => import("@tapline/plugin-metrics"));
+/** `@tapline/plugin-metrics/files`: `summarize`, `readStatus`. */
+export const loadMetrics = () =>
+  load("@tapline/plugin-metrics", () => import("@tapline/plugin-metrics/files"));
 /** `@tapline/plugin-alerts`: `readAlertHistory`. */
 export const loadAlerts = () => load("@tapline/plugin-alerts", () => import("@tapline/plugin-alerts"));
 /** `@tapline/plugin-validate`: `validateFile`. */

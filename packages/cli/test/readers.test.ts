@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type AppStatus, createTapline, definePlugin } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { alerts } from "@tapline/plugin-alerts";
-import { writeStatus } from "@tapline/plugin-metrics";
+import { writeStatus } from "@tapline/plugin-metrics/files";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tapline } from "./helpers.ts";
 

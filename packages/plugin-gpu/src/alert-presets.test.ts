@@ -13,4 +13,11 @@ describe("alert presets", () => {
       for (const l of p.levels) expect(l.clearBelow).toBeLessThan(l.above);
     }
   });
+
+  it("match exactly the throttling reasons (power, heat, power brake), not idle or application clocks", () => {
+    const throttling = gpuAlertPresets.find((p) => p.name === "gpu_throttling")!;
+    expect(throttling.matchers[0]!.value).toBe(
+      "sw_power_cap|hw_slowdown|sw_thermal_slowdown|hw_thermal_slowdown|hw_power_brake_slowdown",
+    );
+  });
 });

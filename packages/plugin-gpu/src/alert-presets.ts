@@ -1,4 +1,5 @@
 import type { AlertLevel } from "@tapline/core";
+import { THROTTLING_REASONS } from "./throttle.ts";
 
 /** A Prometheus-style label matcher. */
 export interface LabelMatcher {
@@ -82,7 +83,8 @@ export const gpuThrottlingPreset: GpuAlertPreset = freeze({
     {
       label: "reason",
       op: "=~",
-      value: "sw_power_cap|hw_slowdown|sw_thermal_slowdown|hw_thermal_slowdown|hw_power_brake_slowdown",
+      // The reasons that mean throttling, from their one list.
+      value: [...THROTTLING_REASONS].join("|"),
     },
   ],
   aggregate: "mean",

@@ -1,5 +1,12 @@
-import type { OptionIssue } from "@tapline/core";
-import { OptionsError, TaplineError } from "@tapline/core/kit";
+import { createError, type OptionIssue } from "@tapline/core";
+import { formatOptionIssues } from "@tapline/core/kit";
+
+/**
+ * `@tapline/plugin-gpu`'s errors, each made by core's `createError` from one line: a stable `code` (listed in
+ * the README's Errors table), a name, a message from its fields. Check them with core's guard, which works
+ * across two copies of a package: `isTaplineError(e, "TAPLINE_ERR_GPU_UNAVAILABLE")` narrows to
+ * {@link GpuUnavailableError} (this file augments core's `TaplineErrorMap`).
+ */
 
 /** Every error code `@tapline/plugin-gpu` uses. */
 export type GpuErrorCode =
@@ -19,88 +26,87 @@ export type GpuUnavailableReason =
   | "gave-up";
 
 /**
- * Options given to `watchGpus()`, `sampleGpus()` or `gpu()` are invalid. Thrown once, when the watcher or
- * plugin is created. Built from core's option issues (the one mechanism: every bad option with its path, a
- * misspelt key with the closest known one), so it is also a core `OptionsError` (`instanceof OptionsError` from `@tapline/core/kit`,
- * `subject`, `issues`), with this package's code. Plugin options fail registration with core's
- * `TAPLINE_ERR_PLUGIN_OPTIONS` instead; a bad `gpu` step option fails `.step()` with a `PipelineDefinitionError`.
+ * Options given to `watchGpus()` or `sampleGpus()` are invalid. Thrown once, when the watcher is created or
+ * the sample asked for: `subject` names the function, `issues` every bad option (core's `OptionIssue`: a
+ * misspelt key gets the closest known one), `option` the first bad option's path (`interval`,
+ * `restart.maxDelay`). Plugin options fail registration with core's `TAPLINE_ERR_PLUGIN_OPTIONS` instead; a
+ * bad `gpu` step option fails `.step()` with a `PipelineDefinitionError`.
  */
-export class GpuOptionsError extends OptionsError {
-  readonly isGpuOptionsError = true;
-  declare readonly code: "TAPLINE_ERR_GPU_OPTIONS";
-  /** The first bad option's path, e.g. `interval` or `restart.maxDelay`. */
-  readonly option: string;
-  constructor(subject: string, issues: readonly OptionIssue[]) {
-    super(`@tapline/plugin-gpu: ${subject}`, issues, "TAPLINE_ERR_GPU_OPTIONS");
-    this.name = "GpuOptionsError";
-    this.option = issues[0]?.path ?? "(options)";
-  }
-}
+export const GpuOptionsError = createError(
+  "TAPLINE_ERR_GPU_OPTIONS",
+  "GpuOptionsError",
+  (p: { subject: string; issues: readonly OptionIssue[]; option: string }) =>
+    `${p.subject}: invalid options:\n${formatOptionIssues(p.issues)}`,
+  "fix each listed option (an unknown key names the closest known one)",
+);
+export type GpuOptionsError = InstanceType<typeof GpuOptionsError>;
 
-/** True for a {@link GpuOptionsError}, whichever copy of the package made it. */
-export const isGpuOptionsError = (e: unknown): e is GpuOptionsError =>
-  !!e && e instanceof Error && "isGpuOptionsError" in e;
+/** A {@link GpuOptionsError} for `subject` (a function of this package) and its issues. */
+export const gpuOptionsError = (subject: string, issues: readonly OptionIssue[]): GpuOptionsError =>
+  new GpuOptionsError({
+    subject: `@tapline/plugin-gpu: ${subject}`,
+    issues,
+    option: issues[0]?.path ?? "(options)",
+  });
 
 /**
- * No NVIDIA GPU can be sampled here: nvidia-smi is missing, finds no GPU, rejects the query, or kept dying.
- * `sampleGpus()` rejects with it; a watcher and the plugin report it once (status `unavailable`) and carry on.
+ * No NVIDIA GPU can be sampled here (`reason`): nvidia-smi is missing, finds no GPU, rejects the query, or
+ * kept dying. `binary` is the nvidia-smi path tried, `output` a bounded tail of what it printed ("" when it did
+ * not run). `sampleGpus()` rejects with it; a watcher and the plugin report it once (status `unavailable`)
+ * and carry on.
  */
-export class GpuUnavailableError extends TaplineError {
-  readonly isGpuUnavailableError = true;
-  readonly reason: GpuUnavailableReason;
-  /** The nvidia-smi path that was tried. */
-  readonly binary: string;
-  /** What nvidia-smi printed (a bounded tail), when it ran. */
-  readonly output: string;
-  constructor(reason: GpuUnavailableReason, binary: string, message: string, output = "", cause?: unknown) {
-    super("TAPLINE_ERR_GPU_UNAVAILABLE", message, cause === undefined ? undefined : { cause });
-    this.name = "GpuUnavailableError";
-    this.reason = reason;
-    this.binary = binary;
-    this.output = output;
-  }
-}
+export const GpuUnavailableError = createError(
+  "TAPLINE_ERR_GPU_UNAVAILABLE",
+  "GpuUnavailableError",
+  (p: { reason: GpuUnavailableReason; binary: string; detail: string; output: string; cause?: unknown }) =>
+    p.detail,
+  'install the NVIDIA driver, or pass the "binary" option / set NVIDIA_SMI_PATH; see reason and output',
+);
+export type GpuUnavailableError = InstanceType<typeof GpuUnavailableError>;
 
-/** True for a {@link GpuUnavailableError}, whichever copy of the package made it. */
-export const isGpuUnavailableError = (e: unknown): e is GpuUnavailableError =>
-  !!e && e instanceof Error && "isGpuUnavailableError" in e;
+/** nvidia-smi could not be started (`code`: ENOENT, EACCES...): a {@link GpuUnavailableError}, reason `missing`. */
+export const missingBinary = (
+  binary: string,
+  code: string | undefined,
+  cause?: unknown,
+): GpuUnavailableError =>
+  new GpuUnavailableError({
+    reason: "missing",
+    binary,
+    detail:
+      `nvidia-smi not found or not executable (${code}: ${binary}); install the NVIDIA driver, or pass the ` +
+      `"binary" option / set NVIDIA_SMI_PATH`,
+    output: "",
+    ...(cause !== undefined && { cause }),
+  });
 
 /**
- * The long-lived nvidia-smi process died after it had produced samples. Reported (through `onError`, or the
- * `pluginError` hook in a pipeline); the watcher restarts it after `restartInMs`.
+ * The long-lived nvidia-smi process died after it had produced samples (`exitCode` or `signal`, a bounded
+ * `stderr` tail). Reported (through `onError`, or the `pluginError` hook in a pipeline); the watcher restarts
+ * it after `restartInMs` (`attempt`: deaths in a row).
  */
-export class NvidiaSmiExitedError extends TaplineError {
-  readonly isNvidiaSmiExitedError = true;
-  readonly exitCode: number | undefined;
-  readonly signal: string | undefined;
-  /** Bounded tail of what the process wrote to stderr. */
-  readonly stderr: string;
-  /** Delay before the next start, in ms. */
-  readonly restartInMs: number;
-  /** How many times in a row it has died. */
-  readonly attempt: number;
-  constructor(info: {
+export const NvidiaSmiExitedError = createError(
+  "TAPLINE_ERR_GPU_SAMPLER_EXITED",
+  "NvidiaSmiExitedError",
+  (p: {
     exitCode: number | undefined;
     signal: string | undefined;
     stderr: string;
     restartInMs: number;
     attempt: number;
-  }) {
-    const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${String(info.exitCode)}`;
-    const tail = info.stderr ? ` (${info.stderr.trim().split("\n").at(-1)})` : "";
-    super(
-      "TAPLINE_ERR_GPU_SAMPLER_EXITED",
-      `nvidia-smi ${how}${tail}; restarting in ${info.restartInMs} ms (attempt ${info.attempt})`,
-    );
-    this.name = "NvidiaSmiExitedError";
-    this.exitCode = info.exitCode;
-    this.signal = info.signal;
-    this.stderr = info.stderr;
-    this.restartInMs = info.restartInMs;
-    this.attempt = info.attempt;
+  }) => {
+    const how = p.signal ? `was killed by ${p.signal}` : `exited with code ${String(p.exitCode)}`;
+    const tail = p.stderr ? ` (${p.stderr.trim().split("\n").at(-1)})` : "";
+    return `nvidia-smi ${how}${tail}; restarting in ${p.restartInMs} ms (attempt ${p.attempt})`;
+  },
+  "none needed: it is restarted with backoff; see stderr if it keeps dying",
+);
+export type NvidiaSmiExitedError = InstanceType<typeof NvidiaSmiExitedError>;
+
+declare module "@tapline/core" {
+  interface TaplineErrorMap {
+    TAPLINE_ERR_GPU_OPTIONS: GpuOptionsError;
+    TAPLINE_ERR_GPU_UNAVAILABLE: GpuUnavailableError;
+    TAPLINE_ERR_GPU_SAMPLER_EXITED: NvidiaSmiExitedError;
   }
 }
-
-/** True for a {@link NvidiaSmiExitedError}, whichever copy of the package made it. */
-export const isNvidiaSmiExitedError = (e: unknown): e is NvidiaSmiExitedError =>
-  !!e && e instanceof Error && "isNvidiaSmiExitedError" in e;

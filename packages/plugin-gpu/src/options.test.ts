@@ -1,7 +1,6 @@
 import { createTapline, isTaplineError } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { describe, expect, it } from "vitest";
-import { isGpuOptionsError } from "./errors.ts";
 import { gpu } from "./plugin.ts";
 import { sampleGpus } from "./sample.ts";
 import { watchGpus } from "./watcher.ts";
@@ -70,16 +69,16 @@ describe("gpu options", () => {
     });
   });
 
-  it("watchGpus() and sampleGpus() reject unknown keys with a GpuOptionsError (a core OptionsError)", async () => {
+  it("watchGpus() and sampleGpus() reject unknown keys with TAPLINE_ERR_GPU_OPTIONS (subject, issues, option)", async () => {
     const w = thrown(() => watchGpus({ procesInterval: 5 } as never, () => {})) as Error &
       Issues & { code: string; option: string };
-    expect(isGpuOptionsError(w)).toBe(true);
+    expect(isTaplineError(w, "TAPLINE_ERR_GPU_OPTIONS")).toBe(true);
     expect(isTaplineError(w) && "issues" in (w as object)).toBe(true);
     expect(w.code).toBe("TAPLINE_ERR_GPU_OPTIONS");
     expect(w.option).toBe("procesInterval");
     expect(w.issues[0]!.suggestion).toBe("processInterval");
     const s = (await sampleGpus({ timout: 5 } as never).catch((e: unknown) => e)) as Issues;
-    expect(isGpuOptionsError(s)).toBe(true);
+    expect(isTaplineError(s, "TAPLINE_ERR_GPU_OPTIONS")).toBe(true);
     expect(s.issues[0]!.suggestion).toBe("timeout");
   });
 });

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { GpuUnavailableError } from "./errors.ts";
+import { GpuUnavailableError, missingBinary } from "./errors.ts";
 import type { NvidiaSmiOptions } from "./options.ts";
 import {
   GPU_QUERY_FIELDS,
@@ -46,13 +46,7 @@ export async function sampleGpus(options: SampleGpusOptions = {}): Promise<GpuSn
     });
     if (result.isCanceled) throw options.signal?.reason ?? new Error("sampleGpus was cancelled");
     if (result.code === "ENOENT" || result.code === "EACCES") {
-      throw new GpuUnavailableError(
-        "missing",
-        binary,
-        `nvidia-smi not found or not executable (${result.code}: ${binary}); install the NVIDIA driver, or pass the "binary" option / set NVIDIA_SMI_PATH`,
-        "",
-        result.cause,
-      );
+      throw missingBinary(binary, result.code, result.cause);
     }
     const stdout = String(result.stdout ?? "");
     const output = `${stdout}\n${String(result.stderr ?? "")}`.trim();
@@ -68,12 +62,12 @@ export async function sampleGpus(options: SampleGpusOptions = {}): Promise<GpuSn
       continue;
     }
     if (result.timedOut) {
-      throw new GpuUnavailableError(
-        "rejected",
+      throw new GpuUnavailableError({
+        reason: "rejected",
         binary,
-        `nvidia-smi did not answer within ${timeout} ms`,
+        detail: `nvidia-smi did not answer within ${timeout} ms`,
         output,
-      );
+      });
     }
     const noGpu =
       gpus.length === 0 &&
@@ -82,11 +76,11 @@ export async function sampleGpus(options: SampleGpusOptions = {}): Promise<GpuSn
           output,
         ));
     const first = output.split("\n").find((l) => l.trim()) ?? `exited with code ${String(result.exitCode)}`;
-    throw new GpuUnavailableError(
-      noGpu ? "no-gpu" : "rejected",
+    throw new GpuUnavailableError({
+      reason: noGpu ? "no-gpu" : "rejected",
       binary,
-      `nvidia-smi cannot sample GPUs here: ${first.trim()}`,
+      detail: `nvidia-smi cannot sample GPUs here: ${first.trim()}`,
       output,
-    );
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { checkOptions } from "@tapline/core/kit";
 import * as v from "valibot";
-import { GpuOptionsError } from "./errors.ts";
+import { gpuOptionsError } from "./errors.ts";
 import type { NormalizedWatchOptions, RestartOptions, WatchGpusOptions } from "./options.ts";
 import type { GpuPluginOptions, GpuStepOptions, NormalizedPluginOptions } from "./plugin-options.ts";
 import type { SampleGpusOptions } from "./sample.ts";
@@ -50,7 +50,7 @@ export const SampleOptionsSchema = v.strictObject({
 /** @internal Validates with core's mechanism; throws a {@link GpuOptionsError} naming `subject` and every issue. */
 export function parseGpuOptions<T>(schema: v.GenericSchema<T>, input: unknown, subject: string): T {
   const result = checkOptions(schema, input === undefined ? {} : input);
-  if (result.issues) throw new GpuOptionsError(subject, result.issues);
+  if (result.issues) throw gpuOptionsError(subject, result.issues);
   return result.value as T;
 }
 

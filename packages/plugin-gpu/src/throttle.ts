@@ -3,6 +3,8 @@
  * nvidia-smi prints as hex (`0x0000000000000004`). Bit values are NVML's `nvmlClocksEventReason*` constants.
  */
 
+import type { ListsEvery } from "./internal/lists.ts";
+
 /** A named clock event reason. */
 export type ThrottleReason =
   | "gpu_idle"
@@ -15,8 +17,8 @@ export type ThrottleReason =
   | "hw_power_brake_slowdown"
   | "display_clock_setting";
 
-/** Every reason with its NVML bit, in bit order. */
-export const THROTTLE_REASONS: readonly { readonly reason: ThrottleReason; readonly bit: number }[] = [
+/** Every reason with its NVML bit, in bit order (a `ThrottleReason` missing here does not compile). */
+export const THROTTLE_REASONS = [
   { reason: "gpu_idle", bit: 0x1 },
   { reason: "applications_clocks_setting", bit: 0x2 },
   { reason: "sw_power_cap", bit: 0x4 },
@@ -26,7 +28,8 @@ export const THROTTLE_REASONS: readonly { readonly reason: ThrottleReason; reado
   { reason: "hw_thermal_slowdown", bit: 0x40 },
   { reason: "hw_power_brake_slowdown", bit: 0x80 },
   { reason: "display_clock_setting", bit: 0x100 },
-];
+] as const satisfies readonly { readonly reason: ThrottleReason; readonly bit: number }[];
+const _everyReason: ListsEvery<(typeof THROTTLE_REASONS)[number]["reason"][], ThrottleReason> = true;
 
 /**
  * The reasons that mean the GPU is being slowed against the workload's will (power, heat, power brake).
@@ -38,7 +41,7 @@ export const THROTTLING_REASONS: ReadonlySet<ThrottleReason> = new Set([
   "sw_thermal_slowdown",
   "hw_thermal_slowdown",
   "hw_power_brake_slowdown",
-]);
+] as const satisfies readonly ThrottleReason[]);
 
 const cache = new Map<number, readonly ThrottleReason[]>();
 
@@ -46,7 +49,9 @@ const cache = new Map<number, readonly ThrottleReason[]>();
 export function decodeThrottleMask(mask: number): readonly ThrottleReason[] {
   let reasons = cache.get(mask);
   if (!reasons) {
-    reasons = Object.freeze(THROTTLE_REASONS.filter((r) => (mask & r.bit) !== 0).map((r) => r.reason));
+    reasons = Object.freeze(
+      THROTTLE_REASONS.filter((r) => (mask & r.bit) !== 0).map((r): ThrottleReason => r.reason),
+    );
     if (cache.size < 1024) cache.set(mask, reasons);
   }
   return reasons;

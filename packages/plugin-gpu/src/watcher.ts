@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from "execa";
 import { type GpuProcess, queryComputeApps } from "./compute-apps.ts";
-import { GpuUnavailableError, NvidiaSmiExitedError } from "./errors.ts";
+import { GpuUnavailableError, missingBinary, NvidiaSmiExitedError } from "./errors.ts";
 import { executableExists } from "./find-executable.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import type { NormalizedWatchOptions, WatchGpusOptions } from "./options.ts";
@@ -171,13 +171,7 @@ class Watcher implements GpuWatcher {
     this.#restartTimer = undefined;
     if (this.#samples === 0 && !executableExists(this.opts.binary)) {
       // No GPU tooling on this machine: say so now rather than "starting" until the spawn fails.
-      this.#unavailable(
-        new GpuUnavailableError(
-          "missing",
-          this.opts.binary,
-          `nvidia-smi not found or not executable (ENOENT: ${this.opts.binary}); install the NVIDIA driver, or pass the "binary" option / set NVIDIA_SMI_PATH`,
-        ),
-      );
+      this.#unavailable(missingBinary(this.opts.binary, "ENOENT"));
       return;
     }
     const child = execa(this.opts.binary, loopArgs(this.#fields, this.opts.interval), {
@@ -281,13 +275,7 @@ class Watcher implements GpuWatcher {
   ): void {
     const binary = this.opts.binary;
     if (result.code === "ENOENT" || result.code === "EACCES") {
-      this.#unavailable(
-        new GpuUnavailableError(
-          "missing",
-          binary,
-          `nvidia-smi not found or not executable (${result.code}: ${binary}); install the NVIDIA driver, or pass the "binary" option / set NVIDIA_SMI_PATH`,
-        ),
-      );
+      this.#unavailable(missingBinary(binary, result.code));
       return;
     }
     const field = produced ? undefined : rejectedField(output);
@@ -306,24 +294,24 @@ class Watcher implements GpuWatcher {
       const firstLine =
         output.split("\n").find((l) => l.trim()) ?? `exited with code ${String(result.exitCode)}`;
       this.#unavailable(
-        new GpuUnavailableError(
-          noGpu ? "no-gpu" : "rejected",
+        new GpuUnavailableError({
+          reason: noGpu ? "no-gpu" : "rejected",
           binary,
-          `nvidia-smi cannot sample GPUs here: ${firstLine.trim()}`,
+          detail: `nvidia-smi cannot sample GPUs here: ${firstLine.trim()}`,
           output,
-        ),
+        }),
       );
       return;
     }
     this.#failuresInRow = produced ? 1 : this.#failuresInRow + 1;
     if (this.#failuresInRow > this.opts.maxAttempts) {
       this.#unavailable(
-        new GpuUnavailableError(
-          "gave-up",
+        new GpuUnavailableError({
+          reason: "gave-up",
           binary,
-          `nvidia-smi died ${this.#failuresInRow} times in a row without a sample; gave up (last: ${output.split("\n").at(-1) || `code ${String(result.exitCode)}`})`,
+          detail: `nvidia-smi died ${this.#failuresInRow} times in a row without a sample; gave up (last: ${output.split("\n").at(-1) || `code ${String(result.exitCode)}`})`,
           output,
-        ),
+        }),
       );
       return;
     }

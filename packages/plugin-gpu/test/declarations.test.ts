@@ -17,14 +17,20 @@ describe("published declarations", () => {
     const text = readFileSync(dts, "utf8");
     const imported = [...text.matchAll(/^import\s.*?["']([^"']+)["'];?$/gm)].map((m) => m[1]);
     expect(imported.filter((s) => !s!.startsWith("node:") && !s!.startsWith("@tapline/core"))).toEqual([]);
+    expect(text).not.toContain("@internal");
     const dir = mkdtempSync(join(tmpdir(), "tapline consumer "));
     try {
       const consumer = join(dir, "consumer.mts");
       writeFileSync(
         consumer,
-        `import { gpu, watchGpus, sampleGpus } from ${JSON.stringify(join(pkg, "dist", "index.mjs"))};\n` +
+        `import { isTaplineError } from ${JSON.stringify(join(root, "packages", "core", "dist", "index.mjs"))};\n` +
+          `import { gpu, watchGpus, sampleGpus } from ${JSON.stringify(join(pkg, "dist", "index.mjs"))};\n` +
           "const plugin = gpu({ interval: 500 });\n" +
           "const w = watchGpus({ interval: 500 }, (s) => s.gpus.length);\n" +
+          // The codes narrow through core's TaplineErrorMap, augmented by the published declarations.
+          "export function reasonOf(e: unknown): string | undefined {\n" +
+          "  return isTaplineError(e, 'TAPLINE_ERR_GPU_UNAVAILABLE') ? e.reason : undefined;\n" +
+          "}\n" +
           "export { plugin, w, sampleGpus };\n",
       );
       const program = ts.createProgram([consumer], {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createTapline, isTaplineError, type MetricSample, type PluginErrorEvent } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
-import { type GpuStepUsage, gpu, isNvidiaSmiExitedError } from "../src/index.ts";
+import { type GpuStepUsage, gpu } from "../src/index.ts";
 import { alive, FAKE, fakeEnv, starts, tempDir, until } from "./helpers.ts";
 
 let restore: (() => void) | undefined;
@@ -186,7 +186,7 @@ describe("gpu() plugin", () => {
     await until(() => errors.length === 1 && starts(log).length === 2, 10_000, "restart");
     expect(errors[0]!.error.plugin).toBe("@tapline/plugin-gpu");
     expect(errors[0]!.error.hook).toBe("sampler");
-    expect(isNvidiaSmiExitedError(errors[0]!.error.cause)).toBe(true);
+    expect(isTaplineError(errors[0]!.error.cause, "TAPLINE_ERR_GPU_SAMPLER_EXITED")).toBe(true);
     await until(
       () => a.status().parts.some((p) => p.component === "gpu" && p.level === "ok"),
       10_000,

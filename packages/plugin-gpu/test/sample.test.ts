@@ -1,7 +1,8 @@
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import { isGpuUnavailableError, sampleGpus } from "../src/index.ts";
+import { sampleGpus } from "../src/index.ts";
 import { FAKE, fakeEnv, fixture, starts, tempDir } from "./helpers.ts";
 
 let restore: (() => void) | undefined;
@@ -33,7 +34,7 @@ describe("sampleGpus", () => {
 
   it("rejects with a GpuUnavailableError when the binary is missing", async () => {
     const error = await sampleGpus({ binary: join(tempDir(), "nope") }).catch((e: unknown) => e);
-    expect(isGpuUnavailableError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_GPU_UNAVAILABLE")).toBe(true);
     expect(error).toMatchObject({ reason: "missing", code: "TAPLINE_ERR_GPU_UNAVAILABLE" });
   });
 

@@ -1,13 +1,8 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type GpuSnapshot,
-  type GpuWatcherStatus,
-  isGpuOptionsError,
-  isNvidiaSmiExitedError,
-  watchGpus,
-} from "../src/index.ts";
+import { type GpuSnapshot, type GpuWatcherStatus, watchGpus } from "../src/index.ts";
 import { alive, FAKE, fakeEnv, fixture, starts, tempDir, until } from "./helpers.ts";
 
 let restore: (() => void) | undefined;
@@ -87,7 +82,7 @@ describe("watchGpus against the fake nvidia-smi", () => {
     await watcher.close();
     expect(starts(log)).toHaveLength(2);
     expect(errors).toHaveLength(1);
-    expect(isNvidiaSmiExitedError(errors[0])).toBe(true);
+    expect(isTaplineError(errors[0], "TAPLINE_ERR_GPU_SAMPLER_EXITED")).toBe(true);
     expect(errors[0]!.message).toMatch(/exited with code 1; restarting in \d+ ms/);
     expect(statuses.map((s) => s.state)).toEqual(["running", "restarting", "running", "closed"]);
     expect(watcher.status.restarts).toBe(1);
@@ -129,7 +124,9 @@ describe("watchGpus against the fake nvidia-smi", () => {
     await until(() => watcher.status.state === "unavailable", 10_000, "unavailable");
     expect(watcher.status.error?.reason).toBe("gave-up");
     expect(watcher.status.reason).toMatch(/died 4 times in a row/);
-    expect(errors.map((e) => isNvidiaSmiExitedError(e) && e.attempt)).toEqual([1, 2, 3]);
+    expect(errors.map((e) => isTaplineError(e, "TAPLINE_ERR_GPU_SAMPLER_EXITED") && e.attempt)).toEqual([
+      1, 2, 3,
+    ]);
     expect(starts(log)).toHaveLength(4);
     expect(statuses.filter((s) => s.state === "unavailable")).toHaveLength(1);
     await watcher.close();
@@ -246,7 +243,7 @@ describe("watchGpus against the fake nvidia-smi", () => {
       } catch (e) {
         error = e;
       }
-      expect(isGpuOptionsError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_GPU_OPTIONS")).toBe(true);
       // Core's format: the subject, then one line per bad option with its path.
       const { option, message } = error as { option: string; message: string };
       expect(option).toMatch(/^(interval|binary|restart\.maxDelay)$/);

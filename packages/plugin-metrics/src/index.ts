@@ -1,13 +1,11 @@
-export {
-  isMetricsError,
-  isMetricsOptionsError,
-  isMetricsReadError,
-  isMetricsServerError,
-  isPersistError,
-  isProbeError,
-  MetricsError,
-  type MetricsErrorCode,
-  type MetricsOptionIssue,
+/**
+ * `@tapline/plugin-metrics`: the plugin (`metrics()`, `getMetrics(app)`) and the standalone APIs it is built
+ * from: timing (`timed`, `logOperation`), the performance tracker, the system sampler, the JSONL store, the
+ * daily file logger and the Prometheus exporter. Readers and writers of the data directory (`summarize`,
+ * `readStatus`, `readJsonl`, `JsonlWriter`...) are in `@tapline/plugin-metrics/files`.
+ */
+export type {
+  MetricsErrorCode,
   MetricsOptionsError,
   MetricsReadError,
   MetricsServerError,
@@ -15,16 +13,8 @@ export {
   ProbeError,
 } from "./errors.ts";
 export { type HistoryStats, MetricHistory, type MetricHistoryOptions } from "./history.ts";
-export { type JsonlWarning, type ReadJsonlOptions, readJsonl } from "./jsonl-reader.ts";
-export { JsonlWriter, type JsonlWriterOptions, type JsonlWriterStats } from "./jsonl-writer.ts";
 export { createFileLogger, type FileLogger, type FileLoggerOptions } from "./logger.ts";
-export {
-  getMetrics,
-  METRICS_PLUGIN_VERSION,
-  type MetricsRuntime,
-  type MetricsSnapshot,
-  metrics,
-} from "./plugin.ts";
+export { getMetrics, type MetricsRuntime, type MetricsSnapshot, metrics } from "./plugin.ts";
 export type { MetricsPluginOptions } from "./plugin-options.ts";
 export {
   DURATION_BUCKETS,
@@ -34,23 +24,14 @@ export {
   type PrometheusExporterOptions,
   startMetricsServer,
 } from "./prometheus.ts";
-export type { ActivityRecord, OperationRecord, RunRecord, StepRecord } from "./records.ts";
-export { readStatus, STATUS_FILE, writeStatus } from "./status-file.ts";
-export { createMetricsStore, MetricsStore, type MetricsStoreOptions } from "./store.ts";
-export {
-  type OperationSummary,
-  type SummarizeOptions,
-  type Summary,
-  summarize,
-  type TimeInput,
-} from "./summarize.ts";
+export { createMetricsStore, type MetricsStore, type MetricsStoreOptions } from "./store.ts";
 export {
   createSystemSampler,
   type ProbeEmit,
   type SamplerStats,
   type SystemFacts,
   type SystemProbe,
-  SystemSampler,
+  type SystemSampler,
   type SystemSamplerOptions,
   type SystemSource,
   systemFacts,
@@ -58,11 +39,11 @@ export {
 export { defaultTracker, logOperation, type OperationEntry, type OperationSink, timed } from "./timing.ts";
 export {
   createPerformanceTracker,
-  PerformanceTracker,
+  type PerformanceTracker,
   type PerformanceTrackerOptions,
   type SeriesKey,
   type SeriesKind,
   type SeriesSnapshot,
   type TrackerSnapshot,
 } from "./tracker.ts";
-export { RELATIVE_ACCURACY, SLOT_MS, WINDOWS, type WindowName, type WindowStats } from "./windows.ts";
+export type { WindowName, WindowStats } from "./windows.ts";

@@ -12,8 +12,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isPersistError, type PersistError } from "./errors.ts";
+import type { PersistError } from "./errors.ts";
 import { type JsonlWarning, readJsonl } from "./jsonl-reader.ts";
 import { JsonlWriter } from "./jsonl-writer.ts";
 
@@ -119,7 +120,7 @@ describe("JsonlWriter", () => {
       await w.flush();
     }
     expect(errors).toHaveLength(1);
-    expect(isPersistError(errors[0])).toBe(true);
+    expect(isTaplineError(errors[0], "TAPLINE_ERR_METRICS_PERSIST")).toBe(true);
     expect(errors[0]!.code).toBe("TAPLINE_ERR_METRICS_PERSIST");
     expect(errors[0]!.message).toContain(folder);
     expect(w.stats.degraded).toBe(true);
@@ -233,7 +234,7 @@ describe("JsonlWriter after a crash and under a producer that never yields", () 
     expect(w.stats.dropped).toBeGreaterThan(0);
     expect(w.stats.degraded).toBe(true);
     expect(errors).toHaveLength(1);
-    expect(isPersistError(errors[0])).toBe(true);
+    expect(isTaplineError(errors[0], "TAPLINE_ERR_METRICS_PERSIST")).toBe(true);
     expect(errors[0]!.message).toContain("write buffer is full");
     await w.close();
     expect(w.stats.degraded).toBe(true); // still degraded for a while after the last drop

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, unlink, write, writeSync } from "node:fs";
 import { join } from "node:path";
-import { PersistError } from "./errors.ts";
+import { type PersistError, persistError } from "./errors.ts";
 import { dayOf, fileName, listJsonlFiles } from "./jsonl-files.ts";
 
 /** Options of {@link JsonlWriter}. */
@@ -153,7 +153,7 @@ export class JsonlWriter {
     this.#lastDropAt = performance.now();
     if (this.#dropReported) return;
     this.#dropReported = true;
-    const persist = new PersistError(
+    const persist = persistError(
       this.#file ?? this.#folder,
       new Error(
         `the write buffer is full (${this.#maxBuffered} bytes): records are produced faster than the disk ` +
@@ -314,7 +314,7 @@ export class JsonlWriter {
     }
     if (this.#degraded) return; // reported once; the next flush interval tries again
     this.#degraded = true;
-    const persist = new PersistError(this.#file ?? this.#folder, error);
+    const persist = persistError(this.#file ?? this.#folder, error);
     this.#lastError = persist.message;
     this.#onError?.(persist);
   }

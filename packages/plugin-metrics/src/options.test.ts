@@ -1,7 +1,6 @@
 import { createTapline, isTaplineError } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { describe, expect, it } from "vitest";
-import { isMetricsError, isMetricsOptionsError } from "./errors.ts";
 import { MetricHistory } from "./history.ts";
 import { metrics } from "./plugin.ts";
 import { PrometheusExporter, startMetricsServer } from "./prometheus.ts";
@@ -86,15 +85,14 @@ describe("standalone factories", () => {
     ["new MetricHistory()", () => new MetricHistory({ capacty: 5 } as never), "capacty", "capacity"],
   ];
   for (const [subject, make, path, suggestion] of cases) {
-    it(`${subject} rejects an unknown key with a did-you-mean (a MetricsOptionsError, also core's OptionsError)`, () => {
+    it(`${subject} rejects an unknown key with a did-you-mean (TAPLINE_ERR_METRICS_OPTIONS, with subject and issues)`, () => {
       const error = thrown(make) as {
         subject: string;
         code: string;
         message: string;
         issues: { path: string; suggestion?: string }[];
       };
-      expect(isMetricsOptionsError(error)).toBe(true);
-      expect(isMetricsError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_METRICS_OPTIONS")).toBe(true);
       expect(isTaplineError(error) && "issues" in error).toBe(true);
       expect(error.code).toBe("TAPLINE_ERR_METRICS_OPTIONS");
       expect(error.subject).toBe(subject);
@@ -108,7 +106,7 @@ describe("standalone factories", () => {
       prot: 1,
       port: 70_000,
     } as never).catch((e: unknown) => e)) as { issues: { path: string; suggestion?: string }[] };
-    expect(isMetricsOptionsError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_METRICS_OPTIONS")).toBe(true);
     expect(error.issues.map((i) => i.path).sort()).toEqual(["port", "prot"]);
   });
 });

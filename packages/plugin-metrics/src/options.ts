@@ -78,6 +78,6 @@ export const optionsSchema = PluginSchema as unknown as v.GenericSchema<
  */
 export function parseFactoryOptions<T>(schema: v.GenericSchema<T>, input: unknown, subject: string): T {
   const result = checkOptions(schema, input === undefined ? {} : input);
-  if (result.issues) throw new MetricsOptionsError(subject, result.issues as OptionIssue[]);
+  if (result.issues) throw new MetricsOptionsError({ subject, issues: result.issues as OptionIssue[] });
   return result.value as T;
 }

@@ -1,26 +1,20 @@
-import { join } from "node:path";
-import { type AppStatus, definePlugin, type MetricSample, type PluginFactory } from "@tapline/core";
-import { isPersistError, PersistError } from "./errors.ts";
-import { type HistoryStats, MetricHistory } from "./history.ts";
+import { type AppStatus, definePlugin, type PluginFactory } from "@tapline/core";
+import type { PersistError } from "./errors.ts";
+import { MetricHistory } from "./history.ts";
+import { memoize } from "./internal/memoize.ts";
 import { optionsSchema } from "./options.ts";
 import type { MetricsPluginOptions, NormalizedOptions } from "./plugin-options.ts";
 import { type MetricsServer, PrometheusExporter, startMetricsServer } from "./prometheus.ts";
-import { writeStatus } from "./status-file.ts";
-import { MetricsStore, round } from "./store.ts";
+import { type MetricsSnapshot, metricsSnapshot } from "./snapshot.ts";
+import { MetricsStore } from "./store.ts";
 import { SystemSampler } from "./system/sampler.ts";
-import { logOperation as logOp, type OperationEntry, type OperationSink, timed as timeFn } from "./timing.ts";
-import { errorMessage, PerformanceTracker, type TrackerSnapshot } from "./tracker.ts";
+import { logOperation, type OperationEntry, type OperationSink, timed } from "./timing.ts";
+import { PerformanceTracker } from "./tracker.ts";
+
+export type { MetricsSnapshot } from "./snapshot.ts";
 
 /** The package's version, reported as the plugin's version. */
-export const METRICS_PLUGIN_VERSION = "1.0.0";
-
-/** A point-in-time view of everything the plugin tracks. */
-export interface MetricsSnapshot extends TrackerSnapshot {
-  /** History stats of every system and process metric (`tapline_system_*`, `tapline_process_*`). */
-  readonly system: readonly HistoryStats[];
-  /** History stats of every other metric hook sample: quality gauges from validators, retry counters... */
-  readonly quality: readonly HistoryStats[];
-}
+const METRICS_PLUGIN_VERSION = "1.0.0";
 
 /** What `getMetrics(app)` returns: the plugin's live state, for users and for other tools in the process. */
 export interface MetricsRuntime extends OperationSink {
@@ -62,26 +56,14 @@ export function getMetrics(app: object): MetricsRuntime | undefined {
   return runtimes.get(app);
 }
 
-/** A bounded cache of a pure text function (error messages repeat: a failing dependency fails every run). */
-function memoize(fn: (text: string) => string): (text: string) => string {
-  const cache = new Map<string, string>();
-  return (text) => {
-    let out = cache.get(text);
-    if (out === undefined) {
-      if (cache.size >= 256) cache.clear();
-      out = fn(text);
-      cache.set(text, out);
-    }
-    return out;
-  };
-}
-
-const SYSTEM_PREFIXES = ["tapline_system_", "tapline_process_", "tapline_sampler_"];
-
 /**
  * `@tapline/plugin-metrics`: times every run, step and attempt, tracks counts, error rates, throughput and
  * percentiles per (pipeline, step) and per operation, samples the system, persists everything as JSON lines
  * under the app's dir (plus `status.json`), and exposes Prometheus metrics.
+ *
+ * A thin adapter: hooks in, calls to the standalone objects out (`PerformanceTracker`, `MetricsStore`,
+ * `SystemSampler`, `PrometheusExporter`, `timed`, `logOperation`), so a pipeline and a standalone user run the
+ * same code.
  *
  * @example
  * const app = createTapline({ dir: ".tapline", plugins: [metrics({ prometheus: { server: { port: 9464 } } })] });
@@ -101,16 +83,11 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     // One redactor (the app's) for everything persisted: records, topErrors, snapshots, status.json. A failing
     // step's message is redacted by the tracker, the step record and the run record: remember recent results.
     const redactText = memoize(api.redact.text);
-    const redact = { text: redactText, fields: api.redact.fields };
     const tracker = new PerformanceTracker({ ...o.tracker, redact: redactText });
     const history = new MetricHistory(o.history);
     const exporter = o.prometheus === false ? undefined : new PrometheusExporter(o.prometheus.exporter);
-    let serverUrl: string | undefined;
     const reported = new Set<string>();
-    let persistError: PersistError | undefined;
-    let statusFailed = false;
     const onPersistError = (error: PersistError) => {
-      persistError = error;
       // One clear error per path, not one per flush.
       if (reported.has(error.path)) return;
       reported.add(error.path);
@@ -125,7 +102,8 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
             maxFileBytes: o.persist.maxFileBytes,
             retentionDays: o.persist.retentionDays,
             persistSamples: o.persist.samples,
-            redact,
+            tracker,
+            redact: { text: redactText, fields: api.redact.fields },
             onError: onPersistError,
           });
     const sampler =
@@ -144,13 +122,24 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
             },
             onError: (error) => api.reportError(error, "system-sampler"),
           });
+    // Operations go where a standalone user would send them: the store (which counts them in the tracker)
+    // or the tracker, and the exporter.
+    const primary: OperationSink = store ?? tracker;
+    const operations: OperationSink = exporter
+      ? {
+          logOperation(entry) {
+            primary.logOperation(entry);
+            exporter.logOperation(entry);
+          },
+        }
+      : primary;
     // The only step that can fail (port in use) comes before anything is tapped, opened, listened to or
     // started (the objects above hold no resource yet): a failed setup leaves nothing behind.
     let server: MetricsServer | undefined;
     if (exporter && o.prometheus !== false && o.prometheus.server !== false) {
       server = await startMetricsServer(exporter, o.prometheus.server);
-      serverUrl = server.url;
     }
+    const serverUrl = server?.url;
 
     hooks.runStart.tap(api.name, ({ ctx }) => {
       tracker.begin("run", ctx.pipeline);
@@ -168,22 +157,27 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     const drained = Promise.resolve();
     const backpressure = (): Promise<void> => (store?.backlogged ? store.drain() : drained);
     hooks.stepEnd.tapPromise(api.name, ({ ctx, report }) => {
-      const ok = report.status === "success";
-      tracker.record("step", ctx.pipeline, ctx.step, report.durationMs, ok, report.error, true);
-      exporter?.activeStep(ctx.pipeline, ctx.step, -1);
-      exporter?.observeStep(ctx.pipeline, ctx.step, report.status, report.durationMs);
-      store?.record({
-        t: "step",
-        time: Date.now(),
+      const { pipeline, step } = ctx;
+      tracker.record(
+        "step",
+        pipeline,
+        step,
+        report.durationMs,
+        report.status === "success",
+        report.error,
+        true,
+      );
+      exporter?.activeStep(pipeline, step, -1);
+      exporter?.observeStep(pipeline, step, report.status, report.durationMs);
+      store?.recordStep({
         runId: ctx.runId,
-        pipeline: ctx.pipeline,
-        step: ctx.step,
+        pipeline,
+        step,
         status: report.status,
-        durationMs: round(report.durationMs),
-        attempts: report.attempts.length,
-        ...(report.attempts.length > 1 && { attemptsMs: report.attempts.map((a) => round(a.durationMs)) }),
-        ...(!ok && report.error !== undefined && { error: errorMessage(report.error, redactText) }),
-      } as Parameters<MetricsStore["record"]>[0]);
+        durationMs: report.durationMs,
+        attempts: report.attempts,
+        error: report.error,
+      });
       ctx.metric(
         "tapline_step_duration_seconds",
         report.durationMs / 1000,
@@ -193,42 +187,32 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       return backpressure();
     });
     hooks.runEnd.tapPromise(api.name, ({ ctx, report }) => {
-      tracker.record(
-        "run",
-        ctx.pipeline,
-        undefined,
-        report.durationMs,
-        report.status === "success",
-        report.error,
-        true,
-      );
+      const ok = report.status === "success";
+      tracker.record("run", ctx.pipeline, undefined, report.durationMs, ok, report.error, true);
       exporter?.activeRun(ctx.pipeline, -1);
       exporter?.observeRun(ctx.pipeline, report.status, report.durationMs);
-      store?.record({
-        t: "run",
-        time: Date.now(),
+      store?.recordRun({
         runId: ctx.runId,
         pipeline: ctx.pipeline,
         status: report.status,
-        durationMs: round(report.durationMs),
-        ...(report.failedStep !== undefined && { failedStep: report.failedStep }),
-        ...(report.status !== "success" &&
-          report.error !== undefined && { error: errorMessage(report.error, redactText) }),
+        durationMs: report.durationMs,
+        failedStep: report.failedStep,
+        error: report.error,
       });
       return backpressure();
     });
-    hooks.metric.tap(api.name, (sample: MetricSample) => {
+    hooks.metric.tap(api.name, (sample) => {
       history.add(sample);
       exporter?.sample(sample);
       store?.sample(sample);
     });
     hooks.status.tap(api.name, (parts) => {
-      const degraded = store?.degraded === true || statusFailed;
+      const degraded = store?.degraded === true;
       const sampler$ = sampler?.stats;
       parts.push({
         component: "metrics",
         level: degraded ? "degraded" : "ok",
-        message: degraded ? (persistError?.message ?? "metrics records cannot be written") : "recording",
+        message: degraded ? (store?.lastError ?? "metrics records cannot be written") : "recording",
         details: {
           series: tracker.size,
           ...(store && {
@@ -246,44 +230,11 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       return parts;
     });
 
-    const snapshot = (): MetricsSnapshot => {
-      const all = history.all();
-      return {
-        ...tracker.snapshot(),
-        system: all.filter((h) => SYSTEM_PREFIXES.some((p) => h.name.startsWith(p))),
-        quality: all.filter(
-          (h) =>
-            !SYSTEM_PREFIXES.some((p) => h.name.startsWith(p)) && h.name !== "tapline_step_duration_seconds",
-        ),
-      };
-    };
-    const persistStatus = async (): Promise<void> => {
-      try {
-        await writeStatus(api.dir, api.redact.fields(app.status()));
-        statusFailed = false;
-      } catch (error) {
-        if (!statusFailed) {
-          statusFailed = true;
-          const persist = isPersistError(error)
-            ? error
-            : new PersistError(join(api.dir, "status.json"), error);
-          persistError ??= persist;
-          api.reportError(persist, "persist");
-        }
-      }
-    };
-    // Snapshots never overlap: a tick while one is being written waits for it instead of racing it.
-    let persisting: Promise<void> = Promise.resolve();
-    const persistNow = (): Promise<void> => {
-      persisting = persisting
-        .then(async () => {
-          if (!store) return;
-          store.snapshot(tracker.snapshot());
-          await store.flush();
-          await persistStatus();
-        })
-        .catch((error: unknown) => api.reportError(error, "snapshot"));
-      return persisting;
+    const status = () => app.status();
+    const persistNow = async (): Promise<void> => {
+      await store?.checkpoint(tracker.snapshot(), status).catch((error: unknown) => {
+        api.reportError(error, "snapshot");
+      });
     };
     let snapshotTimer: NodeJS.Timeout | undefined;
     if (store) {
@@ -294,30 +245,18 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     process.on("exit", onExit);
     sampler?.start();
 
-    const runtime: MetricsRuntime = {
+    runtimes.set(api.app, {
       tracker,
       history,
       exporter,
       store,
       sampler,
-      get serverUrl() {
-        return serverUrl;
-      },
-      logOperation(entry) {
-        logOp(entry, sink);
-      },
-      timed: (name, fn, labels) => timeFn(name, fn, labels, sink),
-      snapshot,
+      serverUrl,
+      logOperation: (entry) => logOperation(entry, operations),
+      timed: (name, fn, labels) => timed(name, fn, labels, operations),
+      snapshot: () => metricsSnapshot(tracker, history),
       persistNow,
-    };
-    const sink: OperationSink = {
-      logOperation(entry) {
-        if (store) store.logOperation({ ...entry, ...(entry.time === undefined && { time: Date.now() }) });
-        tracker.record("operation", entry.operation, undefined, entry.duration, entry.success, entry.error);
-        exporter?.observeOperation(entry.operation, entry.success, entry.duration);
-      },
-    };
-    runtimes.set(api.app, runtime);
+    });
 
     return async () => {
       clearInterval(snapshotTimer);

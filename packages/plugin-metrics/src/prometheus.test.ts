@@ -1,5 +1,5 @@
+import { isTaplineError } from "@tapline/core";
 import { describe, expect, it } from "vitest";
-import { isMetricsOptionsError, isMetricsServerError } from "./errors.ts";
 import { PrometheusExporter, startMetricsServer } from "./prometheus.ts";
 
 const sample = (name: string, value: number, labels: Record<string, string> = {}, type?: "counter") => ({
@@ -70,7 +70,7 @@ describe("PrometheusExporter", () => {
       new PrometheusExporter({ buckets: [1, 0.5], maxSeriesPerMetric: 0 });
       expect.unreachable();
     } catch (error) {
-      expect(isMetricsOptionsError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_METRICS_OPTIONS")).toBe(true);
       expect((error as { issues: unknown[] }).issues).toHaveLength(2);
     }
   });
@@ -98,7 +98,9 @@ describe("startMetricsServer", () => {
     const e = new PrometheusExporter();
     const a = await startMetricsServer(e);
     try {
-      await expect(startMetricsServer(e, { port: a.port })).rejects.toSatisfy(isMetricsServerError);
+      await expect(startMetricsServer(e, { port: a.port })).rejects.toSatisfy((e: unknown) =>
+        isTaplineError(e, "TAPLINE_ERR_METRICS_SERVER"),
+      );
     } finally {
       await a.close();
     }

@@ -154,6 +154,13 @@ export class PrometheusExporter {
       this.#operationDuration.observe(labels, durationMs / 1000);
   }
 
+  /**
+   * Observes a standalone operation (makes the exporter an `OperationSink`: `timed(name, fn, labels, exporter)`).
+   */
+  logOperation(entry: { operation: string; duration: number; success: boolean }): void {
+    this.observeOperation(entry.operation, entry.success, entry.duration);
+  }
+
   /** Moves the active-runs gauge. */
   activeRun(pipeline: string, delta: 1 | -1): void {
     if (this.#allow("tapline_runs_active", { pipeline })) this.#activeRuns.inc({ pipeline }, delta);
@@ -286,9 +293,7 @@ export async function startMetricsServer(
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) =>
-      reject(new MetricsServerError(`cannot listen on ${host}:${port}`, error)),
-    );
+    server.once("error", (error) => reject(new MetricsServerError({ host, port, cause: error })));
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;

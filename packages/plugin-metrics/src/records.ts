@@ -11,6 +11,8 @@ export interface StepRecord {
   readonly status: "success" | "failed" | "cancelled" | "skipped";
   readonly durationMs: number;
   readonly attempts: number;
+  /** Duration of each attempt, ms (only when there was more than one). */
+  readonly attemptsMs?: readonly number[];
   readonly error?: string;
 }
 

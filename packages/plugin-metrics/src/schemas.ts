@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import type { MetricHistoryOptions } from "./history.ts";
+import type { ListsEvery } from "./internal/lists.ts";
 import type { MetricsServerOptions, PrometheusExporterOptions } from "./prometheus.ts";
-import type { SystemProbe, SystemSamplerOptions } from "./system/sampler.ts";
+import type { SystemProbe, SystemSamplerOptions, SystemSource } from "./system/sampler.ts";
 import type { PerformanceTrackerOptions } from "./tracker.ts";
 
 // The option schemas of every factory of this package, written with valibot's strictObject (core's one
@@ -72,11 +73,15 @@ export const ServerOptionsSchema = v.strictObject({
   path: v.optional(v.pipe(v.string(), v.startsWith("/", 'must start with "/"'))),
 }) satisfies v.GenericSchema<MetricsServerOptions>;
 
+/** Every `source` of the system sampler (a `SystemSource` missing here does not compile). */
+const SYSTEM_SOURCES = ["auto", "proc", "systeminformation"] as const satisfies readonly SystemSource[];
+const _everySource: ListsEvery<typeof SYSTEM_SOURCES, SystemSource> = true;
+
 const samplerEntries = {
   intervalMs: v.optional(atLeast(100)),
   probeTimeoutMs: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0))),
   mounts: v.optional(v.array(v.string())),
-  source: v.optional(v.picklist(["auto", "proc", "systeminformation"])),
+  source: v.optional(v.picklist(SYSTEM_SOURCES)),
   probes: v.optional(v.record(v.string(), fn<SystemProbe>())),
 };
 

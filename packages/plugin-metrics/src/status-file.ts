@@ -40,17 +40,21 @@ export async function readStatus(dir: string): Promise<AppStatus | undefined> {
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new MetricsReadError(path, `cannot read the status file: ${(error as Error).message}`, error);
+    throw new MetricsReadError({
+      path,
+      reason: `cannot read the status file: ${(error as Error).message}`,
+      cause: error,
+    });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new MetricsReadError(
+    throw new MetricsReadError({
       path,
-      "the status file is not valid JSON (was it written by another tool?)",
-      error,
-    );
+      reason: "the status file is not valid JSON (was it written by another tool?)",
+      cause: error,
+    });
   }
   const v = value as Partial<AppStatus> | null;
   if (
@@ -60,10 +64,10 @@ export async function readStatus(dir: string): Promise<AppStatus | undefined> {
     !Array.isArray(v.parts) ||
     typeof v.time !== "number"
   ) {
-    throw new MetricsReadError(
+    throw new MetricsReadError({
       path,
-      "the status file lacks level, parts or time (not written by @tapline/plugin-metrics)",
-    );
+      reason: "the status file lacks level, parts or time (not written by @tapline/plugin-metrics)",
+    });
   }
   return v as AppStatus;
 }

@@ -1,9 +1,16 @@
 import { join } from "node:path";
-import { type MetricSample, type Redactor, redactSecrets } from "@tapline/core";
+import {
+  type AppStatus,
+  isTaplineError,
+  type MetricSample,
+  type Redactor,
+  redactSecrets,
+} from "@tapline/core";
 import { redactFields } from "@tapline/core/kit";
-import type { PersistError } from "./errors.ts";
+import { type PersistError, persistError } from "./errors.ts";
 import { JsonlWriter, type JsonlWriterStats } from "./jsonl-writer.ts";
-import type { ActivityRecord } from "./records.ts";
+import type { ActivityRecord, RunRecord, StepRecord } from "./records.ts";
+import { STATUS_FILE, writeStatus } from "./status-file.ts";
 import type { OperationEntry, OperationSink } from "./timing.ts";
 import { errorMessage, type PerformanceTracker, type TrackerSnapshot } from "./tracker.ts";
 
@@ -28,8 +35,36 @@ export interface MetricsStoreOptions {
    * Default: core's built-in redaction; the plugin passes the app's redactor (`api.redact`).
    */
   redact?: Redactor;
-  /** Called once per failing stream when writes start failing. */
+  /** Called once per failing stream when writes start failing (and once when `status.json` starts failing). */
   onError?: (error: PersistError) => void;
+}
+
+/** A finished step, as {@link MetricsStore.recordStep} takes it (core's step report has this shape). */
+export interface StepEntry {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly step: string;
+  readonly status: StepRecord["status"];
+  readonly durationMs: number;
+  /** Every attempt; their durations are kept when there was more than one. */
+  readonly attempts: readonly { readonly durationMs: number }[];
+  /** The error, when the step did not succeed. */
+  readonly error?: unknown;
+  /** Epoch ms when it ended. Default now. */
+  readonly time?: number;
+}
+
+/** A finished run, as {@link MetricsStore.recordRun} takes it. */
+export interface RunEntry {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly status: RunRecord["status"];
+  readonly durationMs: number;
+  readonly failedStep?: string;
+  /** The error, when the run did not succeed. */
+  readonly error?: unknown;
+  /** Epoch ms when it ended. Default now. */
+  readonly time?: number;
 }
 
 /**
@@ -44,6 +79,9 @@ export class MetricsStore implements OperationSink {
   readonly #persistSamples: boolean;
   readonly #tracker: PerformanceTracker | undefined;
   readonly #redact: Redactor;
+  readonly #onError: ((error: PersistError) => void) | undefined;
+  #statusError: PersistError | undefined;
+  #checkpoint: Promise<void> = Promise.resolve();
 
   constructor(options: MetricsStoreOptions) {
     this.dir = options.dir;
@@ -60,12 +98,45 @@ export class MetricsStore implements OperationSink {
     this.#persistSamples = options.persistSamples ?? true;
     this.#tracker = options.tracker;
     this.#redact = options.redact ?? DEFAULT_REDACTOR;
+    this.#onError = options.onError;
   }
 
   /** Appends a run, step or operation record; its `error` message is redacted first. */
   record(record: ActivityRecord): void {
     const error = (record as { error?: unknown }).error;
     this.#runs.append(typeof error === "string" ? { ...record, error: this.#redact.text(error) } : record);
+  }
+
+  /** Appends a step record: durations to the microsecond, the error as a short redacted message. */
+  recordStep(e: StepEntry): void {
+    const ok = e.status === "success";
+    this.#runs.append({
+      t: "step",
+      time: e.time ?? Date.now(),
+      runId: e.runId,
+      pipeline: e.pipeline,
+      step: e.step,
+      status: e.status,
+      durationMs: round(e.durationMs),
+      attempts: e.attempts.length,
+      ...(e.attempts.length > 1 && { attemptsMs: e.attempts.map((a) => round(a.durationMs)) }),
+      ...(!ok && e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
+    } satisfies StepRecord);
+  }
+
+  /** Appends a run record: duration to the microsecond, the error as a short redacted message. */
+  recordRun(e: RunEntry): void {
+    this.#runs.append({
+      t: "run",
+      time: e.time ?? Date.now(),
+      runId: e.runId,
+      pipeline: e.pipeline,
+      status: e.status,
+      durationMs: round(e.durationMs),
+      ...(e.failedStep !== undefined && { failedStep: e.failedStep }),
+      ...(e.status !== "success" &&
+        e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
+    } satisfies RunRecord);
   }
 
   /** Records a standalone operation: persisted, and counted in the tracker when there is one. */
@@ -102,6 +173,37 @@ export class MetricsStore implements OperationSink {
   }
 
   /**
+   * Writes `status` (redacted) to `<dir>/status.json` atomically. Never throws: a failure makes the store
+   * `degraded` and is given to `onError` once (as a {@link PersistError}), until a write succeeds again.
+   */
+  async writeStatus(status: AppStatus): Promise<void> {
+    try {
+      await writeStatus(this.dir, this.#redact.fields(status));
+      this.#statusError = undefined;
+    } catch (error) {
+      if (this.#statusError) return;
+      this.#statusError = isTaplineError(error, "TAPLINE_ERR_METRICS_PERSIST")
+        ? error
+        : persistError(join(this.dir, STATUS_FILE), error);
+      this.#onError?.(this.#statusError);
+    }
+  }
+
+  /**
+   * A checkpoint: appends `snapshot`, flushes every stream, then writes `status()` to `status.json`.
+   * Checkpoints never overlap: one asked for while another is being written waits for it.
+   */
+  checkpoint(snapshot: TrackerSnapshot, status?: () => AppStatus): Promise<void> {
+    const run = this.#checkpoint.then(async () => {
+      this.snapshot(snapshot);
+      await this.flush();
+      if (status) await this.writeStatus(status());
+    });
+    this.#checkpoint = run.catch(() => {});
+    return run;
+  }
+
+  /**
    * True when a stream has a write in flight and a full batch (or a record older than the flush interval)
    * waiting behind it: a producer in a loop that never yields should await {@link drain} now.
    */
@@ -131,9 +233,24 @@ export class MetricsStore implements OperationSink {
     await Promise.all([this.#runs.close(), this.#metrics.close(), this.#snapshots.close()]);
   }
 
-  /** True while any stream cannot write. */
+  /** True while any stream (or `status.json`) cannot be written. */
   get degraded(): boolean {
-    return this.#runs.stats.degraded || this.#metrics.stats.degraded || this.#snapshots.stats.degraded;
+    return (
+      this.#statusError !== undefined ||
+      this.#runs.stats.degraded ||
+      this.#metrics.stats.degraded ||
+      this.#snapshots.stats.degraded
+    );
+  }
+
+  /** The message of the latest write failure still in effect, if any. */
+  get lastError(): string | undefined {
+    return (
+      this.#runs.stats.lastError ??
+      this.#metrics.stats.lastError ??
+      this.#snapshots.stats.lastError ??
+      this.#statusError?.message
+    );
   }
 
   /** Counters of each stream. */
@@ -149,7 +266,7 @@ export function createMetricsStore(options: MetricsStoreOptions): MetricsStore {
   return new MetricsStore(options);
 }
 
-/** @internal Durations are persisted to the microsecond. */
-export function round(ms: number): number {
+/** Durations are persisted to the microsecond. */
+function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

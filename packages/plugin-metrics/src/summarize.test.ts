@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isMetricsReadError } from "./errors.ts";
 import { readStatus, writeStatus } from "./status-file.ts";
 import { createMetricsStore } from "./store.ts";
 import { summarize } from "./summarize.ts";
@@ -112,7 +112,9 @@ describe("summarize", () => {
     const s = await summarize(dir);
     expect(s.records).toBe(1);
     expect(s.skippedLines).toBe(1);
-    await expect(summarize(dir, { since: T0 + 1, until: T0 })).rejects.toSatisfy(isMetricsReadError);
+    await expect(summarize(dir, { since: T0 + 1, until: T0 })).rejects.toSatisfy((e: unknown) =>
+      isTaplineError(e, "TAPLINE_ERR_METRICS_READ"),
+    );
     await expect(summarize(dir, { since: "yesterday-ish" })).rejects.toThrow(/since/);
   });
 
@@ -139,7 +141,9 @@ describe("status.json", () => {
   it("is undefined when never written and a typed error when not ours", async () => {
     expect(await readStatus(dir)).toBeUndefined();
     writeFileSync(join(dir, "status.json"), "{nope");
-    await expect(readStatus(dir)).rejects.toSatisfy(isMetricsReadError);
+    await expect(readStatus(dir)).rejects.toSatisfy((e: unknown) =>
+      isTaplineError(e, "TAPLINE_ERR_METRICS_READ"),
+    );
     writeFileSync(join(dir, "status.json"), "{}");
     await expect(readStatus(dir)).rejects.toThrow(/lacks level/);
   });

@@ -95,10 +95,10 @@ export async function summarize(dir: string, options: SummarizeOptions = {}): Pr
   const since = toMs(options.since, "since");
   const until = toMs(options.until, "until");
   if (since !== undefined && until !== undefined && since > until) {
-    throw new MetricsReadError(
-      dir,
-      `summarize: "since" (${new Date(since).toISOString()}) is after "until" (${new Date(until).toISOString()})`,
-    );
+    throw new MetricsReadError({
+      path: dir,
+      reason: `summarize: "since" (${new Date(since).toISOString()}) is after "until" (${new Date(until).toISOString()})`,
+    });
   }
   const pipeline = options.pipeline;
   const ops = new Map<string, Acc>();
@@ -213,10 +213,10 @@ function toMs(value: TimeInput | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
   if (!Number.isFinite(ms)) {
-    throw new MetricsReadError(
-      String(value),
-      `summarize: "${what}" must be a Date, epoch ms or an ISO date string`,
-    );
+    throw new MetricsReadError({
+      path: String(value),
+      reason: `summarize: "${what}" must be a Date, epoch ms or an ISO date string`,
+    });
   }
   return ms;
 }

@@ -1,4 +1,4 @@
-import { errorMessage, PerformanceTracker } from "./tracker.ts";
+import { PerformanceTracker } from "./tracker.ts";
 
 /**
  * One standalone operation, as given to {@link logOperation} (the seed's `PerformanceMonitor.log_operation`).
@@ -92,6 +92,3 @@ export async function timed<T>(
     throw error;
   }
 }
-
-/** @internal The message persisted for an operation's error. */
-export const operationError = errorMessage;

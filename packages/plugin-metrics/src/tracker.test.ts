@@ -1,5 +1,5 @@
+import { isTaplineError } from "@tapline/core";
 import { describe, expect, it } from "vitest";
-import { isMetricsOptionsError } from "./errors.ts";
 import { createPerformanceTracker, errorMessage } from "./tracker.ts";
 
 describe("PerformanceTracker", () => {
@@ -52,7 +52,7 @@ describe("PerformanceTracker", () => {
       createPerformanceTracker({ maxSeries: 0, maxErrorsPerSeries: -1 });
       expect.unreachable();
     } catch (error) {
-      expect(isMetricsOptionsError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_METRICS_OPTIONS")).toBe(true);
       expect((error as { issues: unknown[] }).issues).toHaveLength(2);
       expect((error as Error).message).toContain("maxSeries");
     }

@@ -1,22 +1,32 @@
 // The windows and accuracy of the tracker: public constants and types, kept apart from the sketch
 // implementation so the published declarations never import @datadog/sketches-js (issue #11).
 
+import type { ListsEvery } from "./internal/lists.ts";
+
 /** A rolling window a tracker reports on. */
 export type WindowName = "1m" | "5m" | "1h" | "all";
 
-/** Every window, in the order reports list them. */
-export const WINDOWS: readonly WindowName[] = ["1m", "5m", "1h", "all"];
+/**
+ * Every window, in the order reports list them: `satisfies` rejects a name that is not a `WindowName`, and
+ * `_everyWindow` a `WindowName` missing here (one edit the compiler checks).
+ */
+export const WINDOWS = ["1m", "5m", "1h", "all"] as const satisfies readonly WindowName[];
+const _everyWindow: ListsEvery<typeof WINDOWS, WindowName> = true;
 
-/** @internal */
-export const WINDOW_MS = { "1m": 60_000, "5m": 300_000, "1h": 3_600_000 } as const;
+/** Length of each rolling window, ms. */
+export const WINDOW_MS: Readonly<Record<Exclude<WindowName, "all">, number>> = {
+  "1m": 60_000,
+  "5m": 300_000,
+  "1h": 3_600_000,
+};
 
 /** Width of a fine slot; the 1 m and 5 m windows are accurate to one slot. */
 export const SLOT_MS = 10_000;
-/** @internal */
+/** Fine slots kept. */
 export const FINE_SLOTS = 30; // 5 minutes of 10 s slots
-/** @internal */
+/** Width of a coarse slot (the 1 h window). */
 export const COARSE_MS = 60_000;
-/** @internal */
+/** Coarse slots kept. */
 export const COARSE_SLOTS = 60; // 1 hour of 1 minute slots
 
 /** Relative accuracy of every quantile (1%): p99 of 2.00 s reads between 1.98 and 2.02 s. */

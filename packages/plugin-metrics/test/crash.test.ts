@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type JsonlWarning, readJsonl, readStatus, summarize } from "../src/index.ts";
+import { type JsonlWarning, readJsonl, readStatus, summarize } from "../src/files.ts";
 
 const fixture = join(import.meta.dirname, "fixtures", "heavy-writer.ts");
 const nodeArgs = [

@@ -10,7 +10,8 @@ import {
 } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getMetrics, isPersistError, metrics, readJsonl, readStatus, summarize } from "../src/index.ts";
+import { readJsonl, readStatus, summarize } from "../src/files.ts";
+import { getMetrics, metrics } from "../src/index.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -31,6 +32,24 @@ const spy = (samples: MetricSample[], errors: PluginErrorEvent[]) =>
   })();
 
 describe("metrics() plugin", () => {
+  it("is a thin adapter: the app's operations take the standalone path (store with tracker, exporter as a sink)", async () => {
+    const app = createTapline({ dir, logger: silentLogger, plugins: [metrics({ system: false })] });
+    await app.ready();
+    const m = getMetrics(app)!;
+    // What a standalone createMetricsStore({ dir, tracker }) does: persisted and counted in the tracker.
+    m.store!.logOperation({ operation: "direct", duration: 12, success: true });
+    expect(m.tracker.stats("operation", "direct")?.count).toBe(1);
+    await m.timed("bound", () => 1);
+    expect(m.tracker.stats("operation", "bound")?.count).toBe(1);
+    expect(await m.exporter!.metrics()).toMatch(
+      /tapline_operation_duration_seconds_count\{operation="bound",status="success"\} 1/,
+    );
+    await app.close();
+    const ops: string[] = [];
+    for await (const r of readJsonl(join(dir, "runs"))) if (r.t === "op") ops.push(String(r.operation));
+    expect(ops.sort()).toEqual(["bound", "direct"]);
+  });
+
   it("times runs and steps, tracks them, persists them, exports them and publishes samples", async () => {
     const samples: MetricSample[] = [];
     const errors: PluginErrorEvent[] = [];
@@ -167,7 +186,7 @@ describe("metrics() plugin", () => {
     const status = app.status();
     expect(status.level).toBe("degraded");
     expect(status.message).toContain("cannot write metrics records");
-    const persistErrors = errors.filter((e) => isPersistError(e.error.cause));
+    const persistErrors = errors.filter((e) => isTaplineError(e.error.cause, "TAPLINE_ERR_METRICS_PERSIST"));
     expect(persistErrors.length).toBeGreaterThanOrEqual(1);
     expect(persistErrors.length).toBeLessThanOrEqual(3); // once per stream at most, not per flush
     expect((persistErrors[0]!.error.cause as Error).message).toContain("ENOTDIR");

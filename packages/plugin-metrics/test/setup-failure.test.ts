@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createTapline, isTaplineError } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getMetrics, isMetricsServerError, metrics } from "../src/index.ts";
+import { getMetrics, metrics } from "../src/index.ts";
 
 // Issue #12: when startMetricsServer rejects in setup (port in use), what setup already did stayed live.
 
@@ -45,7 +45,7 @@ describe("a failed setup undoes what it did", () => {
         "TAPLINE_ERR_PLUGIN_SETUP",
       ]),
     ).toBe(true);
-    expect(isMetricsServerError((error as Error).cause)).toBe(true);
+    expect(isTaplineError((error as Error).cause, "TAPLINE_ERR_METRICS_SERVER")).toBe(true);
     const hooks = app.hooks as unknown as Record<string, { taps: { name: string }[] }>;
     const left = Object.entries(hooks)
       .filter(([, h]) => h.taps.some((t) => t.name === "@tapline/plugin-metrics"))

@@ -1,4 +1,4 @@
-import type { Summary } from "@tapline/plugin-metrics";
+import type { Summary } from "@tapline/plugin-metrics/files";
 import { clip, duration, percent, when } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { loadMetrics } from "../readers.ts";

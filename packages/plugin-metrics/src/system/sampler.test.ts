@@ -1,6 +1,7 @@
 import type { MetricSample } from "@tapline/core";
+import { isTaplineError } from "@tapline/core";
 import { describe, expect, it } from "vitest";
-import { isMetricsOptionsError, isProbeError, type ProbeError } from "../errors.ts";
+import type { ProbeError } from "../errors.ts";
 import {
   parseDiskstats,
   parseLoadavg,
@@ -121,7 +122,7 @@ describe("SystemSampler", () => {
     const first = await sampler.sample();
     const nfs = errors.filter((e) => e.probe === "nfs"); // a loaded machine may time out a /proc probe too
     expect(nfs).toHaveLength(1);
-    expect(isProbeError(nfs[0])).toBe(true);
+    expect(isTaplineError(nfs[0], "TAPLINE_ERR_METRICS_PROBE")).toBe(true);
     expect(nfs[0]!.message).toMatch(/longer than 200 ms/);
     expect(first.some((s) => s.name === "tapline_system_memory_used_ratio")).toBe(true); // the others went on
     expect(first.find((s) => s.name === "tapline_sampler_probe_timeouts")!.value).toBeGreaterThanOrEqual(1);
@@ -161,7 +162,10 @@ describe("SystemSampler", () => {
         createSystemSampler({ intervalMs: 5, source: "wmi" as never });
         return false;
       } catch (error) {
-        return isMetricsOptionsError(error) && (error as { issues: readonly unknown[] }).issues.length === 2;
+        return (
+          isTaplineError(error, "TAPLINE_ERR_METRICS_OPTIONS") &&
+          (error as { issues: readonly unknown[] }).issues.length === 2
+        );
       }
     });
   });

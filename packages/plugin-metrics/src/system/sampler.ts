@@ -211,15 +211,21 @@ export class SystemSampler {
         this.#timeouts++;
         run.catch(() => {});
         this.#onError?.(
-          new ProbeError(
-            name,
-            `took longer than ${this.#timeout} ms and was skipped (it is not started again until it ends)`,
-          ),
+          new ProbeError({
+            probe: name,
+            reason: `took longer than ${this.#timeout} ms and was skipped (it is not started again until it ends)`,
+          }),
         );
       }
     } catch (error) {
       this.#errors++;
-      this.#onError?.(new ProbeError(name, `failed: ${(error as Error)?.message ?? String(error)}`, error));
+      this.#onError?.(
+        new ProbeError({
+          probe: name,
+          reason: `failed: ${(error as Error)?.message ?? String(error)}`,
+          cause: error,
+        }),
+      );
     } finally {
       clearTimeout(timer);
     }
