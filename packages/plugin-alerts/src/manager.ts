@@ -152,7 +152,7 @@ export const STEP_DURATION_METRIC = "tapline_alerts_step_duration_seconds";
  *
  * @example
  * const alerts = createAlertManager({
- *   rules: [stepFailureRate({ warning: 0.2, critical: 0.5 }), diskAlmostFull()],
+ *   rules: [presets.stepFailureRate({ warning: 0.2, critical: 0.5 }), presets.diskAlmostFull()],
  *   handlers: [consoleHandler()],
  *   route: { groupWait: "5s" },
  * });

@@ -90,7 +90,7 @@ function splitPath(path: string): PropertyKey[] {
  *
  * @example
  * const app = createTapline({
- *   plugins: [alerts({ rules: [stepFailureRate(), stuckStep({ after: "15m" })], handlers: [consoleHandler()] })],
+ *   plugins: [alerts({ rules: [presets.stepFailureRate(), presets.stuckStep({ after: "15m" })], handlers: [consoleHandler()] })],
  * });
  */
 export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlugin<
