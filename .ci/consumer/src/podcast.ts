@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createTapline, type RunReport } from "@tapline/core";
-import { alerts, consoleHandler, stepFailureRate } from "@tapline/plugin-alerts";
+import { alerts, consoleHandler, presets } from "@tapline/plugin-alerts";
 import { gpu } from "@tapline/plugin-gpu";
 import { metrics } from "@tapline/plugin-metrics";
 import { retry, retryPolicy } from "@tapline/plugin-retry";
@@ -23,7 +23,10 @@ const app = createTapline({
     metrics({ system: false, snapshotIntervalMs: 60_000 }),
     retry({ defaults: { maxAttempts: 3, backoff: { kind: "constant", delay: 5 } } }),
     validate(),
-    alerts({ rules: [stepFailureRate({ warning: 0.5, window: "5m" })], handlers: [consoleHandler()] }),
+    alerts({
+      rules: [presets.stepFailureRate({ warning: 0.5, window: "5m" })],
+      handlers: [consoleHandler()],
+    }),
     gpu(),
   ],
 });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { TaplinePlugin } from "@tapline/core";
-import { alerts, fileHandler, stepFailureRate, stuckStep, validationFailures } from "@tapline/plugin-alerts";
+import { alerts, fileHandler, presets } from "@tapline/plugin-alerts";
 import { gpu } from "@tapline/plugin-gpu";
 import { metrics } from "@tapline/plugin-metrics";
 import { summarize } from "@tapline/plugin-metrics/files";
@@ -94,7 +94,11 @@ export function wirePlugins(settings: WiringSettings): DemoWiring {
     }),
     validate({ profile: PROFILE }),
     alerts({
-      rules: [stepFailureRate({ window: "5m" }), validationFailures(), stuckStep({ after: "2m" })],
+      rules: [
+        presets.stepFailureRate({ window: "5m" }),
+        presets.validationFailures(),
+        presets.stuckStep({ after: "2m" }),
+      ],
       handlers: [fileHandler({ path: join(settings.dir, "notifications.jsonl") })],
     }),
     gpu(),

@@ -1,5 +1,11 @@
-import { describeError, type OptionIssue } from "@tapline/core";
-import { formatOptionIssues, TaplineError } from "@tapline/core/kit";
+import { createError, describeError, isTaplineError, type OptionIssue } from "@tapline/core";
+import { formatOptionIssues } from "@tapline/core/kit";
+
+/**
+ * plugin-alerts' errors, each made by core's `createError` from one line: a stable `code`, a name, a message
+ * from its fields. Check them with core's guard, `isTaplineError(e, "TAPLINE_ERR_ALERTS_CONFIG")`, which narrows
+ * to the error's fields and survives two copies of the package.
+ */
 
 /** Every error code plugin-alerts throws. */
 export type AlertsErrorCode =
@@ -15,112 +21,86 @@ export type AlertsErrorCode =
  */
 export interface AlertConfigIssue extends OptionIssue {}
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /**
  * Rules, notification or handler options are invalid. Thrown once, when the manager, plugin or handler is
- * created or a rule file is loaded; `issues` lists every bad field with its path, not only the first, and
- * `file` / `subject` say what was being configured.
+ * created or a rule file is loaded; `issues` lists every bad field with its path, not only the first, `subject`
+ * says what was configured (a factory such as `webhookHandler()`, or the rule file) and `file` the rule file.
  *
  * @example
  * // AlertConfigError: invalid alert configuration in alerts.yaml (1 problem):
  * //   - rules[0].levelz: unknown option "levelz"; did you mean "levels"? (known: ...)
  */
-export class AlertConfigError extends TaplineError {
-  readonly isAlertConfigError = true;
-  readonly issues: readonly AlertConfigIssue[];
-  /** The rule file, when the rules came from one. */
-  readonly file: string | undefined;
-  /** What was configured: the rule file, or a factory such as `webhookHandler()` or `createAlertManager()`. */
-  readonly subject: string;
-  constructor(
-    issues: readonly AlertConfigIssue[],
-    source?: string | { readonly file?: string; readonly subject?: string },
-    options?: { cause?: unknown },
-  ) {
-    const file = typeof source === "string" ? source : source?.file;
-    const subject =
-      (typeof source === "object" ? source.subject : undefined) ?? file ?? "alert configuration";
-    const head = file
-      ? `invalid alert configuration in ${file}`
-      : typeof source === "object" && source.subject
-        ? `${source.subject}: invalid options`
-        : "invalid alert configuration";
-    super(
-      "TAPLINE_ERR_ALERTS_CONFIG",
-      `${head} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${formatOptionIssues(issues)}`,
-      options,
-    );
-    this.name = "AlertConfigError";
-    this.issues = issues;
-    this.file = file;
-    this.subject = subject;
-  }
-}
+export const AlertConfigError = createError(
+  "TAPLINE_ERR_ALERTS_CONFIG",
+  "AlertConfigError",
+  (p: { issues: readonly AlertConfigIssue[]; subject: string; file?: string }) =>
+    `${p.file === undefined ? `${p.subject}: invalid options` : `invalid alert configuration in ${p.file}`} (${plural(p.issues.length, "problem")}):\n${formatOptionIssues(p.issues)}`,
+  "fix each listed field (an unknown key names the closest known one)",
+);
+export type AlertConfigError = InstanceType<typeof AlertConfigError>;
 
-/** True for an {@link AlertConfigError}, whichever copy of the package made it. */
-export const isAlertConfigError = (e: unknown): e is AlertConfigError =>
-  !!e && e instanceof Error && "isAlertConfigError" in e;
+type GaveUp = { handler: string; attempts: number; cause: unknown };
+const gaveUp = (p: GaveUp) =>
+  `alert handler "${p.handler}" failed after ${plural(p.attempts, "attempt")}: ${describeError(p.cause)}`;
 
 /**
- * A handler failed to deliver a notification after all its attempts. Never thrown at the caller: it is
- * reported through `onHandlerError` (the plugin forwards it to `pluginError`) and counted.
+ * A handler failed to deliver a notification after all its attempts, or reported a background failure. Never
+ * thrown at the caller: it is reported through `onError` (the plugin forwards it to `pluginError`) and counted.
+ * When the last attempt timed out its code is `TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT` (see {@link handlerGaveUp}).
  */
-export class AlertHandlerError extends TaplineError {
-  readonly isAlertHandlerError = true;
-  readonly handler: string;
-  readonly attempts: number;
-  constructor(
-    handler: string,
-    attempts: number,
-    cause: unknown,
-    code: AlertsErrorCode = "TAPLINE_ERR_ALERTS_HANDLER",
-  ) {
-    super(
-      code,
-      `alert handler "${handler}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeError(cause)}`,
-      { cause },
-    );
-    this.name = "AlertHandlerError";
-    this.handler = handler;
-    this.attempts = attempts;
-  }
-}
-
-/** True for an {@link AlertHandlerError}. */
-export const isAlertHandlerError = (e: unknown): e is AlertHandlerError =>
-  !!e && e instanceof Error && "isAlertHandlerError" in e;
+export const AlertHandlerError = createError(
+  "TAPLINE_ERR_ALERTS_HANDLER",
+  "AlertHandlerError",
+  gaveUp,
+  "see the cause; the handler's counters are in summary().handlers",
+);
+const AlertHandlerTimedOut = createError(
+  "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT",
+  "AlertHandlerError",
+  gaveUp,
+  "raise the handler's timeoutMs if the receiver is slow",
+);
+export type AlertHandlerError = InstanceType<typeof AlertHandlerError | typeof AlertHandlerTimedOut>;
 
 /** One attempt of a handler ran past its timeout; its signal was aborted with this reason. */
-export class AlertHandlerTimeoutError extends TaplineError {
-  readonly isAlertHandlerTimeoutError = true;
-  readonly handler: string;
-  readonly timeoutMs: number;
-  constructor(handler: string, timeoutMs: number) {
-    super(
-      "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT",
-      `alert handler "${handler}" did not finish within ${timeoutMs} ms (raise its "timeoutMs" if the receiver is slow)`,
-    );
-    this.name = "AlertHandlerTimeoutError";
-    this.handler = handler;
-    this.timeoutMs = timeoutMs;
-  }
-}
-
-/** True for an {@link AlertHandlerTimeoutError}. */
-export const isAlertHandlerTimeoutError = (e: unknown): e is AlertHandlerTimeoutError =>
-  !!e && e instanceof Error && "isAlertHandlerTimeoutError" in e;
+export const AlertHandlerTimeoutError = createError(
+  "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT",
+  "AlertHandlerTimeoutError",
+  (p: { handler: string; timeoutMs: number }) =>
+    `alert handler "${p.handler}" did not finish within ${p.timeoutMs} ms (raise its "timeoutMs" if the receiver is slow)`,
+  "raise the handler's timeoutMs if the receiver is slow",
+);
+export type AlertHandlerTimeoutError = InstanceType<typeof AlertHandlerTimeoutError>;
 
 /** The alert manager was closed; create a new one. */
-export class AlertManagerClosedError extends TaplineError {
-  readonly isAlertManagerClosedError = true;
-  constructor(what: string) {
-    super("TAPLINE_ERR_ALERTS_CLOSED", `cannot ${what}: the alert manager is closed (create a new one)`);
-    this.name = "AlertManagerClosedError";
+export const AlertManagerClosedError = createError(
+  "TAPLINE_ERR_ALERTS_CLOSED",
+  "AlertManagerClosedError",
+  (p: { what: string }) => `cannot ${p.what}: the alert manager is closed (create a new one)`,
+  "create a new manager (the plugin drops alerts that arrive while the app closes)",
+);
+export type AlertManagerClosedError = InstanceType<typeof AlertManagerClosedError>;
+
+declare module "@tapline/core" {
+  interface TaplineErrorMap {
+    TAPLINE_ERR_ALERTS_CONFIG: AlertConfigError;
+    TAPLINE_ERR_ALERTS_HANDLER: InstanceType<typeof AlertHandlerError>;
+    TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT: AlertHandlerTimeoutError | InstanceType<typeof AlertHandlerTimedOut>;
+    TAPLINE_ERR_ALERTS_CLOSED: AlertManagerClosedError;
   }
 }
 
-/** True for an {@link AlertManagerClosedError}. */
-export const isAlertManagerClosedError = (e: unknown): e is AlertManagerClosedError =>
-  !!e && e instanceof Error && "isAlertManagerClosedError" in e;
-
-/** @internal One line describing a thrown value (core's wording). */
-export { describeError };
+/**
+ * The error of a handler that gave up after `attempts`: an {@link AlertHandlerError}, whose code is
+ * `TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT` when the last attempt timed out (the cause, or its cause, is an
+ * {@link AlertHandlerTimeoutError}).
+ */
+export function handlerGaveUp(handler: string, attempts: number, cause: unknown): AlertHandlerError {
+  const timeout = AlertHandlerTimeoutError.code;
+  const timedOut =
+    isTaplineError(cause, timeout) || (cause instanceof Error && isTaplineError(cause.cause, timeout));
+  const Made = timedOut ? AlertHandlerTimedOut : AlertHandlerError;
+  return new Made({ handler, attempts, cause });
+}

@@ -1,5 +1,5 @@
 import { redactSecrets } from "@tapline/core";
-import { AlertHandlerError, AlertHandlerTimeoutError } from "./errors.ts";
+import { type AlertHandlerError, AlertHandlerTimeoutError, handlerGaveUp } from "./errors.ts";
 import type { AlertNotification } from "./notification.ts";
 import { HandlerSchema, parseConfig } from "./schemas.ts";
 
@@ -238,15 +238,7 @@ export class HandlerRunner {
   #failed(attempts: number, cause: unknown): void {
     this.stats.failed++;
     this.stats.lastError = redactSecrets(cause instanceof Error ? cause.message : String(cause));
-    const timedOut =
-      cause instanceof AlertHandlerTimeoutError ||
-      (cause instanceof Error && cause.cause instanceof AlertHandlerTimeoutError);
-    const error = new AlertHandlerError(
-      this.handler.name,
-      attempts,
-      cause,
-      timedOut ? "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT" : undefined,
-    );
+    const error = handlerGaveUp(this.handler.name, attempts, cause);
     this.#events.result(this.handler.name, "failed", error);
   }
 
@@ -256,7 +248,10 @@ export class HandlerRunner {
     this.#closing.signal.addEventListener("abort", onClose, { once: true });
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const reason = new AlertHandlerTimeoutError(this.handler.name, this.#timeoutMs);
+        const reason = new AlertHandlerTimeoutError({
+          handler: this.handler.name,
+          timeoutMs: this.#timeoutMs,
+        });
         controller.abort(reason);
         reject(reason); // abandon a send that ignores its signal: the queue moves on
       }, this.#timeoutMs);

@@ -1,19 +1,19 @@
+/**
+ * `@tapline/plugin-alerts`: the `alerts` plugin and the manager behind it (`createAlertManager`), rule files and
+ * history, the alert-handler contract with the four built-in handlers, and rule `presets`. Errors are checked
+ * with core's `isTaplineError(e, "TAPLINE_ERR_ALERTS_*")`. How a notification looks on the wire (webhook v4,
+ * Alertmanager's API, the console line, fingerprints) is in `@tapline/plugin-alerts/formats`.
+ */
 export type { RouteInput } from "./dispatcher.ts";
-export { type Duration, formatDuration, parseDuration } from "./duration.ts";
-export {
+export type { Duration } from "./duration.ts";
+export type {
   AlertConfigError,
-  type AlertConfigIssue,
+  AlertConfigIssue,
   AlertHandlerError,
   AlertHandlerTimeoutError,
   AlertManagerClosedError,
-  type AlertsErrorCode,
-  isAlertConfigError,
-  isAlertHandlerError,
-  isAlertHandlerTimeoutError,
-  isAlertManagerClosedError,
+  AlertsErrorCode,
 } from "./errors.ts";
-export { fingerprint } from "./fingerprint.ts";
-export { formatValue } from "./format.ts";
 export {
   type AlertHandler,
   defineAlertHandler,
@@ -22,47 +22,24 @@ export {
   type SendContext,
 } from "./handler.ts";
 export { type AlertmanagerForwarderOptions, alertmanagerForwarder } from "./handlers/alertmanager.ts";
-export { type ConsoleHandlerOptions, consoleHandler, formatNotification } from "./handlers/console.ts";
+export { type ConsoleHandlerOptions, consoleHandler } from "./handlers/console.ts";
 export { type FileHandlerOptions, fileHandler } from "./handlers/file.ts";
 export { type WebhookHandlerOptions, webhookHandler } from "./handlers/webhook.ts";
 export { type AlertHistoryEntry, type ReadAlertHistoryOptions, readAlertHistory } from "./history.ts";
-export { type AlertConfigFile, loadAlertConfig, parseAlertConfig } from "./load.ts";
+export type { ConsoleFormat, NoDataState, RuleScope, ThresholdOp } from "./kinds.ts";
+export { type AlertConfigFile, loadAlertConfig } from "./load.ts";
 export {
   type AlertManager,
   type AlertManagerOptions,
-  checkAlertManagerOptions,
   createAlertManager,
-  STEP_DURATION_METRIC,
-  STEP_FAILED_METRIC,
   type StepObservation,
   type StepResult,
 } from "./manager.ts";
 export type { LabelMatcher, MatcherInput, MatchOperator } from "./matchers.ts";
 export type { AlertNotification, NotificationAlert } from "./notification.ts";
-export { type AlertsPluginOptions, alertManagerOf, alerts, PLUGIN_ERROR_METRIC } from "./plugin.ts";
-export {
-  breakerOpen,
-  diskAlmostFull,
-  gpuHot,
-  gpuMemoryNearFull,
-  memoryHigh,
-  type PresetOptions,
-  pluginErrors,
-  stepFailureRate,
-  stepP95,
-  stuckStep,
-  validationFailures,
-} from "./presets.ts";
-export { type AlertRuleInput, LEVELS, type LevelInput, type NoDataInput, type ThresholdOp } from "./rules.ts";
+export { type AlertsPluginOptions, alertManagerOf, alerts } from "./plugin.ts";
+export { type PresetOptions, presets } from "./presets.ts";
+export type { AlertRuleInput, LevelInput, NoDataInput } from "./rules.ts";
 export type { InhibitRuleInput, Silence, SilenceInput } from "./silences.ts";
 export type { ActiveAlert, AlertSummary } from "./summary.ts";
 export type { Aggregation } from "./window.ts";
-export {
-  type PostableAlert,
-  toPostableAlert,
-  toWebhookV4,
-  type WebhookV4Alert,
-  type WebhookV4Options,
-  type WebhookV4Payload,
-  ZERO_TIME,
-} from "./wire.ts";

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAlertConfigError } from "./errors.ts";
 import { loadAlertConfig, parseAlertConfig } from "./load.ts";
 import { createAlertManager } from "./manager.ts";
 
@@ -74,7 +74,7 @@ colour: red
       parseAlertConfig(bad, "alerts.yaml");
       expect.unreachable();
     } catch (error) {
-      expect(isAlertConfigError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
       const e = error as { issues: { path: string }[]; message: string; file: string };
       expect(e.file).toBe("alerts.yaml");
       expect(e.issues.map((i) => i.path)).toEqual(

@@ -30,8 +30,11 @@ export async function loadAlertConfig(file: string): Promise<AlertConfigFile> {
     text = await readFile(file, "utf8");
   } catch (error) {
     throw new AlertConfigError(
-      [{ path: "(file)", message: `cannot read the rule file: ${(error as Error).message}` }],
-      file,
+      {
+        issues: [{ path: "(file)", message: `cannot read the rule file: ${(error as Error).message}` }],
+        subject: file,
+        file,
+      },
       { cause: error },
     );
   }
@@ -45,8 +48,11 @@ export function loadAlertConfigSync(file: string): AlertConfigFile {
     text = readFileSync(file, "utf8");
   } catch (error) {
     throw new AlertConfigError(
-      [{ path: "(file)", message: `cannot read the rule file: ${(error as Error).message}` }],
-      file,
+      {
+        issues: [{ path: "(file)", message: `cannot read the rule file: ${(error as Error).message}` }],
+        subject: file,
+        file,
+      },
       { cause: error },
     );
   }
@@ -62,23 +68,29 @@ export function parseAlertConfig(text: string, file = "<rules>"): AlertConfigFil
     doc = parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
     throw new AlertConfigError(
-      [{ path: "(file)", message: `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}` }],
-      file,
+      {
+        issues: [
+          { path: "(file)", message: `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}` },
+        ],
+        subject: file,
+        file,
+      },
       { cause: error },
     );
   }
   if (Array.isArray(doc)) doc = { rules: doc };
   if (typeof doc !== "object" || doc === null) {
-    throw new AlertConfigError(
-      [
+    throw new AlertConfigError({
+      issues: [
         {
           path: "(file)",
           message: "expected a mapping with `rules:` (and optional `route:`, `inhibit:`, `silences:`)",
           value: doc,
         },
       ],
+      subject: file,
       file,
-    );
+    });
   }
   return parseConfig(ConfigFileSchema, doc, { file }) as AlertConfigFile;
 }

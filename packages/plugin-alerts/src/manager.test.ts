@@ -1,11 +1,10 @@
-import type { AlertEvent, MetricSample } from "@tapline/core";
+import { type AlertEvent, isTaplineError, type MetricSample } from "@tapline/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { isAlertConfigError } from "./errors.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { defineAlertHandler } from "./handler.ts";
 import { type AlertManager, type AlertManagerOptions, createAlertManager } from "./manager.ts";
 import type { AlertNotification } from "./notification.ts";
-import { gpuMemoryNearFull, stepFailureRate, stuckStep } from "./presets.ts";
+import { presets } from "./presets.ts";
 
 let manager: AlertManager | undefined;
 let events: (AlertEvent & { fingerprint: string })[];
@@ -194,7 +193,7 @@ describe("rule state machine", () => {
   });
 
   it("fires the stuck-step rule and resolves it when the step ends", () => {
-    const m = make({ rules: [stuckStep({ after: "5m", match: { step: "render" } })] });
+    const m = make({ rules: [presets.stuckStep({ after: "5m", match: { step: "render" } })] });
     m.stepStarted({ runId: "r", pipeline: "video", step: "render" });
     m.stepStarted({ runId: "r", pipeline: "video", step: "tts" });
     vi.advanceTimersByTime(301_000);
@@ -205,7 +204,7 @@ describe("rule state machine", () => {
   });
 
   it("computes the step failure rate from stepEnded and names it in the status", () => {
-    const m = make({ rules: [stepFailureRate({ warning: 0.2, critical: 0.5, minSamples: 4 })] });
+    const m = make({ rules: [presets.stepFailureRate({ warning: 0.2, critical: 0.5, minSamples: 4 })] });
     const end = (status: "success" | "failed") =>
       m.stepEnded({ runId: "r", pipeline: "video", step: "tts", status, durationMs: 10 });
     end("failed");
@@ -224,7 +223,7 @@ describe("rule state machine", () => {
   });
 
   it("divides by another metric (GPU memory used / total)", () => {
-    const m = make({ rules: [gpuMemoryNearFull()] });
+    const m = make({ rules: [presets.gpuMemoryNearFull()] });
     const labels = { gpu: "0", uuid: "GPU-1", name: "H100" };
     m.observe(sample("nvidia_gpu_memory_used_bytes", 75e9, labels)); // no total yet: no value
     expect(events).toEqual([]);
@@ -279,7 +278,7 @@ describe("rule state machine", () => {
       });
       expect.unreachable();
     } catch (error) {
-      expect(isAlertConfigError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
       const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
       expect(paths).toEqual(
         expect.arrayContaining([

@@ -13,8 +13,6 @@ import {
   type AlertConfigIssue,
   type AlertHandlerError,
   AlertManagerClosedError,
-  describeError,
-  isAlertConfigError,
 } from "./errors.ts";
 import { alertLabelSet, fingerprint, labelKey } from "./fingerprint.ts";
 import { type AlertHandler, HandlerRunner, type HandlerStats } from "./handler.ts";
@@ -154,7 +152,7 @@ export const STEP_DURATION_METRIC = "tapline_alerts_step_duration_seconds";
  *
  * @example
  * const alerts = createAlertManager({
- *   rules: [stepFailureRate({ warning: 0.2, critical: 0.5 }), diskAlmostFull()],
+ *   rules: [presets.stepFailureRate({ warning: 0.2, critical: 0.5 }), presets.diskAlmostFull()],
  *   handlers: [consoleHandler()],
  *   route: { groupWait: "5s" },
  * });
@@ -164,20 +162,6 @@ export const STEP_DURATION_METRIC = "tapline_alerts_step_duration_seconds";
  */
 export function createAlertManager(options: AlertManagerOptions = {}): AlertManager {
   return new Manager(options, prepare(options, "createAlertManager()"));
-}
-
-/**
- * Checks manager options without creating anything (no timer, no file written); returns every problem with its
- * path, `[]` when they are valid. Problems inside a rule file name the file in their message.
- */
-export function checkAlertManagerOptions(options: unknown): AlertConfigIssue[] {
-  try {
-    prepare(options ?? {}, "createAlertManager()");
-    return [];
-  } catch (error) {
-    if (isAlertConfigError(error)) return [...fileIssues(error)];
-    return [{ path: "(options)", message: describeError(error) }];
-  }
 }
 
 /** @internal Issues of an {@link AlertConfigError}; those from a rule file say which file and where in it. */
@@ -221,7 +205,7 @@ export function prepare(input: unknown, subject: string) {
       });
     else names.set(h.name, i);
   });
-  if (issues.length > 0) throw new AlertConfigError(issues, { subject });
+  if (issues.length > 0) throw new AlertConfigError({ issues, subject });
   const now = Date.now();
   const store = new SilenceStore();
   for (const silence of options.silences ?? loaded?.silences ?? [])
@@ -384,7 +368,7 @@ class Manager implements AlertManager {
   }
 
   raise(alert: Omit<AlertEvent, "time"> & { readonly time?: number }): void {
-    if (this.#closing) throw new AlertManagerClosedError(`raise alert "${alert.rule}"`);
+    if (this.#closing) throw new AlertManagerClosedError({ what: `raise alert "${alert.rule}"` });
     const time = alert.time ?? Date.now();
     const labels = { alertname: alert.rule, ...alert.labels };
     const id = labelKey(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });

@@ -1,5 +1,10 @@
-import { definePlugin, type PluginDefinition, type PluginFactory, type TaplineApp } from "@tapline/core";
-import { isAlertConfigError, isAlertHandlerError, isAlertManagerClosedError } from "./errors.ts";
+import {
+  definePlugin,
+  isTaplineError,
+  type PluginDefinition,
+  type PluginFactory,
+  type TaplineApp,
+} from "@tapline/core";
 import {
   type AlertManager,
   type AlertManagerOptions,
@@ -21,6 +26,7 @@ export interface AlertsPluginOptions
 export const PLUGIN_ERROR_METRIC = "tapline_alerts_plugin_errors";
 
 const managers = new WeakMap<object, AlertManager>();
+const HANDLER_CODES = ["TAPLINE_ERR_ALERTS_HANDLER", "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT"] as const;
 
 /**
  * The alert manager the plugin created for an app, to add silences or read active alerts at run time.
@@ -58,7 +64,7 @@ const schema: NonNullable<
       try {
         return { value: { options, prepared: prepare(managerOptions, "alerts()") } };
       } catch (error) {
-        if (!isAlertConfigError(error)) throw error;
+        if (!isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")) throw error;
         return {
           issues: fileIssues(error).map((i) => ({
             message: i.message,
@@ -84,7 +90,7 @@ function splitPath(path: string): PropertyKey[] {
  *
  * @example
  * const app = createTapline({
- *   plugins: [alerts({ rules: [stepFailureRate(), stuckStep({ after: "15m" })], handlers: [consoleHandler()] })],
+ *   plugins: [alerts({ rules: [presets.stepFailureRate(), presets.stuckStep({ after: "15m" })], handlers: [consoleHandler()] })],
  * });
  */
 export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlugin<
@@ -113,7 +119,10 @@ export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlug
           api.raiseAlert(rest);
         },
         onError(error) {
-          api.reportError(error, isAlertHandlerError(error) ? `handler:${error.handler}` : "alerts");
+          api.reportError(
+            error,
+            isTaplineError(error, HANDLER_CODES) ? `handler:${error.handler}` : "alerts",
+          );
         },
         onMetric(name, value, labels) {
           api.metric(name, value, labels, { type: "counter" });
@@ -129,7 +138,7 @@ export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlug
       try {
         manager.raise(event);
       } catch (error) {
-        if (!isAlertManagerClosedError(error)) throw error; // an alert arriving while the app closes is dropped
+        if (!isTaplineError(error, "TAPLINE_ERR_ALERTS_CLOSED")) throw error; // an alert arriving while the app closes is dropped
       }
     });
     hooks.stepStart.tapPromise(api.name, async ({ ctx }) => {

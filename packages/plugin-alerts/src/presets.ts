@@ -41,7 +41,7 @@ const StepFailureRateOptions = presetSchema(["warning", "critical", "window", "m
  * Step failure rate per (pipeline, step) over a window. Fed by the plugin from `stepEnd` (or by
  * `manager.stepEnded()` standalone). Fires "step tts failing 62% over 5m".
  */
-export function stepFailureRate(
+function stepFailureRate(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {},
 ): AlertRuleInput {
   parseConfig(StepFailureRateOptions, o, { subject: "stepFailureRate()" });
@@ -67,7 +67,7 @@ export function stepFailureRate(
 const StepP95Options = presetSchema(["warning", "critical", "window", "minSamples"]);
 
 /** p95 of successful step durations per (pipeline, step), in seconds, against limits. */
-export function stepP95(
+function stepP95(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration; minSamples?: number } = {},
 ): AlertRuleInput {
   parseConfig(StepP95Options, o, { subject: "stepP95()" });
@@ -92,7 +92,7 @@ export function stepP95(
 const BreakerOpenOptions = presetSchema(["level"]);
 
 /** A circuit breaker open or isolated (`tapline_breaker_state` ≥ 2, published by plugin-retry). */
-export function breakerOpen(o: PresetOptions & { level?: AlertLevel } = {}): AlertRuleInput {
+function breakerOpen(o: PresetOptions & { level?: AlertLevel } = {}): AlertRuleInput {
   parseConfig(BreakerOpenOptions, o, { subject: "breakerOpen()" });
   return {
     name: o.name ?? "BreakerOpen",
@@ -109,7 +109,7 @@ export function breakerOpen(o: PresetOptions & { level?: AlertLevel } = {}): Ale
 const ValidationFailuresOptions = presetSchema(["warning", "critical", "window"]);
 
 /** Validation failures per (pipeline, step, check) within a window (`tapline_validation_failures_total` increments). */
-export function validationFailures(
+function validationFailures(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
 ): AlertRuleInput {
   parseConfig(ValidationFailuresOptions, o, { subject: "validationFailures()" });
@@ -132,9 +132,7 @@ export function validationFailures(
 const DiskAlmostFullOptions = presetSchema(["warning", "critical"]);
 
 /** Disk almost full, per mount (`tapline_system_disk_used_ratio`). */
-export function diskAlmostFull(
-  o: PresetOptions & { warning?: number; critical?: number } = {},
-): AlertRuleInput {
+function diskAlmostFull(o: PresetOptions & { warning?: number; critical?: number } = {}): AlertRuleInput {
   parseConfig(DiskAlmostFullOptions, o, { subject: "diskAlmostFull()" });
   const warning = o.warning ?? 0.85;
   const critical = o.critical ?? 0.95;
@@ -156,7 +154,7 @@ export function diskAlmostFull(
 const MemoryHighOptions = presetSchema(["warning", "critical", "window"]);
 
 /** Memory high (`tapline_system_memory_used_ratio`, mean over a minute). */
-export function memoryHigh(
+function memoryHigh(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
 ): AlertRuleInput {
   parseConfig(MemoryHighOptions, o, { subject: "memoryHigh()" });
@@ -180,7 +178,7 @@ export function memoryHigh(
 const GpuHotOptions = presetSchema(["warning", "critical", "window"]);
 
 /** GPU hot, per GPU (`nvidia_gpu_temperature_celsius`, mean over a minute); clears 5 °C lower. */
-export function gpuHot(
+function gpuHot(
   o: PresetOptions & { warning?: number; critical?: number; window?: Duration } = {},
 ): AlertRuleInput {
   parseConfig(GpuHotOptions, o, { subject: "gpuHot()" });
@@ -205,9 +203,7 @@ export function gpuHot(
 const GpuMemoryNearFullOptions = presetSchema(["warning", "critical"]);
 
 /** GPU memory near full, per GPU: `nvidia_gpu_memory_used_bytes / nvidia_gpu_memory_total_bytes`. */
-export function gpuMemoryNearFull(
-  o: PresetOptions & { warning?: number; critical?: number } = {},
-): AlertRuleInput {
+function gpuMemoryNearFull(o: PresetOptions & { warning?: number; critical?: number } = {}): AlertRuleInput {
   parseConfig(GpuMemoryNearFullOptions, o, { subject: "gpuMemoryNearFull()" });
   const warning = o.warning ?? 0.9;
   const critical = o.critical ?? 0.97;
@@ -230,7 +226,7 @@ export function gpuMemoryNearFull(
 const StuckStepOptions = presetSchema(["after", "level"], false);
 
 /** A step running longer than `after` (default 10m) without finishing; resolves when it ends. */
-export function stuckStep(
+function stuckStep(
   o: Omit<PresetOptions, "for" | "keepFiringFor"> & { after?: Duration; level?: AlertLevel } = {},
 ): AlertRuleInput {
   parseConfig(StuckStepOptions, o, { subject: "stuckStep()" });
@@ -247,9 +243,7 @@ export function stuckStep(
 const PluginErrorsOptions = presetSchema(["warning", "window"]);
 
 /** Errors of other plugins (`tapline_alerts_plugin_errors`, fed by the plugin from `pluginError`) per plugin and hook. */
-export function pluginErrors(
-  o: PresetOptions & { warning?: number; window?: Duration } = {},
-): AlertRuleInput {
+function pluginErrors(o: PresetOptions & { warning?: number; window?: Duration } = {}): AlertRuleInput {
   parseConfig(PluginErrorsOptions, o, { subject: "pluginErrors()" });
   return {
     name: o.name ?? "PluginErrors",
@@ -263,3 +257,30 @@ export function pluginErrors(
     ...common(o),
   };
 }
+
+/**
+ * Ready-made rules on the metric names of the cross-package contract, to put in `rules: [...]`. Each returns an
+ * {@link AlertRuleInput}; its options are checked at once (a misspelt key throws an `AlertConfigError` with the
+ * closest known one). Thresholds are `warning`/`critical`, with clear thresholds a little below (hysteresis).
+ *
+ * @example
+ * alerts({
+ *   rules: [
+ *     presets.stepFailureRate({ warning: 0.2, critical: 0.5, window: "5m" }),
+ *     presets.stuckStep({ after: "20m", match: { step: "render" } }),
+ *     presets.diskAlmostFull(),
+ *   ],
+ * });
+ */
+export const presets = {
+  stepFailureRate,
+  stepP95,
+  stuckStep,
+  breakerOpen,
+  validationFailures,
+  pluginErrors,
+  diskAlmostFull,
+  memoryHigh,
+  gpuHot,
+  gpuMemoryNearFull,
+} as const;

@@ -1,15 +1,10 @@
 import type { AlertLevel, OptionIssue } from "@tapline/core";
 import { checkOptions, prefixOptionIssues } from "@tapline/core/kit";
 import { type Duration, parseDuration } from "./duration.ts";
+import { LEVELS, type NoDataState, type RuleScope, type ThresholdOp } from "./kinds.ts";
 import { type LabelMatcher, type MatcherInput, toMatchers } from "./matchers.ts";
 import { RulesSchema } from "./schemas.ts";
 import type { Aggregation } from "./window.ts";
-
-/** Alert levels, least severe first. */
-export const LEVELS: readonly AlertLevel[] = ["info", "warning", "error", "critical"];
-
-/** Comparison of a rule's value against a level's threshold. */
-export type ThresholdOp = ">" | ">=" | "<" | "<=";
 
 /**
  * One level of a rule: it is entered when the value crosses `threshold` and left only when the value is
@@ -22,7 +17,7 @@ export interface NoDataInput {
   /** How long without a sample before the series counts as having no data. Default: the window plus 5m. */
   readonly after?: Duration;
   /** `ok` (default): resolve the alert and forget the series; `alerting`: fire at `level`; `keepLast`: keep the state. */
-  readonly state?: "ok" | "alerting" | "keepLast";
+  readonly state?: NoDataState;
   /** Level of the no-data alert when `state` is `alerting`. Default `warning`. */
   readonly level?: AlertLevel;
 }
@@ -75,7 +70,7 @@ export interface AlertRuleInput {
   /** What happens when a matched series stops arriving. */
   readonly noData?: NoDataInput;
   /** `run`: one instance per run, resolved when the run ends. Default `series`. */
-  readonly scope?: "series" | "run";
+  readonly scope?: RuleScope;
   /** Extra labels on the alert (routing, team). */
   readonly labels?: Readonly<Record<string, string>>;
   /** Extra annotations; `{{...}}` placeholders as in `message`. */
@@ -118,10 +113,10 @@ export interface NormalRule {
   readonly minSamples: number;
   readonly noData: {
     readonly afterMs: number;
-    readonly state: "ok" | "alerting" | "keepLast";
+    readonly state: NoDataState;
     readonly level: AlertLevel;
   };
-  readonly scope: "series" | "run";
+  readonly scope: RuleScope;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly message: string | undefined;

@@ -3,6 +3,7 @@ import { checkOptions } from "@tapline/core/kit";
 import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
 import { AlertConfigError } from "./errors.ts";
+import { CONSOLE_FORMATS, LEVELS, NO_DATA_STATES, RULE_SCOPES, THRESHOLD_OPS } from "./kinds.ts";
 import { MATCHER_PATTERN } from "./matchers.ts";
 import { AGGREGATIONS } from "./window.ts";
 
@@ -15,7 +16,6 @@ import { AGGREGATIONS } from "./window.ts";
  * duplicate names) is checked where the options are normalised, once, with the same issue shape.
  */
 
-export const LEVEL_NAMES = ["info", "warning", "error", "critical"] as const;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
@@ -44,7 +44,7 @@ const MetricName = v.pipe(
   v.regex(METRIC_NAME, 'expected a metric name such as "tapline_step_duration_seconds"'),
 );
 const NonEmpty = v.pipe(v.string(), v.nonEmpty("expected a non-empty string"));
-const Level = v.picklist(LEVEL_NAMES);
+const Level = v.picklist(LEVELS);
 const Labels = v.record(LabelName, v.string());
 const Strings = v.record(v.string(), v.string());
 const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -118,14 +118,14 @@ const Levels = v.pipe(
 
 const NoData = v.strictObject({
   after: v.optional(DurationSchema),
-  state: v.optional(v.picklist(["ok", "alerting", "keepLast"])),
+  state: v.optional(v.picklist(NO_DATA_STATES)),
   level: v.optional(Level),
 });
 
 const common = {
   name: NonEmpty,
   match: v.optional(MatcherSchema),
-  scope: v.optional(v.picklist(["series", "run"])),
+  scope: v.optional(v.picklist(RULE_SCOPES)),
   labels: v.optional(Labels),
   annotations: v.optional(Strings),
   message: v.optional(v.string()),
@@ -148,7 +148,7 @@ const forward = v.forward as unknown as (
 ) => v.GenericValidation;
 
 type LevelValue = number | { readonly threshold: number; readonly clear?: number | undefined };
-type LevelsValue = Partial<Record<(typeof LEVEL_NAMES)[number], LevelValue>>;
+type LevelsValue = Partial<Record<(typeof LEVELS)[number], LevelValue>>;
 const spec = (l: LevelValue) =>
   typeof l === "number"
     ? { threshold: l, clear: l }
@@ -156,7 +156,7 @@ const spec = (l: LevelValue) =>
 const isAbove = (op: string | undefined) => op === undefined || op === ">" || op === ">=";
 
 /** Hysteresis: with `>` a level clears below its threshold, with `<` above it. */
-const clearChecks = LEVEL_NAMES.map((level) =>
+const clearChecks = LEVELS.map((level) =>
   forward(
     check(
       [["levels", level], ["op"]],
@@ -180,7 +180,7 @@ const clearChecks = LEVEL_NAMES.map((level) =>
 /** A more severe level needs a threshold at least as far from normal as a less severe one. */
 function levelOrderProblem(r: RuleLevels): string | undefined {
   const above = isAbove(r.op);
-  const present = LEVEL_NAMES.filter((l) => r.levels[l] !== undefined).reverse(); // most severe first
+  const present = LEVELS.filter((l) => r.levels[l] !== undefined).reverse(); // most severe first
   for (let i = 1; i < present.length; i++) {
     const higher = spec(r.levels[present[i - 1]!]!).threshold;
     const lower = spec(r.levels[present[i]!]!).threshold;
@@ -207,7 +207,7 @@ const ThresholdRuleShape = v.strictObject({
   aggregate: v.optional(v.picklist(AGGREGATIONS)),
   window: v.optional(DurationSchema),
   divideBy: v.optional(MetricName),
-  op: v.optional(v.picklist([">", ">=", "<", "<="])),
+  op: v.optional(v.picklist(THRESHOLD_OPS)),
   levels: Levels,
   for: v.optional(DurationSchema),
   keepFiringFor: v.optional(DurationSchema),
@@ -451,7 +451,7 @@ export const ConsoleOptionsSchema = v.optional(
   v.strictObject({
     name: v.optional(NonEmpty),
     write: v.optional(v.function()),
-    format: v.optional(v.picklist(["text", "json"])),
+    format: v.optional(v.picklist(CONSOLE_FORMATS)),
   }),
 );
 
@@ -491,12 +491,18 @@ export function parseConfig<T>(
   source: { readonly subject?: string; readonly file?: string },
   extra?: (value: T, issues: OptionIssue[]) => void,
 ): T {
+  const fail = (issues: readonly OptionIssue[]) =>
+    new AlertConfigError({
+      issues,
+      subject: source.subject ?? source.file ?? "alert configuration",
+      ...(source.file !== undefined && { file: source.file }),
+    });
   const result = checkOptions(schema, input);
-  if (result.issues) throw new AlertConfigError(result.issues, source);
+  if (result.issues) throw fail(result.issues);
   if (extra) {
     const issues: OptionIssue[] = [];
     extra(result.value, issues);
-    if (issues.length > 0) throw new AlertConfigError(issues, source);
+    if (issues.length > 0) throw fail(issues);
   }
   return result.value;
 }

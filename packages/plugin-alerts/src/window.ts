@@ -1,17 +1,7 @@
-/** How a rule reduces the samples of its window to one value. */
-export type Aggregation = "last" | "mean" | "min" | "max" | "sum" | "rate" | "count" | "p95";
-
 /** The aggregations a rule accepts. */
-export const AGGREGATIONS: readonly Aggregation[] = [
-  "last",
-  "mean",
-  "min",
-  "max",
-  "sum",
-  "rate",
-  "count",
-  "p95",
-];
+export const AGGREGATIONS = ["last", "mean", "min", "max", "sum", "rate", "count", "p95"] as const;
+/** How a rule reduces the samples of its window to one value. */
+export type Aggregation = (typeof AGGREGATIONS)[number];
 
 /**
  * @internal

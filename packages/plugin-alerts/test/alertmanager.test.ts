@@ -6,15 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fingerprint, type WebhookV4Payload } from "../src/formats.ts";
 import {
   type AlertManager,
   type AlertNotification,
   alertmanagerForwarder,
   createAlertManager,
   defineAlertHandler,
-  fingerprint,
   readAlertHistory,
-  type WebhookV4Payload,
   webhookHandler,
 } from "../src/index.ts";
 

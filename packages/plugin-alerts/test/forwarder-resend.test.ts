@@ -1,16 +1,10 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createTapline, definePlugin, type PluginErrorEvent } from "@tapline/core";
+import { createTapline, definePlugin, isTaplineError, type PluginErrorEvent } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type AlertHandlerError,
-  alertmanagerForwarder,
-  alerts,
-  createAlertManager,
-  isAlertHandlerError,
-} from "../src/index.ts";
+import { type AlertHandlerError, alertmanagerForwarder, alerts, createAlertManager } from "../src/index.ts";
 
 /**
  * A stand-in Alertmanager on 127.0.0.1:0: answers the first POST (the forwarded transition) with 200, then
@@ -93,7 +87,9 @@ describe("Alertmanager forwarder re-sends against a real HTTP server", () => {
     m.observe({ name: "temp", value: 95, labels: { gpu: "0" }, time: Date.now() });
     await until(() => errors.length >= 2);
     const error = errors[0] as AlertHandlerError;
-    expect(isAlertHandlerError(error)).toBe(true);
+    expect(isTaplineError(error, ["TAPLINE_ERR_ALERTS_HANDLER", "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT"])).toBe(
+      true,
+    );
     expect(error.code).toBe("TAPLINE_ERR_ALERTS_HANDLER");
     expect(error.handler).toBe("alertmanager");
     expect(error.message).toMatch(
@@ -190,7 +186,12 @@ describe("Alertmanager forwarder re-sends against a real HTTP server", () => {
       const event = errors[0]!;
       expect(event.error.plugin).toBe("@tapline/plugin-alerts");
       expect(event.error.hook).toBe("handler:alertmanager");
-      expect(isAlertHandlerError(event.error.cause)).toBe(true);
+      expect(
+        isTaplineError(event.error.cause, [
+          "TAPLINE_ERR_ALERTS_HANDLER",
+          "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT",
+        ]),
+      ).toBe(true);
       expect(event.error.message).toMatch(/re-sending 1 active alert failed: .*500/);
       expect(event.error.message).not.toMatch(/s3cret/);
       expect(metrics).toContain("alertmanager,sent");

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type AlertHandler,
@@ -11,7 +12,6 @@ import {
   consoleHandler,
   createAlertManager,
   defineAlertHandler,
-  isAlertConfigError,
   webhookHandler,
 } from "../src/index.ts";
 
@@ -134,7 +134,7 @@ describe("credentials in receiver URLs", () => {
       webhookHandler({ url: "http://u:p@127.0.0.1/x", headers: { Authorization: "Bearer t" } });
       expect.unreachable();
     } catch (error) {
-      expect(isAlertConfigError(error)).toBe(true);
+      expect(isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
       expect((error as Error).message).toMatch(
         /url: has user:password@ credentials and an Authorization header/,
       );

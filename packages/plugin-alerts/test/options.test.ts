@@ -4,16 +4,7 @@ import { join } from "node:path";
 import { createTapline, isTaplineError, type OptionIssue } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type AlertConfigError,
-  alerts,
-  createAlertManager,
-  gpuHot,
-  isAlertConfigError,
-  loadAlertConfig,
-  stepFailureRate,
-  stuckStep,
-} from "../src/index.ts";
+import { type AlertConfigError, alerts, createAlertManager, loadAlertConfig, presets } from "../src/index.ts";
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -44,7 +35,7 @@ function configError(fn: () => unknown): AlertConfigError {
   try {
     fn();
   } catch (error) {
-    expect(isAlertConfigError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
     return error as AlertConfigError;
   }
   throw new Error("expected an AlertConfigError");
@@ -93,11 +84,13 @@ describe("strict options, one mechanism", () => {
   });
 
   it("presets are strict", () => {
-    const error = configError(() => stepFailureRate({ warnng: 0.3 } as never));
+    const error = configError(() => presets.stepFailureRate({ warnng: 0.3 } as never));
     expect(error.subject).toBe("stepFailureRate()");
     expect(error.issues[0]).toMatchObject({ path: "warnng", suggestion: "warning" });
-    expect(configError(() => stuckStep({ for: "1m" } as never)).issues[0]).toMatchObject({ path: "for" });
-    expect(configError(() => gpuHot({ window: "soon" })).issues[0]).toMatchObject({
+    expect(configError(() => presets.stuckStep({ for: "1m" } as never)).issues[0]).toMatchObject({
+      path: "for",
+    });
+    expect(configError(() => presets.gpuHot({ window: "soon" })).issues[0]).toMatchObject({
       path: "window",
       value: "soon",
     });
@@ -113,7 +106,7 @@ describe("strict options, one mechanism", () => {
       ),
     );
     const loaded = await loadAlertConfig(file).catch((e: unknown) => e as AlertConfigError);
-    expect(isAlertConfigError(loaded)).toBe(true);
+    expect(isTaplineError(loaded, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
     const fromFile = loaded as AlertConfigError;
     expect(fromFile.file).toBe(file);
     expect(fromFile.message).toContain(file);

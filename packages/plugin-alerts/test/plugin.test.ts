@@ -9,10 +9,8 @@ import {
   alertManagerOf,
   alerts,
   defineAlertHandler,
-  pluginErrors,
+  presets,
   readAlertHistory,
-  stepFailureRate,
-  stuckStep,
 } from "../src/index.ts";
 
 let dir: string;
@@ -68,7 +66,7 @@ describe("alerts plugin in a pipeline", () => {
       plugins: [
         fakeRetry(),
         alerts({
-          rules: [stepFailureRate({ minSamples: 2, warning: 0.2, critical: 0.5 })],
+          rules: [presets.stepFailureRate({ minSamples: 2, warning: 0.2, critical: 0.5 })],
           handlers: [defineAlertHandler({ name: "rec", send: (n) => void got.push(n) })],
           route: { groupWait: 0, groupInterval: 50 },
         }),
@@ -125,7 +123,9 @@ describe("alerts plugin in a pipeline", () => {
     const app = createTapline({
       dir,
       logger: silentLogger,
-      plugins: [alerts({ rules: [stuckStep({ after: 100 })], evaluationInterval: 20, persist: false })],
+      plugins: [
+        alerts({ rules: [presets.stuckStep({ after: 100 })], evaluationInterval: 20, persist: false }),
+      ],
     });
     cleanups.push(() => app.close());
     const p = app
@@ -184,7 +184,7 @@ describe("alerts plugin in a pipeline", () => {
         sink(),
         metricsSpy(),
         alerts({
-          rules: [stepFailureRate({ minSamples: 1 })],
+          rules: [presets.stepFailureRate({ minSamples: 1 })],
           handlers: [hang],
           route: { groupWait: 0 },
           closeTimeout: 50,
@@ -227,7 +227,7 @@ describe("alerts plugin in a pipeline", () => {
     const app = createTapline({
       dir,
       logger: silentLogger,
-      plugins: [broken(), alerts({ rules: [pluginErrors({ warning: 2 })], persist: false })],
+      plugins: [broken(), alerts({ rules: [presets.pluginErrors({ warning: 2 })], persist: false })],
     });
     cleanups.push(() => app.close());
     const p = app

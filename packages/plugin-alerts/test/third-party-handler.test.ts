@@ -19,7 +19,7 @@ const SCRIPT = `
 import { createServer } from "node:http";
 import { createTapline } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
-import { alerts, stepFailureRate } from "@tapline/plugin-alerts";
+import { alerts, presets } from "@tapline/plugin-alerts";
 import { chatHandler } from "tapline-alert-handler-chat";
 
 const received = new Promise((done) => {
@@ -35,7 +35,7 @@ async function start(port) {
   const app = createTapline({
     dir: process.argv[2],
     logger: silentLogger,
-    plugins: [alerts({ rules: [stepFailureRate({ minSamples: 1 })], route: { groupWait: 0 }, handlers: [chatHandler({ url: "http://127.0.0.1:" + port + "/hooks/x" })] })],
+    plugins: [alerts({ rules: [presets.stepFailureRate({ minSamples: 1 })], route: { groupWait: 0 }, handlers: [chatHandler({ url: "http://127.0.0.1:" + port + "/hooks/x" })] })],
   });
   const p = app.pipeline("story").step("tts", () => { throw new Error("provider down"); }).build();
   await p.run();

@@ -1,19 +1,26 @@
+import type { AlertLevel } from "@tapline/core";
 import type * as v from "valibot";
 import { describe, expectTypeOf, it } from "vitest";
 import type {
+  Aggregation,
   AlertConfigFile,
   AlertManagerOptions,
   AlertmanagerForwarderOptions,
   AlertRuleInput,
   AlertsPluginOptions,
+  ConsoleFormat,
   ConsoleHandlerOptions,
   FileHandlerOptions,
   InhibitRuleInput,
   NoDataInput,
+  NoDataState,
   RouteInput,
+  RuleScope,
   SilenceInput,
+  ThresholdOp,
   WebhookHandlerOptions,
 } from "../src/index.ts";
+import type { LEVELS } from "../src/kinds.ts";
 import type {
   ConfigFileSchema,
   ConsoleOptionsSchema,
@@ -55,5 +62,16 @@ describe("option schemas match the documented interfaces", () => {
     expectTypeOf<
       keyof NonNullable<Extract<In<typeof RuleSchema>, { noData?: unknown }>["noData"]>
     >().toEqualTypeOf<keyof NoDataInput>();
+  });
+  it("closed sets: each is one list, and the schemas accept exactly the public types", () => {
+    type Rule = Extract<In<typeof RuleSchema>, { metric: unknown }>;
+    type NoData = NonNullable<Rule["noData"]>;
+    expectTypeOf<NonNullable<Rule["op"]>>().toEqualTypeOf<ThresholdOp>();
+    expectTypeOf<NonNullable<Rule["aggregate"]>>().toEqualTypeOf<Aggregation>();
+    expectTypeOf<NonNullable<Rule["scope"]>>().toEqualTypeOf<RuleScope>();
+    expectTypeOf<NonNullable<NoData["state"]>>().toEqualTypeOf<NoDataState>();
+    expectTypeOf<NonNullable<NoData["level"]>>().toEqualTypeOf<AlertLevel>();
+    expectTypeOf<NonNullable<In<typeof ConsoleOptionsSchema>["format"]>>().toEqualTypeOf<ConsoleFormat>();
+    expectTypeOf<(typeof LEVELS)[number]>().toEqualTypeOf<AlertLevel>();
   });
 });

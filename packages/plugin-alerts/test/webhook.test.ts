@@ -1,14 +1,10 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isTaplineError } from "@tapline/core";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type AlertManager,
-  createAlertManager,
-  isAlertHandlerError,
-  type WebhookV4Payload,
-  webhookHandler,
-} from "../src/index.ts";
+import type { WebhookV4Payload } from "../src/formats.ts";
+import { type AlertManager, createAlertManager, webhookHandler } from "../src/index.ts";
 
 interface Received {
   headers: IncomingMessage["headers"];
@@ -153,7 +149,9 @@ describe("webhook handler against a real HTTP server", () => {
     await until(() => errors.length === 1);
     expect(hits()).toBe(2);
     const error = errors[0]!;
-    expect(isAlertHandlerError(error)).toBe(true);
+    expect(isTaplineError(error, ["TAPLINE_ERR_ALERTS_HANDLER", "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT"])).toBe(
+      true,
+    );
     expect(error).toMatchObject({ code: "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT", attempts: 2 });
     const text = `${(error as Error).message} ${String((error as Error).cause)}`;
     for (const secret of ["SECRET-TOKEN", "hunter2", "tok-123"]) expect(text).not.toContain(secret);

@@ -1,5 +1,5 @@
-import { redactSecrets } from "@tapline/core";
-import { AlertConfigError, AlertHandlerTimeoutError, describeError } from "../errors.ts";
+import { describeError, redactSecrets } from "@tapline/core";
+import { AlertConfigError, AlertHandlerTimeoutError } from "../errors.ts";
 import { type AlertHandler, defineAlertHandler, type HandlerContext } from "../handler.ts";
 import type { NotificationAlert } from "../notification.ts";
 import { ForwarderOptionsSchema, parseConfig } from "../schemas.ts";
@@ -59,7 +59,8 @@ export function alertmanagerForwarder(input: AlertmanagerForwarderOptions): Aler
     endpoint = parseEndpoint("Alertmanager", options.url, options.headers, EXAMPLE);
   }
   if (typeof endpoint === "string")
-    throw new AlertConfigError([{ path: "url", message: endpoint, value: redactSecrets(options.url) }], {
+    throw new AlertConfigError({
+      issues: [{ path: "url", message: endpoint, value: redactSecrets(options.url) }],
       subject,
     });
   const target = endpoint;
@@ -84,7 +85,10 @@ export function alertmanagerForwarder(input: AlertmanagerForwarderOptions): Aler
     const closed = context?.signal;
     if (closed?.aborted) return;
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new AlertHandlerTimeoutError(name, timeoutMs)), timeoutMs);
+    const timer = setTimeout(
+      () => timeout.abort(new AlertHandlerTimeoutError({ handler: name, timeoutMs })),
+      timeoutMs,
+    );
     const signal = closed ? AbortSignal.any([closed, timeout.signal]) : timeout.signal;
     post(alerts, signal)
       .catch((cause: unknown) => {

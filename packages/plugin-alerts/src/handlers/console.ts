@@ -1,4 +1,5 @@
 import { type AlertHandler, defineAlertHandler } from "../handler.ts";
+import type { ConsoleFormat } from "../kinds.ts";
 import type { AlertNotification } from "../notification.ts";
 import { ConsoleOptionsSchema, parseConfig } from "../schemas.ts";
 
@@ -9,7 +10,7 @@ export interface ConsoleHandlerOptions {
   /** Where lines go. Default `process.stderr`. */
   readonly write?: (line: string) => void;
   /** `text` (default): one readable line per alert; `json`: the notification as one JSON line. */
-  readonly format?: "text" | "json";
+  readonly format?: ConsoleFormat;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { describe, expect, it } from "vitest";
-import { type AlertConfigError, isAlertConfigError } from "../errors.ts";
+import type { AlertConfigError } from "../errors.ts";
 import { defineAlertHandler } from "../handler.ts";
 import { createAlertManager } from "../manager.ts";
 import type { AlertNotification } from "../notification.ts";
@@ -93,7 +94,7 @@ describe("built-in handlers", () => {
       try {
         fn();
       } catch (error) {
-        expect(isAlertConfigError(error)).toBe(true);
+        expect(isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
         return error as AlertConfigError;
       }
       throw new Error("expected an AlertConfigError");

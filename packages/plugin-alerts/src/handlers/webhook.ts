@@ -52,7 +52,8 @@ export function webhookHandler(options: WebhookHandlerOptions): AlertHandler {
     ...checked.headers,
   });
   if (typeof endpoint === "string")
-    throw new AlertConfigError([{ path: "url", message: endpoint, value: redactSecrets(checked.url) }], {
+    throw new AlertConfigError({
+      issues: [{ path: "url", message: endpoint, value: redactSecrets(checked.url) }],
       subject,
     });
   const name = checked.name ?? "webhook";
