@@ -1,5 +1,5 @@
 // Option typos a new user makes: each must be a type error in the published declarations.
-import { createTapline } from "@tapline/core";
+import { createTapline, isTaplineError } from "@tapline/core";
 import { alerts, consoleHandler } from "@tapline/plugin-alerts";
 import { gpu } from "@tapline/plugin-gpu";
 import { metrics } from "@tapline/plugin-metrics";
@@ -50,3 +50,13 @@ app
   .step("c", async (s: string) => s, { gpu: { device: [0] } })
   // @ts-expect-error retrys is not a step option
   .step("d", async (s: string) => s, { retrys: 2 });
+
+// The one guard narrows to the error's fields from the published declarations (core's codes and a plugin's).
+declare const thrown: unknown;
+if (isTaplineError(thrown, "TAPLINE_ERR_STEP_TIMEOUT")) {
+  const ms: number = thrown.timeoutMs;
+  // @ts-expect-error a StepTimeoutError has no findings
+  void thrown.findings;
+  void ms;
+}
+if (isTaplineError(thrown, "TAPLINE_ERR_PLUGIN_OPTIONS")) void thrown.issues.map((i) => i.path);

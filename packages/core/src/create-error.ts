@@ -1,3 +1,15 @@
+import type {
+  AppClosedError,
+  CancelledError,
+  PipelineDefinitionError,
+  PluginError,
+  PluginRegistrationError,
+  StepTimeoutError,
+  StepValidationError,
+} from "./errors.ts";
+import type { MapItemsError, NoSuchCaseError, SiblingFailedError } from "./internal/composite.ts";
+import type { OptionsError } from "./options.ts";
+
 /**
  * One error mechanism for every Tapline package (fastify's `createError`): one line per error makes its class,
  * its stable `code`, its name and its message; the error's parameters become typed, read-only fields. One
@@ -6,16 +18,32 @@
  */
 
 /**
- * The error types by code, for {@link isTaplineError}'s narrowing. Each package adds its codes by module
- * augmentation, as plugins add step options:
+ * The error types by code, for {@link isTaplineError}'s narrowing: core's codes, and each package adds its own
+ * by module augmentation, as plugins add step options:
  *
  * @example
  * declare module "@tapline/core" {
  *   interface TaplineErrorMap { TAPLINE_ERR_COST_OVER: InstanceType<typeof CostOverError> }
  * }
  */
-// biome-ignore lint/suspicious/noEmptyInterface: augmented by every package
-export interface TaplineErrorMap {}
+export interface TaplineErrorMap {
+  TAPLINE_ERR_PLUGIN_INVALID: PluginRegistrationError;
+  TAPLINE_ERR_PLUGIN_DUPLICATE: PluginRegistrationError;
+  TAPLINE_ERR_PLUGIN_CORE_VERSION: PluginRegistrationError;
+  TAPLINE_ERR_PLUGIN_DEPENDENCY: PluginRegistrationError;
+  TAPLINE_ERR_PLUGIN_OPTIONS: PluginRegistrationError;
+  TAPLINE_ERR_PLUGIN_SETUP: PluginRegistrationError;
+  TAPLINE_ERR_PLUGIN_HOOK: PluginError;
+  TAPLINE_ERR_PIPELINE_DEFINITION: PipelineDefinitionError;
+  TAPLINE_ERR_STEP_VALIDATION: StepValidationError;
+  TAPLINE_ERR_STEP_TIMEOUT: StepTimeoutError;
+  TAPLINE_ERR_CANCELLED: CancelledError;
+  TAPLINE_ERR_APP_CLOSED: AppClosedError;
+  TAPLINE_ERR_OPTIONS: OptionsError;
+  TAPLINE_ERR_SIBLING_FAILED: InstanceType<typeof SiblingFailedError>;
+  TAPLINE_ERR_BRANCH_NO_CASE: InstanceType<typeof NoSuchCaseError>;
+  TAPLINE_ERR_MAP_ITEMS: InstanceType<typeof MapItemsError>;
+}
 
 /** Base class of every error a Tapline package throws: a brand and a stable `code` (`TAPLINE_ERR_*`). */
 export class TaplineError<C extends string = string> extends Error {

@@ -174,23 +174,6 @@ export const AppClosedError = createError(
 );
 export type AppClosedError = InstanceType<typeof AppClosedError>;
 
-declare module "./create-error.ts" {
-  interface TaplineErrorMap {
-    TAPLINE_ERR_PLUGIN_INVALID: PluginRegistrationError;
-    TAPLINE_ERR_PLUGIN_DUPLICATE: PluginRegistrationError;
-    TAPLINE_ERR_PLUGIN_CORE_VERSION: PluginRegistrationError;
-    TAPLINE_ERR_PLUGIN_DEPENDENCY: PluginRegistrationError;
-    TAPLINE_ERR_PLUGIN_OPTIONS: PluginRegistrationError;
-    TAPLINE_ERR_PLUGIN_SETUP: PluginRegistrationError;
-    TAPLINE_ERR_PLUGIN_HOOK: PluginError;
-    TAPLINE_ERR_PIPELINE_DEFINITION: PipelineDefinitionError;
-    TAPLINE_ERR_STEP_VALIDATION: StepValidationError;
-    TAPLINE_ERR_STEP_TIMEOUT: StepTimeoutError;
-    TAPLINE_ERR_CANCELLED: CancelledError;
-    TAPLINE_ERR_APP_CLOSED: AppClosedError;
-  }
-}
-
 /**
  * A short, single-line description of any thrown value, for error messages: an Error's message, a string as
  * as JSON, with secrets redacted ({@link redactSecrets}). Plugins use it so every package words causes the

@@ -39,14 +39,6 @@ export const MapItemsError = createError(
   "return an array (or any iterable) of items from the map's items function",
 );
 
-declare module "../create-error.ts" {
-  interface TaplineErrorMap {
-    TAPLINE_ERR_SIBLING_FAILED: InstanceType<typeof SiblingFailedError>;
-    TAPLINE_ERR_BRANCH_NO_CASE: InstanceType<typeof NoSuchCaseError>;
-    TAPLINE_ERR_MAP_ITEMS: InstanceType<typeof MapItemsError>;
-  }
-}
-
 type Composite = ParallelDef | MapDef | BranchDef | ChainDef;
 
 /**
