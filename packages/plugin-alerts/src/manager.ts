@@ -95,7 +95,10 @@ export interface AlertManagerOptions {
 export interface StepObservation {
   readonly runId: string;
   readonly pipeline: string;
+  /** The step's definition path, the `step` label (`scenes[]` for every item of a map: one series). */
   readonly step: string;
+  /** The unit's path with indexes (`scenes[3]`), telling concurrent units apart; default `step`. */
+  readonly path?: string;
   readonly labels?: Labels;
   /** Epoch ms; default now. */
   readonly time?: number;

@@ -142,13 +142,20 @@ export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlug
       }
     });
     hooks.stepStart.tapPromise(api.name, async ({ ctx }) => {
-      manager.stepStarted({ runId: ctx.runId, pipeline: ctx.pipeline, step: ctx.step, labels: ctx.labels });
+      manager.stepStarted({
+        runId: ctx.runId,
+        pipeline: ctx.pipeline,
+        step: ctx.definitionPath,
+        path: ctx.path,
+        labels: ctx.labels,
+      });
     });
     hooks.stepEnd.tapPromise(api.name, async ({ ctx, report }) => {
       manager.stepEnded({
         runId: ctx.runId,
         pipeline: ctx.pipeline,
-        step: ctx.step,
+        step: ctx.definitionPath,
+        path: ctx.path,
         labels: ctx.labels,
         status: report.status,
         durationMs: report.durationMs,

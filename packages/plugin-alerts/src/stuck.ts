@@ -11,6 +11,8 @@ export interface StepInfo {
   readonly runId: string;
   readonly pipeline: string;
   readonly step: string;
+  /** The unit path (`scenes[3]`), telling concurrent units of one step apart. */
+  readonly path?: string;
   readonly labels?: Labels;
 }
 
@@ -40,7 +42,7 @@ export class StuckSteps {
   started(step: StepInfo, now: number): void {
     if (this.#rules.length === 0) return;
     const labels = { pipeline: step.pipeline, step: step.step, ...step.labels };
-    this.#running.set(`${step.runId}\u0001${step.step}`, {
+    this.#running.set(`${step.runId}\u0001${step.path ?? step.step}`, {
       labels,
       runId: step.runId,
       startedAt: now,
@@ -49,7 +51,7 @@ export class StuckSteps {
   }
 
   ended(step: StepInfo, now: number): void {
-    const key = `${step.runId}\u0001${step.step}`;
+    const key = `${step.runId}\u0001${step.path ?? step.step}`;
     const running = this.#running.get(key);
     if (!running) return;
     this.#running.delete(key);

@@ -146,18 +146,20 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       exporter?.activeRun(ctx.pipeline, 1);
     });
     hooks.stepStart.tap(api.name, ({ ctx }) => {
-      tracker.begin("step", ctx.pipeline, ctx.step);
-      exporter?.activeStep(ctx.pipeline, ctx.step, 1);
+      // Series by definition path (`scenes[]`): 10,000 map items are one series; records keep the path.
+      tracker.begin("step", ctx.pipeline, ctx.definitionPath);
+      exporter?.activeStep(ctx.pipeline, ctx.definitionPath, 1);
     });
     hooks.stepAttempt.tap(api.name, (e) => {
-      if (e.phase === "end") exporter?.countAttempt(e.ctx.pipeline, e.ctx.step, e.status ?? "failed");
+      if (e.phase === "end")
+        exporter?.countAttempt(e.ctx.pipeline, e.ctx.definitionPath, e.status ?? "failed");
     });
     // Backpressure instead of dropping: a loop of runs that never yields to the event loop (pure transforms,
     // fail-fast steps) never completes a write; the step or run that finds the writer backlogged waits for it.
     const drained = Promise.resolve();
     const backpressure = (): Promise<void> => (store?.backlogged ? store.drain() : drained);
     hooks.stepEnd.tapPromise(api.name, ({ ctx, report }) => {
-      const { pipeline, step } = ctx;
+      const { pipeline, definitionPath: step } = ctx;
       tracker.record(
         "step",
         pipeline,
@@ -173,6 +175,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         runId: ctx.runId,
         pipeline,
         step,
+        path: ctx.path,
         status: report.status,
         durationMs: report.durationMs,
         attempts: report.attempts,

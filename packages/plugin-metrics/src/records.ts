@@ -7,7 +7,10 @@ export interface StepRecord {
   readonly time: number;
   readonly runId: string;
   readonly pipeline: string;
+  /** The step's definition path (`scenes[]` for a map's items). */
   readonly step: string;
+  /** The unit's path with its index (`scenes[3]`), when it differs from `step`. */
+  readonly path?: string;
   readonly status: "success" | "failed" | "cancelled" | "skipped";
   readonly durationMs: number;
   readonly attempts: number;

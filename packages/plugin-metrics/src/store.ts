@@ -43,7 +43,10 @@ export interface MetricsStoreOptions {
 export interface StepEntry {
   readonly runId: string;
   readonly pipeline: string;
+  /** The definition path (`scenes[]`). */
   readonly step: string;
+  /** The unit's path (`scenes[3]`), kept in the record when it differs from `step`. */
+  readonly path?: string;
   readonly status: StepRecord["status"];
   readonly durationMs: number;
   /** Every attempt; their durations are kept when there was more than one. */
@@ -116,6 +119,7 @@ export class MetricsStore implements OperationSink {
       runId: e.runId,
       pipeline: e.pipeline,
       step: e.step,
+      ...(e.path !== undefined && e.path !== e.step && { path: e.path }),
       status: e.status,
       durationMs: round(e.durationMs),
       attempts: e.attempts.length,
