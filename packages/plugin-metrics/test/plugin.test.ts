@@ -220,3 +220,35 @@ describe("metrics() plugin", () => {
     }
   });
 });
+
+describe("metrics() with flow shapes", () => {
+  it("tracks and exports a map's items as one series (scenes[]) and keeps each item's path in its record", async () => {
+    const app = createTapline({ dir, logger: silentLogger, plugins: [metrics({ system: false })] });
+    const p = app
+      .pipeline("story")
+      .map(
+        "scenes",
+        () => Array.from({ length: 50 }, (_, i) => i),
+        async (i: number) => i,
+        { concurrency: 5 },
+      )
+      .build();
+    expect((await p.run(undefined)).status).toBe("success");
+    const m = getMetrics(app)!;
+    expect(m.tracker.stats("step", "story", "scenes[]")?.count).toBe(50);
+    expect(m.tracker.stats("step", "story", "scenes")?.count).toBe(1);
+    const text = await m.exporter!.metrics();
+    const series = text.split("\n").filter((l) => l.startsWith("tapline_step_duration_seconds_count{"));
+    expect(series.map((l) => l.replace(/\} .*/, "}")).sort()).toEqual([
+      'tapline_step_duration_seconds_count{pipeline="story",step="scenes",status="success"}',
+      'tapline_step_duration_seconds_count{pipeline="story",step="scenes[]",status="success"}',
+    ]);
+    await app.close();
+    const paths: string[] = [];
+    for await (const r of readJsonl(join(dir, "runs")))
+      if (r.t === "step" && r.step === "scenes[]") paths.push(String(r.path));
+    expect(paths).toHaveLength(50);
+    expect(new Set(paths).size).toBe(50);
+    expect(paths).toContain("scenes[49]");
+  });
+});
