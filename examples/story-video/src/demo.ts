@@ -92,6 +92,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const pipeline = buildStoryPipeline(app, {
     llm: createLlm({ ...flaky, middleSentences: quick ? 0 : 3 }),
     tts: { ...flaky, latencyMs: latency * 2 },
+    images: { ...flaky, latencyMs: latency * 2 },
     tools,
     outDir,
     fps: quick ? 24 : 30,
