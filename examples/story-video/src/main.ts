@@ -5,8 +5,9 @@ import { isMissingToolError } from "./media.ts";
 
 const HELP = `Usage: node src/main.ts [options]   (or: pnpm run demo, from the repository root)
 
-Runs the Tapline story-to-video demo: stories go through script, revision, voiceover, subtitles, render and
-validation, with seeded failures injected into the LLM and TTS stand-ins.
+Runs the Tapline story-to-video demo: stories go through script and revision, then the voiceover and
+subtitles side by side with the scene cards (one per scene, 3 at once), then render and validation, with
+seeded failures injected into the LLM, TTS and image-API stand-ins.
 
 Options:
   --seed <n>            seed of the failure injection and the scripts (default 42)
