@@ -14,7 +14,7 @@ Options:
   --failure-rate <r>    share of API calls that fail, 0..1 (default 0.25)
   --stories <n>         number of stories (default 4; 1 with --quick)
   --concurrency <n>     stories in flight at once (default 2)
-  --quick               one short story, fast encoding (about 10 s)
+  --quick               one short story (4 scenes), fast encoding
   --out <dir>           folder for the videos (default ./out)
   --dir <dir>           Tapline data folder: logs, metrics, alerts (default ./.tapline)
   -h, --help            show this help
