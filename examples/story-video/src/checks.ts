@@ -138,3 +138,37 @@ async function isFaststart(file: string): Promise<boolean> {
     await handle.close();
   }
 }
+
+/**
+ * Checks a scene card: a PNG of `width`x`height` that ffprobe reads. plugin-validate has no image check, so
+ * the scene step runs this inside its attempt and throws a retryable `StepValidationError` on a finding.
+ */
+export async function checkSceneImage(
+  tools: MediaTools,
+  file: string,
+  size: { width: number; height: number } = { width: 1080, height: 1920 },
+  signal?: AbortSignal,
+): Promise<Finding[]> {
+  const result = await execa(
+    tools.ffprobe,
+    ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", `file:${file}`],
+    { cancelSignal: signal, reject: false },
+  );
+  if (signal?.aborted) throw signal.reason;
+  if (result.failed)
+    return [err("image.readable", `ffprobe cannot read ${file}: ${String(result.stderr).trim()}`)];
+  const stream = (JSON.parse(String(result.stdout)) as { streams?: ProbeStream[] }).streams?.[0];
+  const findings: Finding[] = [];
+  if (stream?.codec_name !== "png")
+    findings.push(
+      err("image.codec", `the scene card is ${stream?.codec_name ?? "not an image"}, expected png`),
+    );
+  if (stream && (stream.width !== size.width || stream.height !== size.height))
+    findings.push(
+      err(
+        "image.resolution",
+        `the scene card is ${stream.width}x${stream.height}, expected ${size.width}x${size.height}`,
+      ),
+    );
+  return findings;
+}

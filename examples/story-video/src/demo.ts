@@ -69,7 +69,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
   output.write(
     `${c.bold("Tapline story-video demo")}: ${count} ${count === 1 ? "story" : "stories"}, ${concurrency} at a time, seed ${seed}, failure rate ${failureRate}` +
-      `${quick ? ", quick" : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
+      `${quick ? ", quick" : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
   );
 
   const board = new ProgressBoard(output, ideas);
@@ -92,6 +92,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const pipeline = buildStoryPipeline(app, {
     llm: createLlm({ ...flaky, middleSentences: quick ? 0 : 3 }),
     tts: { ...flaky, latencyMs: latency * 2 },
+    images: { ...flaky, latencyMs: latency * 2 },
     tools,
     outDir,
     fps: quick ? 24 : 30,

@@ -5,15 +5,16 @@ import { isMissingToolError } from "./media.ts";
 
 const HELP = `Usage: node src/main.ts [options]   (or: pnpm run demo, from the repository root)
 
-Runs the Tapline story-to-video demo: stories go through script, revision, voiceover, subtitles, render and
-validation, with seeded failures injected into the LLM and TTS stand-ins.
+Runs the Tapline story-to-video demo: stories go through script and revision, then the voiceover and
+subtitles side by side with the scene cards (one per scene, 3 at once), then render and validation, with
+seeded failures injected into the LLM, TTS and image-API stand-ins.
 
 Options:
   --seed <n>            seed of the failure injection and the scripts (default 42)
   --failure-rate <r>    share of API calls that fail, 0..1 (default 0.25)
   --stories <n>         number of stories (default 4; 1 with --quick)
   --concurrency <n>     stories in flight at once (default 2)
-  --quick               one short story, fast encoding (about 10 s)
+  --quick               one short story (4 scenes), fast encoding
   --out <dir>           folder for the videos (default ./out)
   --dir <dir>           Tapline data folder: logs, metrics, alerts (default ./.tapline)
   -h, --help            show this help

@@ -1,3 +1,4 @@
+import { access } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { execa } from "execa";
 
@@ -9,7 +10,14 @@ export interface MediaTools {
   readonly espeak: string | undefined;
   /** Whether this ffmpeg has the libass `subtitles` filter (burned-in subtitles); else they are muxed. */
   readonly burnSubtitles: boolean;
+  /** Whether this ffmpeg has `drawtext` (libfreetype): the scene cards' text; without it, cards are plain. */
+  readonly drawText: boolean;
+  /** Font file of the scene cards (`TAPLINE_DEMO_FONT`, else DejaVu Sans when installed); else fontconfig's Sans. */
+  readonly font: string | undefined;
 }
+
+/** Debian's fonts-dejavu-core. */
+export const DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /** Thrown when ffmpeg or ffprobe is missing. */
 export class MissingToolError extends Error {
@@ -39,11 +47,19 @@ export async function detectTools(env: NodeJS.ProcessEnv = process.env): Promise
     env.TAPLINE_DEMO_NO_ESPEAK === "1"
       ? undefined
       : await execa(espeakPath, ["--version"], { reject: false });
+  const font =
+    env.TAPLINE_DEMO_FONT ||
+    (await access(DEJAVU_SANS).then(
+      () => DEJAVU_SANS,
+      () => undefined,
+    ));
   return {
     ffmpeg,
     ffprobe,
     espeak: espeak && !espeak.failed ? espeakPath : undefined,
     burnSubtitles: /^\s*\S+\s+subtitles\s/m.test(String(filters.stdout)),
+    drawText: /^\s*\S+\s+drawtext\s/m.test(String(filters.stdout)),
+    font,
   };
 }
 
@@ -183,6 +199,11 @@ export async function probeDuration(tools: MediaTools, path: string, signal?: Ab
 export interface RenderJob {
   readonly audio: string;
   readonly subtitles: string;
+  /**
+   * The scene cards (RGBA PNGs, 1080x1920) in order, each shown from `start` to `end` seconds, laid over the
+   * moving background; none gives the background alone.
+   */
+  readonly scenes?: readonly { readonly image: string; readonly start: number; readonly end: number }[];
   readonly out: string;
   readonly fps: number;
   /** Length of the video, seconds: the voiceover's duration (not `-shortest`, which overshoots by a few frames). */
@@ -192,10 +213,12 @@ export interface RenderJob {
 }
 
 /**
- * Renders the short: 1080x1920 H.264 (yuv420p) + AAC in MP4 with `+faststart`, the voiceover as audio and
- * the subtitles burned in with libass when this ffmpeg has it, else muxed as a `mov_text` track.
- * ffmpeg runs in the subtitles' folder and names the file relatively, so the filter graph needs no escaping
- * whatever the path holds (spaces, quotes, colons).
+ * Renders the short: 1080x1920 H.264 (yuv420p) + AAC in MP4 with `+faststart`. The scene cards are joined
+ * in order with the `concat` filter (each looped for its share of the voiceover) and laid over a slowly
+ * moving gradient; the voiceover is the audio, and the subtitles are burned in with libass when this ffmpeg
+ * has it, else muxed as a `mov_text` track. Every file is an input (`-i`), never part of the filter graph,
+ * except the subtitles: ffmpeg runs in their folder and names them relatively, so the graph needs no
+ * escaping whatever the paths hold (spaces, quotes, colons).
  */
 export async function renderVideo(
   tools: MediaTools,
@@ -207,25 +230,45 @@ export async function renderVideo(
   const background =
     `gradients=s=108x192:r=${job.fps}:d=${job.durationSeconds.toFixed(3)}:c0=0x1b2838:c1=0x4a7fa0:x0=0:y0=0:x1=108:y1=192:speed=0.03,` +
     "scale=1080:1920:flags=bilinear";
+  const scenes = job.scenes ?? [];
+  const inputs = ["-f", "lavfi", "-i", background];
+  for (const scene of scenes) {
+    // The last card lasts a frame longer than its share: the output's -t cuts it, never a frame short.
+    const seconds =
+      Math.max(1 / job.fps, scene.end - scene.start) + (scene === scenes.at(-1) ? 1 / job.fps : 0);
+    inputs.push("-loop", "1", "-framerate", String(job.fps), "-t", seconds.toFixed(3), "-i", scene.image);
+  }
+  const audioInput = scenes.length + 1;
+  inputs.push("-i", job.audio);
+  const graph: string[] = [];
+  let video = "0:v";
+  if (scenes.length > 0) {
+    const cards = scenes.map((_, i) => `[${i + 1}:v]`).join("");
+    graph.push(
+      `${cards}concat=n=${scenes.length}:v=1:a=0[cards]`,
+      "[0:v][cards]overlay=eof_action=repeat[scened]",
+    );
+    video = "scened";
+  }
+  const subtitleFilter = tools.burnSubtitles
+    ? `,subtitles=${basename(job.subtitles)}:force_style='FontName=DejaVu Sans,FontSize=16,Alignment=10,MarginL=40,MarginR=40,Outline=2'`
+    : "";
+  graph.push(`[${video}]format=yuv420p${subtitleFilter}[v]`);
   // ultrafast turns CABAC and 8x8 transforms off, which makes the stream Constrained Baseline whatever
   // -profile says; turning them back on costs little and gives the High profile platforms expect.
   const common = ["-c:v", "libx264", "-preset", job.preset, "-x264-params", "cabac=1:8x8dct=1"];
   common.push("-pix_fmt", "yuv420p", "-profile:v", "high");
   const audio = ["-c:a", "aac", "-b:a", "160k", "-ar", "48000"];
   const tail = ["-t", job.durationSeconds.toFixed(3), "-movflags", "+faststart", job.out];
-  const args = tools.burnSubtitles
-    ? [
-        ...["-v", "error", "-y", "-f", "lavfi", "-i", background, "-i", job.audio],
-        ...[
-          "-vf",
-          `subtitles=${basename(job.subtitles)}:force_style='FontName=DejaVu Sans,FontSize=16,Alignment=10,MarginL=40,MarginR=40,Outline=2'`,
-        ],
-        ...["-map", "0:v", "-map", "1:a", ...common, ...audio, ...tail],
-      ]
-    : [
-        ...["-v", "error", "-y", "-f", "lavfi", "-i", background, "-i", job.audio, "-i", job.subtitles],
-        ...["-map", "0:v", "-map", "1:a", "-map", "2:s", ...common, ...audio, "-c:s", "mov_text", ...tail],
-      ];
+  const args = [
+    ...["-v", "error", "-y", ...inputs],
+    ...(tools.burnSubtitles ? [] : ["-i", job.subtitles]),
+    ...["-filter_complex", graph.join(";"), "-map", "[v]", "-map", `${audioInput}:a`],
+    ...(tools.burnSubtitles ? [] : ["-map", `${audioInput + 1}:s`, "-c:s", "mov_text"]),
+    ...common,
+    ...audio,
+    ...tail,
+  ];
   await execa(tools.ffmpeg, args, { cancelSignal: signal, cwd: dirname(job.subtitles) });
   return { burned: tools.burnSubtitles };
 }

@@ -26,12 +26,17 @@ export interface WiringSettings {
   readonly dir: string;
 }
 
-/** The step options of the demo's plugins: retry everywhere (the voiceover behind breaker `tts`), validate per file. */
+/**
+ * The step options of the demo's plugins: retry everywhere (the voiceover behind breaker `tts`), validate
+ * per file. Those of `scenes` apply to each scene: a failed card is retried on its own, its siblings keep
+ * theirs (plugin-validate has no image check: the scene step checks its PNG itself, inside the attempt).
+ */
 export const STEP_OPTIONS = {
   script: { retry: {} },
   revise: { retry: {}, validate: [text()] },
   voiceover: { retry: { breaker: "tts", maxAttempts: 6 }, validate: [audio()] },
   subtitles: { retry: { maxAttempts: 2 }, validate: [subtitles()] },
+  scenes: { retry: { maxAttempts: 4 } },
   render: { retry: { maxAttempts: 2 }, validate: [video()] },
   validate: { retry: false },
 } satisfies StoryPipelineDeps["stepOptions"];

@@ -1,17 +1,58 @@
 import { type AlertEvent, definePlugin } from "@tapline/core";
-import { STEP_NAMES } from "./story-pipeline.ts";
+import { SCENES_METRIC, STEP_NAMES } from "./story-pipeline.ts";
 
 type StepState = "pending" | "running" | "retrying" | "ok" | "failed" | "skipped";
+
+interface UnitState {
+  state: StepState;
+  attempts: number;
+  /** The enclosing unit's path; undefined for a top-level step. */
+  parent: string | undefined;
+  definitionPath: string;
+}
 
 interface StoryRow {
   id: string;
   title: string;
   status: "queued" | "running" | "success" | "failed" | "cancelled";
-  steps: Map<string, { state: StepState; attempts: number }>;
+  /** Top-level steps by name, in pipeline order. */
+  steps: Map<string, UnitState>;
+  /** Every nested unit (branch, sub-step, map item) by path, in start order. */
+  units: Map<string, UnitState>;
+  /** A map's item count by its path: announced by a gauge while it runs, or counted from its report at the end. */
+  totals: Map<string, number>;
   note: string;
   startedAt: number;
   durationMs: number;
 }
+
+/** How a map's items stand: what {@link formatFanOut} prints. */
+export interface FanOutCounts {
+  readonly ok: number;
+  readonly running: number;
+  readonly retrying: number;
+  readonly failed: number;
+  /** Items in all; undefined while unknown. */
+  readonly total: number | undefined;
+}
+
+/**
+ * A map's one-cell summary: `scenes 5/8 ✓ 1 retrying` (5 of 8 items done, one on its second attempt or
+ * later), `scenes 2/? ✓ 1 running` while the total is unknown, `scenes 7/8 ✓ 1 failed`.
+ */
+export function formatFanOut(label: string, counts: FanOutCounts, colour = false): string {
+  const c = colours(colour);
+  const done = `${counts.ok}/${counts.total ?? "?"} ✓`;
+  const parts = [
+    `${label} ${counts.total !== undefined && counts.ok === counts.total ? c.green(done) : done}`,
+  ];
+  if (counts.running > 0) parts.push(c.cyan(`${counts.running} running`));
+  if (counts.retrying > 0) parts.push(c.yellow(`${counts.retrying} retrying`));
+  if (counts.failed > 0) parts.push(c.red(`${counts.failed} failed`));
+  return parts.join(" ");
+}
+
+const ITEM = /\[\d+\]$/;
 
 const BREAKER_STATES = ["closed", "half-open", "open", "isolated"] as const;
 
@@ -24,7 +65,8 @@ export interface ProgressOutput {
 }
 
 /**
- * The demo's live progress: one row per story with every step's state, attempts and the last error, plus
+ * The demo's live progress: one row per story with every top-level step's state and attempts (a shape's
+ * cell shows its sub-steps and each map as a summary, `scenes 5/8 ✓ 1 retrying`) and the last error, plus
  * the circuit breakers and firing alerts. On a terminal it redraws in place (10 times a second, colours on);
  * otherwise it prints one plain line per event, which logs and CI read well.
  */
@@ -43,7 +85,14 @@ export class ProgressBoard {
       this.#rows.set(s.id, {
         ...s,
         status: "queued",
-        steps: new Map(STEP_NAMES.map((n) => [n, { state: "pending" as StepState, attempts: 0 }])),
+        steps: new Map(
+          STEP_NAMES.map((n) => [
+            n,
+            { state: "pending" as StepState, attempts: 0, parent: undefined, definitionPath: n },
+          ]),
+        ),
+        units: new Map(),
+        totals: new Map(),
         note: "",
         startedAt: 0,
         durationMs: 0,
@@ -64,37 +113,75 @@ export class ProgressBoard {
     this.#event(`[${id}] started: ${row.title}`);
   }
 
-  /** A step started (once per step, whatever its attempts). */
-  stepStarted(id: string, step: string): void {
-    this.#set(id, step, "running");
+  /**
+   * A unit started (once per unit, whatever its attempts): a top-level step (no `parent`), or a branch,
+   * sub-step or map item inside one, by its path (`media.images.scenes[2]`) and its parent's path.
+   */
+  stepStarted(id: string, path: string, parent?: string, definitionPath: string = path): void {
+    const row = this.#rows.get(id);
+    if (!row) return;
+    if (parent === undefined) {
+      const s = row.steps.get(path);
+      if (s) s.state = "running";
+    } else {
+      row.units.set(path, { state: "running", attempts: 0, parent, definitionPath });
+    }
+    this.#dirty = true;
   }
 
-  /** An attempt of a step began. */
-  attemptStarted(id: string, step: string, attempt: number): void {
-    const s = this.#rows.get(id)?.steps.get(step);
+  /** An attempt of a unit began. */
+  attemptStarted(id: string, path: string, attempt: number): void {
+    const s = this.#unit(id, path);
     if (!s) return;
     s.attempts = attempt;
     s.state = attempt > 1 ? "retrying" : "running";
-    if (attempt > 1) this.#event(`[${id}] ${step}: attempt ${attempt}`);
+    if (attempt > 1) this.#event(`[${id}] ${path}: attempt ${attempt}`);
     else this.#dirty = true;
   }
 
   /** An attempt failed (a retry may follow). */
-  attemptFailed(id: string, step: string, attempt: number, error: unknown): void {
+  attemptFailed(id: string, path: string, attempt: number, error: unknown): void {
     const row = this.#rows.get(id);
     if (!row) return;
-    row.note = `${step} #${attempt}: ${short(error)}`;
-    this.#event(`[${id}] ${step}: attempt ${attempt} failed: ${short(error)}`);
+    row.note = `${path} #${attempt}: ${short(error)}`;
+    this.#event(`[${id}] ${path}: attempt ${attempt} failed: ${short(error)}`);
   }
 
-  /** A step finished. */
-  stepEnded(id: string, step: string, status: string, durationMs: number, attempts: number): void {
-    this.#set(id, step, status === "success" ? "ok" : status === "skipped" ? "skipped" : "failed");
-    const s = this.#rows.get(id)?.steps.get(step);
-    if (s) s.attempts = attempts;
+  /**
+   * A unit finished. `children` is the number of child reports of a shape (a map's items, skipped ones
+   * included): a map's total once it ends.
+   */
+  stepEnded(
+    id: string,
+    path: string,
+    status: string,
+    durationMs: number,
+    attempts: number,
+    children?: number,
+  ): void {
+    const s = this.#unit(id, path);
+    const row = this.#rows.get(id);
+    if (!s || !row) return;
+    s.state = status === "success" ? "ok" : status === "skipped" ? "skipped" : "failed";
+    if (attempts > 0) s.attempts = attempts;
+    const map = this.#isMap(row, path);
+    if (children !== undefined && map) row.totals.set(path, children);
+    const fanOut = map ? ` (${formatFanOut(lastName(path), this.#counts(row, path))})` : "";
     this.#event(
-      `[${id}] ${step}: ${status} in ${(durationMs / 1000).toFixed(1)} s${attempts > 1 ? ` after ${attempts} attempts` : ""}`,
+      `[${id}] ${path}: ${status} in ${(durationMs / 1000).toFixed(1)} s${attempts > 1 ? ` after ${attempts} attempts` : ""}${fanOut}`,
     );
+  }
+
+  /**
+   * How many items a running map has, before they end: the demo's scene map emits it as a gauge whose
+   * `step` label is the map's definition path (`media.images.scenes`).
+   */
+  mapTotal(id: string, definitionPath: string, total: number): void {
+    const row = this.#rows.get(id);
+    if (!row) return;
+    for (const [path, unit] of [...row.steps, ...row.units])
+      if (unit.definitionPath === definitionPath && unit.state === "running") row.totals.set(path, total);
+    this.#dirty = true;
   }
 
   /** A story finished. */
@@ -150,23 +237,7 @@ export class ProgressBoard {
     const width = Math.max(...[...this.#rows.keys()].map((k) => k.length), 5);
     const out: string[] = [];
     for (const row of this.#rows.values()) {
-      const steps = [...row.steps].map(([name, s]) => {
-        const label = s.attempts > 1 ? `${name}×${s.attempts}` : name;
-        switch (s.state) {
-          case "ok":
-            return c.green(`✓ ${label}`);
-          case "failed":
-            return c.red(`✗ ${label}`);
-          case "running":
-            return c.cyan(`▶ ${label}`);
-          case "retrying":
-            return c.yellow(`↻ ${label}`);
-          case "skipped":
-            return c.dim(`- ${name}`);
-          default:
-            return c.dim(`· ${name}`);
-        }
-      });
+      const steps = [...row.steps].map(([name, s]) => this.#cell(row, name, s, colour));
       const status =
         row.status === "success"
           ? c.green("done")
@@ -191,10 +262,73 @@ export class ProgressBoard {
     return out;
   }
 
-  #set(id: string, step: string, state: StepState): void {
-    const s = this.#rows.get(id)?.steps.get(step);
-    if (s) s.state = state;
-    this.#dirty = true;
+  /**
+   * How a map's items stand (`path` is the map's path), counted from the units whose parent it is; a
+   * retrying item counts as retrying, not running. Undefined for a unit that is not a map (yet).
+   */
+  fanOut(id: string, path: string): FanOutCounts | undefined {
+    const row = this.#rows.get(id);
+    return row && this.#isMap(row, path) ? this.#counts(row, path) : undefined;
+  }
+
+  /**
+   * A top-level step's cell: its state, and for a shape what runs inside it: each sub-step (`✓ voiceover`)
+   * and each map as a summary (`scenes 5/8 ✓ 1 retrying`). Once the step is done only the maps and the
+   * sub-steps that needed more than one attempt (or failed) are kept, so a finished row stays short.
+   */
+  #cell(row: StoryRow, name: string, s: UnitState, colour: boolean): string {
+    const c = colours(colour);
+    const inside: string[] = [];
+    const done = s.state !== "running" && s.state !== "retrying";
+    if (this.#isMap(row, name)) inside.push(formatFanOut(name, this.#counts(row, name), colour));
+    for (const [path, unit] of row.units) {
+      if (!path.startsWith(`${name}.`) && !path.startsWith(`${name}[`)) continue;
+      if (ITEM.test(path) || this.#insideItem(row, unit)) continue; // counted by their map
+      if (this.#isMap(row, path)) inside.push(formatFanOut(lastName(path), this.#counts(row, path), colour));
+      else if (!this.#isParent(row, path) && (!done || unit.attempts > 1 || unit.state === "failed"))
+        inside.push(stateCell(unit, lastName(path), c));
+    }
+    const own = stateCell(s, name, c);
+    return inside.length > 0 ? `${own}${c.dim("[")}${inside.join(c.dim(" · "))}${c.dim("]")}` : own;
+  }
+
+  #counts(row: StoryRow, path: string): FanOutCounts {
+    let ok = 0;
+    let running = 0;
+    let retrying = 0;
+    let failed = 0;
+    for (const [p, unit] of row.units) {
+      if (unit.parent !== path || !ITEM.test(p)) continue;
+      if (unit.state === "ok") ok++;
+      else if (unit.state === "retrying") retrying++;
+      else if (unit.state === "running") running++;
+      else if (unit.state === "failed") failed++;
+    }
+    return { ok, running, retrying, failed, total: row.totals.get(path) };
+  }
+
+  /** A map: a unit with indexed children (`scenes[0]`) or an announced total. */
+  #isMap(row: StoryRow, path: string): boolean {
+    if (row.totals.has(path)) return true;
+    for (const [p, unit] of row.units) if (unit.parent === path && ITEM.test(p)) return true;
+    return false;
+  }
+
+  #isParent(row: StoryRow, path: string): boolean {
+    for (const unit of row.units.values()) if (unit.parent === path) return true;
+    return false;
+  }
+
+  /** True for a unit nested in a map item (a sub-pipeline's step of `scenes[2]`): its map counts the item. */
+  #insideItem(row: StoryRow, unit: UnitState): boolean {
+    for (let parent = unit.parent; parent !== undefined; parent = row.units.get(parent)?.parent)
+      if (ITEM.test(parent)) return true;
+    return false;
+  }
+
+  #unit(id: string, path: string): UnitState | undefined {
+    const row = this.#rows.get(id);
+    return row?.steps.get(path) ?? row?.units.get(path);
   }
 
   #event(line: string): void {
@@ -215,17 +349,29 @@ export const progressPlugin = definePlugin<{ board: ProgressBoard }>({
   setup(api) {
     const { board } = api.options;
     const story = (ctx: { labels: Readonly<Record<string, string>> }) => ctx.labels.story ?? "?";
+    // Every unit (step, branch, map item) fires these hooks with its own context: the path tells them
+    // apart, the parent's path places them in the tree.
+    const path = (ctx: { path?: string; step: string }) => ctx.path ?? ctx.step;
     api.hooks.runStart.tap(api.name, ({ ctx }) => board.runStarted(story(ctx)));
-    api.hooks.stepStart.tap(api.name, ({ ctx }) => board.stepStarted(story(ctx), ctx.step));
+    api.hooks.stepStart.tap(api.name, ({ ctx }) =>
+      board.stepStarted(story(ctx), path(ctx), ctx.parent?.path, ctx.definitionPath ?? path(ctx)),
+    );
     api.hooks.stepAttempt.tap(api.name, (e) => {
-      if (e.phase === "start") board.attemptStarted(story(e.ctx), e.ctx.step, e.attempt);
+      if (e.phase === "start") board.attemptStarted(story(e.ctx), path(e.ctx), e.attempt);
       else if (e.status === "failed") {
-        board.attemptFailed(story(e.ctx), e.ctx.step, e.attempt, e.error);
+        board.attemptFailed(story(e.ctx), path(e.ctx), e.attempt, e.error);
         e.ctx.log.warn({ attempt: e.attempt, err: short(e.error) }, "attempt failed");
       }
     });
     api.hooks.stepEnd.tap(api.name, ({ ctx, report }) =>
-      board.stepEnded(story(ctx), report.name, report.status, report.durationMs, report.attempts.length),
+      board.stepEnded(
+        story(ctx),
+        report.path ?? path(ctx),
+        report.status,
+        report.durationMs,
+        report.attempts.length,
+        report.children?.length,
+      ),
     );
     api.hooks.runEnd.tap(api.name, ({ ctx, report }) => {
       board.runEnded(story(ctx), report.status, report.durationMs);
@@ -236,6 +382,8 @@ export const progressPlugin = definePlugin<{ board: ProgressBoard }>({
     });
     api.hooks.metric.tap(api.name, (sample) => {
       if (sample.name === "tapline_breaker_state") board.breaker(sample.labels.breaker ?? "?", sample.value);
+      else if (sample.name === SCENES_METRIC && sample.labels.step)
+        board.mapTotal(sample.labels.story ?? "?", sample.labels.step, sample.value);
     });
     api.hooks.alert.tap(api.name, (event) => board.alert(event));
   },
@@ -282,6 +430,34 @@ export function fitRow(row: string, columns: number | undefined): string {
 export function colours(on: boolean) {
   const wrap = (code: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
   return { green: wrap(32), red: wrap(31), yellow: wrap(33), cyan: wrap(36), dim: wrap(2), bold: wrap(1) };
+}
+
+/** One unit's state as a cell: `✓ script`, `↻ voiceover×2`, `▶ render`. */
+function stateCell(
+  s: { state: StepState; attempts: number },
+  name: string,
+  c: ReturnType<typeof colours>,
+): string {
+  const label = s.attempts > 1 ? `${name}×${s.attempts}` : name;
+  switch (s.state) {
+    case "ok":
+      return c.green(`✓ ${label}`);
+    case "failed":
+      return c.red(`✗ ${label}`);
+    case "running":
+      return c.cyan(`▶ ${label}`);
+    case "retrying":
+      return c.yellow(`↻ ${label}`);
+    case "skipped":
+      return c.dim(`- ${name}`);
+    default:
+      return c.dim(`· ${name}`);
+  }
+}
+
+/** The last name of a path: `scenes` for `media.images.scenes`, `[2]` for `scenes[2]`. */
+function lastName(path: string): string {
+  return /(\[\d+\]|[^.[\]]+)$/.exec(path)?.[1] ?? path;
 }
 
 function short(error: unknown): string {

@@ -1,24 +1,49 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { StepOptions, TaplineApp } from "@tapline/core";
+import type { StepContext, StepOptions, TaplineApp } from "@tapline/core";
 import { StepValidationError } from "@tapline/core/kit";
-import { checkOutputs, type FileCheck } from "./checks.ts";
+import { checkOutputs, checkSceneImage, type FileCheck } from "./checks.ts";
 import { type FlakyOptions, FlakyService } from "./flaky-service.ts";
 import type { Llm, Script, StoryIdea } from "./llm.ts";
 import { encodeVoice, type MediaTools, probeDuration, renderVideo, speak, synthesise } from "./media.ts";
+import { drawScene, type SceneImage, sceneTimings, splitIntoScenes } from "./scenes.ts";
 import { alignCues, toSrt } from "./subtitles.ts";
 
-/** The steps of the story pipeline, in order. */
-export const STEP_NAMES = ["script", "revise", "voiceover", "subtitles", "render", "validate"] as const;
+/** The top-level steps of the story pipeline, in order (`media` runs the voice and the scenes side by side). */
+export const STEP_NAMES = ["script", "revise", "media", "render", "validate"] as const;
 
-/** A step of the story pipeline. */
+/** A top-level step of the story pipeline. */
 export type StoryStep = (typeof STEP_NAMES)[number];
+
+/**
+ * The units that take step options: the top-level function steps, the voice branch's two steps and the
+ * scene map (its options apply to each scene).
+ */
+export const UNIT_NAMES = [
+  "script",
+  "revise",
+  "voiceover",
+  "subtitles",
+  "scenes",
+  "render",
+  "validate",
+] as const;
+
+/** A unit of the story pipeline that takes step options. */
+export type StoryUnit = (typeof UNIT_NAMES)[number];
+
+/** Name of the gauge the scene map's items function emits: how many scenes a story has (the board's total). */
+export const SCENES_METRIC = "story_scenes";
 
 /** What {@link buildStoryPipeline} needs. */
 export interface StoryPipelineDeps {
   readonly llm: Llm;
   /** Failure injection of the TTS stand-in. */
   readonly tts: FlakyOptions;
+  /** Failure injection of the image-API stand-in each scene calls first (default: none fail). */
+  readonly images?: FlakyOptions;
+  /** Scenes drawn at once, per story. Default 3. */
+  readonly sceneConcurrency?: number;
   readonly tools: MediaTools;
   /** Folder for the videos (`<outDir>/<id>.mp4`); each story's other files go to `<outDir>/<id>/`. */
   readonly outDir: string;
@@ -26,8 +51,8 @@ export interface StoryPipelineDeps {
   readonly fps: number;
   /** x264 preset. */
   readonly preset: string;
-  /** Extra step options per step (plugin keys such as `retry`, `validate`). */
-  readonly stepOptions?: Partial<Record<StoryStep, StepOptions>>;
+  /** Extra step options per unit (plugin keys such as `retry`, `validate`); those of `scenes` apply per scene. */
+  readonly stepOptions?: Partial<Record<StoryUnit, StepOptions>>;
   /**
    * Checks the finished files; defaults to the demo's own ffprobe checks. The demo passes
    * `@tapline/plugin-validate`'s `validateFile` with the youtube-shorts profile when it is installed.
@@ -58,18 +83,105 @@ export interface StoryResult {
   readonly subtitles: string;
   readonly script: string;
   readonly durationSeconds: number;
+  /** Scene cards in the video. */
+  readonly scenes: number;
   readonly checks: readonly FileCheck[];
 }
 
+/** What the `revise` step hands on: the final script and where the story's files go. */
+export interface RevisedScript {
+  readonly script: Script;
+  readonly dir: string;
+  readonly scriptFile: string;
+}
+
+/** The voice branch's output: the voiceover and its subtitles. */
+export interface VoiceWithSubtitles extends Voiceover {
+  readonly subtitles: string;
+  readonly cues: number;
+}
+
 /**
- * Defines the story pipeline on an app: idea → script → revise → voiceover → subtitles → render → validate.
- * Each step declares the files it makes with `ctx.artifact()`, so a validate plugin can check them, and
- * honours `ctx.signal`, so timeouts and cancellation stop subprocesses too.
+ * Defines the story pipeline on an app:
+ *
+ * ```
+ * idea → script → revise → media ┬ voice:  voiceover → subtitles         → render → validate
+ *                                └ images: scenes[0..n] (map, 3 at once)
+ * ```
+ *
+ * Every unit (`media.voice.voiceover`, `media.images.scenes[2]`) declares the files it makes with
+ * `ctx.artifact()`, so a validate plugin can check them per unit, and honours `ctx.signal`, so timeouts and
+ * cancellation stop subprocesses too.
  */
 export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
   const tts = new FlakyService("tts", deps.tts, ["503", "429", "timeout"]);
-  const opt = (step: StoryStep, base: StepOptions): StepOptions => ({ ...base, ...deps.stepOptions?.[step] });
+  const images = new FlakyService("images", deps.images ?? { ...deps.tts, failureRate: 0 }, ["503", "429"]);
+  const opt = (unit: StoryUnit, base: StepOptions): StepOptions => ({ ...base, ...deps.stepOptions?.[unit] });
   const outDir = resolve(deps.outDir);
+
+  const voiceover = async (
+    { script, dir, scriptFile }: RevisedScript,
+    ctx: StepContext,
+  ): Promise<Voiceover> => {
+    // The remote TTS API call (flaky), then the real synthesis on this machine.
+    await tts.call(script.idea.id, ctx.signal);
+    const wav = join(dir, "voiceover.wav");
+    const audio = join(dir, "voiceover.m4a");
+    if (deps.tools.espeak) await speak(deps.tools, scriptFile, wav, ctx.signal);
+    else await synthesise(deps.tools, script.text.split(/\s+/).length, wav, ctx.signal);
+    await encodeVoice(deps.tools, wav, audio, ctx.signal);
+    await rm(wav, { force: true });
+    const durationSeconds = await probeDuration(deps.tools, audio, ctx.signal);
+    ctx.artifact(audio, { kind: "audio", meta: { durationSeconds } });
+    return {
+      script,
+      dir,
+      scriptFile,
+      audio,
+      durationSeconds,
+      voice: deps.tools.espeak ? "espeak-ng" : "ffmpeg-tone",
+    };
+  };
+
+  const subtitles = async (voice: Voiceover, ctx: StepContext): Promise<VoiceWithSubtitles> => {
+    const cues = alignCues(voice.script.text, voice.durationSeconds);
+    const file = join(voice.dir, "subtitles.srt");
+    await writeFile(file, toSrt(cues));
+    ctx.artifact(file, {
+      kind: "subtitles",
+      meta: { cues: cues.length, audioDurationSeconds: voice.durationSeconds },
+    });
+    return { ...voice, subtitles: file, cues: cues.length };
+  };
+
+  // The map's items: one scene per sentence. The count goes out as a gauge, which is how the live board
+  // learns a map's total before its items end (core announces items as they start, not as a list).
+  const scenesOf = ({ script }: RevisedScript, ctx: StepContext) => {
+    const scenes = splitIntoScenes(script.text);
+    ctx.metric(SCENES_METRIC, scenes.length);
+    return scenes;
+  };
+
+  const draw = async (
+    scene: ReturnType<typeof splitIntoScenes>[number],
+    ctx: StepContext,
+  ): Promise<SceneImage> => {
+    const { script, dir } = ctx.outputs.revise as RevisedScript;
+    // The remote image API call (flaky), then the real drawing with ffmpeg on this machine.
+    await images.call(`${script.idea.id}:scene-${scene.index + 1}`, ctx.signal);
+    const drawn = await drawScene(deps.tools, scene, dir, ctx.signal);
+    ctx.artifact(drawn.image, { kind: "image", meta: { scene: scene.index + 1, words: scene.words } });
+    const findings = await checkSceneImage(deps.tools, drawn.image, undefined, ctx.signal);
+    if (findings.length > 0) {
+      throw new StepValidationError({
+        why: findings.map((f) => f.message).join("; "),
+        findings,
+        retryable: true,
+      });
+    }
+    return drawn;
+  };
+
   return app
     .pipeline<StoryIdea>("story-video")
     .step(
@@ -79,7 +191,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     )
     .step(
       "revise",
-      async (draft, ctx) => {
+      async (draft, ctx): Promise<RevisedScript> => {
         const script = await deps.llm.revise(draft, ctx.signal);
         const dir = join(outDir, script.idea.id);
         await mkdir(dir, { recursive: true });
@@ -90,53 +202,40 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
       },
       opt("revise", { timeout: 30_000, description: "LLM revises the draft" }),
     )
-    .step(
-      "voiceover",
-      async ({ script, dir, scriptFile }, ctx): Promise<Voiceover> => {
-        // The remote TTS API call (flaky), then the real synthesis on this machine.
-        await tts.call(script.idea.id, ctx.signal);
-        const wav = join(dir, "voiceover.wav");
-        const audio = join(dir, "voiceover.m4a");
-        if (deps.tools.espeak) await speak(deps.tools, scriptFile, wav, ctx.signal);
-        else await synthesise(deps.tools, script.text.split(/\s+/).length, wav, ctx.signal);
-        await encodeVoice(deps.tools, wav, audio, ctx.signal);
-        await rm(wav, { force: true });
-        const durationSeconds = await probeDuration(deps.tools, audio, ctx.signal);
-        ctx.artifact(audio, { kind: "audio", meta: { durationSeconds } });
-        return {
-          script,
-          dir,
-          scriptFile,
-          audio,
-          durationSeconds,
-          voice: deps.tools.espeak ? "espeak-ng" : "ffmpeg-tone",
-        };
+    .parallel("media", {
+      voice: {
+        pipeline: (b) =>
+          b
+            .step(
+              "voiceover",
+              voiceover,
+              opt("voiceover", { timeout: 60_000, description: "TTS speaks the script" }),
+            )
+            .step(
+              "subtitles",
+              subtitles,
+              opt("subtitles", { timeout: 10_000, description: "SRT aligned to the voiceover" }),
+            ),
       },
-      opt("voiceover", { timeout: 60_000, description: "TTS speaks the script" }),
-    )
-    .step(
-      "subtitles",
-      async (voice, ctx) => {
-        const cues = alignCues(voice.script.text, voice.durationSeconds);
-        const subtitles = join(voice.dir, "subtitles.srt");
-        await writeFile(subtitles, toSrt(cues));
-        ctx.artifact(subtitles, {
-          kind: "subtitles",
-          meta: { cues: cues.length, audioDurationSeconds: voice.durationSeconds },
-        });
-        return { ...voice, subtitles, cues: cues.length };
+      images: {
+        pipeline: (b) =>
+          b.map("scenes", scenesOf, draw, {
+            concurrency: deps.sceneConcurrency ?? 3,
+            ...opt("scenes", { timeout: 20_000, description: "ffmpeg draws a 1080x1920 card per scene" }),
+          }),
       },
-      opt("subtitles", { timeout: 10_000, description: "SRT aligned to the voiceover" }),
-    )
+    })
     .step(
       "render",
-      async (voice, ctx) => {
+      async ({ voice, images: cards }, ctx) => {
         const video = join(outDir, `${voice.script.idea.id}.mp4`);
+        const times = sceneTimings(cards, voice.durationSeconds);
         const { burned } = await renderVideo(
           deps.tools,
           {
             audio: voice.audio,
             subtitles: voice.subtitles,
+            scenes: cards.map((card, i) => ({ image: card.image, ...times[i]! })),
             out: video,
             fps: deps.fps,
             preset: deps.preset,
@@ -144,10 +243,16 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
           },
           ctx.signal,
         );
-        ctx.artifact(video, { kind: "video", meta: { subtitles: burned ? "burned" : "muxed" } });
-        return { ...voice, video };
+        ctx.artifact(video, {
+          kind: "video",
+          meta: { subtitles: burned ? "burned" : "muxed", scenes: cards.length },
+        });
+        return { ...voice, video, scenes: cards.length };
       },
-      opt("render", { timeout: 120_000, description: "ffmpeg renders 1080x1920 H.264/AAC" }),
+      opt("render", {
+        timeout: 120_000,
+        description: "ffmpeg joins the scenes into a 1080x1920 H.264/AAC mp4",
+      }),
     )
     .step(
       "validate",
@@ -177,6 +282,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
           subtitles: done.subtitles,
           script: done.scriptFile,
           durationSeconds: done.durationSeconds,
+          scenes: done.scenes,
           checks,
         };
       },

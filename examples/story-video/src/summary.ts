@@ -1,4 +1,4 @@
-import type { AppStatus, RunReport } from "@tapline/core";
+import type { AppStatus, RunReport, StepReport } from "@tapline/core";
 import type { Summary } from "@tapline/plugin-metrics/files";
 import { colours } from "./progress.ts";
 
@@ -11,22 +11,56 @@ export function serialiseReport(report: RunReport): Record<string, unknown> {
     durationMs: Math.round(report.durationMs),
     failedStep: report.failedStep,
     error: report.error === undefined ? undefined : serialiseError(report.error),
-    steps: report.steps.map((s) => ({
-      name: s.name,
-      status: s.status,
-      durationMs: Math.round(s.durationMs),
-      attempts: s.attempts.map((a) => ({
-        attempt: a.attempt,
-        status: a.status,
-        durationMs: Math.round(a.durationMs),
-        error: a.error === undefined ? undefined : serialiseError(a.error),
-      })),
-      findings: s.findings,
-      artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind })),
-      extensions: s.extensions,
-    })),
+    steps: report.steps.map(serialiseStep),
     pluginErrors: report.pluginErrors.map(serialiseError),
   };
+}
+
+/** A step report and, for a shape (parallel, map, sub-pipeline), its children: the report is a tree. */
+export function serialiseStep(s: StepReport): Record<string, unknown> {
+  return {
+    name: s.name,
+    path: s.path,
+    status: s.status,
+    durationMs: Math.round(s.durationMs),
+    attempts: s.attempts.map((a) => ({
+      attempt: a.attempt,
+      status: a.status,
+      durationMs: Math.round(a.durationMs),
+      error: a.error === undefined ? undefined : serialiseError(a.error),
+    })),
+    findings: s.findings,
+    artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind })),
+    extensions: s.extensions,
+    ...(s.children && { children: s.children.map(serialiseStep) }),
+  };
+}
+
+/** The units under a report that ran a function (no children), depth first: a shape's attempts are theirs. */
+export function leafUnits(s: StepReport): StepReport[] {
+  return s.children ? s.children.flatMap(leafUnits) : [s];
+}
+
+/**
+ * One step of a run report in a few characters: `script×3`, `render(failed)`; a shape lists the units that
+ * needed more than one attempt or did not succeed, and a map its item count: `media[voiceover×2 scenes 4]`.
+ */
+export function formatStepBrief(s: StepReport): string {
+  const mark = (r: StepReport, name: string) =>
+    `${name}${r.attempts.length > 1 ? `×${r.attempts.length}` : ""}${r.status === "success" ? "" : `(${r.status})`}`;
+  if (!s.children) return mark(s, s.name);
+  const inside: string[] = [];
+  const walk = (r: StepReport) => {
+    if (r.children?.some((c) => /^\[\d+\]$/.test(c.name)))
+      inside.push(
+        `${r.name} ${r.children.filter((c) => c.status === "success").length}/${r.children.length}`,
+      );
+    if (r.children) for (const c of r.children) walk(c);
+    else if (r.attempts.length > 1 || r.status !== "success")
+      inside.push(mark(r, /^\[\d+\]$/.test(r.name) ? r.path.slice(r.path.lastIndexOf(".") + 1) : r.name));
+  };
+  for (const c of s.children) walk(c);
+  return `${mark(s, s.name)}${inside.length > 0 ? `[${inside.join(" ")}]` : ""}`;
 }
 
 /** `{ name, message, code?, status? }` of any thrown value. */
@@ -52,10 +86,7 @@ export function formatReports(
     const status = report.status === "success" ? c.green("success") : c.red(report.status);
     const attempts = report.steps
       .filter((s) => s.status !== "skipped")
-      .map(
-        (s) =>
-          `${s.name}${s.attempts.length > 1 ? `×${s.attempts.length}` : ""}${s.status === "success" ? "" : `(${s.status})`}`,
-      )
+      .map(formatStepBrief)
       .join(" ");
     lines.push(
       `  ${id.padEnd(14)} ${status} in ${(report.durationMs / 1000).toFixed(1)} s  ${c.dim(attempts)}`,
@@ -75,26 +106,27 @@ export function formatStepTable(reports: readonly RunReport[], colour: boolean):
   const c = colours(colour);
   const by = new Map<string, { n: number; ok: number; attempts: number; durations: number[] }>();
   for (const r of reports) {
-    for (const s of r.steps) {
+    for (const s of r.steps.flatMap(leafUnits)) {
       if (s.status === "skipped") continue;
-      const e = by.get(s.name) ?? { n: 0, ok: 0, attempts: 0, durations: [] };
+      const key = s.path.replace(/\[\d+\]/g, "[]"); // one row per unit of the definition, not per item
+      const e = by.get(key) ?? { n: 0, ok: 0, attempts: 0, durations: [] };
       e.n++;
       if (s.status === "success") e.ok++;
       e.attempts += s.attempts.length;
       e.durations.push(s.durationMs);
-      by.set(s.name, e);
+      by.set(key, e);
     }
   }
   const lines = [
     c.bold("Steps (from the run reports)"),
-    `  ${"step".padEnd(10)} ${"runs".padStart(5)} ${"ok".padStart(5)} ${"attempts".padStart(9)} ${"mean s".padStart(8)} ${"p95 s".padStart(8)}`,
+    `  ${"unit".padEnd(24)} ${"runs".padStart(5)} ${"ok".padStart(5)} ${"attempts".padStart(9)} ${"mean s".padStart(8)} ${"p95 s".padStart(8)}`,
   ];
   for (const [name, e] of by) {
     const sorted = [...e.durations].sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
     const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
     lines.push(
-      `  ${name.padEnd(10)} ${String(e.n).padStart(5)} ${String(e.ok).padStart(5)} ${String(e.attempts).padStart(9)} ${(mean / 1000).toFixed(2).padStart(8)} ${(p95 / 1000).toFixed(2).padStart(8)}`,
+      `  ${name.padEnd(24)} ${String(e.n).padStart(5)} ${String(e.ok).padStart(5)} ${String(e.attempts).padStart(9)} ${(mean / 1000).toFixed(2).padStart(8)} ${(p95 / 1000).toFixed(2).padStart(8)}`,
     );
   }
   return lines.join("\n");

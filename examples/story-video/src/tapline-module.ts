@@ -24,6 +24,7 @@ export async function pipeline(app: TaplineApp) {
   return buildStoryPipeline(app, {
     llm: createLlm({ ...flaky, middleSentences: 0 }),
     tts: flaky,
+    images: flaky,
     tools: await detectTools(),
     outDir: join(dirname(app.dir), "out"),
     fps: 24,

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { StepReport } from "@tapline/core";
 import { readStatus, summarize } from "@tapline/plugin-metrics/files";
 import { validateFile } from "@tapline/plugin-validate";
 import { execa } from "execa";
@@ -27,7 +28,7 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
       dir: join(root, ".tapline"),
       output,
     });
-  }, 60_000);
+  }, 120_000); // scene cards, the voiceover and a 1080x1920 render on a shared 2-core machine
   afterAll(() => rm(root, { recursive: true, force: true }));
 
   it("retries the injected failures (seeded, so the same every time) and renders the story", () => {
@@ -47,15 +48,42 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
     expect(result.reports).toHaveLength(1);
     const { report } = result.reports[0]!;
     expect(report.status).toBe("success");
-    expect(report.steps.map((s) => s.name)).toEqual([
-      "script",
-      "revise",
-      "voiceover",
-      "subtitles",
-      "render",
-      "validate",
-    ]);
+    expect(report.steps.map((s) => s.name)).toEqual(["script", "revise", "media", "render", "validate"]);
     expect(report.steps.every((s) => s.status === "success")).toBe(true);
+  });
+
+  it("fans out: the voice and the scenes side by side, one unit per scene, each with its card", async () => {
+    const { report } = result.reports[0]!;
+    const media = report.steps.find((s) => s.name === "media")!;
+    const tree = (s: StepReport): unknown => [s.path, s.status, ...(s.children ?? []).map(tree)];
+    const scenes = media.children![1]!.children![0]!;
+    const n = scenes.children!.length;
+    expect(n).toBe(report.output!.scenes);
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(tree(media)).toEqual([
+      "media",
+      "success",
+      ["media.voice", "success", ["media.voice.voiceover", "success"], ["media.voice.subtitles", "success"]],
+      [
+        "media.images",
+        "success",
+        [
+          "media.images.scenes",
+          "success",
+          ...Array.from({ length: n }, (_, i) => [`media.images.scenes[${i}]`, "success"]),
+        ],
+      ],
+    ]);
+    for (const item of scenes.children!) {
+      const [card] = item.artifacts;
+      expect(card?.kind).toBe("image");
+      const probed = await probe(card!.path);
+      expect(probed.streams[0]).toMatchObject({ codec_name: "png", width: 1080, height: 1920 });
+    }
+    // The board's plain lines name each unit by its path, and the map's line carries its summary.
+    expect(output.text).toContain("[lighthouse] media.images.scenes[0]: success");
+    expect(output.text).toContain(`[lighthouse] media.images.scenes: success`);
+    expect(output.text).toContain(`(scenes ${n}/${n} ✓)`);
   });
 
   it("writes a 1080x1920 H.264/AAC mp4 as long as the voiceover", async () => {
@@ -123,6 +151,10 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
     expect(output.text).not.toContain("\x1b[");
     const saved = JSON.parse(await readFile(join(result.outDir, "reports.json"), "utf8"));
     expect(saved[0].status).toBe("success");
+    // reports.json keeps the tree: media → images → scenes → one child per scene.
+    const scenes = saved[0].steps[2].children[1].children[0];
+    expect(scenes.path).toBe("media.images.scenes");
+    expect(scenes.children).toHaveLength(result.reports[0]!.report.output!.scenes);
   });
 });
 
