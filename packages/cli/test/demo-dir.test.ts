@@ -63,7 +63,17 @@ describe.skipIf(!present)("tapline against a real demo run", () => {
     expect(summary.records).toBeGreaterThan(0);
     expect(summary.runs).toMatchObject({ count: 1, successes: 1 });
     const names = summary.operations.map((o: { name: string }) => o.name);
-    for (const step of ["script", "revise", "voiceover", "subtitles", "render", "validate"])
+    // Units are tracked by definition path: a map's items are one series (`scenes[]`).
+    for (const step of [
+      "script",
+      "revise",
+      "media",
+      "media.voice.voiceover",
+      "media.voice.subtitles",
+      "media.images.scenes[]",
+      "render",
+      "validate",
+    ])
       expect(names).toContain(`story-video/${step}`);
     const render = summary.operations.find((o: { name: string }) => o.name === "story-video/render");
     expect(render).toMatchObject({ count: 1, successes: 1, failures: 0, successRate: 1 });
@@ -217,7 +227,16 @@ describe.skipIf(!present)(
       const [report] = JSON.parse(r.stdout);
       expect(report.status).toBe("success");
       // Step options of the configured plugins reached the steps: retry annotated them, validate checked files.
-      const voiceover = report.steps.find((s: { name: string }) => s.name === "voiceover");
+      type Unit = { path: string; extensions: Record<string, unknown>; children?: Unit[] };
+      const find = (units: Unit[], path: string): Unit | undefined => {
+        for (const u of units) {
+          if (u.path === path) return u;
+          const inner = u.children && find(u.children, path);
+          if (inner) return inner;
+        }
+        return undefined;
+      };
+      const voiceover = find(report.steps, "media.voice.voiceover")!;
       expect(Object.keys(voiceover.extensions)).toEqual(expect.arrayContaining(["retry"]));
       expect(report.output.video).toBe(join(root, "out", "lighthouse.mp4"));
       const check = await tapline(["validate", report.output.video, "--profile", "youtube-shorts", "--json"]);
@@ -226,6 +245,6 @@ describe.skipIf(!present)(
         (await tapline(["metrics", "--dir", join(root, ".tapline"), "--json"])).stdout,
       );
       expect(summary.runs.count).toBe(1);
-    });
+    }, 180_000);
   },
 );
