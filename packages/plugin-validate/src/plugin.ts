@@ -1,17 +1,20 @@
 import { definePlugin, type Finding, type PluginFactory, type StepContext } from "@tapline/core";
 import { StepValidationError } from "@tapline/core/kit";
-import { validateAudioWith } from "./audio.ts";
 import type { StepCheck, ValidatePolicy, ValidateStepOption } from "./checks.ts";
+import { type Check, isCheck } from "./define-check.ts";
 import type { ValidatorOptions } from "./engine.ts";
 import { type NormalizedPluginOptions, PluginOptionsSchema, ValidateStepSchema } from "./options.ts";
 import { type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
 import { kindFromExtension } from "./sniff.ts";
-import { validateSubtitlesWith } from "./subtitles.ts";
-import { type TextSource, validateTextImpl } from "./text.ts";
-import type { ValidationResult } from "./types.ts";
-import { createValidatorInternals, type ValidatorInternals } from "./validator.ts";
+import type { TextSource } from "./text.ts";
+import type { FileKind, ValidationResult } from "./types.ts";
+import {
+  createValidatorInternals,
+  type KindCall,
+  type ValidatorInternals,
+  validateKind,
+} from "./validator.ts";
 import { version } from "./version.ts";
-import { validateVideoWith } from "./video.ts";
 
 declare module "@tapline/core" {
   interface StepOptions {
@@ -47,12 +50,33 @@ interface AttemptOutcome {
   readonly error?: StepValidationError;
 }
 
-function stepChecks(
-  option: ValidateStepOption | undefined,
-): { checks: readonly StepCheck[]; policy?: ValidatePolicy; retryable?: boolean } | undefined {
-  if (option === undefined) return undefined;
-  if (Array.isArray(option)) return { checks: option as readonly StepCheck[] };
-  return option as { checks: readonly StepCheck[] };
+/** A step's checks, planned once per step definition: each built-in check with the custom checks of its kind. */
+interface StepPlan {
+  readonly checks: readonly { readonly check: StepCheck; readonly extra: readonly Check[] }[];
+  readonly policy?: ValidatePolicy;
+  readonly retryable?: boolean;
+}
+
+/**
+ * Custom checks (`defineCheck()`) join the list's first check of their kind; a kind with custom checks only
+ * gets a check with the profile's expectations, so they run on the step's files of that kind.
+ */
+function planStep(option: ValidateStepOption): StepPlan {
+  const list = Array.isArray(option) ? option : (option as { checks: readonly (StepCheck | Check)[] }).checks;
+  const { policy, retryable } = Array.isArray(option) ? {} : (option as Omit<StepPlan, "checks">);
+  const builtIn = list.filter((c): c is StepCheck => !isCheck(c));
+  const custom = new Map<FileKind, Check[]>();
+  for (const c of list) if (isCheck(c)) custom.set(c.kind, [...(custom.get(c.kind) ?? []), c]);
+  for (const kind of custom.keys())
+    if (!builtIn.some((c) => c.kind === kind))
+      builtIn.push({ kind, expect: {}, isTaplineValidateCheck: true });
+  const seen = new Set<FileKind>();
+  const checks = builtIn.map((check) => {
+    const first = !seen.has(check.kind);
+    seen.add(check.kind);
+    return { check, extra: first ? (custom.get(check.kind) ?? []) : [] };
+  });
+  return { checks, ...(policy && { policy }), ...(retryable !== undefined && { retryable }) };
 }
 
 const asList = (v: string | readonly string[] | undefined): string[] =>
@@ -125,45 +149,62 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
     let checked = 0;
     let failed = 0;
 
+    // Plans are made once per step definition (step options are immutable once the pipeline is built).
+    const plans = new WeakMap<object, StepPlan>();
+    const planOf = (option: ValidateStepOption): StepPlan => {
+      let plan = plans.get(option);
+      if (!plan) {
+        plan = planStep(option);
+        plans.set(option, plan);
+      }
+      return plan;
+    };
+
     api.hooks.validateStepOutput.tapPromise(api.name, async ({ ctx, output, artifacts }) => {
-      const spec = stepChecks(ctx.options.validate);
-      if (!spec || spec.checks.length === 0) return;
+      const option = ctx.options.validate;
+      if (option === undefined) return;
+      const spec = planOf(option);
+      if (spec.checks.length === 0) return;
       const e = engine();
       const t0 = performance.now();
       const signal = ctx.signal;
-      const sig = { signal };
-      const runs = spec.checks.map(async (check) => {
+      const runs = spec.checks.map(async ({ check, extra }) => {
         const policy = check.policy ?? spec.policy ?? opts.policy;
         const retryable = check.retryable ?? spec.retryable ?? opts.retryable;
-        const results: ValidationResult<object>[] = [];
-        const files = targets(check, output, ctx, artifacts);
+        const call: KindCall = { signal, ...(extra.length > 0 && { checks: extra }) };
         const expect = merged(check);
-        if (check.kind === "text" && files.length === 0) {
-          const source: TextSource | undefined =
+        const files = targets(check, output, ctx, artifacts);
+        // A text file is a `{ path }`; what a `text` picker returns is a text source as given.
+        const sources: (string | TextSource)[] =
+          check.kind === "text" ? files.map((path) => ({ path })) : files;
+        if (check.kind === "text" && sources.length === 0) {
+          const source =
             check.script?.(output, ctx) ?? (typeof output === "string" ? { text: output } : undefined);
-          if (source !== undefined) results.push(await validateTextImpl(source, expect, sig, e.maxTextBytes));
+          if (source !== undefined) sources.push(source);
         }
-        for (const file of files) {
-          if (check.kind === "audio") results.push(await validateAudioWith(e, file, expect, sig));
-          else if (check.kind === "video") results.push(await validateVideoWith(e, file, expect, sig));
-          else if (check.kind === "text")
-            results.push(await validateTextImpl({ path: file }, expect, sig, e.maxTextBytes));
-          else {
-            const audioPath =
-              asList(check.audio?.(output, ctx))[0] ??
-              artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
-            const script = check.script?.(output, ctx);
-            results.push(
-              await validateSubtitlesWith(e, file, {
-                expect,
-                ...(audioPath !== undefined && { audio: audioPath }),
-                ...(script !== undefined && { script }),
-                ...(profile.audio && { audioExpect: profile.audio }),
-                signal,
-              }),
-            );
-          }
-        }
+        const subtitleCall = (): KindCall => {
+          const audioPath =
+            asList(check.audio?.(output, ctx))[0] ??
+            artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
+          const script = check.script?.(output, ctx);
+          return {
+            ...call,
+            ...(audioPath !== undefined && { audio: audioPath }),
+            ...(script !== undefined && { script }),
+            ...(profile.audio && { audioExpect: profile.audio }),
+          };
+        };
+        const results: ValidationResult<object>[] = [];
+        for (const source of sources)
+          results.push(
+            await validateKind(
+              e,
+              check.kind,
+              source,
+              expect,
+              check.kind === "subtitles" ? subtitleCall() : call,
+            ),
+          );
         if (results.length === 0) {
           const finding: Finding = {
             check: `${check.kind}.missing`,

@@ -203,13 +203,19 @@ export function resolveProfile(
   if (typeof profile === "string") {
     const found = extra?.[profile] ?? (PROFILES as Record<string, Profile>)[profile];
     if (found) return found;
-    throw new UnknownProfileError(profile, [...Object.keys(PROFILES), ...Object.keys(extra ?? {})]);
+    throw new UnknownProfileError({
+      profile,
+      known: [...Object.keys(PROFILES), ...Object.keys(extra ?? {})],
+    });
   }
-  throw new ValidateOptionsError("resolveProfile()", [
-    {
-      path: "(options)",
-      message: `expected a profile name or object, got ${typeof profile}`,
-      value: profile,
-    },
-  ]);
+  throw new ValidateOptionsError({
+    subject: "resolveProfile()",
+    issues: [
+      {
+        path: "(options)",
+        message: `expected a profile name or object, got ${typeof profile}`,
+        value: profile,
+      },
+    ],
+  });
 }

@@ -1,7 +1,20 @@
 import type { Finding, FindingSeverity } from "@tapline/core";
+import type { Check, CheckInputs, FindingDetails, FindingReporter } from "./define-check.ts";
 
 /** What a validator looked at. */
 export type FileKind = "audio" | "video" | "text" | "subtitles";
+
+// A record over the union: a kind added to FileKind and not here (or the reverse) fails to compile.
+const KIND_SET = { audio: true, video: true, text: true, subtitles: true } satisfies Record<FileKind, true>;
+/** Every file kind, derived from {@link FileKind}. */
+export const KINDS = Object.keys(KIND_SET) as readonly FileKind[];
+
+const SEVERITY_SET = { error: true, warning: true, info: true } satisfies Record<FindingSeverity, true>;
+/** Every finding severity, plus `off` (an override that drops a check's findings). */
+export const SEVERITY_OVERRIDES = [...Object.keys(SEVERITY_SET), "off"] as readonly (
+  | FindingSeverity
+  | "off"
+)[];
 
 /**
  * Per-check severity overrides, keyed by check id (`audio.loudness`, `video.faststart`...). `"off"` drops the
@@ -25,9 +38,11 @@ export interface ValidationResult<TMetrics extends object = object> {
 export interface CallOptions {
   /** Cancels the subprocesses of this call; the call then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Checks made with `defineCheck()` to run too, on the files of their kind (beside the validator's own). */
+  readonly checks?: readonly Check[];
 }
 
-/** @internal Collects findings for one file, applying severity overrides. */
+/** Collects findings for one file, applying severity overrides. */
 export class FindingList {
   readonly items: Finding[] = [];
   readonly #file: string | undefined;
@@ -36,12 +51,7 @@ export class FindingList {
     this.#file = file;
     this.#overrides = overrides;
   }
-  add(
-    check: string,
-    severity: FindingSeverity,
-    message: string,
-    extra?: { value?: unknown; limit?: unknown },
-  ): void {
+  add(check: string, severity: FindingSeverity, message: string, extra?: FindingDetails): void {
     const override = this.#overrides?.[check];
     if (override === "off") return;
     this.items.push({
@@ -62,12 +72,21 @@ export class FindingList {
   info(check: string, message: string, extra?: { value?: unknown; limit?: unknown }): void {
     this.add(check, "info", message, extra);
   }
+  /** A reporter bound to one check id. */
+  reporter(check: string): FindingReporter {
+    return {
+      add: (severity, message, details) => this.add(check, severity, message, details),
+      error: (message, details) => this.add(check, "error", message, details),
+      warn: (message, details) => this.add(check, "warning", message, details),
+      info: (message, details) => this.add(check, "info", message, details),
+    };
+  }
   get hasErrors(): boolean {
     return this.items.some((f) => f.severity === "error");
   }
 }
 
-/** @internal Builds a result from collected findings. */
+/** Builds a result from collected findings. */
 export function result<M extends object>(
   kind: FileKind,
   file: string | undefined,
@@ -77,8 +96,33 @@ export function result<M extends object>(
   return { ...(file !== undefined && { file }), kind, valid: !list.hasErrors, findings: list.items, metrics };
 }
 
-/** @internal Rounds for messages and metrics. */
+/** Rounds for messages and metrics. */
 export const round = (n: number, digits = 2): number => {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 };
+
+/**
+ * Runs the checks of one kind on one file's facts, in order, each with a reporter of its id. A check whose
+ * findings are all turned off (`severity: { id: "off" }`) is skipped; a check that throws gives an error
+ * finding under its id instead of failing the call.
+ */
+export async function runChecks<K extends FileKind>(
+  checks: readonly Check[],
+  kind: K,
+  list: FindingList,
+  facts: Omit<CheckInputs[K], "report">,
+  overrides: SeverityOverrides | undefined,
+): Promise<void> {
+  for (const check of checks) {
+    if (check.kind !== kind || overrides?.[check.id] === "off") continue;
+    const report = list.reporter(check.id);
+    try {
+      const done = (check as Check<K>).run({ ...facts, report } as CheckInputs[K]);
+      if (done) await done;
+    } catch (error) {
+      if (facts.signal?.aborted) throw facts.signal.reason;
+      report.error(`the check failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
