@@ -45,7 +45,7 @@ export {
   validateText,
   validateVideo,
 } from "./standalone.ts";
-export type { Cue, ParsedSubtitles, SubtitleSyntaxError } from "./subtitle-reader.ts";
+export type { Cue } from "./subtitle-reader.ts";
 export type { SubtitleExpect, SubtitleMetrics, SubtitleOptions } from "./subtitles.ts";
 export type { ForbiddenPattern, TextExpect, TextMetrics, TextSource } from "./text.ts";
 export type { CallOptions, FileKind, SeverityOverrides, ValidationResult } from "./types.ts";
