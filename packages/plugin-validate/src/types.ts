@@ -72,17 +72,30 @@ export class FindingList {
   info(check: string, message: string, extra?: { value?: unknown; limit?: unknown }): void {
     this.add(check, "info", message, extra);
   }
-  /** A reporter bound to one check id. */
-  reporter(check: string): FindingReporter {
-    return {
-      add: (severity, message, details) => this.add(check, severity, message, details),
-      error: (message, details) => this.add(check, "error", message, details),
-      warn: (message, details) => this.add(check, "warning", message, details),
-      info: (message, details) => this.add(check, "info", message, details),
-    };
-  }
   get hasErrors(): boolean {
     return this.items.some((f) => f.severity === "error");
+  }
+}
+
+/** Adds findings of one check (its id) to a {@link FindingList}; methods on the prototype, one small object per check run. */
+class CheckReporter implements FindingReporter {
+  readonly #list: FindingList;
+  readonly #id: string;
+  constructor(list: FindingList, id: string) {
+    this.#list = list;
+    this.#id = id;
+  }
+  add(severity: FindingSeverity, message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, severity, message, details);
+  }
+  error(message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, "error", message, details);
+  }
+  warn(message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, "warning", message, details);
+  }
+  info(message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, "info", message, details);
   }
 }
 
@@ -114,11 +127,15 @@ export async function runChecks<K extends FileKind>(
   facts: Omit<CheckInputs[K], "report">,
   overrides: SeverityOverrides | undefined,
 ): Promise<void> {
+  // One input object for all the checks of the file; only its reporter changes between checks, which run
+  // one after the other.
+  const input = { ...facts, report: undefined as unknown as FindingReporter } as CheckInputs[K];
   for (const check of checks) {
     if (check.kind !== kind || overrides?.[check.id] === "off") continue;
-    const report = list.reporter(check.id);
+    const report = new CheckReporter(list, check.id);
+    (input as { report: FindingReporter }).report = report;
     try {
-      const done = (check as Check<K>).run({ ...facts, report } as CheckInputs[K]);
+      const done = (check as Check<K>).run(input);
       if (done) await done;
     } catch (error) {
       if (facts.signal?.aborted) throw facts.signal.reason;
