@@ -37,7 +37,7 @@ const ratioValue = (ratio: string | number): number => {
  * @example
  * await validateVideo("out.mp4", {}, { checks: [aspectRatio({ ratio: "9:16" })] });
  */
-export const aspectRatio: CheckFactory<"video", AspectRatioOptions> = defineCheck({
+export const aspectRatio: CheckFactory<"video", AspectRatioOptions, "tolerance"> = defineCheck({
   kind: "video",
   name: "aspect_ratio",
   options: Options,

@@ -148,8 +148,19 @@ export interface Check<K extends FileKind = FileKind> {
   readonly isTaplineCheck: true;
 }
 
-/** Configures a check: options are checked once, here (unknown or bad ones throw `ValidateOptionsError`). */
-export type CheckFactory<K extends FileKind, O extends object> = (options?: Partial<O>) => Check<K>;
+/** What a check's factory takes: its options, those with a default optional. */
+export type CheckConfig<O extends object, Defaulted extends keyof O = never> = Omit<O, Defaulted> &
+  Partial<Pick<O, Defaulted>>;
+
+/**
+ * Configures a check: options are checked once, here (unknown or bad ones throw `ValidateOptionsError`).
+ * `Defaulted` names the options that have a default; the argument may be left out when every option has one.
+ */
+export type CheckFactory<K extends FileKind, O extends object, Defaulted extends keyof O = never> = (
+  ...options: {} extends CheckConfig<O, Defaulted>
+    ? [options?: CheckConfig<O, Defaulted>]
+    : [options: CheckConfig<O, Defaulted>]
+) => Check<K>;
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -169,9 +180,13 @@ const NAME = /^[a-z][a-z0-9_]*$/;
  * });
  * await validateVideo("out.mp4", {}, { checks: [vertical()] });
  */
-export function defineCheck<K extends FileKind, O extends object = Record<string, never>>(
-  definition: CheckDefinition<K, O>,
-): CheckFactory<K, O> {
+export function defineCheck<
+  K extends FileKind,
+  O extends object = Record<string, never>,
+  D extends Partial<O> = Record<never, never>,
+>(
+  definition: CheckDefinition<K, O> & { readonly defaults?: D },
+): CheckFactory<K, O, Extract<keyof D, keyof O>> {
   const { kind, name, options: schema, defaults, run } = definition ?? ({} as CheckDefinition<K, O>);
   const bad: { path: string; message: string; value?: unknown }[] = [];
   if (!KINDS.includes(kind))
@@ -184,7 +199,7 @@ export function defineCheck<K extends FileKind, O extends object = Record<string
     bad.push({ path: "options", message: "must be a Standard Schema (valibot, zod, arktype...)" });
   if (bad.length > 0) throw new ValidateOptionsError({ subject: "defineCheck()", issues: bad });
   const id = `${kind}.${name}`;
-  return (input?: Partial<O>): Check<K> => {
+  return ((input?: Partial<O>): Check<K> => {
     const merged = { ...defaults, ...input } as O;
     let options = merged;
     if (schema) {
@@ -200,7 +215,7 @@ export function defineCheck<K extends FileKind, O extends object = Record<string
       run: (facts: CheckInputs[K]) => run(facts, frozen),
       isTaplineCheck: true as const,
     });
-  };
+  }) as CheckFactory<K, O, Extract<keyof D, keyof O>>;
 }
 
 /** True for a check made by {@link defineCheck}. */

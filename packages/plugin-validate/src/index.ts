@@ -15,6 +15,7 @@ export {
 export {
   type AudioCheckInput,
   type Check,
+  type CheckConfig,
   type CheckDefinition,
   type CheckFactory,
   type CheckInputs,
