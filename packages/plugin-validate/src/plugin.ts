@@ -1,19 +1,11 @@
 import { definePlugin, type Finding, type PluginFactory, type StepContext } from "@tapline/core";
 import { StepValidationError } from "@tapline/core/kit";
-import type { StepCheck, ValidatePolicy, ValidateStepOption } from "./checks.ts";
-import { type Check, isCheck } from "./define-check.ts";
+import type { ValidatePolicy, ValidateStepOption } from "./checks.ts";
 import type { ValidatorOptions } from "./engine.ts";
 import { type NormalizedPluginOptions, PluginOptionsSchema, ValidateStepSchema } from "./options.ts";
 import { type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
-import { kindFromExtension } from "./sniff.ts";
-import type { TextSource } from "./text.ts";
-import type { FileKind, ValidationResult } from "./types.ts";
-import {
-  createValidatorInternals,
-  type KindCall,
-  type ValidatorInternals,
-  validateKind,
-} from "./validator.ts";
+import { type PlannedCheck, planStep, runPlannedCheck } from "./step-plan.ts";
+import { createValidatorInternals, type ValidatorInternals } from "./validator.ts";
 import { version } from "./version.ts";
 
 declare module "@tapline/core" {
@@ -48,50 +40,6 @@ interface AttemptOutcome {
   readonly warned: readonly Finding[];
   /** The error this attempt threw, if it failed validation. */
   readonly error?: StepValidationError;
-}
-
-/** A step's checks, planned once per step definition: each built-in check with the custom checks of its kind. */
-interface StepPlan {
-  readonly checks: readonly { readonly check: StepCheck; readonly extra: readonly Check[] }[];
-  readonly policy?: ValidatePolicy;
-  readonly retryable?: boolean;
-}
-
-/**
- * Custom checks (`defineCheck()`) join the list's first check of their kind; a kind with custom checks only
- * gets a check with the profile's expectations, so they run on the step's files of that kind.
- */
-function planStep(option: ValidateStepOption): StepPlan {
-  const list = Array.isArray(option) ? option : (option as { checks: readonly (StepCheck | Check)[] }).checks;
-  const { policy, retryable } = Array.isArray(option) ? {} : (option as Omit<StepPlan, "checks">);
-  const builtIn = list.filter((c): c is StepCheck => !isCheck(c));
-  const custom = new Map<FileKind, Check[]>();
-  for (const c of list) if (isCheck(c)) custom.set(c.kind, [...(custom.get(c.kind) ?? []), c]);
-  for (const kind of custom.keys())
-    if (!builtIn.some((c) => c.kind === kind))
-      builtIn.push({ kind, expect: {}, isTaplineValidateCheck: true });
-  const seen = new Set<FileKind>();
-  const checks = builtIn.map((check) => {
-    const first = !seen.has(check.kind);
-    seen.add(check.kind);
-    return { check, extra: first ? (custom.get(check.kind) ?? []) : [] };
-  });
-  return { checks, ...(policy && { policy }), ...(retryable !== undefined && { retryable }) };
-}
-
-const asList = (v: string | readonly string[] | undefined): string[] =>
-  v === undefined ? [] : typeof v === "string" ? [v] : [...v];
-
-/** Files a check applies to: its picker, else the attempt's artifacts of its kind (by `kind` or extension). */
-function targets(
-  check: StepCheck,
-  output: unknown,
-  ctx: StepContext,
-  artifacts: readonly { path: string; kind?: string }[],
-): string[] {
-  const picked = asList(check.path?.(output, ctx));
-  if (picked.length > 0) return picked;
-  return artifacts.filter((a) => (a.kind ?? kindFromExtension(a.path)) === check.kind).map((a) => a.path);
 }
 
 const QUALITY: Record<string, [metric: string, unit: string][]> = {
@@ -133,16 +81,6 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
       internals ??= createValidatorInternals(opts.validator);
       return internals.engine;
     };
-    // A check's expectations over the profile's, merged once per check (checks are immutable).
-    const mergedOf = new WeakMap<StepCheck, object>();
-    const merged = (check: StepCheck): any => {
-      let m = mergedOf.get(check);
-      if (!m) {
-        m = { ...(profile[check.kind] as object), ...check.expect };
-        mergedOf.set(check, m);
-      }
-      return m;
-    };
     // Last validated attempt per step of a run in flight; taken (and deleted) when the step ends.
     const outcomes = new Map<string, AttemptOutcome>();
     const keyOf = (ctx: StepContext) => `${ctx.runId}\u0000${ctx.index}\u0000${ctx.step}`;
@@ -150,11 +88,11 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
     let failed = 0;
 
     // Plans are made once per step definition (step options are immutable once the pipeline is built).
-    const plans = new WeakMap<object, StepPlan>();
-    const planOf = (option: ValidateStepOption): StepPlan => {
+    const plans = new WeakMap<object, readonly PlannedCheck[]>();
+    const planOf = (option: ValidateStepOption): readonly PlannedCheck[] => {
       let plan = plans.get(option);
       if (!plan) {
-        plan = planStep(option);
+        plan = planStep(option, profile, opts);
         plans.set(option, plan);
       }
       return plan;
@@ -163,60 +101,11 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
     api.hooks.validateStepOutput.tapPromise(api.name, async ({ ctx, output, artifacts }) => {
       const option = ctx.options.validate;
       if (option === undefined) return;
-      const spec = planOf(option);
-      if (spec.checks.length === 0) return;
+      const plan = planOf(option);
+      if (plan.length === 0) return;
       const e = engine();
       const t0 = performance.now();
-      const signal = ctx.signal;
-      const runs = spec.checks.map(async ({ check, extra }) => {
-        const policy = check.policy ?? spec.policy ?? opts.policy;
-        const retryable = check.retryable ?? spec.retryable ?? opts.retryable;
-        const call: KindCall = { signal, ...(extra.length > 0 && { checks: extra }) };
-        const expect = merged(check);
-        const files = targets(check, output, ctx, artifacts);
-        // A text file is a `{ path }`; what a `text` picker returns is a text source as given.
-        const sources: (string | TextSource)[] =
-          check.kind === "text" ? files.map((path) => ({ path })) : files;
-        if (check.kind === "text" && sources.length === 0) {
-          const source =
-            check.script?.(output, ctx) ?? (typeof output === "string" ? { text: output } : undefined);
-          if (source !== undefined) sources.push(source);
-        }
-        const subtitleCall = (): KindCall => {
-          const audioPath =
-            asList(check.audio?.(output, ctx))[0] ??
-            artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
-          const script = check.script?.(output, ctx);
-          return {
-            ...call,
-            ...(audioPath !== undefined && { audio: audioPath }),
-            ...(script !== undefined && { script }),
-            ...(profile.audio && { audioExpect: profile.audio }),
-          };
-        };
-        const results: ValidationResult<object>[] = [];
-        for (const source of sources)
-          results.push(
-            await validateKind(
-              e,
-              check.kind,
-              source,
-              expect,
-              check.kind === "subtitles" ? subtitleCall() : call,
-            ),
-          );
-        if (results.length === 0) {
-          const finding: Finding = {
-            check: `${check.kind}.missing`,
-            severity: policy === "fail" ? "error" : "warning",
-            message: `no ${check.kind} file to check: declare it with ctx.artifact(path, { kind: "${check.kind}" }) or give the check a path picker`,
-          };
-          return { policy, retryable, findings: [finding], results };
-        }
-        const findings: Finding[] = [];
-        for (const r of results) for (const f of r.findings) findings.push(f);
-        return { policy, retryable, findings, results };
-      });
+      const runs = plan.map((planned) => runPlannedCheck(e, planned, profile, output, ctx, artifacts));
       const done = await Promise.all(runs);
       ctx.metric(
         "tapline_validation_duration_seconds",
