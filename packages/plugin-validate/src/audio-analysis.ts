@@ -33,7 +33,7 @@ export interface AudioAnalysis {
 /** The analysis filters, in chain order, with the options used. */
 export const ANALYSIS_FILTERS = ["ebur128", "silencedetect", "volumedetect", "astats"] as const;
 
-/** @internal Options of the silence detector. */
+/** Options of the silence detector. */
 export interface SilenceParams {
   /** Noise floor in dBFS (default -40). */
   readonly noiseDb: number;
@@ -41,7 +41,7 @@ export interface SilenceParams {
   readonly minSeconds: number;
 }
 
-/** @internal Builds the `-af` graph, leaving out filters known to be missing. */
+/** Builds the `-af` graph, leaving out filters known to be missing. */
 export function analysisGraph(params: SilenceParams, without: readonly string[] = []): string {
   const parts: Record<(typeof ANALYSIS_FILTERS)[number], string> = {
     ebur128: "ebur128=peak=true:framelog=verbose",
@@ -55,7 +55,7 @@ export function analysisGraph(params: SilenceParams, without: readonly string[] 
     .join(",");
 }
 
-/** @internal Lines of the pass worth keeping (everything else only reaches the stderr tail). */
+/** Lines of the pass worth keeping (everything else only reaches the stderr tail). */
 export const keepAnalysisLine = (line: string): boolean =>
   /silence_(start|end)|^\s+(I|LRA|Peak):|mean_volume|max_volume|histogram_0db|Parsed_astats|No such filter/.test(
     line,
@@ -116,7 +116,7 @@ export function parseAnalysis(
   return { ...(out as Partial<AudioAnalysis>), silences, missingFilters } as AudioAnalysis;
 }
 
-/** @internal The filter named in an ffmpeg "No such filter" error, if any. */
+/** The filter named in an ffmpeg "No such filter" error, if any. */
 export function missingFilterIn(text: string): string | undefined {
   return /No such filter: '([^']+)'/.exec(text)?.[1];
 }

@@ -1,6 +1,6 @@
-import type { AudioAnalysis, Silence } from "./audio-analysis.ts";
+import type { Silence } from "./audio-analysis.ts";
+import type { AudioCheckInput } from "./define-check.ts";
 import type { Engine } from "./engine.ts";
-import type { ProbeInfo, ProbeStream } from "./probe.ts";
 import { firstStream } from "./probe.ts";
 import { checkFileBasics } from "./sniff.ts";
 import {
@@ -8,6 +8,7 @@ import {
   FindingList,
   result,
   round,
+  runChecks,
   type SeverityOverrides,
   type ValidationResult,
 } from "./types.ts";
@@ -79,18 +80,8 @@ export interface AudioMetrics {
   speechSeconds?: number;
 }
 
-/** @internal Audio facts other validators reuse (subtitle sync and coverage, job cross-checks). */
-export interface AudioFacts {
-  readonly probe?: ProbeInfo;
-  readonly stream?: ProbeStream;
-  readonly duration?: number;
-  readonly analysis?: AudioAnalysis;
-  /** Silences with `end` filled in (clamped to the duration). */
-  readonly silences: readonly { start: number; end: number }[];
-}
-
 // What any audio must be; loudness, true peak and dead air have no default (they are platform expectations).
-const DEFAULTS = {
+export const AUDIO_DEFAULTS = {
   audibleMin: -40,
   noiseDb: -40,
   minSeconds: 0.5,
@@ -99,157 +90,65 @@ const DEFAULTS = {
   maxFullScaleSamples: 64,
 };
 
-/** @internal Silence-detector settings for an expectation (shared with subtitle sync so the pass is reused). */
+/** Silence-detector settings for an expectation (shared with subtitle sync so the pass is reused). */
 export const silenceParams = (expect: AudioExpect | undefined) => ({
-  noiseDb: expect?.silence?.noiseDb ?? DEFAULTS.noiseDb,
-  minSeconds: expect?.silence?.minSeconds ?? DEFAULTS.minSeconds,
+  noiseDb: expect?.silence?.noiseDb ?? AUDIO_DEFAULTS.noiseDb,
+  minSeconds: expect?.silence?.minSeconds ?? AUDIO_DEFAULTS.minSeconds,
 });
 
-const inList = <T>(allowed: readonly T[] | undefined, v: T | undefined) =>
-  allowed === undefined || (v !== undefined && allowed.includes(v));
+/** The facts of the audio pass: what the audio checks judge (and what subtitle sync and coverage reuse). */
+export type AudioFacts = Omit<AudioCheckInput, "report" | "expect" | "metrics" | "signal">;
 
 /**
- * @internal
- * Checks an audio file (or the audio of a video with `stream` selection) into `list`; returns the facts.
+ * The audio pass: file basics, then one ffprobe and one ffmpeg analysis side by side, into `metrics`. Its own
+ * failures are findings (`file.*`, `audio.readable`, `audio.stream`, `audio.analysis`, `audio.skipped`);
+ * returns undefined when there is nothing for the checks to judge.
  */
-export async function inspectAudio(
+export async function audioPass(
   engine: Engine,
   path: string,
   expect: AudioExpect,
   list: FindingList,
   metrics: AudioMetrics,
   signal: AbortSignal | undefined,
-): Promise<AudioFacts> {
+): Promise<AudioFacts | undefined> {
   const basics = await checkFileBasics(path, "audio", list);
-  if (!basics.ok || !basics.stat) return { silences: [] };
+  if (!basics.ok || !basics.stat) return undefined;
   metrics.sizeBytes = basics.size;
-  if (expect.maxSize !== undefined && basics.size > expect.maxSize) {
-    list.error("audio.size", `file is ${basics.size} bytes, over ${expect.maxSize}`, {
-      value: basics.size,
-      limit: expect.maxSize,
-    });
-  }
   const hash = await engine.contentHash(path, basics.stat);
-  const params = silenceParams(expect);
   const analyze = expect.analyze !== false;
   // Probe and analysis run side by side: both are cheap and each is one process.
   const [probed, analysed] = await Promise.all([
     engine.probe(path, hash, signal),
-    analyze ? engine.analyzeAudio(path, hash, params, signal) : undefined,
+    analyze ? engine.analyzeAudio(path, hash, silenceParams(expect), signal) : undefined,
   ]);
   if (probed.failed) {
     list.error("audio.readable", probed.message);
-    return { silences: [] };
+    return undefined;
   }
   const info = probed.info;
   const stream = firstStream(info, "audio");
   if (!stream) {
     list.error("audio.stream", "no audio stream in the file", { value: info.streams.map((s) => s.type) });
-    return { probe: info, silences: [] };
+    return undefined;
   }
-  const duration = stream.duration ?? info.duration;
+  const header = stream.duration ?? info.duration;
   Object.assign(metrics, {
     ...(stream.codec && { codec: stream.codec }),
     ...(stream.sampleRate && { sampleRate: stream.sampleRate }),
     ...(stream.channels && { channels: stream.channels }),
     ...((stream.bitRate ?? info.bitRate) && { bitRate: stream.bitRate ?? info.bitRate }),
-    ...(duration !== undefined && { durationSeconds: round(duration, 3) }),
+    ...(header !== undefined && { durationSeconds: round(header, 3) }),
   });
-  if (!inList(expect.codecs, stream.codec)) {
-    list.error("audio.codec", `codec ${stream.codec} is not one of ${expect.codecs!.join(", ")}`, {
-      value: stream.codec,
-      limit: expect.codecs,
-    });
-  }
-  if (!inList(expect.sampleRates, stream.sampleRate)) {
-    list.error(
-      "audio.sample_rate",
-      `sample rate ${stream.sampleRate} Hz is not one of ${expect.sampleRates!.join(", ")}`,
-      {
-        value: stream.sampleRate,
-        limit: expect.sampleRates,
-      },
-    );
-  }
-  if (!inList(expect.channels, stream.channels)) {
-    list.error("audio.channels", `${stream.channels} channel(s), expected ${expect.channels!.join(" or ")}`, {
-      value: stream.channels,
-      limit: expect.channels,
-    });
-  }
-  const bitRate = stream.bitRate ?? info.bitRate;
-  if (expect.minBitrate !== undefined && bitRate !== undefined && bitRate < expect.minBitrate) {
-    list.error(
-      "audio.bitrate",
-      `bitrate ${Math.round(bitRate / 1000)} kbps is under ${Math.round(expect.minBitrate / 1000)} kbps`,
-      {
-        value: bitRate,
-        limit: expect.minBitrate,
-      },
-    );
-  }
-  if (info.errorLines.length > 0) {
-    list.error(
-      "audio.integrity",
-      `${info.errorLines.length} error line(s) while demuxing: ${info.errorLines.slice(0, 2).join(" | ")}`,
-      {
-        value: info.errorLines.length,
-        limit: 0,
-      },
-    );
-  }
-  if (
-    stream.declaredFrames !== undefined &&
-    stream.readPackets !== undefined &&
-    stream.readPackets < stream.declaredFrames * 0.98
-  ) {
-    list.error(
-      "audio.truncated",
-      `only ${stream.readPackets} of ${stream.declaredFrames} declared packets are present`,
-      {
-        value: stream.readPackets,
-        limit: stream.declaredFrames,
-      },
-    );
-  }
-  if (!analysed) return { probe: info, stream, ...(duration !== undefined && { duration }), silences: [] };
-  if (analysed.failed) {
-    list.error("audio.analysis", analysed.message);
-    return { probe: info, stream, ...(duration !== undefined && { duration }), silences: [] };
-  }
+  const base = { file: path, sizeBytes: basics.size, probe: info, stream };
+  if (analysed?.failed) list.error("audio.analysis", analysed.message);
+  if (!analysed || analysed.failed)
+    return { ...base, ...(header !== undefined && { duration: header }), silent: false, silences: [] };
   const a = analysed.analysis;
   for (const f of a.missingFilters)
     list.info("audio.skipped", `ffmpeg lacks the ${f} filter: its checks were skipped`, { value: f });
   const decoded = a.samples !== undefined && stream.sampleRate ? a.samples / stream.sampleRate : undefined;
   if (decoded !== undefined) metrics.decodedSeconds = round(decoded, 3);
-  const tol = expect.truncationTolerance ?? DEFAULTS.truncationTolerance;
-  const headerDuration = duration !== undefined ? duration : undefined;
-  if (
-    decoded !== undefined &&
-    headerDuration !== undefined &&
-    Math.abs(headerDuration - decoded) > Math.max(tol, headerDuration * 0.01)
-  ) {
-    list.error(
-      "audio.truncated",
-      `decoded ${round(decoded)} s of audio but the header declares ${round(headerDuration)} s (truncated or damaged)`,
-      { value: round(decoded, 3), limit: round(headerDuration, 3) },
-    );
-  }
-  const effective = decoded ?? headerDuration;
-  if (effective !== undefined) {
-    if (expect.minDuration !== undefined && effective < expect.minDuration) {
-      list.error("audio.duration", `${round(effective)} s is shorter than ${expect.minDuration} s`, {
-        value: round(effective, 3),
-        limit: expect.minDuration,
-      });
-    }
-    if (expect.maxDuration !== undefined && effective > expect.maxDuration) {
-      list.error("audio.duration", `${round(effective)} s is longer than ${expect.maxDuration} s`, {
-        value: round(effective, 3),
-        limit: expect.maxDuration,
-      });
-    }
-  }
   Object.assign(metrics, {
     ...(a.integratedLufs !== undefined && { integratedLufs: a.integratedLufs }),
     ...(a.truePeakDbfs !== undefined && { truePeakDbtp: a.truePeakDbfs }),
@@ -258,116 +157,47 @@ export async function inspectAudio(
     ...(a.maxVolumeDb !== undefined && { maxVolumeDb: a.maxVolumeDb }),
     ...(a.flatFactor !== undefined && { flatFactor: a.flatFactor }),
   });
-  const audibleMin = expect.audibleMin ?? DEFAULTS.audibleMin;
+  const effective = decoded ?? header;
+  const audibleMin = expect.audibleMin ?? AUDIO_DEFAULTS.audibleMin;
   const silent =
     (a.integratedLufs !== undefined && a.integratedLufs < audibleMin) ||
     (a.maxVolumeDb !== undefined && a.maxVolumeDb < -60);
-  if (silent) {
-    list.error(
-      "audio.silent",
-      `audio is silent or near-silent (integrated ${a.integratedLufs} LUFS, max ${a.maxVolumeDb} dB)`,
-      {
-        value: a.integratedLufs,
-        limit: audibleMin,
-      },
-    );
-  } else if (expect.loudness && a.integratedLufs !== undefined) {
-    const { target, tolerance } = expect.loudness;
-    if (Math.abs(a.integratedLufs - target) > tolerance) {
-      list.error(
-        "audio.loudness",
-        `integrated loudness ${a.integratedLufs} LUFS is ${a.integratedLufs < target ? "under" : "over"} the ${target} ± ${tolerance} LUFS target`,
-        { value: a.integratedLufs, limit: [target - tolerance, target + tolerance] },
-      );
-    }
-  }
-  const tpMax = expect.truePeakMax;
-  if (tpMax !== undefined && a.truePeakDbfs !== undefined && a.truePeakDbfs > tpMax) {
-    list.error("audio.true_peak", `true peak ${a.truePeakDbfs} dBTP is over ${tpMax} dBTP`, {
-      value: a.truePeakDbfs,
-      limit: tpMax,
-    });
-  }
-  if (expect.clipping !== false) {
-    const maxFlat = expect.clipping?.maxFlatFactor ?? DEFAULTS.maxFlatFactor;
-    const maxFull = expect.clipping?.maxFullScaleSamples ?? DEFAULTS.maxFullScaleSamples;
-    if ((a.flatFactor ?? 0) > maxFlat || (a.samplesAt0db ?? 0) > maxFull) {
-      list.error(
-        "audio.clipping",
-        `audio is clipped: flat factor ${round(a.flatFactor ?? 0)}, ${a.samplesAt0db ?? 0} samples at full scale`,
-        {
-          value: { flatFactor: a.flatFactor, fullScaleSamples: a.samplesAt0db },
-          limit: { flatFactor: maxFlat, fullScaleSamples: maxFull },
-        },
-      );
-    }
-  }
   const end = effective ?? 0;
   const silences = a.silences.map((s: Silence) => {
     const e = s.end ?? end;
     return { start: s.start, end: end > 0 ? Math.min(e, end) : e };
   });
-  if (!silent && end > 0) deadAir(silences, end, expect, list, metrics);
-  return {
-    probe: info,
-    stream,
-    ...(effective !== undefined && { duration: effective }),
-    analysis: a,
-    silences,
-  };
+  if (!silent && end > 0) {
+    const dead = deadAir(silences, end);
+    Object.assign(metrics, {
+      leadingSilenceSeconds: round(dead.leading, 3),
+      trailingSilenceSeconds: round(dead.trailing, 3),
+      longestGapSeconds: round(dead.longest, 3),
+      speechSeconds: round(dead.speech, 3),
+    });
+  }
+  return { ...base, ...(effective !== undefined && { duration: effective }), analysis: a, silent, silences };
 }
 
-function deadAir(
-  silences: readonly { start: number; end: number }[],
-  end: number,
-  expect: AudioExpect,
-  list: FindingList,
-  metrics: AudioMetrics,
-): void {
+/** Leading and trailing silences and the gaps between, of silences clamped to `end`. */
+export function deadAir(silences: readonly { start: number; end: number }[], end: number) {
   const edge = 0.05;
   const lead = silences.find((s) => s.start <= edge);
   const trail = silences.find((s) => s.end >= end - edge && s !== lead);
-  const leading = lead ? lead.end - lead.start : 0;
-  const trailing = trail ? trail.end - trail.start : 0;
   const gaps = silences.filter((s) => s !== lead && s !== trail);
   let longest = 0;
   for (const s of gaps) longest = Math.max(longest, s.end - s.start);
   const silent = silences.reduce((t, s) => t + (s.end - s.start), 0);
-  Object.assign(metrics, {
-    leadingSilenceSeconds: round(leading, 3),
-    trailingSilenceSeconds: round(trailing, 3),
-    longestGapSeconds: round(longest, 3),
-    speechSeconds: round(Math.max(0, end - silent), 3),
-  });
-  const leadMax = expect.leadingSilenceMax;
-  const trailMax = expect.trailingSilenceMax;
-  const gapMax = expect.gapMax;
-  if (leadMax !== undefined && leading > leadMax) {
-    list.error("audio.leading_silence", `${round(leading)} s of dead air at the start (max ${leadMax} s)`, {
-      value: round(leading, 3),
-      limit: leadMax,
-    });
-  }
-  if (trailMax !== undefined && trailing > trailMax) {
-    list.error("audio.trailing_silence", `${round(trailing)} s of dead air at the end (max ${trailMax} s)`, {
-      value: round(trailing, 3),
-      limit: trailMax,
-    });
-  }
-  for (const g of gaps) {
-    const d = g.end - g.start;
-    if (gapMax !== undefined && d > gapMax) {
-      list.error("audio.gap", `${round(d)} s silence gap at ${round(g.start)} s (max ${gapMax} s)`, {
-        value: round(d, 3),
-        limit: gapMax,
-      });
-    }
-  }
+  return {
+    leading: lead ? lead.end - lead.start : 0,
+    trailing: trail ? trail.end - trail.start : 0,
+    gaps,
+    longest,
+    speech: Math.max(0, end - silent),
+  };
 }
 
-/**
- * @internal Implementation of `validateAudio` over an engine.
- */
+/** `validateAudio` over an engine: the pass, then the validator's audio checks and the call's. */
 export async function validateAudioWith(
   engine: Engine,
   path: string,
@@ -376,6 +206,10 @@ export async function validateAudioWith(
 ): Promise<ValidationResult<AudioMetrics>> {
   const list = new FindingList(path, expect.severity);
   const metrics: AudioMetrics = {};
-  await inspectAudio(engine, path, expect, list, metrics, options.signal);
+  const facts = await audioPass(engine, path, expect, list, metrics, options.signal);
+  if (facts) {
+    const input = { ...facts, expect, metrics, ...(options.signal && { signal: options.signal }) };
+    await runChecks(engine.checksFor(options.checks), "audio", list, input, expect.severity);
+  }
   return result("audio", path, list, metrics);
 }

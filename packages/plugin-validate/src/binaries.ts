@@ -54,5 +54,5 @@ export async function findBinary(
       return { path: real, identity: `${real}:${s.size}:${Math.round(s.mtimeMs)}` };
     }
   }
-  throw new BinaryNotFoundError(name, searched);
+  throw new BinaryNotFoundError({ binary: name, searched });
 }

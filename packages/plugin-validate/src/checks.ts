@@ -1,5 +1,6 @@
 import type { StepContext } from "@tapline/core";
 import type { AudioExpect } from "./audio.ts";
+import type { Check } from "./define-check.ts";
 import {
   AudioCheckSchema,
   parse,
@@ -39,14 +40,22 @@ export interface StepCheck {
   readonly audio?: PathPicker;
   /** Subtitles: the script for the word error rate; text: the text to check. */
   readonly script?: (output: any, ctx: StepContext) => TextSource | undefined;
-  /** @internal Brand: made by a factory of this package. */
+  /** Brand: made by a factory of this package (any copy). */
   readonly isTaplineValidateCheck: true;
 }
 
-/** The `validate` step option: a list of checks, or the list with a policy for all of them. */
+/**
+ * The `validate` step option: a list of checks, or the list with a policy for all of them. A check made with
+ * `defineCheck()` joins the list's built-in check of its kind (or, without one, the profile's expectations
+ * for that kind) and runs on the same files.
+ */
 export type ValidateStepOption =
-  | readonly StepCheck[]
-  | { readonly checks: readonly StepCheck[]; readonly policy?: ValidatePolicy; readonly retryable?: boolean };
+  | readonly (StepCheck | Check)[]
+  | {
+      readonly checks: readonly (StepCheck | Check)[];
+      readonly policy?: ValidatePolicy;
+      readonly retryable?: boolean;
+    };
 
 function split<T extends object>(
   kind: FileKind,
@@ -122,7 +131,3 @@ export function subtitles(
     ...(parsed.script && { script: parsed.script }),
   });
 }
-
-/** True for a check made by {@link audio}, {@link video}, {@link text} or {@link subtitles}. */
-export const isStepCheck = (v: unknown): v is StepCheck =>
-  !!v && typeof v === "object" && (v as StepCheck).isTaplineValidateCheck === true;

@@ -10,6 +10,8 @@ import {
   type SilenceParams,
 } from "./audio-analysis.ts";
 import { findBinary, type ResolvedBinary } from "./binaries.ts";
+import { BUILT_IN_CHECKS } from "./built-in-checks.ts";
+import type { Check } from "./define-check.ts";
 import { lastLines, runTool, type ToolRun } from "./internal/exec.ts";
 import { Limiter } from "./internal/limit.ts";
 import { Lru } from "./internal/lru.ts";
@@ -33,19 +35,24 @@ export interface ValidatorOptions {
    * whole, and gets a `file.too_large` error finding; the validator never takes the process down.
    */
   readonly maxTextBytes?: number;
+  /**
+   * Checks made with `defineCheck()` that this validator runs on every file of their kind, after the
+   * built-in ones (which are always registered), on the facts of the same probe/analysis pass.
+   */
+  readonly checks?: readonly Check[];
 }
 
-/** @internal A subprocess outcome worth a finding. */
+/** A subprocess outcome worth a finding. */
 export interface ToolFailure {
   readonly failed: true;
   readonly message: string;
 }
 
-/** @internal Outcome of a probe: facts or the reason ffprobe could not read the file. */
+/** Outcome of a probe: facts or the reason ffprobe could not read the file. */
 export type ProbeOutcome = { readonly failed: false; readonly info: ProbeInfo } | ToolFailure;
-/** @internal */
+/** Outcome of an audio analysis pass. */
 export type AnalysisOutcome = { readonly failed: false; readonly analysis: AudioAnalysis } | ToolFailure;
-/** @internal Result of a video detection pass: stderr lines of blackdetect/freezedetect. */
+/** Result of a video detection pass: stderr lines of blackdetect/freezedetect. */
 export type ScanOutcome =
   | { readonly failed: false; readonly lines: readonly string[]; readonly missingFilters: readonly string[] }
   | ToolFailure;
@@ -62,8 +69,7 @@ export interface EngineStats {
 export const fileUrlArg = (path: string): string => `file:${resolve(path)}`;
 
 /**
- * @internal
- * Owns the binaries, the limiters and the cache of one validator. Every subprocess result is cached under
+ * Owns the binaries, the checks, the limiters and the cache of one validator. Every subprocess result is cached under
  * sha256(content) + binary identity + operation + options; a `(path, size, mtime, inode)` pre-key skips
  * hashing files that did not change, so re-validating them spawns nothing and reads nothing.
  */
@@ -80,6 +86,8 @@ export class Engine {
 
   /** Largest text or subtitle file read, bytes. */
   readonly maxTextBytes: number;
+  /** The registry: built-in checks, then the validator's own. */
+  readonly checks: readonly Check[];
 
   /** `options` were checked by `createValidator()`. */
   constructor(options: ValidatorOptions = {}) {
@@ -93,6 +101,12 @@ export class Engine {
     this.#cache = size > 0 ? new Lru(size) : undefined;
     this.#hashes = size > 0 ? new Lru(size) : undefined;
     this.maxTextBytes = options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+    this.checks = options.checks?.length ? [...BUILT_IN_CHECKS, ...options.checks] : BUILT_IN_CHECKS;
+  }
+
+  /** The registry plus a call's own checks. */
+  checksFor(extra: readonly Check[] | undefined): readonly Check[] {
+    return extra?.length ? [...this.checks, ...extra] : this.checks;
   }
 
   /** Whether results are cached (`cacheSize` > 0): work started ahead of time is then picked up, not redone. */

@@ -1,10 +1,8 @@
 export type { Finding, FindingSeverity } from "@tapline/core";
 export type { AudioExpect, AudioMetrics } from "./audio.ts";
 export type { AudioAnalysis, Silence } from "./audio-analysis.ts";
-export { findBinary, type ResolvedBinary } from "./binaries.ts";
 export {
   audio,
-  isStepCheck,
   type PathPicker,
   type StepCheck,
   type StepCheckOptions,
@@ -14,20 +12,32 @@ export {
   type ValidateStepOption,
   video,
 } from "./checks.ts";
-export type { EngineStats, ValidatorOptions } from "./engine.ts";
 export {
+  type AudioCheckInput,
+  type Check,
+  type CheckConfig,
+  type CheckDefinition,
+  type CheckFactory,
+  type CheckInputs,
+  type CheckOptionsSchema,
+  defineCheck,
+  type FindingDetails,
+  type FindingReporter,
+  type SubtitleCheckInput,
+  type TextCheckInput,
+  type VideoCheckInput,
+} from "./define-check.ts";
+export type { EngineStats, ValidatorOptions } from "./engine.ts";
+export type {
   BinaryNotFoundError,
-  isBinaryNotFoundError,
-  isUnknownProfileError,
-  isValidateOptionsError,
   UnknownProfileError,
-  type ValidateErrorCode,
+  ValidateErrorCode,
   ValidateOptionsError,
 } from "./errors.ts";
-export { type BoxLayout, readBoxLayout } from "./mp4-boxes.ts";
+export type { BoxLayout } from "./mp4-boxes.ts";
 export { type ValidatePluginOptions, validate } from "./plugin.ts";
-export { defineProfile, PROFILES, type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
-export { kindFromExtension, type Sniffed, sniff } from "./sniff.ts";
+export type { ProbeInfo, ProbeStream } from "./probe.ts";
+export { defineProfile, PROFILES, type Profile, type ProfileName } from "./profiles.ts";
 export {
   validateAudio,
   validateFile,
@@ -36,20 +46,9 @@ export {
   validateText,
   validateVideo,
 } from "./standalone.ts";
-export {
-  type Cue,
-  type ParsedSubtitles,
-  parseSubtitles,
-  type SubtitleSyntaxError,
-} from "./subtitle-reader.ts";
+export type { Cue } from "./subtitle-reader.ts";
 export type { SubtitleExpect, SubtitleMetrics, SubtitleOptions } from "./subtitles.ts";
-export {
-  DEFAULT_FORBIDDEN,
-  type ForbiddenPattern,
-  type TextExpect,
-  type TextMetrics,
-  type TextSource,
-} from "./text.ts";
+export type { ForbiddenPattern, TextExpect, TextMetrics, TextSource } from "./text.ts";
 export type { CallOptions, FileKind, SeverityOverrides, ValidationResult } from "./types.ts";
 export {
   createValidator,
@@ -61,4 +60,4 @@ export {
   type Validator,
 } from "./validator.ts";
 export type { VideoExpect, VideoMetrics } from "./video.ts";
-export { wordErrorRate, words } from "./wer.ts";
+export type { Interval } from "./video-scan.ts";

@@ -9,7 +9,6 @@ import {
   audio,
   createValidator,
   defineProfile,
-  isValidateOptionsError,
   PROFILES,
   subtitles,
   text,
@@ -105,7 +104,7 @@ describe("check factories", () => {
     ["audio", () => audio({ polciy: "warn" } as never), "polciy", "policy"],
   ])("%s(): an unknown option names the closest one", async (factory, make, path, suggestion) => {
     const error = await errorOf(make);
-    expect(isValidateOptionsError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_VALIDATE_OPTIONS")).toBe(true);
     expect(isTaplineError(error) && "issues" in error).toBe(true);
     expect((error as { code?: string }).code).toBe("TAPLINE_ERR_VALIDATE_OPTIONS");
     expect(error.message).toContain(`${factory}(): invalid options`);
@@ -208,13 +207,15 @@ describe("standalone functions and the validator", () => {
     ],
   ])("%s rejects a misspelt option before doing any work", async (subject, call, path, suggestion) => {
     const error = await errorOf(call);
-    expect(isValidateOptionsError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_VALIDATE_OPTIONS")).toBe(true);
     expect(error.message).toContain(`${subject}: invalid options`);
     expect(error.issues).toContainEqual(expect.objectContaining({ path, suggestion }));
   });
 
   it("bad arguments are typed errors, never a crash", async () => {
-    expect(isValidateOptionsError(await errorOf(() => validateAudio(42 as never)))).toBe(true);
+    expect(
+      isTaplineError(await errorOf(() => validateAudio(42 as never)), "TAPLINE_ERR_VALIDATE_OPTIONS"),
+    ).toBe(true);
     expect((await errorOf(() => validateAudio("" as never))).issues[0]).toMatchObject({ path: "path" });
     expect((await errorOf(() => validateText(7 as never))).issues[0]).toMatchObject({ path: "source" });
     expect((await errorOf(() => createValidator({ concurrency: 1.5 }))).issues[0]).toMatchObject({

@@ -10,12 +10,13 @@ import { checkOptions, prefixOptionIssues } from "@tapline/core/kit";
 import * as v from "valibot";
 import type { AudioExpect } from "./audio.ts";
 import type { StepCheck, StepCheckOptions, ValidatePolicy, ValidateStepOption } from "./checks.ts";
+import { type Check, isCheck as isDefinedCheck } from "./define-check.ts";
 import type { ValidatorOptions } from "./engine.ts";
 import { ValidateOptionsError } from "./errors.ts";
 import type { Profile, ProfileName } from "./profiles.ts";
 import type { SubtitleExpect, SubtitleOptions } from "./subtitles.ts";
 import type { TextExpect, TextSource } from "./text.ts";
-import type { CallOptions } from "./types.ts";
+import { type CallOptions, SEVERITY_OVERRIDES } from "./types.ts";
 import type { FileOptions, JobFiles, JobOptions } from "./validator.ts";
 import type { VideoExpect } from "./video.ts";
 
@@ -36,17 +37,28 @@ const fn = <T>(what: string) =>
 const objectOrFalse = <T>(object: v.GenericSchema<T>): v.GenericSchema<T | false> =>
   v.lazy((input) => (input === false ? v.literal(false) : object)) as v.GenericSchema<T | false>;
 
-const SEVERITY = v.record(v.string(), v.picklist(["error", "warning", "info", "off"]));
+const SEVERITY = v.record(v.string(), v.picklist(SEVERITY_OVERRIDES));
 
-/** Built-in profile names, kept in step with `PROFILES` (a unit test checks). */
-export const PROFILE_NAMES = [
-  "default",
-  "youtube-shorts",
-  "instagram-reels",
-  "tiktok",
-  "podcast",
-  "ebu-r128",
-] as const satisfies readonly ProfileName[];
+// Records over the unions: a member added to the type and not here (or the reverse) fails to compile.
+const POLICY_SET = { fail: true, warn: true } satisfies Record<ValidatePolicy, true>;
+const POLICIES = Object.keys(POLICY_SET) as ValidatePolicy[];
+const FORMAT_SET = { srt: true, vtt: true } satisfies Record<NonNullable<SubtitleExpect["format"]>, true>;
+const FORMATS = Object.keys(FORMAT_SET) as NonNullable<SubtitleExpect["format"]>[];
+const PROFILE_SET = {
+  default: true,
+  "youtube-shorts": true,
+  "instagram-reels": true,
+  tiktok: true,
+  podcast: true,
+  "ebu-r128": true,
+} satisfies Record<ProfileName, true>;
+/** Built-in profile names, derived from {@link ProfileName} (`PROFILES` is typed by the same union). */
+export const PROFILE_NAMES = Object.keys(PROFILE_SET) as ProfileName[];
+
+/** A list of checks made with `defineCheck()`. */
+const DefinedChecksSchema = v.array(
+  v.custom<Check>(isDefinedCheck, "a check made by a factory from defineCheck() (call it: myCheck({...}))"),
+);
 
 // ---- expectations -----------------------------------------------------------------------------------------
 
@@ -133,7 +145,7 @@ const textEntries = {
 };
 
 const subtitleEntries = {
-  format: v.optional(v.picklist(["srt", "vtt"])),
+  format: v.optional(v.picklist(FORMATS)),
   maxCharsPerLine: v.optional(positiveInt()),
   maxLines: v.optional(positiveInt()),
   maxCps: v.optional(positive()),
@@ -178,7 +190,10 @@ const TextSourceSchema: v.GenericSchema<TextSource> = v.lazy((input) => {
 
 // ---- calls ------------------------------------------------------------------------------------------------
 
-const signalEntry = { signal: v.optional(v.instance(AbortSignal, "an AbortSignal")) };
+const signalEntry = {
+  signal: v.optional(v.instance(AbortSignal, "an AbortSignal")),
+  checks: v.optional(DefinedChecksSchema),
+};
 
 const validatorEntries = {
   ffprobePath: v.optional(filePath()),
@@ -187,6 +202,7 @@ const validatorEntries = {
   timeoutMs: v.optional(positive()),
   cacheSize: v.optional(count()),
   maxTextBytes: v.optional(positiveInt()),
+  checks: v.optional(DefinedChecksSchema),
 };
 
 /** {@link ValidatorOptions}. */
@@ -230,7 +246,7 @@ export const PathSchema: v.GenericSchema<string> = filePath();
 type Picker = (output: any, ctx: StepContext) => unknown;
 const stepCheckEntries = {
   path: v.optional(fn<Picker>("output, ctx) => path(s")),
-  policy: v.optional(v.picklist(["fail", "warn"])),
+  policy: v.optional(v.picklist(POLICIES)),
   retryable: v.optional(v.boolean()),
 };
 
@@ -258,12 +274,12 @@ export const SubtitleCheckSchema = v.strictObject({
   script: v.optional(fn<Picker>("(output, ctx) => script source")),
 });
 
-const isCheck = (x: unknown): x is StepCheck =>
+const isStepCheck = (x: unknown): x is StepCheck =>
   !!x && typeof x === "object" && (x as StepCheck).isTaplineValidateCheck === true;
 const CheckListSchema = v.array(
-  v.custom<StepCheck>(
-    isCheck,
-    "a check made by audio(), video(), text() or subtitles() from @tapline/plugin-validate",
+  v.custom<StepCheck | Check>(
+    (x) => isStepCheck(x) || isDefinedCheck(x),
+    "a check made by audio(), video(), text(), subtitles() or a defineCheck() factory from @tapline/plugin-validate",
   ),
 );
 
@@ -273,7 +289,7 @@ export const ValidateStepSchema: v.GenericSchema<ValidateStepOption> = v.lazy((i
     ? CheckListSchema
     : v.strictObject({
         checks: CheckListSchema,
-        policy: v.optional(v.picklist(["fail", "warn"])),
+        policy: v.optional(v.picklist(POLICIES)),
         retryable: v.optional(v.boolean()),
       }),
 ) as v.GenericSchema<ValidateStepOption>;
@@ -293,7 +309,7 @@ export const PluginOptionsSchema = v.pipe(
     v.strictObject({
       ...validatorEntries,
       profile: v.optional(ProfileRefSchema),
-      policy: v.optional(v.picklist(["fail", "warn"])),
+      policy: v.optional(v.picklist(POLICIES)),
       retryable: v.optional(v.boolean()),
       alerts: v.optional(v.boolean()),
     }),
@@ -313,7 +329,7 @@ export const PluginOptionsSchema = v.pipe(
 /** Checks `input` against `schema`; throws {@link ValidateOptionsError} naming `subject` and every issue. */
 export function parse<T>(schema: v.GenericSchema<T>, input: unknown, subject: string): T {
   const r = checkOptions(schema, input);
-  if (r.issues) throw new ValidateOptionsError(subject, r.issues);
+  if (r.issues) throw new ValidateOptionsError({ subject, issues: r.issues });
   return r.value as T;
 }
 
@@ -324,10 +340,10 @@ export function parseArgs(subject: string, args: readonly [string, v.GenericSche
     const r = checkOptions(schema, input);
     if (r.issues) for (const issue of prefixOptionIssues(name, r.issues)) issues.push(issue);
   }
-  if (issues.length > 0) throw new ValidateOptionsError(subject, issues);
+  if (issues.length > 0) throw new ValidateOptionsError({ subject, issues });
 }
 
-/** @internal The entries of each strict schema, for the type test that they match the interfaces' keys. */
+/** The entries of each strict schema, for the type test that they match the interfaces' keys. */
 export const ENTRIES = {
   audio: audioEntries,
   video: videoEntries,

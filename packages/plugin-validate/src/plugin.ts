@@ -1,17 +1,12 @@
 import { definePlugin, type Finding, type PluginFactory, type StepContext } from "@tapline/core";
 import { StepValidationError } from "@tapline/core/kit";
-import { validateAudioWith } from "./audio.ts";
-import type { StepCheck, ValidatePolicy, ValidateStepOption } from "./checks.ts";
+import type { ValidatePolicy, ValidateStepOption } from "./checks.ts";
 import type { ValidatorOptions } from "./engine.ts";
 import { type NormalizedPluginOptions, PluginOptionsSchema, ValidateStepSchema } from "./options.ts";
 import { type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
-import { kindFromExtension } from "./sniff.ts";
-import { validateSubtitlesWith } from "./subtitles.ts";
-import { type TextSource, validateTextImpl } from "./text.ts";
-import type { ValidationResult } from "./types.ts";
+import { type PlannedCheck, planStep, runPlannedCheck } from "./step-plan.ts";
 import { createValidatorInternals, type ValidatorInternals } from "./validator.ts";
 import { version } from "./version.ts";
-import { validateVideoWith } from "./video.ts";
 
 declare module "@tapline/core" {
   interface StepOptions {
@@ -45,29 +40,6 @@ interface AttemptOutcome {
   readonly warned: readonly Finding[];
   /** The error this attempt threw, if it failed validation. */
   readonly error?: StepValidationError;
-}
-
-function stepChecks(
-  option: ValidateStepOption | undefined,
-): { checks: readonly StepCheck[]; policy?: ValidatePolicy; retryable?: boolean } | undefined {
-  if (option === undefined) return undefined;
-  if (Array.isArray(option)) return { checks: option as readonly StepCheck[] };
-  return option as { checks: readonly StepCheck[] };
-}
-
-const asList = (v: string | readonly string[] | undefined): string[] =>
-  v === undefined ? [] : typeof v === "string" ? [v] : [...v];
-
-/** Files a check applies to: its picker, else the attempt's artifacts of its kind (by `kind` or extension). */
-function targets(
-  check: StepCheck,
-  output: unknown,
-  ctx: StepContext,
-  artifacts: readonly { path: string; kind?: string }[],
-): string[] {
-  const picked = asList(check.path?.(output, ctx));
-  if (picked.length > 0) return picked;
-  return artifacts.filter((a) => (a.kind ?? kindFromExtension(a.path)) === check.kind).map((a) => a.path);
 }
 
 const QUALITY: Record<string, [metric: string, unit: string][]> = {
@@ -109,73 +81,31 @@ export const validate: PluginFactory<ValidatePluginOptions | undefined> = define
       internals ??= createValidatorInternals(opts.validator);
       return internals.engine;
     };
-    // A check's expectations over the profile's, merged once per check (checks are immutable).
-    const mergedOf = new WeakMap<StepCheck, object>();
-    const merged = (check: StepCheck): any => {
-      let m = mergedOf.get(check);
-      if (!m) {
-        m = { ...(profile[check.kind] as object), ...check.expect };
-        mergedOf.set(check, m);
-      }
-      return m;
-    };
     // Last validated attempt per step of a run in flight; taken (and deleted) when the step ends.
     const outcomes = new Map<string, AttemptOutcome>();
     const keyOf = (ctx: StepContext) => `${ctx.runId}\u0000${ctx.index}\u0000${ctx.step}`;
     let checked = 0;
     let failed = 0;
 
+    // Plans are made once per step definition (step options are immutable once the pipeline is built).
+    const plans = new WeakMap<object, readonly PlannedCheck[]>();
+    const planOf = (option: ValidateStepOption): readonly PlannedCheck[] => {
+      let plan = plans.get(option);
+      if (!plan) {
+        plan = planStep(option, profile, opts);
+        plans.set(option, plan);
+      }
+      return plan;
+    };
+
     api.hooks.validateStepOutput.tapPromise(api.name, async ({ ctx, output, artifacts }) => {
-      const spec = stepChecks(ctx.options.validate);
-      if (!spec || spec.checks.length === 0) return;
+      const option = ctx.options.validate;
+      if (option === undefined) return;
+      const plan = planOf(option);
+      if (plan.length === 0) return;
       const e = engine();
       const t0 = performance.now();
-      const signal = ctx.signal;
-      const sig = { signal };
-      const runs = spec.checks.map(async (check) => {
-        const policy = check.policy ?? spec.policy ?? opts.policy;
-        const retryable = check.retryable ?? spec.retryable ?? opts.retryable;
-        const results: ValidationResult<object>[] = [];
-        const files = targets(check, output, ctx, artifacts);
-        const expect = merged(check);
-        if (check.kind === "text" && files.length === 0) {
-          const source: TextSource | undefined =
-            check.script?.(output, ctx) ?? (typeof output === "string" ? { text: output } : undefined);
-          if (source !== undefined) results.push(await validateTextImpl(source, expect, sig, e.maxTextBytes));
-        }
-        for (const file of files) {
-          if (check.kind === "audio") results.push(await validateAudioWith(e, file, expect, sig));
-          else if (check.kind === "video") results.push(await validateVideoWith(e, file, expect, sig));
-          else if (check.kind === "text")
-            results.push(await validateTextImpl({ path: file }, expect, sig, e.maxTextBytes));
-          else {
-            const audioPath =
-              asList(check.audio?.(output, ctx))[0] ??
-              artifacts.find((a) => (a.kind ?? kindFromExtension(a.path)) === "audio")?.path;
-            const script = check.script?.(output, ctx);
-            results.push(
-              await validateSubtitlesWith(e, file, {
-                expect,
-                ...(audioPath !== undefined && { audio: audioPath }),
-                ...(script !== undefined && { script }),
-                ...(profile.audio && { audioExpect: profile.audio }),
-                signal,
-              }),
-            );
-          }
-        }
-        if (results.length === 0) {
-          const finding: Finding = {
-            check: `${check.kind}.missing`,
-            severity: policy === "fail" ? "error" : "warning",
-            message: `no ${check.kind} file to check: declare it with ctx.artifact(path, { kind: "${check.kind}" }) or give the check a path picker`,
-          };
-          return { policy, retryable, findings: [finding], results };
-        }
-        const findings: Finding[] = [];
-        for (const r of results) for (const f of r.findings) findings.push(f);
-        return { policy, retryable, findings, results };
-      });
+      const runs = plan.map((planned) => runPlannedCheck(e, planned, profile, output, ctx, artifacts));
       const done = await Promise.all(runs);
       ctx.metric(
         "tapline_validation_duration_seconds",

@@ -35,7 +35,7 @@ export interface ProbeInfo {
   readonly errorLines: readonly string[];
 }
 
-/** @internal ffprobe arguments for a local path (always `file:` prefixed by the caller). */
+/** ffprobe arguments for a local path (always `file:` prefixed by the caller). */
 export function probeArgs(url: string): string[] {
   return [
     "-v",

@@ -4,6 +4,7 @@ import { UnknownProfileError, ValidateOptionsError } from "./errors.ts";
 import { ProfileRefSchema, ProfileSchema, parseArgs } from "./options.ts";
 import type { SubtitleExpect } from "./subtitles.ts";
 import type { TextExpect } from "./text.ts";
+import { KINDS } from "./types.ts";
 import type { VideoExpect } from "./video.ts";
 
 /** Expectations for every file of a job, by kind. */
@@ -186,7 +187,7 @@ export function defineProfile(
   ]);
   const from = base === undefined ? undefined : resolveProfile(base);
   const out: Record<string, unknown> = { name: profile.name };
-  for (const kind of ["audio", "video", "text", "subtitles"] as const) {
+  for (const kind of KINDS) {
     const merged = mergeKind<any>(from?.[kind], profile[kind]);
     if (merged) out[kind] = merged;
   }
@@ -203,13 +204,19 @@ export function resolveProfile(
   if (typeof profile === "string") {
     const found = extra?.[profile] ?? (PROFILES as Record<string, Profile>)[profile];
     if (found) return found;
-    throw new UnknownProfileError(profile, [...Object.keys(PROFILES), ...Object.keys(extra ?? {})]);
+    throw new UnknownProfileError({
+      profile,
+      known: [...Object.keys(PROFILES), ...Object.keys(extra ?? {})],
+    });
   }
-  throw new ValidateOptionsError("resolveProfile()", [
-    {
-      path: "(options)",
-      message: `expected a profile name or object, got ${typeof profile}`,
-      value: profile,
-    },
-  ]);
+  throw new ValidateOptionsError({
+    subject: "resolveProfile()",
+    issues: [
+      {
+        path: "(options)",
+        message: `expected a profile name or object, got ${typeof profile}`,
+        value: profile,
+      },
+    ],
+  });
 }

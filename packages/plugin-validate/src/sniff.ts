@@ -96,7 +96,7 @@ export function sniff(head: Uint8Array): Sniffed {
   return "text";
 }
 
-/** @internal What the basic checks learned. */
+/** What the basic checks learned. */
 export interface FileFacts {
   readonly ok: boolean;
   readonly size: number;
@@ -105,7 +105,6 @@ export interface FileFacts {
 }
 
 /**
- * @internal
  * Every file: exists, regular file, non-empty, readable, magic bytes agree with the extension. Adds findings
  * and returns `ok: false` when later checks would be pointless.
  */

@@ -1,11 +1,13 @@
 import { stat } from "node:fs/promises";
-import { codePoints, DEFAULT_MAX_TEXT_BYTES, decodeUtf8, readCapped } from "./internal/read.ts";
+import type { Engine } from "./engine.ts";
+import { codePoints, decodeUtf8, readCapped } from "./internal/read.ts";
 import { checkFileBasics } from "./sniff.ts";
 import {
   type CallOptions,
   FindingList,
   result,
   round,
+  runChecks,
   type SeverityOverrides,
   type ValidationResult,
 } from "./types.ts";
@@ -65,7 +67,7 @@ export interface TextMetrics {
 /** Input of {@link validateText}: a path, or `{ text }` / `{ path }` to remove any doubt. */
 export type TextSource = string | { readonly text: string } | { readonly path: string };
 
-/** @internal A string is taken as a path when it is short, single-line and names an existing file. */
+/** A string is taken as a path when it is short, single-line and names an existing file. */
 export async function looksLikePath(s: string): Promise<boolean> {
   if (s.length > 4096 || /[\n\r]/.test(s)) return false;
   try {
@@ -75,13 +77,17 @@ export async function looksLikePath(s: string): Promise<boolean> {
   }
 }
 
-/** @internal Implementation of `validateText`; a file is read up to `maxBytes` (never whole, never blocking). */
-export async function validateTextImpl(
+/**
+ * `validateText` over an engine: the text pass, then the validator's text checks and the call's. A file is
+ * read up to the engine's `maxTextBytes` (never whole, never blocking).
+ */
+export async function validateTextWith(
+  engine: Engine,
   source: TextSource,
   expect: TextExpect = {},
-  _options: CallOptions = {},
-  maxBytes: number = DEFAULT_MAX_TEXT_BYTES,
+  options: CallOptions = {},
 ): Promise<ValidationResult<TextMetrics>> {
+  const maxBytes = engine.maxTextBytes;
   let path: string | undefined;
   let text: string | undefined;
   if (typeof source === "string") {
@@ -120,7 +126,17 @@ export async function validateTextImpl(
       return result("text", path, list, metrics);
     }
   }
-  checkText(text ?? "", expect, list, metrics);
+  const facts = textPass(text ?? "", expect, list, metrics);
+  if (facts) {
+    const input = {
+      ...facts,
+      ...(path !== undefined && { file: path }),
+      expect,
+      metrics,
+      ...(options.signal && { signal: options.signal }),
+    };
+    await runChecks(engine.checksFor(options.checks), "text", list, input, expect.severity);
+  }
   return result("text", path, list, metrics);
 }
 
@@ -140,26 +156,12 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return lo;
 }
 
-/** Line numbers (1-based) matching `test`: how many, and the first ten for the message. */
-function lineHits(
-  lines: readonly string[],
-  test: (line: string) => boolean,
-): { count: number; first: number[] } {
-  const first: number[] = [];
-  let count = 0;
-  for (let i = 0; i < lines.length; i++) {
-    if (!test(lines[i]!)) continue;
-    count++;
-    if (first.length < 10) first.push(i + 1);
-  }
-  return { count, first };
-}
-
 /**
- * @internal The checks on decoded text. Linear in the text and never spreads it into an array or into
- * arguments, so a text of any number of lines gives findings, not a stack overflow.
+ * The text pass on decoded text: metrics, and `text.empty` (then nothing is left to check). Linear in the
+ * text and never spreads it into an array or into arguments, so a text of any number of lines gives
+ * findings, not a stack overflow.
  */
-export function checkText(raw: string, expect: TextExpect, list: FindingList, metrics: TextMetrics): void {
+function textPass(raw: string, expect: TextExpect, list: FindingList, metrics: TextMetrics) {
   const text = raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
   const lines = text.split(/\r\n|\r|\n/);
   while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
@@ -177,62 +179,7 @@ export function checkText(raw: string, expect: TextExpect, list: FindingList, me
   });
   if (chars === 0) {
     list.error("text.empty", "text is empty");
-    return;
+    return undefined;
   }
-  if (text.includes("\uFFFD"))
-    list.warn("text.replacement_char", "text contains U+FFFD replacement characters (a bad decode upstream)");
-  const range = (check: string, what: string, v: number, min?: number, max?: number) => {
-    if (min !== undefined && v < min)
-      list.error(check, `${v} ${what}, under ${min}`, { value: v, limit: min });
-    if (max !== undefined && v > max)
-      list.error(check, `${v} ${what}, over ${max}`, { value: v, limit: max });
-  };
-  range("text.chars", "characters", chars, expect.minChars, expect.maxChars);
-  range("text.words", "words", count, expect.minWords, expect.maxWords);
-  range("text.lines", "lines", lines.length, undefined, expect.maxLines);
-  const maxLen = expect.maxLineLength;
-  if (maxLen !== undefined) {
-    const bad = lineHits(lines, (l) => l.length > maxLen && codePoints(l) > maxLen);
-    if (bad.count > 0) {
-      list.error(
-        "text.line_length",
-        `${bad.count} line(s) longer than ${maxLen} characters (lines ${bad.first.join(", ")})`,
-        { value: longest, limit: maxLen },
-      );
-    }
-  }
-  const minLen = expect.minLineLength;
-  if (minLen !== undefined) {
-    const bad = lineHits(lines, (l) => {
-      const t = l.trim();
-      return t !== "" && codePoints(t) < minLen;
-    });
-    if (bad.count > 0) {
-      list.error(
-        "text.line_length",
-        `${bad.count} line(s) shorter than ${minLen} characters (lines ${bad.first.join(", ")})`,
-        { limit: minLen },
-      );
-    }
-  }
-  for (const f of expect.forbidden ?? DEFAULT_FORBIDDEN) {
-    const re = new RegExp(f.pattern.source, f.pattern.flags.replace("g", "").replace("y", ""));
-    const hits = lineHits(lines, (l) => re.test(l));
-    if (hits.count > 0) {
-      list.error("text.forbidden", `${f.name} on line(s) ${hits.first.join(", ")}`, { value: f.name });
-    }
-  }
-  if (expect.targetDuration !== undefined) {
-    const budget = Math.floor((expect.targetDuration * wpm) / 60);
-    if (count > budget) {
-      list.error(
-        "text.word_budget",
-        `${count} words take ~${round((count / wpm) * 60, 1)} s at ${wpm} wpm: over the ${expect.targetDuration} s target (budget ${budget} words)`,
-        {
-          value: count,
-          limit: budget,
-        },
-      );
-    }
-  }
+  return { text, lines, chars, words: count };
 }

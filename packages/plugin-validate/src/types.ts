@@ -1,7 +1,20 @@
 import type { Finding, FindingSeverity } from "@tapline/core";
+import type { Check, CheckInputs, FindingDetails, FindingReporter } from "./define-check.ts";
 
 /** What a validator looked at. */
 export type FileKind = "audio" | "video" | "text" | "subtitles";
+
+// A record over the union: a kind added to FileKind and not here (or the reverse) fails to compile.
+const KIND_SET = { audio: true, video: true, text: true, subtitles: true } satisfies Record<FileKind, true>;
+/** Every file kind, derived from {@link FileKind}. */
+export const KINDS = Object.keys(KIND_SET) as readonly FileKind[];
+
+const SEVERITY_SET = { error: true, warning: true, info: true } satisfies Record<FindingSeverity, true>;
+/** Every finding severity, plus `off` (an override that drops a check's findings). */
+export const SEVERITY_OVERRIDES = [...Object.keys(SEVERITY_SET), "off"] as readonly (
+  | FindingSeverity
+  | "off"
+)[];
 
 /**
  * Per-check severity overrides, keyed by check id (`audio.loudness`, `video.faststart`...). `"off"` drops the
@@ -25,9 +38,11 @@ export interface ValidationResult<TMetrics extends object = object> {
 export interface CallOptions {
   /** Cancels the subprocesses of this call; the call then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Checks made with `defineCheck()` to run too, on the files of their kind (beside the validator's own). */
+  readonly checks?: readonly Check[];
 }
 
-/** @internal Collects findings for one file, applying severity overrides. */
+/** Collects findings for one file, applying severity overrides. */
 export class FindingList {
   readonly items: Finding[] = [];
   readonly #file: string | undefined;
@@ -36,12 +51,7 @@ export class FindingList {
     this.#file = file;
     this.#overrides = overrides;
   }
-  add(
-    check: string,
-    severity: FindingSeverity,
-    message: string,
-    extra?: { value?: unknown; limit?: unknown },
-  ): void {
+  add(check: string, severity: FindingSeverity, message: string, extra?: FindingDetails): void {
     const override = this.#overrides?.[check];
     if (override === "off") return;
     this.items.push({
@@ -67,7 +77,29 @@ export class FindingList {
   }
 }
 
-/** @internal Builds a result from collected findings. */
+/** Adds findings of one check (its id) to a {@link FindingList}; methods on the prototype, one small object per check run. */
+class CheckReporter implements FindingReporter {
+  readonly #list: FindingList;
+  readonly #id: string;
+  constructor(list: FindingList, id: string) {
+    this.#list = list;
+    this.#id = id;
+  }
+  add(severity: FindingSeverity, message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, severity, message, details);
+  }
+  error(message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, "error", message, details);
+  }
+  warn(message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, "warning", message, details);
+  }
+  info(message: string, details?: FindingDetails): void {
+    this.#list.add(this.#id, "info", message, details);
+  }
+}
+
+/** Builds a result from collected findings. */
 export function result<M extends object>(
   kind: FileKind,
   file: string | undefined,
@@ -77,8 +109,37 @@ export function result<M extends object>(
   return { ...(file !== undefined && { file }), kind, valid: !list.hasErrors, findings: list.items, metrics };
 }
 
-/** @internal Rounds for messages and metrics. */
+/** Rounds for messages and metrics. */
 export const round = (n: number, digits = 2): number => {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 };
+
+/**
+ * Runs the checks of one kind on one file's facts, in order, each with a reporter of its id. A check whose
+ * findings are all turned off (`severity: { id: "off" }`) is skipped; a check that throws gives an error
+ * finding under its id instead of failing the call.
+ */
+export async function runChecks<K extends FileKind>(
+  checks: readonly Check[],
+  kind: K,
+  list: FindingList,
+  facts: Omit<CheckInputs[K], "report">,
+  overrides: SeverityOverrides | undefined,
+): Promise<void> {
+  // One input object for all the checks of the file; only its reporter changes between checks, which run
+  // one after the other.
+  const input = { ...facts, report: undefined as unknown as FindingReporter } as CheckInputs[K];
+  for (const check of checks) {
+    if (check.kind !== kind || overrides?.[check.id] === "off") continue;
+    const report = new CheckReporter(list, check.id);
+    (input as { report: FindingReporter }).report = report;
+    try {
+      const done = (check as Check<K>).run(input);
+      if (done) await done;
+    } catch (error) {
+      if (facts.signal?.aborted) throw facts.signal.reason;
+      report.error(`the check failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

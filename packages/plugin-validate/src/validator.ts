@@ -23,7 +23,7 @@ import {
 import { type Profile, type ProfileName, resolveProfile } from "./profiles.ts";
 import { kindFromExtension, kindFromSniff, sniff } from "./sniff.ts";
 import { type SubtitleMetrics, type SubtitleOptions, validateSubtitlesWith } from "./subtitles.ts";
-import { type TextExpect, type TextMetrics, type TextSource, validateTextImpl } from "./text.ts";
+import { type TextExpect, type TextMetrics, type TextSource, validateTextWith } from "./text.ts";
 import type { CallOptions, FileKind, ValidationResult } from "./types.ts";
 import { round } from "./types.ts";
 import { type VideoExpect, type VideoMetrics, validateVideoWith } from "./video.ts";
@@ -123,7 +123,7 @@ const JobArg = optional(JobOptionsSchema);
 const FileArg = optional(FileOptionsSchema);
 const ProfileArg = optional(ProfileRefSchema);
 
-/** @internal A validator and the engine under it (the plugin calls the engine with checks parsed once). */
+/** A validator and the engine under it (the plugin calls {@link validateKind} with arguments checked once). */
 export interface ValidatorInternals {
   readonly validator: Validator;
   readonly engine: Engine;
@@ -144,7 +144,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   return createValidatorInternals(parse(ValidatorOptionsSchema, options, "createValidator()")).validator;
 }
 
-/** @internal `createValidator()` on options already checked. */
+/** `createValidator()` on options already checked. */
 export function createValidatorInternals(options: ValidatorOptions): ValidatorInternals {
   const engine = new Engine(options);
   const validator: Validator = {
@@ -171,7 +171,7 @@ export function createValidatorInternals(options: ValidatorOptions): ValidatorIn
         ["expect", TextArg, expect],
         ["options", CallArg, call],
       ]);
-      return validateTextImpl(source, expect, call, engine.maxTextBytes);
+      return validateTextWith(engine, source, expect, call);
     },
     async validateSubtitles(path, opts) {
       parseArgs("validateSubtitles()", [
@@ -205,12 +205,9 @@ async function jobWith(
   profile: Profile,
   call: JobOptions,
 ): Promise<JobResult> {
-  const signal = call.signal;
-  const sig = signal ? { signal } : {};
+  const sig = { ...(call.signal && { signal: call.signal }), ...(call.checks && { checks: call.checks }) };
   const [script, audio, subtitles, video] = await Promise.all([
-    files.script !== undefined
-      ? validateTextImpl(files.script, profile.text, sig, engine.maxTextBytes)
-      : undefined,
+    files.script !== undefined ? validateTextWith(engine, files.script, profile.text, sig) : undefined,
     files.audio !== undefined ? validateAudioWith(engine, files.audio, profile.audio, sig) : undefined,
     files.subtitles !== undefined
       ? validateSubtitlesWith(engine, files.subtitles, {
@@ -278,37 +275,61 @@ async function sniffKind(path: string): Promise<FileKind> {
   }
 }
 
+/** Where a file of one kind is checked against (subtitles: their audio and script). */
+export interface KindCall extends CallOptions {
+  readonly audio?: string;
+  readonly script?: TextSource;
+  readonly audioExpect?: AudioExpect;
+}
+
+/**
+ * Validates one file (or, for text, a text source) of a known kind with expectations already checked: what `validateFile` and
+ * the plugin call, so the plugin path is the standalone path.
+ */
+export function validateKind(
+  engine: Engine,
+  kind: FileKind,
+  target: string | TextSource,
+  expect: object | undefined,
+  call: KindCall,
+): Promise<ValidationResult<FileMetrics>> {
+  const { audio, script, audioExpect, ...rest } = call;
+  switch (kind) {
+    case "audio":
+      return validateAudioWith(engine, target as string, expect as AudioExpect, rest);
+    case "video":
+      return validateVideoWith(engine, target as string, expect as VideoExpect, rest);
+    case "subtitles":
+      return validateSubtitlesWith(engine, target as string, {
+        ...rest,
+        ...(expect && { expect: expect as SubtitleOptions["expect"] }),
+        ...(audio !== undefined && { audio }),
+        ...(script !== undefined && { script }),
+        ...(audioExpect && { audioExpect }),
+      });
+    default:
+      return validateTextWith(engine, target, expect as TextExpect, rest);
+  }
+}
+
 async function fileWith(
   engine: Engine,
   path: string,
   opts: FileOptions,
 ): Promise<ValidationResult<FileMetrics>> {
   const profile = resolveProfile(opts.profile);
-  const signal = opts.signal ? { signal: opts.signal } : {};
+  const call = { ...(opts.signal && { signal: opts.signal }), ...(opts.checks && { checks: opts.checks }) };
   const kind = kindFromExtension(path) ?? (await sniffKind(path));
-  switch (kind) {
-    case "audio":
-      return validateAudioWith(engine, path, profile.audio, signal);
-    case "video":
-      return validateVideoWith(
-        engine,
-        path,
-        { ...profile.video, ...(opts.thorough !== undefined && { thorough: opts.thorough }) },
-        signal,
-      );
-    case "subtitles":
-      return validateSubtitlesWith(engine, path, {
-        ...(profile.subtitles && { expect: profile.subtitles }),
-        ...signal,
-      });
-    default:
-      return validateTextImpl({ path }, profile.text, signal, engine.maxTextBytes);
-  }
+  const expect =
+    kind === "video"
+      ? { ...profile.video, ...(opts.thorough !== undefined && { thorough: opts.thorough }) }
+      : profile[kind];
+  return validateKind(engine, kind, kind === "text" ? { path } : path, expect, call);
 }
 
 let shared: Validator | undefined;
 
-/** @internal The default validator of the standalone functions (created on first use; bounded cache). */
+/** The default validator of the standalone functions (created on first use; bounded cache). */
 export function defaultValidator(): Validator {
   shared ??= createValidator();
   return shared;

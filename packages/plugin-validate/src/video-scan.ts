@@ -6,7 +6,7 @@ export interface Interval {
   readonly end: number;
 }
 
-/** @internal Black and frozen intervals found in one window, shifted by `offset`, clamped to `windowEnd`. */
+/** Black and frozen intervals found in one window, shifted by `offset`, clamped to `windowEnd`. */
 export function parseScan(
   lines: readonly string[],
   offset: number,

@@ -1,3 +1,4 @@
+import type { VideoCheckInput } from "./define-check.ts";
 import type { Engine } from "./engine.ts";
 import { readBoxLayout } from "./mp4-boxes.ts";
 import { firstStream } from "./probe.ts";
@@ -7,6 +8,7 @@ import {
   FindingList,
   result,
   round,
+  runChecks,
   type SeverityOverrides,
   type ValidationResult,
 } from "./types.ts";
@@ -83,36 +85,26 @@ export interface VideoMetrics {
   frozenSeconds?: number;
 }
 
-const inList = <T>(allowed: readonly T[] | undefined, v: T | undefined) =>
-  allowed === undefined || (v !== undefined && allowed.includes(v));
+/** The facts of the video pass: what the video checks judge. */
+export type VideoFacts = Omit<VideoCheckInput, "report" | "expect" | "metrics" | "signal">;
 
-function aspectValue(a: string | number): number {
-  if (typeof a === "number") return a;
-  const [w, h] = a.split(/[:/x]/).map(Number);
-  return w && h ? w / h : Number.NaN;
-}
-
-/** @internal Implementation of `validateVideo` over an engine. */
-export async function validateVideoWith(
+/**
+ * The video pass: file basics; ffprobe, the mp4 box layout and the black/freeze scans side by side (the edge
+ * scans start beside ffprobe when the mp4 header gives the duration), into `metrics`. Its own failures are
+ * findings (`file.*`, `video.readable`, `video.stream`, `video.decode`, `video.skipped`).
+ */
+export async function videoPass(
   engine: Engine,
   path: string,
-  expect: VideoExpect = {},
-  options: CallOptions = {},
-): Promise<ValidationResult<VideoMetrics>> {
-  const list = new FindingList(path, expect.severity);
-  const metrics: VideoMetrics = {};
-  const done = () => result("video", path, list, metrics);
+  expect: VideoExpect,
+  list: FindingList,
+  metrics: VideoMetrics,
+  signal: AbortSignal | undefined,
+): Promise<VideoFacts | undefined> {
   const basics = await checkFileBasics(path, "video", list);
-  if (!basics.ok || !basics.stat) return done();
+  if (!basics.ok || !basics.stat) return undefined;
   metrics.sizeBytes = basics.size;
-  if (expect.maxSize !== undefined && basics.size > expect.maxSize) {
-    list.error("video.size", `file is ${basics.size} bytes, over ${expect.maxSize}`, {
-      value: basics.size,
-      limit: expect.maxSize,
-    });
-  }
   const hash = await engine.contentHash(path, basics.stat);
-  const signal = options.signal;
   const layoutP =
     basics.sniffed === "mp4" ? engine.cached(`${hash}|boxes`, () => readBoxLayout(path)) : undefined;
   // The edge scans are the long pole: when the mp4 header already says the file is long enough for two
@@ -131,7 +123,7 @@ export async function validateVideoWith(
   const probed = await engine.probe(path, hash, signal);
   if (probed.failed) {
     list.error("video.readable", probed.message);
-    return done();
+    return undefined;
   }
   const info = probed.info;
   const v = firstStream(info, "video");
@@ -139,7 +131,7 @@ export async function validateVideoWith(
   metrics.container = info.formatName;
   if (!v) {
     list.error("video.stream", "no video stream in the file", { value: info.streams.map((s) => s.type) });
-    return done();
+    return undefined;
   }
   const duration = info.duration ?? v.duration;
   Object.assign(metrics, {
@@ -153,201 +145,50 @@ export async function validateVideoWith(
     ...(duration !== undefined && { durationSeconds: round(duration, 3) }),
     ...(v.duration !== undefined && { videoSeconds: round(v.duration, 3) }),
   });
-  const { width, height } = v;
-  if (expect.width !== undefined && width !== expect.width) {
-    list.error("video.width", `width ${width} px, expected ${expect.width}`, {
-      value: width,
-      limit: expect.width,
-    });
-  }
-  if (expect.height !== undefined && height !== expect.height) {
-    list.error("video.height", `height ${height} px, expected ${expect.height}`, {
-      value: height,
-      limit: expect.height,
-    });
-  }
-  if (expect.maxWidth !== undefined && width !== undefined && width > expect.maxWidth) {
-    list.error("video.width", `width ${width} px is over ${expect.maxWidth}`, {
-      value: width,
-      limit: expect.maxWidth,
-    });
-  }
-  if (expect.maxHeight !== undefined && height !== undefined && height > expect.maxHeight) {
-    list.error("video.height", `height ${height} px is over ${expect.maxHeight}`, {
-      value: height,
-      limit: expect.maxHeight,
-    });
-  }
-  if (width && height) {
-    const ratio = width / height;
-    if (expect.aspect !== undefined) {
-      const want = aspectValue(expect.aspect);
-      if (!(Math.abs(ratio - want) <= want * 0.01)) {
-        list.error("video.aspect", `aspect ${width}:${height} is not ${expect.aspect}`, {
-          value: round(ratio, 4),
-          limit: expect.aspect,
-        });
-      }
-    }
-    if (expect.maxAspectRatio !== undefined && ratio > expect.maxAspectRatio + 1e-9) {
-      list.error("video.aspect", `aspect ${width}:${height} is wider than ${expect.maxAspectRatio}`, {
-        value: round(ratio, 4),
-        limit: expect.maxAspectRatio,
-      });
-    }
-  }
-  if (v.fps !== undefined) {
-    if (
-      (expect.minFps !== undefined && v.fps < expect.minFps - 0.01) ||
-      (expect.maxFps !== undefined && v.fps > expect.maxFps + 0.01)
-    ) {
-      list.error(
-        "video.fps",
-        `${round(v.fps)} fps is outside ${expect.minFps ?? 0}–${expect.maxFps ?? "∞"} fps`,
-        {
-          value: round(v.fps, 3),
-          limit: [expect.minFps, expect.maxFps],
-        },
-      );
-    }
-    if (v.rFps !== undefined && Math.abs(v.rFps - v.fps) > 0.05 * v.fps) {
-      list.warn("video.vfr", `variable frame rate: average ${round(v.fps)} fps, base ${round(v.rFps)} fps`, {
-        value: round(v.fps, 3),
-      });
-    }
-  }
-  if (!inList(expect.codecs, v.codec)) {
-    list.error("video.codec", `codec ${v.codec} is not one of ${expect.codecs!.join(", ")}`, {
-      value: v.codec,
-      limit: expect.codecs,
-    });
-  }
-  if (!inList(expect.profiles, v.profile)) {
-    list.error("video.profile", `codec profile ${v.profile} is not one of ${expect.profiles!.join(", ")}`, {
-      value: v.profile,
-      limit: expect.profiles,
-    });
-  }
-  if (!inList(expect.pixelFormats, v.pixFmt)) {
-    list.error("video.pix_fmt", `pixel format ${v.pixFmt} is not one of ${expect.pixelFormats!.join(", ")}`, {
-      value: v.pixFmt,
-      limit: expect.pixelFormats,
-    });
-  }
-  const br = info.bitRate;
-  if (br !== undefined && expect.maxBitrate !== undefined && br > expect.maxBitrate) {
-    list.error(
-      "video.bitrate",
-      `bitrate ${round(br / 1e6)} Mbps is over ${round(expect.maxBitrate / 1e6)} Mbps`,
-      { value: br, limit: expect.maxBitrate },
-    );
-  }
-  if (br !== undefined && expect.minBitrate !== undefined && br < expect.minBitrate) {
-    list.error(
-      "video.bitrate_low",
-      `bitrate ${round(br / 1e6)} Mbps is under ${round(expect.minBitrate / 1e6)} Mbps`,
-      { value: br, limit: expect.minBitrate },
-    );
-  }
-  if (duration !== undefined) {
-    if (expect.minDuration !== undefined && duration < expect.minDuration) {
-      list.error("video.duration", `${round(duration)} s is shorter than ${expect.minDuration} s`, {
-        value: round(duration, 3),
-        limit: expect.minDuration,
-      });
-    }
-    if (expect.maxDuration !== undefined && duration > expect.maxDuration) {
-      list.error("video.duration", `${round(duration)} s is longer than ${expect.maxDuration} s`, {
-        value: round(duration, 3),
-        limit: expect.maxDuration,
-      });
-    }
-  }
-  // Integrity: every packet was demuxed by the probe; errors and missing packets mean damage or truncation.
-  if (info.errorLines.length > 0) {
-    list.error(
-      "video.integrity",
-      `${info.errorLines.length} error line(s) while demuxing: ${info.errorLines.slice(0, 2).join(" | ")}`,
-      {
-        value: info.errorLines.length,
-        limit: 0,
-      },
-    );
-  }
-  for (const s of [v, a]) {
-    if (s?.declaredFrames && s.readPackets !== undefined && s.readPackets < s.declaredFrames * 0.98) {
-      list.error(
-        "video.truncated",
-        `${s.type} stream: only ${s.readPackets} of ${s.declaredFrames} declared packets are present`,
-        {
-          value: s.readPackets,
-          limit: s.declaredFrames,
-        },
-      );
-    }
-  }
   if (v.declaredFrames && v.readPackets !== undefined)
     metrics.packetRatio = round(v.readPackets / v.declaredFrames, 4);
-  if (!a) {
-    if (expect.requireAudio !== false) list.error("video.audio_stream", "no audio stream in the video");
-  } else {
+  if (a) {
     Object.assign(metrics, {
       ...(a.codec && { audioCodec: a.codec }),
       ...(a.sampleRate && { audioSampleRate: a.sampleRate }),
       ...(a.channels && { audioChannels: a.channels }),
       ...(a.duration !== undefined && { audioSeconds: round(a.duration, 3) }),
     });
-    if (!inList(expect.audioCodecs, a.codec)) {
-      list.error(
-        "video.audio_codec",
-        `audio codec ${a.codec} is not one of ${expect.audioCodecs!.join(", ")}`,
-        { value: a.codec, limit: expect.audioCodecs },
-      );
-    }
-    if (!inList(expect.audioSampleRates, a.sampleRate)) {
-      list.error(
-        "video.audio_sample_rate",
-        `audio sample rate ${a.sampleRate} Hz is not one of ${expect.audioSampleRates!.join(", ")}`,
-        {
-          value: a.sampleRate,
-          limit: expect.audioSampleRates,
-        },
-      );
-    }
-    if (!inList(expect.audioChannels, a.channels)) {
-      list.error(
-        "video.audio_channels",
-        `${a.channels} audio channel(s), expected ${expect.audioChannels!.join(" or ")}`,
-        {
-          value: a.channels,
-          limit: expect.audioChannels,
-        },
-      );
-    }
-    const tol = expect.avTolerance ?? 0.1;
-    if (v.duration !== undefined && a.duration !== undefined && Math.abs(v.duration - a.duration) > tol) {
-      list.error("video.av_mismatch", `video lasts ${round(v.duration)} s but audio ${round(a.duration)} s`, {
-        value: round(v.duration - a.duration, 3),
-        limit: tol,
-      });
-    }
   }
-  if (layoutP && expect.faststart !== false) {
-    const layout = await layoutP.catch(() => undefined);
-    if (layout?.moovFirst !== undefined) metrics.moovFirst = layout.moovFirst;
-    if (layout?.moovFirst === false) {
-      list.error(
-        "video.faststart",
-        "moov atom comes after mdat: not fast start (remux with -movflags +faststart)",
-        {
-          value: layout.boxes.join(","),
-        },
-      );
-    }
+  const [layout, frames] = await Promise.all([
+    layoutP?.catch(() => undefined),
+    duration !== undefined && duration > 0
+      ? scanFrames(engine, path, hash, duration, expect, list, metrics, signal)
+      : undefined,
+  ]);
+  if (layout?.moovFirst !== undefined && expect.faststart !== false) metrics.moovFirst = layout.moovFirst;
+  return {
+    file: path,
+    sizeBytes: basics.size,
+    probe: info,
+    video: v,
+    ...(a && { audio: a }),
+    ...(duration !== undefined && { duration }),
+    ...(layout && { layout }),
+    ...(frames && { frames }),
+  };
+}
+
+/** `validateVideo` over an engine: the pass, then the validator's video checks and the call's. */
+export async function validateVideoWith(
+  engine: Engine,
+  path: string,
+  expect: VideoExpect = {},
+  options: CallOptions = {},
+): Promise<ValidationResult<VideoMetrics>> {
+  const list = new FindingList(path, expect.severity);
+  const metrics: VideoMetrics = {};
+  const facts = await videoPass(engine, path, expect, list, metrics, options.signal);
+  if (facts) {
+    const input = { ...facts, expect, metrics, ...(options.signal && { signal: options.signal }) };
+    await runChecks(engine.checksFor(options.checks), "video", list, input, expect.severity);
   }
-  if (duration !== undefined && duration > 0)
-    await scanFrames(engine, path, hash, duration, expect, list, metrics, signal);
-  return done();
+  return result("video", path, list, metrics);
 }
 
 /**
@@ -383,9 +224,9 @@ async function scanFrames(
   list: FindingList,
   metrics: VideoMetrics,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<{ black: Interval[]; frozen: Interval[] } | undefined> {
   const plan = scanPlan(expect, duration);
-  if (!plan) return;
+  if (!plan) return undefined;
   const { graph, windows } = plan;
   const scans = await Promise.all(windows.map((w) => engine.scanVideo(path, hash, w, graph, signal)));
   const black: Interval[] = [];
@@ -394,7 +235,7 @@ async function scanFrames(
   for (const [i, scan] of scans.entries()) {
     if (scan.failed) {
       list.error("video.decode", scan.message);
-      return;
+      return undefined;
     }
     for (const f of scan.missingFilters) missing.add(f);
     const w = windows[i]!;
@@ -414,21 +255,5 @@ async function scanFrames(
     frozens.reduce((t, b) => t + b.end - b.start, 0),
     3,
   );
-  const near = 0.1;
-  for (const b of blacks) {
-    const d = round(b.end - b.start);
-    if (b.start <= near)
-      list.error("video.black_start", `black frames for ${d} s at the start`, { value: d });
-    else if (b.end >= duration - near)
-      list.error("video.black_end", `black frames for ${d} s at the end`, { value: d });
-    else list.warn("video.black", `black frames for ${d} s at ${round(b.start)} s`, { value: d });
-  }
-  for (const f of frozens) {
-    const d = round(f.end - f.start);
-    if (f.start <= near)
-      list.error("video.frozen_start", `frozen picture for ${d} s at the start`, { value: d });
-    else if (f.end >= duration - near)
-      list.error("video.frozen_end", `frozen picture for the last ${d} s`, { value: d });
-    else list.warn("video.frozen", `frozen picture for ${d} s at ${round(f.start)} s`, { value: d });
-  }
+  return { black: blacks, frozen: frozens };
 }

@@ -14,7 +14,7 @@ const fold = (text: string): string =>
     .replace(/[^\p{L}\p{N}'’\s]+/gu, " ")
     .replace(/['’](?!\p{L})|(?<!\p{L})['’]/gu, " ");
 
-/** @internal `words(text).length` without building the array (a long text has millions of words). */
+/** `words(text).length` without building the array (a long text has millions of words). */
 export function countWords(text: string): number {
   let n = 0;
   for (const _ of fold(text).matchAll(/\S+/g)) n++;

@@ -49,6 +49,12 @@ describe.skipIf(skip !== undefined)(`validators on real media${skip ? ` (skipped
       expect(checks(r).sort()).toEqual([...expected].sort());
     });
 
+    it("analyze: false still checks the header's duration (a probe-level check)", async () => {
+      const r = await v.validateAudio(f.path("speech.mp3"), { analyze: false, maxDuration: 0.5 });
+      expect(checks(r)).toEqual(["audio.duration"]);
+      expect(r.metrics.integratedLufs).toBeUndefined();
+    });
+
     it("reports the truncated mp3's real decoded duration against its header", async () => {
       const r = await v.validateAudio(f.path("truncated.mp3"));
       expect(r.metrics.durationSeconds).toBeCloseTo(f.speechSeconds, 0);

@@ -219,7 +219,9 @@ describe.skipIf(skip !== undefined)(`validate plugin${skip ? ` (skipped: ${skip}
     const app = createTapline({ plugins: [validate()], logger: silentLogger });
     expect(() =>
       app.pipeline("p").step("a", async () => 1, { validate: [{ kind: "audio" } as never] }),
-    ).toThrow(/validate\[0\]: (expected )?a check made by audio\(\), video\(\), text\(\) or subtitles\(\)/);
+    ).toThrow(
+      /validate\[0\]: (expected )?a check made by audio\(\), video\(\), text\(\), subtitles\(\) or a defineCheck\(\) factory/,
+    );
     try {
       app.pipeline("p").step("a", async () => 1, { validate: { checks: [], policy: "maybe" as never } });
       expect.unreachable();

@@ -2,14 +2,10 @@
 import { chmod, copyFile, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createValidator,
-  findBinary,
-  isBinaryNotFoundError,
-  isValidateOptionsError,
-  validateAudio,
-} from "../src/index.ts";
+import { findBinary } from "../src/binaries.ts";
+import { createValidator, validateAudio } from "../src/index.ts";
 import { type Fixtures, integrationSkipReason, makeFixtures } from "./fixtures.ts";
 
 const skip = await integrationSkipReason();
@@ -19,7 +15,7 @@ let work: string;
 describe("binary discovery and misuse (no media needed)", () => {
   it("explains how to install ffmpeg when it cannot be found", async () => {
     const error = await findBinary("ffprobe", undefined, { PATH: "/nonexistent" }).catch((e: unknown) => e);
-    expect(isBinaryNotFoundError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_VALIDATE_BINARY_NOT_FOUND")).toBe(true);
     expect((error as Error).message).toMatch(/apt-get install ffmpeg/);
     expect((error as { code: string }).code).toBe("TAPLINE_ERR_VALIDATE_BINARY_NOT_FOUND");
     const viaEnv = await findBinary("ffmpeg", undefined, {
@@ -33,7 +29,7 @@ describe("binary discovery and misuse (no media needed)", () => {
     expect(() => createValidator({ concurrency: 0 })).toThrow(/concurrency/);
     await expect(validateAudio(42 as never)).rejects.toThrow(/file path/);
     const error = await validateAudio("" as never).catch((e: unknown) => e);
-    expect(isValidateOptionsError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_VALIDATE_OPTIONS")).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
+import { isTaplineError } from "@tapline/core";
 import { formatOptionIssues } from "@tapline/core/kit";
 import type { Profile, ValidationResult } from "@tapline/plugin-validate";
 import { parse as parseYaml } from "yaml";
@@ -76,7 +77,7 @@ async function loadProfileFile(
   try {
     return validate.defineProfile(undefined, named as Profile);
   } catch (error) {
-    if (validate.isValidateOptionsError(error))
+    if (isTaplineError(error, "TAPLINE_ERR_VALIDATE_OPTIONS"))
       throw fail(`invalid profile:\n${formatOptionIssues(error.issues)}`, error);
     throw error;
   }
@@ -95,20 +96,14 @@ export const validateCommand: Command = defineCommand({
     if (values.profile !== undefined && values.profile.trim() === "")
       throw usage("tapline validate: --profile needs a name");
     const validate = await loadValidate();
-    const { validateFile, resolveProfile, isUnknownProfileError } = validate;
+    const { validateFile, PROFILES } = validate;
     let profile: string | Profile | undefined = values.profile;
     if (values.profile !== undefined && isProfileFile(values.profile)) {
       profile = await loadProfileFile(resolve(io.cwd, values.profile), values.profile, validate);
-    } else if (values.profile !== undefined) {
-      try {
-        resolveProfile(values.profile);
-      } catch (error) {
-        if (isUnknownProfileError(error))
-          throw usage(
-            `tapline validate: ${error.message.replace(/; pass a profile object.*$/, "; or give a profile file (.yaml, .yml, .json)")}`,
-          );
-        throw error;
-      }
+    } else if (values.profile !== undefined && !Object.hasOwn(PROFILES, values.profile)) {
+      throw usage(
+        `tapline validate: unknown validation profile "${values.profile}" (known: ${Object.keys(PROFILES).join(", ")}); or give a profile file (.yaml, .yml, .json)`,
+      );
     }
     const options = {
       ...(profile !== undefined && { profile }),

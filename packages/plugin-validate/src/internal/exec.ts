@@ -1,6 +1,6 @@
 import { execa } from "execa";
 
-/** @internal What one subprocess run left behind. */
+/** What one subprocess run left behind. */
 export interface ToolRun {
   /** Exit code; undefined when killed (timeout, signal). */
   readonly exitCode: number | undefined;
@@ -14,7 +14,7 @@ export interface ToolRun {
   readonly spawnError?: string;
 }
 
-/** @internal */
+/** Internal. */
 export interface RunToolOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
@@ -27,7 +27,6 @@ export interface RunToolOptions {
 }
 
 /**
- * @internal
  * Runs a binary with an argument array (never a shell), a timeout, cancellation by signal, stdin closed, and
  * stderr read as a stream: only matching lines and a bounded tail are kept, so a chatty ffmpeg can neither
  * blow a buffer nor hold memory. Rejects only when `signal` aborts (with its reason).
@@ -82,7 +81,7 @@ export async function runTool(
   };
 }
 
-/** @internal Last `n` non-empty lines of a stderr tail, joined for a message. */
+/** Last `n` non-empty lines of a stderr tail, joined for a message. */
 export function lastLines(text: string, n = 2): string {
   return text
     .split(/\r?\n/)

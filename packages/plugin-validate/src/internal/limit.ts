@@ -1,4 +1,4 @@
-/** @internal A promise limiter: at most `size` tasks run at once; the others wait in FIFO order. */
+/** A promise limiter: at most `size` tasks run at once; the others wait in FIFO order. */
 export class Limiter {
   readonly size: number;
   #active = 0;

@@ -1,4 +1,4 @@
-/** @internal A small LRU map (Map keeps insertion order; a hit re-inserts the key). */
+/** A small LRU map (Map keeps insertion order; a hit re-inserts the key). */
 export class Lru<K, V> {
   readonly #max: number;
   readonly #map = new Map<K, V>();
