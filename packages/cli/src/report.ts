@@ -27,6 +27,9 @@ export function serialiseReport(report: RunReport): Record<string, unknown> {
     ...(report.failedStep !== undefined && { failedStep: report.failedStep }),
     ...(report.error !== undefined && { error: serialiseError(report.error) }),
     output: safe(report.output),
+    ...(Object.keys(report.cost ?? {}).length > 0 && { cost: report.cost }),
+    ...(report.budget && { budget: report.budget }),
+    ...(report.budgetExceeded !== undefined && { budgetExceeded: serialiseError(report.budgetExceeded) }),
     steps: report.steps.map(serialiseStep),
     pluginErrors: report.pluginErrors.map(serialiseError),
   });
@@ -49,6 +52,7 @@ function serialiseStep(s: StepReport): Record<string, unknown> {
     artifacts: s.artifacts.map((a) => ({ path: a.path, kind: a.kind, step: a.step })),
     ...(s.error !== undefined && { error: serialiseError(s.error) }),
     ...(s.abandoned && { abandoned: true }),
+    ...(Object.keys(s.cost ?? {}).length > 0 && { cost: s.cost }),
     extensions: safe(s.extensions),
     ...(s.children && { children: s.children.map(serialiseStep) }),
   };

@@ -236,3 +236,17 @@ describe("tapline run with flow shapes", () => {
     expect(report!.steps[1]!.children![7]!.path).toBe("scenes[7]");
   });
 });
+
+describe("tapline run with cost and budget", () => {
+  it("prints what the run cost against its budget, and the budget stop", async () => {
+    const r = await tapline(["run", join(fixtures, "costly.mjs"), "--quiet"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("cost: 0.02 usd, 1500 tokens (budget 0.05 usd)");
+    expect(r.stdout).toContain('budget: "render" would cost 0.04 usd on top of 0.02 spent');
+    const json = await tapline(["run", join(fixtures, "costly.mjs"), "--quiet", "--json"]);
+    const [report] = JSON.parse(json.stdout);
+    expect(report.cost).toEqual({ usd: 0.02, tokens: 1500 });
+    expect(report.steps[0].cost).toEqual({ usd: 0.02, tokens: 1500 });
+    expect(report.budgetExceeded.code).toBe("TAPLINE_ERR_BUDGET_EXCEEDED");
+  });
+});

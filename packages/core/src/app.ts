@@ -8,7 +8,7 @@ import { RUN_STATE, type RunState } from "./internal/context.ts";
 import { checkPlugin } from "./internal/registry.ts";
 import { createConsoleLogger } from "./logger.ts";
 import { parseOptions } from "./options.ts";
-import { type BuilderApp, createBuilder, type PipelineBuilder } from "./pipeline.ts";
+import { type BuilderApp, createBuilder, type PipelineBuilder, type PipelineOptions } from "./pipeline.ts";
 import type { PluginApi, PluginDispose, TaplinePlugin } from "./plugin.ts";
 import { createRedactor, type RedactOptions, type Redactor } from "./redact.ts";
 import { CORE_VERSION } from "./version.ts";
@@ -32,6 +32,12 @@ const AppOptionsSchema = v.strictObject({
   ),
   graceMs: v.optional(v.pipe(v.number("a number of milliseconds"), v.finite(), v.minValue(0))),
   redact: v.optional(v.strictObject({ patterns: v.optional(v.array(v.instance(RegExp, "a RegExp"))) })),
+});
+
+const PipelineOptionsSchema = v.strictObject({
+  budget: v.optional(
+    v.record(v.string(), v.pipe(v.number("an amount (a number)"), v.finite(), v.minValue(0))),
+  ),
 });
 
 /** Options of {@link createTapline}. */
@@ -82,7 +88,7 @@ export interface TaplineApp extends AsyncDisposable {
   /** Registered plugins, in order. */
   readonly plugins: readonly { readonly name: string; readonly version: string }[];
   /** Starts a pipeline definition; chain `.step()` calls, then `.build()`. */
-  pipeline<TInput = void>(name: string): PipelineBuilder<TInput, TInput, {}>;
+  pipeline<TInput = void>(name: string, options?: PipelineOptions): PipelineBuilder<TInput, TInput, {}>;
   /** Resolves when every plugin's asynchronous setup has finished; rejects if one failed. */
   ready(): Promise<void>;
   /** The health of the app, from every plugin's `status` tap. */
@@ -151,9 +157,10 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     assertOpen(what) {
       if (closing) throw new AppClosedError({ what });
     },
-    pipeline(name) {
+    pipeline(name, pipelineOptions) {
       app.assertOpen(`define pipeline "${name}"`);
-      return createBuilder(app, name);
+      const defaults = parseOptions(PipelineOptionsSchema, pipelineOptions ?? {}, `app.pipeline("${name}")`);
+      return createBuilder(app, name, [], defaults);
     },
     ready: () => app.pending ?? Promise.resolve(),
     status() {

@@ -1,5 +1,6 @@
 import type {
   AppClosedError,
+  BudgetExceededError,
   CancelledError,
   PipelineDefinitionError,
   PluginError,
@@ -39,6 +40,7 @@ export interface TaplineErrorMap {
   TAPLINE_ERR_STEP_TIMEOUT: StepTimeoutError;
   TAPLINE_ERR_CANCELLED: CancelledError;
   TAPLINE_ERR_APP_CLOSED: AppClosedError;
+  TAPLINE_ERR_BUDGET_EXCEEDED: BudgetExceededError;
   TAPLINE_ERR_OPTIONS: OptionsError;
   TAPLINE_ERR_SIBLING_FAILED: InstanceType<typeof SiblingFailedError>;
   TAPLINE_ERR_BRANCH_NO_CASE: InstanceType<typeof NoSuchCaseError>;

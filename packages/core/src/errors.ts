@@ -165,6 +165,30 @@ export const CancelledError = createError(
 );
 export type CancelledError = InstanceType<typeof CancelledError>;
 
+/**
+ * A run's budget stopped it: the next unit's estimate would pass it (the unit did not start), or a unit's
+ * spend passed it (no later unit starts). Names the cost unit, what was spent, the limit and the unit.
+ */
+export const BudgetExceededError = createError(
+  "TAPLINE_ERR_BUDGET_EXCEEDED",
+  "BudgetExceededError",
+  (p: {
+    costUnit: string;
+    spent: number;
+    estimate: number;
+    limit: number;
+    unit: string;
+    when: "before" | "during";
+  }) =>
+    p.when === "before"
+      ? `budget: "${p.unit}" would cost ${fmt(p.estimate)} ${p.costUnit} on top of ${fmt(p.spent)} spent, past the run's limit of ${fmt(p.limit)} ${p.costUnit}; it did not start`
+      : `budget: "${p.unit}" brought the run's spend to ${fmt(p.spent)} ${p.costUnit}, past its limit of ${fmt(p.limit)} ${p.costUnit}; no later unit starts`,
+  "raise the run's budget (run(input, { budget })) or lower what the units spend",
+);
+export type BudgetExceededError = InstanceType<typeof BudgetExceededError>;
+
+const fmt = (n: number) => String(Math.round(n * 1e6) / 1e6);
+
 /** The app was closed; no new run or pipeline can start on it. Create a new app instead. */
 export const AppClosedError = createError(
   "TAPLINE_ERR_APP_CLOSED",

@@ -18,6 +18,23 @@ export interface StepOptions {
   labels?: Record<string, string>;
   /** A line for reports and progress displays. */
   description?: string;
+  /**
+   * What one run of this unit is expected to cost, by cost unit (`{ usd: 0.004 }`), or a function of its
+   * input. When the run's spend plus this estimate would pass the run's `budget`, the unit does not start
+   * and the run fails with `TAPLINE_ERR_BUDGET_EXCEEDED`.
+   */
+  estimate?: Costs | ((input: any) => Costs);
+}
+
+/** Amounts by cost unit: `{ usd: 0.012, tokens: 1200 }`. Units are free-form. */
+export type Costs = Readonly<Record<string, number>>;
+
+/** Options of `ctx.cost()`. */
+export interface CostOptions {
+  /** The cost unit: `usd`, `tokens`, `characters`, `images`... */
+  unit: string;
+  /** Extra labels on the published `tapline_cost_total` sample (a provider, a model). */
+  labels?: Record<string, string>;
 }
 
 /** Options of `pipeline.run()`. */
@@ -30,6 +47,12 @@ export interface RunOptions {
   labels?: Record<string, string>;
   /** Overrides the app's `graceMs` for this run. */
   graceMs?: number;
+  /**
+   * Most this run may spend, by cost unit (`{ usd: 0.5 }`); overrides the pipeline's. Before each unit, its
+   * `estimate` is added to what was spent: past the budget, the unit does not start and the run fails with
+   * `TAPLINE_ERR_BUDGET_EXCEEDED`. A spend that passes it during a unit is reported, and no later unit starts.
+   */
+  budget?: Costs;
 }
 
 /** Context of a run, given to run-level hooks. */
@@ -78,6 +101,12 @@ export interface StepContext<TOutputs = Record<string, unknown>> extends RunCont
    * time across attempts (retry) read what is left from it, so their budget and core's timeout agree.
    */
   readonly deadline: number | undefined;
+  /**
+   * Record what this attempt cost (`ctx.cost(0.004, { unit: "usd" })`): a billed attempt that then fails still
+   * costs. Summed per unit, step and run (`report.cost`), published as `tapline_cost_total{pipeline,step,unit}`,
+   * and checked against the run's budget.
+   */
+  cost(amount: number, options: CostOptions): void;
   /** Declare a file this attempt produced: validators check it, reports list it. */
   artifact(path: string, info?: { kind?: string; meta?: Record<string, unknown> }): void;
   /** Record a finding that does not fail the step (a warning, a measurement). */

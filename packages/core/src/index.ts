@@ -15,6 +15,7 @@ export {
 } from "./create-error.ts";
 export {
   type AppClosedError,
+  type BudgetExceededError,
   type CancelledError,
   describeError,
   type Finding,
@@ -28,6 +29,8 @@ export {
   type TaplineErrorCode,
 } from "./errors.ts";
 export type {
+  CostOptions,
+  Costs,
   MetricOptions,
   PipelineBuildEvent,
   PluginErrorEvent,
@@ -49,7 +52,16 @@ export type {
 export { type TaplineHooks, WrapStage } from "./hooks.ts";
 export { createConsoleLogger, type LogLevel } from "./logger.ts";
 export { type OptionIssue, type OptionsError, type OptionsResult, parseOptions } from "./options.ts";
-export type { Pipeline, PipelineBuilder, StepFunction } from "./pipeline.ts";
+export type {
+  MapItemResult,
+  MapOptions,
+  Pipeline,
+  PipelineBuilder,
+  PipelineOptions,
+  StepFunction,
+  UnitOutput,
+  UnitSpec,
+} from "./pipeline.ts";
 export {
   definePlugin,
   type PluginApi,

@@ -6,6 +6,7 @@
 export { TaplineError } from "./create-error.ts";
 export {
   AppClosedError,
+  BudgetExceededError,
   CancelledError,
   PipelineDefinitionError,
   PluginError,

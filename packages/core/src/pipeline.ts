@@ -10,6 +10,12 @@ import type { RunReport } from "./report.ts";
 /** A step function: receives the previous step's output (the run input for the first step). */
 export type StepFunction<TIn, TOutputs, TReturn> = (input: TIn, ctx: StepContext<TOutputs>) => TReturn;
 
+/** Options of `app.pipeline(name, options)`: defaults for every run of the pipeline. */
+export interface PipelineOptions {
+  /** Most a run may spend, by cost unit (`{ usd: 0.5 }`); a run's own `budget` option overrides it. */
+  budget?: Readonly<Record<string, number>>;
+}
+
 /** A unit of work given to `.parallel()`, `.map()` or `.branch()`: a function, a function with step options, or a sub-pipeline. */
 export type UnitSpec<TIn, TOutputs extends Record<string, unknown>, TReturn> =
   | StepFunction<TIn, TOutputs, TReturn>
@@ -165,6 +171,7 @@ export function createBuilder(
   app: BuilderApp,
   name: string,
   steps: readonly UnitDef[] = [],
+  defaults: PipelineOptions = {},
 ): PipelineBuilder<any, any, any> {
   if (typeof name !== "string" || name.trim() === "") {
     throw new PipelineDefinitionError({
@@ -174,7 +181,7 @@ export function createBuilder(
       issues: [],
     });
   }
-  const add = (def: UnitDef) => createBuilder(app, name, [...steps, def]);
+  const add = (def: UnitDef) => createBuilder(app, name, [...steps, def], defaults);
   const fail = (step: unknown, why: string, issues: readonly OptionIssue[] = []) =>
     new PipelineDefinitionError({
       pipeline: name,
@@ -296,7 +303,7 @@ export function createBuilder(
         steps: Object.freeze(definitions),
         run: (input: unknown, options?: RunOptions) => {
           app.assertOpen(`run pipeline "${name}"`);
-          return executeRun(app, name, frozen, input, options) as Promise<RunReport<any, any>>;
+          return executeRun(app, name, frozen, input, options, defaults) as Promise<RunReport<any, any>>;
         },
       };
     },
@@ -357,7 +364,7 @@ function leaf(
   };
 }
 
-const CORE_STEP_OPTIONS = new Set(["timeout", "labels", "description"]);
+const CORE_STEP_OPTIONS = new Set(["timeout", "labels", "description", "estimate"]);
 
 function checkStepOptions(
   app: BuilderApp,
@@ -388,6 +395,17 @@ function checkStepOptions(
   }
   if (issues.length > 0) {
     throw fail(`invalid step options:\n${formatOptionIssues(issues)}`, issues);
+  }
+  const { estimate } = options as StepOptions;
+  if (estimate !== undefined && typeof estimate !== "function") {
+    if (!estimate || typeof estimate !== "object" || Array.isArray(estimate))
+      throw fail(
+        'option "estimate" must be an object of amounts by cost unit ({ usd: 0.01 }) or a function of the input',
+      );
+    for (const [unit, amount] of Object.entries(estimate)) {
+      if (!(typeof amount === "number" && Number.isFinite(amount) && amount >= 0))
+        throw fail(`option "estimate.${unit}" must be a finite number >= 0, got ${String(amount)}`);
+    }
   }
   const { timeout, labels } = options as StepOptions;
   if (timeout !== undefined && !(typeof timeout === "number" && Number.isFinite(timeout) && timeout > 0)) {

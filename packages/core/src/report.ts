@@ -19,6 +19,8 @@ export interface AttemptReport {
   findings: readonly Finding[];
   /** Files declared during this attempt (`ctx.artifact()`). */
   artifacts: readonly Artifact[];
+  /** What this attempt cost (`ctx.cost()`), by cost unit; absent when nothing was recorded. */
+  cost?: Record<string, number>;
 }
 
 /**
@@ -65,6 +67,8 @@ export interface StepReport {
   artifacts: readonly Artifact[];
   /** True when the step ignored its aborted signal and the run stopped waiting for it after the grace period. */
   abandoned: boolean;
+  /** What the unit cost, every attempt (and, for a shape, every unit inside) included; `{}` when nothing. */
+  cost: Record<string, number>;
   /**
    * Plugin contributions (`ctx.annotate()`), e.g. `retry`, `gpu`. Typed for every plugin that declares its
    * key in {@link StepReportExtensions}; other keys are `unknown`.
@@ -91,6 +95,15 @@ export interface RunReport<TOutput = unknown, TOutputs = Record<string, unknown>
   failedStep?: string;
   /** The abort reason, when cancelled. */
   cancelReason?: unknown;
+  /** What the run cost, by cost unit (`{ usd: 0.012, tokens: 1200 }`). */
+  readonly cost: Record<string, number>;
+  /** The run's budget, when it had one. */
+  readonly budget?: Readonly<Record<string, number>>;
+  /**
+   * Set when the budget stopped the run, or a unit's spend passed it (a `TAPLINE_ERR_BUDGET_EXCEEDED` error
+   * naming the cost unit, the spend, the limit and the unit).
+   */
+  budgetExceeded?: unknown;
   /** Errors from observe taps during this run; they did not fail it. */
   readonly pluginErrors: PluginError[];
 }

@@ -180,6 +180,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         durationMs: report.durationMs,
         attempts: report.attempts,
         error: report.error,
+        cost: report.cost,
       });
       ctx.metric(
         "tapline_step_duration_seconds",
@@ -201,6 +202,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
         durationMs: report.durationMs,
         failedStep: report.failedStep,
         error: report.error,
+        cost: report.cost,
       });
       return backpressure();
     });

@@ -17,6 +17,8 @@ export interface StepRecord {
   /** Duration of each attempt, ms (only when there was more than one). */
   readonly attemptsMs?: readonly number[];
   readonly error?: string;
+  /** What the unit cost, failed attempts included, when anything was recorded. */
+  readonly cost?: Readonly<Record<string, number>>;
 }
 
 /** A finished run. */
@@ -29,6 +31,8 @@ export interface RunRecord {
   readonly durationMs: number;
   readonly failedStep?: string;
   readonly error?: string;
+  /** What the run cost, by cost unit (`ctx.cost()`), when anything was recorded. */
+  readonly cost?: Readonly<Record<string, number>>;
 }
 
 /** A standalone operation (`timed()`, `logOperation()`). */

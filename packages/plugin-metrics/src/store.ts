@@ -53,6 +53,8 @@ export interface StepEntry {
   readonly attempts: readonly { readonly durationMs: number }[];
   /** The error, when the step did not succeed. */
   readonly error?: unknown;
+  /** What the unit cost, by cost unit. */
+  readonly cost?: Readonly<Record<string, number>>;
   /** Epoch ms when it ended. Default now. */
   readonly time?: number;
 }
@@ -66,6 +68,8 @@ export interface RunEntry {
   readonly failedStep?: string;
   /** The error, when the run did not succeed. */
   readonly error?: unknown;
+  /** What the run cost, by cost unit. */
+  readonly cost?: Readonly<Record<string, number>>;
   /** Epoch ms when it ended. Default now. */
   readonly time?: number;
 }
@@ -125,6 +129,7 @@ export class MetricsStore implements OperationSink {
       attempts: e.attempts.length,
       ...(e.attempts.length > 1 && { attemptsMs: e.attempts.map((a) => round(a.durationMs)) }),
       ...(!ok && e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
+      ...(e.cost && Object.keys(e.cost).length > 0 && { cost: e.cost }),
     } satisfies StepRecord);
   }
 
@@ -140,6 +145,7 @@ export class MetricsStore implements OperationSink {
       ...(e.failedStep !== undefined && { failedStep: e.failedStep }),
       ...(e.status !== "success" &&
         e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
+      ...(e.cost && Object.keys(e.cost).length > 0 && { cost: e.cost }),
     } satisfies RunRecord);
   }
 

@@ -252,3 +252,29 @@ describe("metrics() with flow shapes", () => {
     expect(paths).toContain("scenes[49]");
   });
 });
+
+describe("metrics() with cost", () => {
+  it("persists what each unit and the run cost in the run records", async () => {
+    const app = createTapline({ dir, logger: silentLogger, plugins: [metrics({ system: false })] });
+    const p = app
+      .pipeline("story")
+      .step("tts", (_i, ctx) => {
+        ctx.cost(0.015, { unit: "usd" });
+        ctx.cost(900, { unit: "characters" });
+      })
+      .step("free", () => 1)
+      .build();
+    await p.run(undefined);
+    await app.close();
+    const costs: Record<string, unknown> = {};
+    for await (const r of readJsonl(join(dir, "runs"))) {
+      if (r.t === "run") costs.run = r.cost;
+      if (r.t === "step") costs[String(r.step)] = r.cost;
+    }
+    expect(costs).toEqual({
+      tts: { usd: 0.015, characters: 900 },
+      free: undefined,
+      run: { usd: 0.015, characters: 900 },
+    });
+  });
+});

@@ -350,6 +350,17 @@ function formatReports(reports: readonly RunReport[], io: CliIo): string {
         new Set([2, 3, 4, 5]),
       ),
     );
+    const costs = Object.entries(r.cost ?? {});
+    if (costs.length > 0) {
+      const spent = costs.map(([unit, amount]) => `${Math.round(amount * 1e6) / 1e6} ${unit}`).join(", ");
+      const limit = r.budget
+        ? ` (budget ${Object.entries(r.budget)
+            .map(([u, a]) => `${a} ${u}`)
+            .join(", ")})`
+        : "";
+      out.push(`cost: ${spent}${limit}`);
+    }
+    if (r.budgetExceeded !== undefined) out.push(c.red(message(r.budgetExceeded)));
     if (r.pluginErrors.length > 0)
       out.push(
         c.yellow(

@@ -5,7 +5,7 @@ import type { TaplineHooks } from "../hooks.ts";
 import type { StepReport } from "../report.ts";
 import { NONE, type RunCtx, type RunState, StepCtx, type UnitPlace } from "./context.ts";
 import { callSeries } from "./dispatch.ts";
-import { abandonable, executeUnit, skipped } from "./executor.ts";
+import { abandonable, budgetStop, executeUnit, skipped } from "./executor.ts";
 import type { BranchDef, ChainDef, MapDef, ParallelDef, UnitDef } from "./units.ts";
 
 const TIME_ORIGIN = performance.timeOrigin;
@@ -68,6 +68,7 @@ export async function executeComposite(
     findings: NONE,
     artifacts: NONE,
     abandoned: false,
+    cost: {},
     extensions: {},
     children,
   };
@@ -124,6 +125,8 @@ export async function executeComposite(
     }
   };
   try {
+    const stop = state.budget ? budgetStop(state, def, place, input) : undefined;
+    if (stop) throw stop;
     if (hooks.stepStart.taps.length > 0)
       await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
     const run1 = (
@@ -269,6 +272,11 @@ export async function executeComposite(
   } finally {
     parentSignal.removeEventListener("abort", forward);
     state.abandoners.delete(giveUp);
+  }
+  // A shape costs what its units cost.
+  for (const child of children) {
+    for (const [unit, amount] of Object.entries(child.cost))
+      report.cost[unit] = (report.cost[unit] ?? 0) + amount;
   }
   report.durationMs = performance.now() - t0;
   if (hooks.stepEnd.taps.length > 0)

@@ -1,5 +1,5 @@
-import type { Finding, PluginError } from "../errors.ts";
-import type { MetricOptions, RunContext, StepContext, StepOptions } from "../events.ts";
+import { BudgetExceededError, type Finding, type PluginError } from "../errors.ts";
+import type { CostOptions, Costs, MetricOptions, RunContext, StepContext, StepOptions } from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
 import type { Labels, Logger } from "../vocabulary.ts";
@@ -31,6 +31,10 @@ export interface RunState {
   current: StepReport | undefined;
   /** True once the run stopped waiting for a stubborn step: later results of that step are dropped. */
   detached: boolean;
+  /** The run's budget, by cost unit. */
+  readonly budget: Costs | undefined;
+  /** Set once a unit's spend passed the budget: no later unit starts. */
+  overBudget: BudgetExceededError | undefined;
 }
 
 /** @internal The symbol under which a context keeps its run's state. */
@@ -178,6 +182,43 @@ export class StepCtx implements StepContext {
 
   annotate(key: string, value: unknown): void {
     this.report.extensions[key] = value;
+  }
+
+  cost(amount: number, options: CostOptions): void {
+    const unit = options?.unit;
+    if (typeof unit !== "string" || unit === "")
+      throw new TypeError(`ctx.cost() in "${this.path}" needs a cost unit: ctx.cost(0.004, { unit: "usd" })`);
+    if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 0)
+      throw new TypeError(`ctx.cost() in "${this.path}" needs a finite amount >= 0, got ${String(amount)}`);
+    const state = this[RUN_STATE];
+    if (this.current) {
+      const attempt = (this.current.cost ??= {});
+      attempt[unit] = (attempt[unit] ?? 0) + amount;
+    }
+    this.report.cost[unit] = (this.report.cost[unit] ?? 0) + amount;
+    const spent = state.report.cost;
+    spent[unit] = (spent[unit] ?? 0) + amount;
+    emitMetric(
+      state.app.hooks,
+      this.runId,
+      { pipeline: this.pipeline, step: this.definitionPath, unit, ...this.labels, ...options.labels },
+      "tapline_cost_total",
+      amount,
+      { type: "counter", unit },
+    );
+    const limit = state.budget?.[unit];
+    if (limit !== undefined && spent[unit]! > limit && !state.overBudget) {
+      state.overBudget = new BudgetExceededError({
+        costUnit: unit,
+        spent: spent[unit]!,
+        estimate: 0,
+        limit,
+        unit: this.path,
+        when: "during",
+      });
+      state.report.budgetExceeded = state.overBudget;
+      this.log.warn({ spent: spent[unit], limit, unit }, state.overBudget.message);
+    }
   }
 }
 

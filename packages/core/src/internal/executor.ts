@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 /** `performance.timeOrigin` is a getter; read it once. */
 const TIME_ORIGIN = performance.timeOrigin;
 
-import { CancelledError, StepTimeoutError } from "../errors.ts";
-import type { RunOptions, StepContext, StepOptions, StepRunner } from "../events.ts";
+import { BudgetExceededError, CancelledError, StepTimeoutError } from "../errors.ts";
+import type { Costs, RunOptions, StepRunner } from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
 import { executeComposite } from "./composite.ts";
@@ -23,6 +23,11 @@ import { callSeries } from "./dispatch.ts";
 import type { LeafDef, StepDef, UnitDef } from "./units.ts";
 
 export type { StepDef };
+
+/** @internal What a pipeline gives every run unless the run overrides it. */
+export interface PipelineDefaults {
+  readonly budget?: Costs;
+}
 
 /** @internal What the executor needs from the app. */
 export interface ExecutorApp extends AppInternals {
@@ -43,8 +48,10 @@ export function executeRun(
   steps: readonly StepDef[],
   input: unknown,
   options: RunOptions | undefined,
+  defaults?: PipelineDefaults,
 ): Promise<RunReport> {
   const hooks = app.hooks;
+  const budget = options?.budget ?? defaults?.budget;
   const controller = new AbortController();
   const runSignal = controller.signal;
   const t0 = performance.now();
@@ -56,6 +63,8 @@ export function executeRun(
     steps: [],
     startedAt: TIME_ORIGIN + t0,
     durationMs: 0,
+    cost: {},
+    ...(budget && { budget }),
     pluginErrors: [],
   };
   // Cancellation: once aborted (by the caller's signal or by `app.close()`), the running step gets
@@ -76,6 +85,8 @@ export function executeRun(
     abandonable: options?.signal !== undefined,
     current: undefined,
     detached: false,
+    budget,
+    overBudget: undefined,
     abort(reason) {
       if (runSignal.aborted) return;
       controller.abort(reason);
@@ -251,6 +262,7 @@ async function executeStep(
     findings: NONE,
     artifacts: NONE,
     abandoned: false,
+    cost: {},
     extensions: {},
   };
   place.sink.push(report);
@@ -280,7 +292,9 @@ async function executeStep(
   let abandonOwn: ((reason: unknown) => void) | undefined;
   const ctx = new StepCtx(run, place, step.options, signal, report);
   if (timeout !== undefined) ctx.deadline = TIME_ORIGIN + t0 + timeout;
+  const stop = state.budget ? budgetStop(state, step, place, input) : undefined;
   try {
+    if (stop) throw stop;
     if (hooks.stepStart.taps.length > 0)
       await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
     if (hooks.validateStepInput.taps.length > 0) {
@@ -441,6 +455,41 @@ async function attempt(
   }
 }
 
+/**
+ * @internal Whether the budget stops this unit before it starts: an earlier unit's spend passed it, or the
+ * unit's estimate would.
+ */
+export function budgetStop(state: RunState, def: UnitDef, place: UnitPlace, input: unknown): unknown {
+  if (state.overBudget) return state.overBudget;
+  const budget = state.budget;
+  const estimateOf = def.options.estimate;
+  if (!budget || estimateOf === undefined) return undefined;
+  let estimate: Costs;
+  try {
+    estimate = typeof estimateOf === "function" ? estimateOf(input) : estimateOf;
+  } catch (error) {
+    return error;
+  }
+  for (const [costUnit, amount] of Object.entries(estimate ?? {})) {
+    const limit = budget[costUnit];
+    if (limit === undefined || !(amount > 0)) continue;
+    const spent = state.report.cost[costUnit] ?? 0;
+    if (spent + amount > limit) {
+      const error = new BudgetExceededError({
+        costUnit,
+        spent,
+        estimate: amount,
+        limit,
+        unit: place.path,
+        when: "before",
+      });
+      state.report.budgetExceeded = error;
+      return error;
+    }
+  }
+  return undefined;
+}
+
 /** @internal A unit that never started. */
 export function skipped(name: string, index: number, path = name): StepReport {
   return {
@@ -454,6 +503,7 @@ export function skipped(name: string, index: number, path = name): StepReport {
     findings: NONE,
     artifacts: NONE,
     abandoned: false,
+    cost: {},
     extensions: {},
   };
 }
