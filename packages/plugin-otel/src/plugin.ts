@@ -1,0 +1,563 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
+import {
+  definePlugin,
+  describeError,
+  isTaplineError,
+  type PluginFactory,
+  type StepContext,
+  type StepReport,
+  WrapStage,
+} from "@tapline/core";
+import { OTEL_ATTRIBUTES as A, OTEL_EVENTS as E } from "./attributes.ts";
+import { type MetricBridge, metricBridge } from "./metric-bridge.ts";
+import type { NormalizedOtelOptions, OtelPluginOptions } from "./options.ts";
+import { OtelOptionsSchema } from "./schemas.ts";
+import { contextFromTraceparent } from "./traceparent.ts";
+
+const NAME = "@tapline/plugin-otel";
+const VERSION = "1.0.0";
+
+/**
+ * Stages of the plugin's two `wrapStep` taps. The unit tap is the outermost, so everything around the step
+ * (retry's backoff, breaker transitions, limits) runs in the unit span's context; the attempt tap is closer
+ * to the call than the per-attempt timeout (100), so one attempt span is one call of the step.
+ */
+const UNIT_STAGE = 10_000;
+const ATTEMPT_STAGE = WrapStage.timeout / 2;
+
+/** Findings written as events per unit at most; a unit with more says how many were left out. */
+const MAX_FINDING_EVENTS = 32;
+
+/** The unit fields core gains with units of work (issue #14); read defensively while core is a chain. */
+type UnitFields = { readonly path?: string; readonly definitionPath?: string; readonly parent?: StepContext };
+
+interface RunTrace {
+  readonly span: Span;
+  readonly context: Context;
+  readonly attributes: Attributes;
+  /** Unit and attempt spans not ended yet; the run's end closes any left (abandoned) ones. */
+  readonly open: Set<Span>;
+  /** Open units by top-level step name, for samples that carry only `runId` and `step`. */
+  readonly byStep: Map<string, UnitTrace>;
+}
+
+interface UnitTrace {
+  readonly run: RunTrace;
+  readonly ctx: StepContext;
+  readonly span: Span;
+  readonly context: Context;
+  readonly attributes: Attributes;
+  /** Attempt spans of this unit in flight (one, but for hedging wrappers). */
+  attempts: Span[] | undefined;
+}
+
+/** What a span of ours belongs to, for events that find their span through the active context. */
+type Owner = RunTrace | UnitTrace;
+
+/** Breaker states as plugin-retry publishes them in `tapline_breaker_state`. */
+const BREAKER_STATES = ["closed", "half_open", "open", "isolated"];
+
+declare module "@tapline/core" {
+  interface StepReportExtensions {
+    /** Read (never written) by `@tapline/plugin-otel`: a unit's cost, when a cost plugin annotates it. */
+    cost?: { usd?: number };
+  }
+}
+
+/**
+ * The OpenTelemetry plugin: one trace per run. A span per run (`tapline.run story`), a child per unit of
+ * work (`tapline.step scenes[]`: steps, branches and map items) and a child of that per attempt
+ * (`tapline.attempt scenes[]`). The step's code runs inside its attempt span's context, so spans of the
+ * user's instrumented calls (`fetch`, HTTP clients, SDKs) become its children. Retries, breaker
+ * transitions, alerts, validation findings, timeouts and cancellations become span events; errors are
+ * recorded with `recordException` (redacted) and the span's status.
+ *
+ * The run continues the caller's trace: the context active where `run()` is called, or the W3C
+ * `traceparent` run label (from another process or a queued job). With `meterProvider`, every metric
+ * sample also goes to an OpenTelemetry meter.
+ *
+ * @example
+ * const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
+ * const app = createTapline({ plugins: [otel({ tracerProvider: provider })] });
+ */
+export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
+  NormalizedOtelOptions,
+  OtelPluginOptions | undefined
+>({
+  name: NAME,
+  version: VERSION,
+  core: "^1.0.0",
+  options: OtelOptionsSchema,
+  setup(api) {
+    const opts = api.options;
+    const { hooks } = api;
+    const provider = opts.tracerProvider ?? trace.getTracerProvider();
+
+    // Failures of the tracing SDK (a broken provider, a span processor that throws) never reach a run: the
+    // first is reported through `pluginError`, later ones are counted in the status part.
+    let failures = 0;
+    let firstFailure: string | undefined;
+    const failed = (error: unknown, where: string): void => {
+      failures++;
+      if (failures > 1) return;
+      firstFailure = api.redact.text(`${where}: ${describeError(error)}`);
+      api.reportError(error, where);
+    };
+
+    let tracer: Tracer;
+    try {
+      tracer = provider.getTracer(NAME, VERSION);
+    } catch (error) {
+      failed(error, "getTracer");
+      return;
+    }
+    let bridge: MetricBridge | undefined;
+    if (opts.meterProvider) {
+      try {
+        bridge = metricBridge(opts.meterProvider, NAME);
+      } catch (error) {
+        failed(error, "getMeter");
+      }
+    }
+
+    const runs = new Map<string, RunTrace>();
+    const units = new WeakMap<StepContext, UnitTrace>();
+    const owners = new Map<Span, Owner>();
+    const label = opts.traceparentLabel;
+    let warnedTraceparent = false;
+
+    const end = (run: RunTrace, span: Span): boolean => {
+      if (!run.open.delete(span)) return false;
+      owners.delete(span);
+      span.end();
+      return true;
+    };
+
+    const ownerOfActive = (): Owner | undefined => {
+      const span = trace.getSpan(context.active());
+      return span === undefined ? undefined : owners.get(span);
+    };
+
+    hooks.runStart.tap({ name: NAME, stage: -UNIT_STAGE }, ({ ctx }) => {
+      try {
+        let parent = context.active();
+        const carried = label === false ? undefined : ctx.labels[label];
+        if (carried !== undefined) {
+          const remote = contextFromTraceparent(carried, ctx.labels.tracestate, parent);
+          if (remote) parent = remote;
+          else if (!warnedTraceparent) {
+            warnedTraceparent = true;
+            api.log.warn(
+              { label, runId: ctx.runId },
+              `run label "${label}" is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>); the run starts its own trace`,
+            );
+          }
+        }
+        const attributes: Attributes = { [A.pipeline]: ctx.pipeline, [A.runId]: ctx.runId };
+        const span = tracer.startSpan(
+          `tapline.run ${ctx.pipeline}`,
+          { kind: SpanKind.INTERNAL, attributes: { ...attributes, ...labelAttributes(ctx.labels) } },
+          parent,
+        );
+        const run: RunTrace = {
+          span,
+          context: trace.setSpan(parent, span),
+          attributes,
+          open: new Set(),
+          byStep: new Map(),
+        };
+        runs.set(ctx.runId, run);
+        owners.set(span, run);
+      } catch (error) {
+        failed(error, "runStart");
+      }
+    });
+
+    hooks.stepStart.tap({ name: NAME, stage: -UNIT_STAGE }, ({ ctx }) => {
+      const run = runs.get(ctx.runId);
+      if (!run) return;
+      try {
+        const u = ctx as StepContext & UnitFields;
+        const path = u.path ?? ctx.step;
+        const definitionPath = u.definitionPath ?? ctx.step;
+        const parent = (u.parent && units.get(u.parent)) || undefined;
+        const attributes: Attributes = {
+          ...run.attributes,
+          [A.step]: ctx.step,
+          [A.unitPath]: path,
+          [A.definitionPath]: definitionPath,
+        };
+        const parentContext = parent ? parent.context : run.context;
+        const span = tracer.startSpan(
+          `tapline.step ${definitionPath}`,
+          { kind: SpanKind.INTERNAL, attributes },
+          parentContext,
+        );
+        const unit: UnitTrace = {
+          run,
+          ctx,
+          span,
+          context: trace.setSpan(parentContext, span),
+          attributes,
+          attempts: undefined,
+        };
+        units.set(ctx, unit);
+        run.open.add(span);
+        owners.set(span, unit);
+        run.byStep.set(ctx.step, unit);
+      } catch (error) {
+        failed(error, "stepStart");
+      }
+    });
+
+    // Outermost: the whole unit (retries, backoff, breaker, limits) runs in the unit span's context.
+    hooks.wrapStep.tap({ name: NAME, stage: UNIT_STAGE }, (next, info) => {
+      const unit = units.get(info.ctx);
+      if (!unit) return next;
+      return (input, signal) => {
+        let called = false;
+        try {
+          return context.with(unit.context, () => {
+            called = true;
+            return next(input, signal);
+          });
+        } catch (error) {
+          if (called) throw error;
+          failed(error, "context.with");
+          return next(input, signal);
+        }
+      };
+    });
+
+    // Closest to the call: one span per call of the step, active while the step's code runs.
+    hooks.wrapStep.tap({ name: NAME, stage: ATTEMPT_STAGE }, (next, info) => {
+      const unit = units.get(info.ctx);
+      if (!unit) return next;
+      return (input, signal) => {
+        let span: Span;
+        let active: Context;
+        try {
+          span = tracer.startSpan(
+            `tapline.attempt ${unit.attributes[A.definitionPath] as string}`,
+            {
+              kind: SpanKind.INTERNAL,
+              attributes: { ...unit.attributes, [A.attempt]: unit.ctx.attempt + 1 },
+            },
+            unit.context,
+          );
+          active = trace.setSpan(unit.context, span);
+          unit.run.open.add(span);
+          owners.set(span, unit);
+          if (unit.attempts) unit.attempts.push(span);
+          else unit.attempts = [span];
+        } catch (error) {
+          failed(error, "startSpan");
+          return next(input, signal);
+        }
+        let called = false;
+        let pending: Promise<unknown>;
+        try {
+          pending = context.with(active, () => {
+            called = true;
+            return next(input, signal);
+          });
+        } catch (error) {
+          if (called) {
+            endAttempt(unit, span, error, signal);
+            throw error;
+          }
+          failed(error, "context.with");
+          pending = next(input, signal);
+        }
+        return pending.then(
+          (value) => {
+            endAttempt(unit, span, undefined, signal);
+            return value;
+          },
+          (error: unknown) => {
+            endAttempt(unit, span, error ?? new Error("the step rejected with no reason"), signal);
+            throw error;
+          },
+        );
+      };
+    });
+
+    const endAttempt = (unit: UnitTrace, span: Span, error: unknown, signal: AbortSignal): void => {
+      try {
+        const list = unit.attempts;
+        if (list) {
+          const i = list.indexOf(span);
+          if (i >= 0) list.splice(i, 1);
+        }
+        if (!unit.run.open.has(span)) return; // already closed by the run's end (abandoned)
+        if (error !== undefined) {
+          const why = signal.aborted ? signal.reason : error;
+          const timeout = timeoutOf(why) ?? timeoutOf(error);
+          if (timeout) span.addEvent(E.timeout, timeout);
+          findingEvents(span, (error as { findings?: unknown }).findings);
+          recordError(span, error);
+        }
+        end(unit.run, span);
+      } catch (e) {
+        failed(e, "attempt end");
+      }
+    };
+
+    const recordError = (span: Span, error: unknown): void => {
+      const e = error instanceof Error ? error : undefined;
+      const message = api.redact.text(e ? e.message : describeError(error));
+      span.recordException({
+        name: e?.name ?? typeof error,
+        message,
+        ...(e?.stack && { stack: api.redact.text(e.stack) }),
+        ...(isTaplineError(error) && { code: error.code }),
+      });
+      span.setAttribute(A.errorType, errorType(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+    };
+
+    const findingEvents = (span: Span, findings: unknown): void => {
+      if (!Array.isArray(findings) || findings.length === 0) return;
+      const n = Math.min(findings.length, MAX_FINDING_EVENTS);
+      for (let i = 0; i < n; i++) {
+        const f = findings[i] as Record<string, unknown>;
+        span.addEvent(E.finding, {
+          "tapline.finding.check": String(f.check),
+          "tapline.finding.severity": String(f.severity),
+          "tapline.finding.message": api.redact.text(String(f.message)),
+          ...(typeof f.file === "string" && { "tapline.finding.file": f.file }),
+        });
+      }
+      if (findings.length > n) span.setAttribute("tapline.findings.dropped", findings.length - n);
+    };
+
+    // Late (stage 1000): after the plugins that annotate the report (gpu energy, cost) have.
+    hooks.stepEnd.tap({ name: NAME, stage: 1000 }, ({ ctx, report }) => {
+      const unit = units.get(ctx);
+      if (!unit) return;
+      units.delete(ctx);
+      const { run, span } = unit;
+      if (run.byStep.get(ctx.step) === unit) run.byStep.delete(ctx.step);
+      try {
+        // An attempt still in flight at the unit's end was abandoned (the run stopped waiting for it).
+        if (unit.attempts) for (const a of [...unit.attempts]) abandon(run, a, report.error);
+        unitAttributes(span, report);
+        findingEvents(span, report.findings);
+        if (report.status === "failed") {
+          const timeout = timeoutOf(report.error);
+          if (timeout) span.addEvent(E.timeout, timeout);
+          recordError(span, report.error);
+        } else if (report.status === "cancelled") {
+          cancelled(span, report.error);
+        }
+        end(run, span);
+      } catch (error) {
+        failed(error, "stepEnd");
+      }
+    });
+
+    const abandon = (run: RunTrace, span: Span, reason: unknown): void => {
+      if (!run.open.has(span)) return;
+      span.addEvent(E.abandoned);
+      span.setAttribute(A.errorType, "TAPLINE_ERR_CANCELLED");
+      span.setStatus({ code: SpanStatusCode.ERROR, message: api.redact.text(describeError(reason)) });
+      end(run, span);
+    };
+
+    const cancelled = (span: Span, error: unknown): void => {
+      const reason = (error as { reason?: unknown } | undefined)?.reason ?? error;
+      const message = api.redact.text(describeError(reason));
+      span.addEvent(E.cancel, { "tapline.cancel.reason": message });
+      span.setAttribute(A.errorType, "TAPLINE_ERR_CANCELLED");
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `cancelled: ${message}` });
+    };
+
+    hooks.runEnd.tap({ name: NAME, stage: 1000 }, ({ ctx, report }) => {
+      const run = runs.get(ctx.runId);
+      if (!run) return;
+      runs.delete(ctx.runId);
+      run.byStep.clear();
+      try {
+        // Units the run stopped waiting for never reach stepEnd: close them (and their attempts) here.
+        for (const span of [...run.open]) abandon(run, span, report.error);
+        const { span } = run;
+        span.setAttribute(A.runStatus, report.status);
+        if (report.failedStep !== undefined) span.setAttribute(A.failedUnit, report.failedStep);
+        if (report.status === "failed") {
+          const message = api.redact.text(
+            `unit ${report.failedStep ?? "?"} failed: ${describeError(report.error)}`,
+          );
+          span.setAttribute(A.errorType, errorType(report.error));
+          span.setStatus({ code: SpanStatusCode.ERROR, message });
+        } else if (report.status === "cancelled") {
+          cancelled(span, report.error);
+        }
+      } catch (error) {
+        failed(error, "runEnd");
+      } finally {
+        owners.delete(run.span);
+        try {
+          run.span.end();
+        } catch (error) {
+          failed(error, "runEnd");
+        }
+      }
+    });
+
+    // Shared vocabulary as span events: plugin-retry's samples and every alert, on the span active where
+    // they were produced (the unit's, thanks to the outer wrap), else the run's unit of that step.
+    hooks.metric.tap(NAME, (sample) => {
+      if (bridge) bridge.record(sample);
+      const event = SAMPLE_EVENTS.get(sample.name);
+      if (event === undefined) return;
+      try {
+        let owner = ownerOfActive();
+        if (!owner && sample.runId !== undefined) {
+          const run = runs.get(sample.runId);
+          const step = sample.labels.step;
+          owner = (step !== undefined && run?.byStep.get(step)) || run;
+        }
+        if (!owner) return;
+        const attributes: Attributes = {};
+        if (event === E.retry || event === E.giveUp) {
+          if ("ctx" in owner) attributes[A.attempt] = owner.ctx.attempt;
+        } else {
+          if (sample.labels.breaker !== undefined) attributes["tapline.breaker.name"] = sample.labels.breaker;
+          if (sample.labels.key !== undefined) attributes["tapline.breaker.key"] = sample.labels.key;
+          if (event === E.breaker)
+            attributes["tapline.breaker.state"] = BREAKER_STATES[sample.value] ?? String(sample.value);
+        }
+        owner.span.addEvent(event, attributes, sample.time);
+      } catch (error) {
+        failed(error, "metric");
+      }
+    });
+
+    hooks.alert.tap(NAME, (alert) => {
+      try {
+        const owner = ownerOfActive() ?? (alert.runId === undefined ? undefined : runs.get(alert.runId));
+        if (!owner) return;
+        owner.span.addEvent(
+          E.alert,
+          {
+            "tapline.alert.rule": alert.rule,
+            "tapline.alert.level": alert.level,
+            "tapline.alert.state": alert.state,
+            "tapline.alert.message": api.redact.text(alert.message),
+          },
+          alert.time,
+        );
+      } catch (error) {
+        failed(error, "alert");
+      }
+    });
+
+    hooks.status.tap(NAME, (parts) => {
+      parts.push({
+        component: "otel",
+        level: failures > 0 ? "degraded" : "ok",
+        message:
+          failures > 0
+            ? `${failures} tracing call${failures === 1 ? "" : "s"} failed (first: ${firstFailure})`
+            : `tracing ${runs.size} run${runs.size === 1 ? "" : "s"} in flight`,
+        details: {
+          runsInFlight: runs.size,
+          failures,
+          ...(bridge && { instruments: bridge.instruments, samplesSkipped: bridge.skipped }),
+        },
+      });
+      return parts;
+    });
+
+    return async () => {
+      // Spans of runs still open at close (the app cancels and waits for runs first, so normally none).
+      for (const run of runs.values()) {
+        for (const span of [...run.open]) abandon(run, span, undefined);
+        run.span.end();
+      }
+      runs.clear();
+      owners.clear();
+      if (opts.flushTimeout > 0) {
+        await flush([provider, opts.meterProvider], opts.flushTimeout, (e) => failed(e, "forceFlush"));
+      }
+    };
+  },
+});
+
+/** plugin-retry's samples (core's shared vocabulary) that become span events. */
+const SAMPLE_EVENTS: ReadonlyMap<string, string> = new Map([
+  ["tapline_retries_total", E.retry],
+  ["tapline_retry_giveups_total", E.giveUp],
+  ["tapline_breaker_state", E.breaker],
+  ["tapline_breaker_rejections_total", E.breakerRejected],
+]);
+
+function labelAttributes(labels: Readonly<Record<string, string>>): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(labels)) {
+    if (key === "traceparent" || key === "tracestate") continue;
+    out[A.labelPrefix + key] = labels[key];
+  }
+  return out;
+}
+
+function unitAttributes(span: Span, report: StepReport): void {
+  span.setAttribute(A.unitStatus, report.status);
+  span.setAttribute(A.attempts, report.attempts.length);
+  if (report.abandoned) span.setAttribute(A.abandoned, true);
+  const usd = report.extensions.cost?.usd;
+  if (typeof usd === "number" && Number.isFinite(usd)) span.setAttribute(A.costUsd, usd);
+  const energy = (report.extensions.gpu as { energyJoules?: unknown } | undefined)?.energyJoules;
+  if (typeof energy === "number" && Number.isFinite(energy)) span.setAttribute(A.gpuEnergy, energy);
+}
+
+function errorType(error: unknown): string {
+  if (isTaplineError(error)) return error.code;
+  if (error instanceof Error) return error.name;
+  return "_OTHER";
+}
+
+function timeoutOf(error: unknown): Attributes | undefined {
+  if (isTaplineError(error, ["TAPLINE_ERR_STEP_TIMEOUT", "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT"])) {
+    const ms = (error as { timeoutMs?: unknown }).timeoutMs;
+    return {
+      [A.errorType]: error.code,
+      ...(typeof ms === "number" && { "tapline.timeout.ms": ms }),
+    };
+  }
+  return undefined;
+}
+
+/** Calls `forceFlush()` on each provider that has one, waiting `ms` at most (a dead exporter never hangs close). */
+async function flush(providers: unknown[], ms: number, onError: (e: unknown) => void): Promise<void> {
+  const flushes: Promise<unknown>[] = [];
+  for (const p of providers) {
+    const f = (p as { forceFlush?: () => Promise<unknown> } | undefined)?.forceFlush;
+    if (typeof f !== "function") continue;
+    try {
+      flushes.push(Promise.resolve(f.call(p)).catch(onError));
+    } catch (error) {
+      onError(error);
+    }
+  }
+  if (flushes.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([Promise.all(flushes), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
