@@ -113,6 +113,29 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       api.reportError(error, where);
     };
 
+    const runs = new Map<string, RunTrace>();
+    const units = new WeakMap<StepContext, UnitTrace>();
+    const owners = new Map<Span, Owner>();
+    let bridge: MetricBridge | undefined;
+
+    hooks.status.tap(NAME, (parts) => {
+      parts.push({
+        component: "otel",
+        level: failures > 0 ? "degraded" : "ok",
+        message:
+          failures > 0
+            ? `${failures} tracing call${failures === 1 ? "" : "s"} failed (first: ${firstFailure})`
+            : `tracing ${runs.size} run${runs.size === 1 ? "" : "s"} in flight`,
+        details: {
+          runsInFlight: runs.size,
+          openSpans: owners.size,
+          failures,
+          ...(bridge && { instruments: bridge.instruments, samplesSkipped: bridge.skipped }),
+        },
+      });
+      return parts;
+    });
+
     let tracer: Tracer;
     try {
       tracer = provider.getTracer(NAME, VERSION);
@@ -120,7 +143,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       failed(error, "getTracer");
       return;
     }
-    let bridge: MetricBridge | undefined;
     if (opts.meterProvider) {
       try {
         bridge = metricBridge(opts.meterProvider, NAME);
@@ -129,9 +151,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       }
     }
 
-    const runs = new Map<string, RunTrace>();
-    const units = new WeakMap<StepContext, UnitTrace>();
-    const owners = new Map<Span, Owner>();
     const label = opts.traceparentLabel;
     let warnedTraceparent = false;
 
@@ -459,23 +478,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       } catch (error) {
         failed(error, "alert");
       }
-    });
-
-    hooks.status.tap(NAME, (parts) => {
-      parts.push({
-        component: "otel",
-        level: failures > 0 ? "degraded" : "ok",
-        message:
-          failures > 0
-            ? `${failures} tracing call${failures === 1 ? "" : "s"} failed (first: ${firstFailure})`
-            : `tracing ${runs.size} run${runs.size === 1 ? "" : "s"} in flight`,
-        details: {
-          runsInFlight: runs.size,
-          failures,
-          ...(bridge && { instruments: bridge.instruments, samplesSkipped: bridge.skipped }),
-        },
-      });
-      return parts;
     });
 
     return async () => {

@@ -130,7 +130,10 @@ describe("context propagation", () => {
   it("a malformed traceparent label starts a trace of its own and warns once", async () => {
     const t = memoryTracing();
     const warnings: string[] = [];
-    const logger = { ...silentLogger, child: () => ({ ...silentLogger, warn: (_o: unknown, m?: string) => void warnings.push(m ?? "") }) };
+    const logger = {
+      ...silentLogger,
+      child: () => ({ ...silentLogger, warn: (_o: unknown, m?: string) => void warnings.push(m ?? "") }),
+    };
     const app = createTapline({ logger: logger as any, plugins: [otel({ tracerProvider: t.provider })] });
     apps.push(app);
     const pipeline = app

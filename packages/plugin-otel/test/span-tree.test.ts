@@ -161,9 +161,15 @@ describe("span tree", () => {
       "exception",
     ]);
     const transition = tts!.events.find((e) => e.name === "tapline.breaker.transition")!;
-    expect(transition.attributes).toMatchObject({ "tapline.breaker.name": "tts", "tapline.breaker.state": "open" });
+    expect(transition.attributes).toMatchObject({
+      "tapline.breaker.name": "tts",
+      "tapline.breaker.state": "open",
+    });
     const alert = tts!.events.find((e) => e.name === "tapline.alert")!;
-    expect(alert.attributes).toMatchObject({ "tapline.alert.rule": "breaker_open", "tapline.alert.state": "firing" });
+    expect(alert.attributes).toMatchObject({
+      "tapline.alert.rule": "breaker_open",
+      "tapline.alert.state": "firing",
+    });
     expect(tts!.status.code).toBe(SpanStatusCode.ERROR);
     expect(tts!.attributes["error.type"]).toBe("TAPLINE_ERR_RETRY_BROKEN_CIRCUIT");
     expect(root!.status.code).toBe(SpanStatusCode.ERROR);
@@ -206,7 +212,9 @@ describe("span tree", () => {
       .step("script", async () => "s")
       .step("voice", async (_: string, ctx) => {
         setTimeout(() => controller.abort(new Error("user pressed stop")), 5);
-        await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+        );
       })
       .step("never", async () => "n")
       .build();
@@ -277,11 +285,11 @@ describe("span tree", () => {
     await app.close();
     const report = await running;
     expect(report.status).toBe("cancelled");
-    expect(spans().map((s) => s.name).sort()).toEqual([
-      "tapline.attempt hang",
-      "tapline.run detached",
-      "tapline.step hang",
-    ]);
+    expect(
+      spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["tapline.attempt hang", "tapline.run detached", "tapline.step hang"]);
     expect(diagnostics).toEqual([]);
   });
 });

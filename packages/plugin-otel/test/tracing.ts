@@ -42,16 +42,17 @@ export const idOf = (s: ReadableSpan) => s.spanContext().spanId;
 
 /** The children of `span` among `spans`, in start order. */
 export function childrenOf(spans: readonly ReadableSpan[], span: ReadableSpan): ReadableSpan[] {
-  return spans
-    .filter((s) => parentOf(s) === idOf(span))
-    .sort((a, b) => hr(a.startTime) - hr(b.startTime));
+  return spans.filter((s) => parentOf(s) === idOf(span)).sort((a, b) => hr(a.startTime) - hr(b.startTime));
 }
 
 const hr = (t: [number, number]) => t[0] * 1e9 + t[1];
 
 /** The tree below `span` as indented names, for readable assertions. */
 export function tree(spans: readonly ReadableSpan[], span: ReadableSpan, depth = 0): string[] {
-  return [`${"  ".repeat(depth)}${span.name}`, ...childrenOf(spans, span).flatMap((c) => tree(spans, c, depth + 1))];
+  return [
+    `${"  ".repeat(depth)}${span.name}`,
+    ...childrenOf(spans, span).flatMap((c) => tree(spans, c, depth + 1)),
+  ];
 }
 
 export const roots = (spans: readonly ReadableSpan[]) =>
