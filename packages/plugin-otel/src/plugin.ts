@@ -56,6 +56,8 @@ interface UnitTrace {
   readonly span: Span;
   readonly context: Context;
   readonly attributes: Attributes;
+  /** `tapline.attempt <definition path>`, built once per unit. */
+  readonly attemptName: string;
   /** Attempt spans of this unit in flight (one, but for hedging wrappers). */
   attempts: Span[] | undefined;
 }
@@ -210,7 +212,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
         const definitionPath = u.definitionPath ?? ctx.step;
         const parent = (u.parent && units.get(u.parent)) || undefined;
         const attributes: Attributes = {
-          ...run.attributes,
           [A.step]: ctx.step,
           [A.unitPath]: path,
           [A.definitionPath]: definitionPath,
@@ -227,6 +228,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           span,
           context: trace.setSpan(parentContext, span),
           attributes,
+          attemptName: `tapline.attempt ${definitionPath}`,
           attempts: undefined,
         };
         units.set(ctx, unit);
@@ -266,10 +268,10 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
         let active: Context;
         try {
           span = tracer.startSpan(
-            `tapline.attempt ${unit.attributes[A.definitionPath] as string}`,
+            unit.attemptName,
             {
               kind: SpanKind.INTERNAL,
-              attributes: { ...unit.attributes, [A.attempt]: unit.ctx.attempt + 1 },
+              attributes: { [A.attempt]: unit.ctx.attempt + 1 },
             },
             unit.context,
           );
@@ -513,13 +515,13 @@ function labelAttributes(labels: Readonly<Record<string, string>>): Attributes {
 }
 
 function unitAttributes(span: Span, report: StepReport): void {
-  span.setAttribute(A.unitStatus, report.status);
-  span.setAttribute(A.attempts, report.attempts.length);
-  if (report.abandoned) span.setAttribute(A.abandoned, true);
+  const attributes: Attributes = { [A.unitStatus]: report.status, [A.attempts]: report.attempts.length };
+  if (report.abandoned) attributes[A.abandoned] = true;
   const usd = report.extensions.cost?.usd;
-  if (typeof usd === "number" && Number.isFinite(usd)) span.setAttribute(A.costUsd, usd);
+  if (typeof usd === "number" && Number.isFinite(usd)) attributes[A.costUsd] = usd;
   const energy = (report.extensions.gpu as { energyJoules?: unknown } | undefined)?.energyJoules;
-  if (typeof energy === "number" && Number.isFinite(energy)) span.setAttribute(A.gpuEnergy, energy);
+  if (typeof energy === "number" && Number.isFinite(energy)) attributes[A.gpuEnergy] = energy;
+  span.setAttributes(attributes);
 }
 
 function errorType(error: unknown): string {
