@@ -68,13 +68,6 @@ type Owner = RunTrace | UnitTrace;
 /** Breaker states as plugin-retry publishes them in `tapline_breaker_state`. */
 const BREAKER_STATES = ["closed", "half_open", "open", "isolated"];
 
-declare module "@tapline/core" {
-  interface StepReportExtensions {
-    /** Read (never written) by `@tapline/plugin-otel`: a unit's cost, when a cost plugin annotates it. */
-    cost?: { usd?: number };
-  }
-}
-
 /**
  * The OpenTelemetry plugin: one trace per run. A span per run (`tapline.run story`), a child per unit of
  * work (`tapline.step scenes[]`: steps, branches and map items) and a child of that per attempt
@@ -517,7 +510,8 @@ function labelAttributes(labels: Readonly<Record<string, string>>): Attributes {
 function unitAttributes(span: Span, report: StepReport): void {
   const attributes: Attributes = { [A.unitStatus]: report.status, [A.attempts]: report.attempts.length };
   if (report.abandoned) attributes[A.abandoned] = true;
-  const usd = report.extensions.cost?.usd;
+  // Read by shape, never declared: the cost plugin owns the `cost` extension's type.
+  const usd = (report.extensions.cost as { usd?: unknown } | undefined)?.usd;
   if (typeof usd === "number" && Number.isFinite(usd)) attributes[A.costUsd] = usd;
   const energy = (report.extensions.gpu as { energyJoules?: unknown } | undefined)?.energyJoules;
   if (typeof energy === "number" && Number.isFinite(energy)) attributes[A.gpuEnergy] = energy;
