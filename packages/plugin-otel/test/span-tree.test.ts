@@ -1,6 +1,6 @@
 import { SpanStatusCode } from "@opentelemetry/api";
-import { createTapline, type TaplineApp } from "@tapline/core";
-import { silentLogger } from "@tapline/core/kit";
+import { createTapline, definePlugin, type TaplineApp } from "@tapline/core";
+import { StepValidationError, silentLogger } from "@tapline/core/kit";
 import { retry } from "@tapline/plugin-retry";
 import { afterEach, describe, expect, it } from "vitest";
 import { OTEL_ATTRIBUTES as A, otel } from "../src/index.ts";
@@ -202,6 +202,64 @@ describe("span tree", () => {
       expect(s.status.code).toBe(SpanStatusCode.ERROR);
       expect(s.attributes["error.type"]).toBe("TAPLINE_ERR_STEP_TIMEOUT");
     }
+  });
+
+  it("cost and GPU energy that plugins annotate (after otel in the list) become unit attributes", async () => {
+    // Registered after otel, tapping stepEnd at the default stage: otel's stepEnd (stage 1000) still sees them.
+    const annotator = definePlugin({
+      name: "annotator",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup(api) {
+        api.hooks.stepEnd.tap("annotator", ({ ctx }) => {
+          ctx.annotate("gpu", { energyJoules: 12.5 } as never);
+          ctx.annotate("cost", { usd: 0.031 });
+        });
+      },
+    });
+    const { app, spans } = setup({ plugins: [annotator()] });
+    await app
+      .pipeline("render")
+      .step("encode", async () => 1)
+      .build()
+      .run(undefined);
+    const encode = spans().find((s) => s.name === "tapline.step encode")!;
+    expect(encode.attributes).toMatchObject({ [A.gpuEnergy]: 12.5, [A.costUsd]: 0.031 });
+  });
+
+  it("a rejected attempt's findings are events of that attempt span", async () => {
+    const rejecting = definePlugin({
+      name: "rejecting",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup(api) {
+        api.hooks.validateStepOutput.tap("rejecting", () => {
+          throw new StepValidationError({
+            why: "audio too quiet",
+            retryable: false,
+            findings: [
+              { check: "audio.loudness", severity: "error", message: "-40 LUFS", file: "/tmp/a.wav" },
+            ],
+          });
+        });
+      },
+    });
+    const { app, spans } = setup({ plugins: [rejecting()] });
+    const report = await app
+      .pipeline("voice")
+      .step("tts", async () => "/tmp/a.wav")
+      .build()
+      .run(undefined);
+    expect(report.status).toBe("failed");
+    const attempt = spans().find((s) => s.name === "tapline.attempt tts")!;
+    expect(eventNames(attempt)).toEqual(["tapline.finding", "exception"]);
+    expect(attempt.events[0]!.attributes).toEqual({
+      "tapline.finding.check": "audio.loudness",
+      "tapline.finding.severity": "error",
+      "tapline.finding.message": "-40 LUFS",
+      "tapline.finding.file": "/tmp/a.wav",
+    });
+    expect(attempt.attributes["error.type"]).toBe("TAPLINE_ERR_STEP_VALIDATION");
   });
 
   it("a cancellation ends every span once, with a cancel event and status ERROR", async () => {
