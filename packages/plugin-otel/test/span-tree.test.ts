@@ -23,6 +23,11 @@ function setup(extra: Parameters<typeof createTapline>[0] = {}) {
   return { ...t, app };
 }
 
+// Core gains .map() with units of work (issue #14): the map test turns on by itself once it is there.
+const probe = createTapline({ logger: silentLogger });
+const hasMap = typeof (probe.pipeline("probe") as unknown as { map?: unknown }).map === "function";
+await probe.close();
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("span tree", () => {
@@ -101,7 +106,7 @@ describe("span tree", () => {
     });
   });
 
-  it.skipIf(typeof (createTapline({ logger: silentLogger }).pipeline("x") as any).map !== "function")(
+  it.skipIf(!hasMap)(
     "a map of 5 items: one unit span per item under the map step, named by the definition path",
     async () => {
       const { app, spans } = setup();
