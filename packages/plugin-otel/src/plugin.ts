@@ -108,7 +108,10 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       api.reportError(error, where);
     };
 
+    // Units and samples find their run by id; the run's end finds it by its context object, so two runs given
+    // the same runId still end their own spans (their units may attach to the later one: ids should be unique).
     const runs = new Map<string, RunTrace>();
+    const runsByContext = new WeakMap<object, RunTrace>();
     const units = new WeakMap<StepContext, UnitTrace>();
     const owners = new Map<Span, Owner>();
     let bridge: MetricBridge | undefined;
@@ -190,6 +193,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           byStep: new Map(),
         };
         runs.set(ctx.runId, run);
+        runsByContext.set(ctx, run);
         owners.set(span, run);
       } catch (error) {
         failed(error, "runStart");
@@ -396,9 +400,10 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     };
 
     hooks.runEnd.tap({ name: NAME, stage: 1000 }, ({ ctx, report }) => {
-      const run = runs.get(ctx.runId);
+      const run = runsByContext.get(ctx);
       if (!run) return;
-      runs.delete(ctx.runId);
+      runsByContext.delete(ctx);
+      if (runs.get(ctx.runId) === run) runs.delete(ctx.runId);
       run.byStep.clear();
       try {
         // Units the run stopped waiting for never reach stepEnd: close them (and their attempts) here.

@@ -199,3 +199,19 @@ describe("metrics bridge", () => {
     await meterProvider.shutdown();
   });
 });
+
+describe("run ids", () => {
+  it("two concurrent runs given the same runId each end their own run span", async () => {
+    const t = memoryTracing();
+    const app = createTapline({ logger: silentLogger, plugins: [otel({ tracerProvider: t.provider })] });
+    apps.push(app);
+    const pipeline = app
+      .pipeline<number>("dup")
+      .step("wait", (n) => new Promise((r) => setTimeout(() => r(n), n)))
+      .build();
+    await Promise.all([pipeline.run(5, { runId: "same" }), pipeline.run(10, { runId: "same" })]);
+    expect(t.spans().filter((s) => s.name === "tapline.run dup")).toHaveLength(2);
+    expect(otelPart(app).details).toMatchObject({ runsInFlight: 0, openSpans: 0 });
+    expect(diagnostics).toEqual([]);
+  });
+});
