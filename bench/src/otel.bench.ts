@@ -2,10 +2,11 @@
 // (b) with it, on the real SDK: TracerProvider + BatchSpanProcessor to a no-op exporter, with the
 // AsyncLocalStorage context manager registered (what an app's SDK setup does). Each unit makes two spans (the
 // unit's and its attempt's) plus the run's span per run. (c) the plugin with the SDK sampling nothing
-// (AlwaysOffSampler): what the hooks and context switches cost when spans are not recorded. (d) the floor: the
+// (AlwaysOffSampler), and (e) with the API's no-op provider (no SDK): what Tapline's hooks and the plugin's
+// bookkeeping cost when spans are not recorded. (d) the floor: the
 // same SDK calls written by hand around a plain loop of the same steps (3 spans' worth of startSpan/setSpan/
 // context.with/end per unit), so (b - d) is what Tapline's hooks and the plugin's bookkeeping add to the SDK.
-import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { context, ProxyTracerProvider, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   AlwaysOffSampler,
@@ -63,7 +64,9 @@ export default async function otelBench(): Promise<void> {
   const bare = build([]);
   const traced = build([otel({ tracerProvider: provider, flushTimeout: 0 })]);
   const off = build([otel({ tracerProvider: unsampled, flushTimeout: 0 })]);
-  for (const p of [bare, traced, off]) {
+  // The API's no-op provider (no SDK at all): what Tapline's hooks and the plugin's bookkeeping cost alone.
+  const noop = build([otel({ tracerProvider: new ProxyTracerProvider(), flushTimeout: 0 })]);
+  for (const p of [bare, traced, off, noop]) {
     if ((await p.pipeline.run(0)).status !== "success") throw new Error("bench pipeline failed");
   }
   const tracer = provider.getTracer("floor");
@@ -111,6 +114,7 @@ export default async function otelBench(): Promise<void> {
         },
       },
       { name: "(c) core + otel, SDK sampling off", fn: () => off.pipeline.run(0) },
+      { name: "(e) core + otel, API no-op (no SDK)", fn: () => noop.pipeline.run(0) },
       {
         name: "(d) floor: the same SDK calls by hand",
         fn: () => {
@@ -122,14 +126,17 @@ export default async function otelBench(): Promise<void> {
     { opsPerCall: STEPS },
   );
   await provider.forceFlush();
-  const [a, b, c, d] = rows.map((r) => r.nsPerOp) as [number, number, number, number];
+  const [a, b, c, e, d] = rows.map((r) => r.nsPerOp) as [number, number, number, number, number];
   note(`(b - a) = ${((b - a) / 1000).toFixed(2)} us per unit, 2 spans per unit + 1 per run (target <= 5 us)`);
   note(`b / a = ${(b / a).toFixed(2)} (ratio from this run)`);
   note(`(c - a) = ${((c - a) / 1000).toFixed(2)} us per unit with the SDK sampling nothing`);
+  note(
+    `(e - a) = ${((e - a) / 1000).toFixed(2)} us per unit with the API's no-op tracer (hooks + bookkeeping alone)`,
+  );
   note(`(b - d) = ${((b - d) / 1000).toFixed(2)} us per unit above the SDK's own cost (hooks + bookkeeping)`);
   const expected = runs * (2 * STEPS + 1);
   note(`spans exported: ${exporter.spans} of ${expected} made (${expected - exporter.spans} dropped)`);
-  for (const p of [bare, traced, off]) await p.app.close();
+  for (const p of [bare, traced, off, noop]) await p.app.close();
   await provider.shutdown();
   await unsampled.shutdown();
   context.disable();

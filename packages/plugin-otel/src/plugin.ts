@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  createContextKey,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -40,14 +41,16 @@ const MAX_FINDING_EVENTS = 32;
 /** The unit fields core gains with units of work (issue #14); read defensively while core is a chain. */
 type UnitFields = { readonly path?: string; readonly definitionPath?: string; readonly parent?: StepContext };
 
+// Everything a run holds hangs off its RunTrace, which the plugin drops at the run's end: no span-keyed maps
+// (they cost a hash insert and delete per span), and a span's owner travels in the context instead.
 interface RunTrace {
   readonly span: Span;
   readonly context: Context;
-  readonly attributes: Attributes;
-  /** Unit and attempt spans not ended yet; the run's end closes any left (abandoned) ones. */
-  readonly open: Set<Span>;
+  /** Units not ended yet; the run's end closes any left (abandoned) ones, and their attempts. */
+  readonly units: Set<UnitTrace>;
   /** Open units by top-level step name, for samples that carry only `runId` and `step`. */
   readonly byStep: Map<string, UnitTrace>;
+  ended: boolean;
 }
 
 interface UnitTrace {
@@ -56,6 +59,7 @@ interface UnitTrace {
   readonly span: Span;
   readonly context: Context;
   readonly attributes: Attributes;
+  ended: boolean;
   /** `tapline.attempt <definition path>`, built once per unit. */
   readonly attemptName: string;
   /** Attempt spans of this unit in flight (one, but for hedging wrappers). */
@@ -64,6 +68,9 @@ interface UnitTrace {
 
 /** What a span of ours belongs to, for events that find their span through the active context. */
 type Owner = RunTrace | UnitTrace;
+
+/** The context key under which a run's or unit's context carries its owner (for events). */
+const OWNER = createContextKey("@tapline/plugin-otel owner");
 
 /** Breaker states as plugin-retry publishes them in `tapline_breaker_state`. */
 const BREAKER_STATES = ["closed", "half_open", "open", "isolated"];
@@ -113,7 +120,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     const runs = new Map<string, RunTrace>();
     const runsByContext = new WeakMap<object, RunTrace>();
     const units = new WeakMap<StepContext, UnitTrace>();
-    const owners = new Map<Span, Owner>();
     let bridge: MetricBridge | undefined;
 
     hooks.status.tap(NAME, (parts) => {
@@ -126,7 +132,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
             : `tracing ${runs.size} run${runs.size === 1 ? "" : "s"} in flight`,
         details: {
           runsInFlight: runs.size,
-          openSpans: owners.size,
           failures,
           ...(bridge && { instruments: bridge.instruments, samplesSkipped: bridge.skipped }),
         },
@@ -152,16 +157,24 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     const label = opts.traceparentLabel;
     let warnedTraceparent = false;
 
-    const end = (run: RunTrace, span: Span): boolean => {
-      if (!run.open.delete(span)) return false;
-      owners.delete(span);
-      span.end();
-      return true;
+    const ownerOfActive = (): Owner | undefined => {
+      const owner = context.active().getValue(OWNER) as Owner | undefined;
+      return owner && !owner.ended ? owner : undefined;
     };
 
-    const ownerOfActive = (): Owner | undefined => {
-      const span = trace.getSpan(context.active());
-      return span === undefined ? undefined : owners.get(span);
+    /** Takes `span` out of the unit's attempts in flight; false when it was not there (already closed). */
+    const takeAttempt = (unit: UnitTrace, span: Span): boolean => {
+      const list = unit.attempts;
+      if (!list) return false;
+      if (list.length === 1) {
+        if (list[0] !== span) return false;
+        list.pop();
+        return true;
+      }
+      const i = list.indexOf(span);
+      if (i < 0) return false;
+      list.splice(i, 1);
+      return true;
     };
 
     hooks.runStart.tap({ name: NAME, stage: -UNIT_STAGE }, ({ ctx }) => {
@@ -179,22 +192,24 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
             );
           }
         }
-        const attributes: Attributes = { [A.pipeline]: ctx.pipeline, [A.runId]: ctx.runId };
+        const attributes = labelAttributes(ctx.labels);
+        attributes[A.pipeline] = ctx.pipeline;
+        attributes[A.runId] = ctx.runId;
         const span = tracer.startSpan(
           `tapline.run ${ctx.pipeline}`,
-          { kind: SpanKind.INTERNAL, attributes: { ...attributes, ...labelAttributes(ctx.labels) } },
+          { kind: SpanKind.INTERNAL, attributes },
           parent,
         );
         const run: RunTrace = {
           span,
-          context: trace.setSpan(parent, span),
-          attributes,
-          open: new Set(),
+          context: parent,
+          units: new Set(),
           byStep: new Map(),
+          ended: false,
         };
+        (run as { context: Context }).context = trace.setSpan(parent, span).setValue(OWNER, run);
         runs.set(ctx.runId, run);
         runsByContext.set(ctx, run);
-        owners.set(span, run);
       } catch (error) {
         failed(error, "runStart");
       }
@@ -223,14 +238,15 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           run,
           ctx,
           span,
-          context: trace.setSpan(parentContext, span),
+          context: parentContext,
           attributes,
+          ended: false,
           attemptName: `tapline.attempt ${definitionPath}`,
           attempts: undefined,
         };
+        (unit as { context: Context }).context = trace.setSpan(parentContext, span).setValue(OWNER, unit);
         units.set(ctx, unit);
-        run.open.add(span);
-        owners.set(span, unit);
+        run.units.add(unit);
         run.byStep.set(ctx.step, unit);
       } catch (error) {
         failed(error, "stepStart");
@@ -273,8 +289,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
             unit.context,
           );
           active = trace.setSpan(unit.context, span);
-          unit.run.open.add(span);
-          owners.set(span, unit);
           if (unit.attempts) unit.attempts.push(span);
           else unit.attempts = [span];
         } catch (error) {
@@ -311,12 +325,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
 
     const endAttempt = (unit: UnitTrace, span: Span, error: unknown, signal: AbortSignal): void => {
       try {
-        const list = unit.attempts;
-        if (list) {
-          const i = list.indexOf(span);
-          if (i >= 0) list.splice(i, 1);
-        }
-        if (!unit.run.open.has(span)) return; // already closed by the run's end (abandoned)
+        if (!takeAttempt(unit, span)) return; // already closed by the unit's or the run's end (abandoned)
         if (error !== undefined) {
           const why = signal.aborted ? signal.reason : error;
           const timeout = timeoutOf(why) ?? timeoutOf(error);
@@ -324,7 +333,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           findingEvents(span, (error as { findings?: unknown }).findings);
           recordError(span, error);
         }
-        end(unit.run, span);
+        span.end();
       } catch (e) {
         failed(e, "attempt end");
       }
@@ -365,9 +374,11 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       units.delete(ctx);
       const { run, span } = unit;
       if (run.byStep.get(ctx.step) === unit) run.byStep.delete(ctx.step);
+      run.units.delete(unit);
+      unit.ended = true;
       try {
         // An attempt still in flight at the unit's end was abandoned (the run stopped waiting for it).
-        if (unit.attempts) for (const a of [...unit.attempts]) abandon(run, a, report.error);
+        if (unit.attempts?.length) abandonAttempts(unit, report.error);
         unitAttributes(span, report);
         findingEvents(span, report.findings);
         if (report.status === "failed") {
@@ -377,18 +388,35 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
         } else if (report.status === "cancelled") {
           cancelled(span, report.error);
         }
-        end(run, span);
+        span.end();
       } catch (error) {
         failed(error, "stepEnd");
       }
     });
 
-    const abandon = (run: RunTrace, span: Span, reason: unknown): void => {
-      if (!run.open.has(span)) return;
+    const abandon = (span: Span, reason: unknown): void => {
       span.addEvent(E.abandoned);
       span.setAttribute(A.errorType, "TAPLINE_ERR_CANCELLED");
       span.setStatus({ code: SpanStatusCode.ERROR, message: api.redact.text(describeError(reason)) });
-      end(run, span);
+      span.end();
+    };
+
+    const abandonAttempts = (unit: UnitTrace, reason: unknown): void => {
+      const list = unit.attempts;
+      if (!list) return;
+      unit.attempts = undefined;
+      for (const a of list) abandon(a, reason);
+    };
+
+    /** Closes what a run never finished: units that did not reach stepEnd, and their attempts. */
+    const abandonUnits = (run: RunTrace, reason: unknown): void => {
+      for (const unit of run.units) {
+        unit.ended = true;
+        units.delete(unit.ctx);
+        abandonAttempts(unit, reason);
+        abandon(unit.span, reason);
+      }
+      run.units.clear();
     };
 
     const cancelled = (span: Span, error: unknown): void => {
@@ -405,9 +433,10 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       runsByContext.delete(ctx);
       if (runs.get(ctx.runId) === run) runs.delete(ctx.runId);
       run.byStep.clear();
+      run.ended = true;
       try {
         // Units the run stopped waiting for never reach stepEnd: close them (and their attempts) here.
-        for (const span of [...run.open]) abandon(run, span, report.error);
+        if (run.units.size > 0) abandonUnits(run, report.error);
         const { span } = run;
         span.setAttribute(A.runStatus, report.status);
         if (report.failedStep !== undefined) span.setAttribute(A.failedUnit, report.failedStep);
@@ -423,7 +452,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       } catch (error) {
         failed(error, "runEnd");
       } finally {
-        owners.delete(run.span);
         try {
           run.span.end();
         } catch (error) {
@@ -483,11 +511,11 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     return async () => {
       // Spans of runs still open at close (the app cancels and waits for runs first, so normally none).
       for (const run of runs.values()) {
-        for (const span of [...run.open]) abandon(run, span, undefined);
+        run.ended = true;
+        abandonUnits(run, undefined);
         run.span.end();
       }
       runs.clear();
-      owners.clear();
       if (opts.flushTimeout > 0) {
         await flush([provider, opts.meterProvider], opts.flushTimeout, (e) => failed(e, "forceFlush"));
       }
