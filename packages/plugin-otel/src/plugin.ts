@@ -69,7 +69,7 @@ interface UnitTrace {
 /** What a span of ours belongs to, for events that find their span through the active context. */
 type Owner = RunTrace | UnitTrace;
 
-/** The context key under which a run's or unit's context carries its owner (for events). */
+/** The context key under which a run's context (and every context derived from it) carries its run. */
 const OWNER = createContextKey("@tapline/plugin-otel owner");
 
 /** Breaker states as plugin-retry publishes them in `tapline_breaker_state`. */
@@ -157,9 +157,20 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     const label = opts.traceparentLabel;
     let warnedTraceparent = false;
 
+    // Only the run's context carries its owner (one context copy per run, not per unit): the unit is found
+    // among the run's open units by the active span. Events are rare; units are not.
     const ownerOfActive = (): Owner | undefined => {
-      const owner = context.active().getValue(OWNER) as Owner | undefined;
-      return owner && !owner.ended ? owner : undefined;
+      const active = context.active();
+      const run = active.getValue(OWNER) as RunTrace | undefined;
+      if (!run || run.ended) return undefined;
+      const span = trace.getSpan(active);
+      if (span !== run.span) {
+        for (const unit of run.units) {
+          if (unit.span === span) return unit;
+          if (unit.attempts?.includes(span!)) return unit;
+        }
+      }
+      return run;
     };
 
     /** Takes `span` out of the unit's attempts in flight; false when it was not there (already closed). */
@@ -244,7 +255,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           attemptName: `tapline.attempt ${definitionPath}`,
           attempts: undefined,
         };
-        (unit as { context: Context }).context = trace.setSpan(parentContext, span).setValue(OWNER, unit);
+        (unit as { context: Context }).context = trace.setSpan(parentContext, span);
         units.set(ctx, unit);
         run.units.add(unit);
         run.byStep.set(ctx.step, unit);
