@@ -58,7 +58,6 @@ interface UnitTrace {
   readonly ctx: StepContext;
   readonly span: Span;
   readonly context: Context;
-  readonly attributes: Attributes;
   ended: boolean;
   /** `tapline.attempt <definition path>`, built once per unit. */
   readonly attemptName: string;
@@ -203,7 +202,8 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
             );
           }
         }
-        const attributes = labelAttributes(ctx.labels);
+        // Run labels become attributes, secret-named ones (and secrets inside values) redacted.
+        const attributes = labelAttributes(ctx.labels, api.redact.fields);
         attributes[A.pipeline] = ctx.pipeline;
         attributes[A.runId] = ctx.runId;
         const span = tracer.startSpan(
@@ -250,7 +250,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           ctx,
           span,
           context: parentContext,
-          attributes,
           ended: false,
           attemptName: `tapline.attempt ${definitionPath}`,
           attempts: undefined,
@@ -542,11 +541,14 @@ const SAMPLE_EVENTS: ReadonlyMap<string, string> = new Map([
   ["tapline_breaker_rejections_total", E.breakerRejected],
 ]);
 
-function labelAttributes(labels: Readonly<Record<string, string>>): Attributes {
+function labelAttributes(labels: Readonly<Record<string, string>>, redact: <T>(value: T) => T): Attributes {
   const out: Attributes = {};
-  for (const key of Object.keys(labels)) {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return out;
+  const safe = redact(labels);
+  for (const key of keys) {
     if (key === "traceparent" || key === "tracestate") continue;
-    out[A.labelPrefix + key] = labels[key];
+    out[A.labelPrefix + key] = safe[key];
   }
   return out;
 }

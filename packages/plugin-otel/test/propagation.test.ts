@@ -113,7 +113,12 @@ describe("context propagation", () => {
     // Even inside another active span, the carried traceparent wins: the job says whose trace it is.
     await t.tracer.startActiveSpan("worker.poll", async (poll) => {
       await pipeline.run(undefined, {
-        labels: { traceparent: `00-${traceId}-${parent}-01`, tracestate: "vendor=abc", team: "media" },
+        labels: {
+          traceparent: `00-${traceId}-${parent}-01`,
+          tracestate: "vendor=abc",
+          team: "media",
+          apiKey: "sk-live-abcdefghijklmnopqrstuvwx",
+        },
       });
       poll.end();
     });
@@ -125,6 +130,9 @@ describe("context propagation", () => {
     // The carrier labels are not span attributes; the others are.
     expect(run.attributes[`${A.labelPrefix}team`]).toBe("media");
     expect(run.attributes[`${A.labelPrefix}traceparent`]).toBeUndefined();
+    // Secret-named labels are redacted, as everywhere else.
+    expect(run.attributes[`${A.labelPrefix}apiKey`]).toBeDefined();
+    expect(JSON.stringify(run.attributes)).not.toContain("sk-live-abcdefghijklmnopqrstuvwx");
   });
 
   it("a malformed traceparent label starts a trace of its own and warns once", async () => {
