@@ -2,26 +2,39 @@ import {
   type Attributes,
   type Context,
   context,
-  createContextKey,
   type Span,
   SpanKind,
   SpanStatusCode,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import {
-  definePlugin,
-  describeError,
-  isTaplineError,
-  type PluginFactory,
-  type StepContext,
-  type StepReport,
-  WrapStage,
-} from "@tapline/core";
+import { definePlugin, describeError, type PluginFactory, type StepContext, WrapStage } from "@tapline/core";
 import { OTEL_ATTRIBUTES as A, OTEL_EVENTS as E } from "./attributes.ts";
+import { flush } from "./flush.ts";
 import { type MetricBridge, metricBridge } from "./metric-bridge.ts";
 import type { NormalizedOtelOptions, OtelPluginOptions } from "./options.ts";
+import {
+  abandonAttempts,
+  abandonUnits,
+  OWNER,
+  ownerOf,
+  type RunTrace,
+  takeAttempt,
+  type UnitTrace,
+} from "./run-trace.ts";
 import { OtelOptionsSchema } from "./schemas.ts";
+import {
+  alertAttributes,
+  errorType,
+  findingEvents,
+  labelAttributes,
+  markCancelled,
+  recordError,
+  SAMPLE_EVENTS,
+  sampleAttributes,
+  timeoutOf,
+  unitAttributes,
+} from "./span-record.ts";
 import { contextFromTraceparent } from "./traceparent.ts";
 
 const NAME = "@tapline/plugin-otel";
@@ -35,44 +48,8 @@ const VERSION = "1.0.0";
 const UNIT_STAGE = 10_000;
 const ATTEMPT_STAGE = WrapStage.timeout / 2;
 
-/** Findings written as events per unit at most; a unit with more says how many were left out. */
-const MAX_FINDING_EVENTS = 32;
-
 /** The unit fields core gains with units of work (issue #14); read defensively while core is a chain. */
 type UnitFields = { readonly path?: string; readonly definitionPath?: string; readonly parent?: StepContext };
-
-// Everything a run holds hangs off its RunTrace, which the plugin drops at the run's end: no span-keyed maps
-// (they cost a hash insert and delete per span), and a span's owner travels in the context instead.
-interface RunTrace {
-  readonly span: Span;
-  readonly context: Context;
-  /** Units not ended yet; the run's end closes any left (abandoned) ones, and their attempts. */
-  readonly units: Set<UnitTrace>;
-  /** Open units by top-level step name, for samples that carry only `runId` and `step`. */
-  readonly byStep: Map<string, UnitTrace>;
-  ended: boolean;
-}
-
-interface UnitTrace {
-  readonly run: RunTrace;
-  readonly ctx: StepContext;
-  readonly span: Span;
-  readonly context: Context;
-  ended: boolean;
-  /** `tapline.attempt <definition path>`, built once per unit. */
-  readonly attemptName: string;
-  /** Attempt spans of this unit in flight (one, but for hedging wrappers). */
-  attempts: Span[] | undefined;
-}
-
-/** What a span of ours belongs to, for events that find their span through the active context. */
-type Owner = RunTrace | UnitTrace;
-
-/** The context key under which a run's context (and every context derived from it) carries its run. */
-const OWNER = createContextKey("@tapline/plugin-otel owner");
-
-/** Breaker states as plugin-retry publishes them in `tapline_breaker_state`. */
-const BREAKER_STATES = ["closed", "half_open", "open", "isolated"];
 
 /**
  * The OpenTelemetry plugin: one trace per run. A span per run (`tapline.run story`), a child per unit of
@@ -100,7 +77,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
   options: OtelOptionsSchema,
   setup(api) {
     const opts = api.options;
-    const { hooks } = api;
+    const { hooks, redact } = api;
     const provider = opts.tracerProvider ?? trace.getTracerProvider();
 
     // Failures of the tracing SDK (a broken provider, a span processor that throws) never reach a run: the
@@ -156,37 +133,6 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     const label = opts.traceparentLabel;
     let warnedTraceparent = false;
 
-    // Only the run's context carries its owner (one context copy per run, not per unit): the unit is found
-    // among the run's open units by the active span. Events are rare; units are not.
-    const ownerOfActive = (): Owner | undefined => {
-      const active = context.active();
-      const run = active.getValue(OWNER) as RunTrace | undefined;
-      if (!run || run.ended) return undefined;
-      const span = trace.getSpan(active);
-      if (span !== run.span) {
-        for (const unit of run.units) {
-          if (unit.span === span) return unit;
-          if (unit.attempts?.includes(span!)) return unit;
-        }
-      }
-      return run;
-    };
-
-    /** Takes `span` out of the unit's attempts in flight; false when it was not there (already closed). */
-    const takeAttempt = (unit: UnitTrace, span: Span): boolean => {
-      const list = unit.attempts;
-      if (!list) return false;
-      if (list.length === 1) {
-        if (list[0] !== span) return false;
-        list.pop();
-        return true;
-      }
-      const i = list.indexOf(span);
-      if (i < 0) return false;
-      list.splice(i, 1);
-      return true;
-    };
-
     hooks.runStart.tap({ name: NAME, stage: -UNIT_STAGE }, ({ ctx }) => {
       try {
         let parent = context.active();
@@ -203,7 +149,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           }
         }
         // Run labels become attributes, secret-named ones (and secrets inside values) redacted.
-        const attributes = labelAttributes(ctx.labels, api.redact.fields);
+        const attributes = labelAttributes(ctx.labels, redact);
         attributes[A.pipeline] = ctx.pipeline;
         attributes[A.runId] = ctx.runId;
         const span = tracer.startSpan(
@@ -340,41 +286,13 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           const why = signal.aborted ? signal.reason : error;
           const timeout = timeoutOf(why) ?? timeoutOf(error);
           if (timeout) span.addEvent(E.timeout, timeout);
-          findingEvents(span, (error as { findings?: unknown }).findings);
-          recordError(span, error);
+          findingEvents(span, (error as { findings?: unknown }).findings, redact);
+          recordError(span, error, redact);
         }
         span.end();
       } catch (e) {
         failed(e, "attempt end");
       }
-    };
-
-    const recordError = (span: Span, error: unknown): void => {
-      const e = error instanceof Error ? error : undefined;
-      const message = api.redact.text(e ? e.message : describeError(error));
-      span.recordException({
-        name: e?.name ?? typeof error,
-        message,
-        ...(e?.stack && { stack: api.redact.text(e.stack) }),
-        ...(isTaplineError(error) && { code: error.code }),
-      });
-      span.setAttribute(A.errorType, errorType(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
-    };
-
-    const findingEvents = (span: Span, findings: unknown): void => {
-      if (!Array.isArray(findings) || findings.length === 0) return;
-      const n = Math.min(findings.length, MAX_FINDING_EVENTS);
-      for (let i = 0; i < n; i++) {
-        const f = findings[i] as Record<string, unknown>;
-        span.addEvent(E.finding, {
-          "tapline.finding.check": String(f.check),
-          "tapline.finding.severity": String(f.severity),
-          "tapline.finding.message": api.redact.text(String(f.message)),
-          ...(typeof f.file === "string" && { "tapline.finding.file": f.file }),
-        });
-      }
-      if (findings.length > n) span.setAttribute("tapline.findings.dropped", findings.length - n);
     };
 
     // Late (stage 1000): after the plugins that annotate the report (gpu energy, cost) have.
@@ -388,54 +306,21 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       unit.ended = true;
       try {
         // An attempt still in flight at the unit's end was abandoned (the run stopped waiting for it).
-        if (unit.attempts?.length) abandonAttempts(unit, report.error);
+        if (unit.attempts?.length) abandonAttempts(unit, report.error, redact);
         unitAttributes(span, report);
-        findingEvents(span, report.findings);
+        findingEvents(span, report.findings, redact);
         if (report.status === "failed") {
           const timeout = timeoutOf(report.error);
           if (timeout) span.addEvent(E.timeout, timeout);
-          recordError(span, report.error);
+          recordError(span, report.error, redact);
         } else if (report.status === "cancelled") {
-          cancelled(span, report.error);
+          markCancelled(span, report.error, redact);
         }
         span.end();
       } catch (error) {
         failed(error, "stepEnd");
       }
     });
-
-    const abandon = (span: Span, reason: unknown): void => {
-      span.addEvent(E.abandoned);
-      span.setAttribute(A.errorType, "TAPLINE_ERR_CANCELLED");
-      span.setStatus({ code: SpanStatusCode.ERROR, message: api.redact.text(describeError(reason)) });
-      span.end();
-    };
-
-    const abandonAttempts = (unit: UnitTrace, reason: unknown): void => {
-      const list = unit.attempts;
-      if (!list) return;
-      unit.attempts = undefined;
-      for (const a of list) abandon(a, reason);
-    };
-
-    /** Closes what a run never finished: units that did not reach stepEnd, and their attempts. */
-    const abandonUnits = (run: RunTrace, reason: unknown): void => {
-      for (const unit of run.units) {
-        unit.ended = true;
-        units.delete(unit.ctx);
-        abandonAttempts(unit, reason);
-        abandon(unit.span, reason);
-      }
-      run.units.clear();
-    };
-
-    const cancelled = (span: Span, error: unknown): void => {
-      const reason = (error as { reason?: unknown } | undefined)?.reason ?? error;
-      const message = api.redact.text(describeError(reason));
-      span.addEvent(E.cancel, { "tapline.cancel.reason": message });
-      span.setAttribute(A.errorType, "TAPLINE_ERR_CANCELLED");
-      span.setStatus({ code: SpanStatusCode.ERROR, message: `cancelled: ${message}` });
-    };
 
     hooks.runEnd.tap({ name: NAME, stage: 1000 }, ({ ctx, report }) => {
       const run = runsByContext.get(ctx);
@@ -446,7 +331,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       run.ended = true;
       try {
         // Units the run stopped waiting for never reach stepEnd: close them (and their attempts) here.
-        if (run.units.size > 0) abandonUnits(run, report.error);
+        if (run.units.size > 0) abandonUnits(run, report.error, units, redact);
         const { span } = run;
         span.setAttribute(A.runStatus, report.status);
         if (report.failedStep !== undefined) span.setAttribute(A.failedUnit, report.failedStep);
@@ -457,7 +342,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
           span.setAttribute(A.errorType, errorType(report.error));
           span.setStatus({ code: SpanStatusCode.ERROR, message });
         } else if (report.status === "cancelled") {
-          cancelled(span, report.error);
+          markCancelled(span, report.error, redact);
         }
       } catch (error) {
         failed(error, "runEnd");
@@ -477,23 +362,18 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       const event = SAMPLE_EVENTS.get(sample.name);
       if (event === undefined) return;
       try {
-        let owner = ownerOfActive();
+        let owner = ownerOf(context.active());
         if (!owner && sample.runId !== undefined) {
           const run = runs.get(sample.runId);
           const step = sample.labels.step;
           owner = (step !== undefined && run?.byStep.get(step)) || run;
         }
         if (!owner) return;
-        const attributes: Attributes = {};
-        if (event === E.retry || event === E.giveUp) {
-          if ("ctx" in owner) attributes[A.attempt] = owner.ctx.attempt;
-        } else {
-          if (sample.labels.breaker !== undefined) attributes["tapline.breaker.name"] = sample.labels.breaker;
-          if (sample.labels.key !== undefined) attributes["tapline.breaker.key"] = sample.labels.key;
-          if (event === E.breaker)
-            attributes["tapline.breaker.state"] = BREAKER_STATES[sample.value] ?? String(sample.value);
-        }
-        owner.span.addEvent(event, attributes, sample.time);
+        owner.span.addEvent(
+          event,
+          sampleAttributes(event, sample, "ctx" in owner ? owner.ctx : undefined),
+          sample.time,
+        );
       } catch (error) {
         failed(error, "metric");
       }
@@ -501,18 +381,10 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
 
     hooks.alert.tap(NAME, (alert) => {
       try {
-        const owner = ownerOfActive() ?? (alert.runId === undefined ? undefined : runs.get(alert.runId));
+        const owner =
+          ownerOf(context.active()) ?? (alert.runId === undefined ? undefined : runs.get(alert.runId));
         if (!owner) return;
-        owner.span.addEvent(
-          E.alert,
-          {
-            "tapline.alert.rule": alert.rule,
-            "tapline.alert.level": alert.level,
-            "tapline.alert.state": alert.state,
-            "tapline.alert.message": api.redact.text(alert.message),
-          },
-          alert.time,
-        );
+        owner.span.addEvent(E.alert, alertAttributes(alert, redact), alert.time);
       } catch (error) {
         failed(error, "alert");
       }
@@ -522,7 +394,7 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       // Spans of runs still open at close (the app cancels and waits for runs first, so normally none).
       for (const run of runs.values()) {
         run.ended = true;
-        abandonUnits(run, undefined);
+        abandonUnits(run, undefined, units, redact);
         run.span.end();
       }
       runs.clear();
@@ -532,76 +404,3 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     };
   },
 });
-
-/** plugin-retry's samples (core's shared vocabulary) that become span events. */
-const SAMPLE_EVENTS: ReadonlyMap<string, string> = new Map([
-  ["tapline_retries_total", E.retry],
-  ["tapline_retry_giveups_total", E.giveUp],
-  ["tapline_breaker_state", E.breaker],
-  ["tapline_breaker_rejections_total", E.breakerRejected],
-]);
-
-function labelAttributes(labels: Readonly<Record<string, string>>, redact: <T>(value: T) => T): Attributes {
-  const out: Attributes = {};
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return out;
-  const safe = redact(labels);
-  for (const key of keys) {
-    if (key === "traceparent" || key === "tracestate") continue;
-    out[A.labelPrefix + key] = safe[key];
-  }
-  return out;
-}
-
-function unitAttributes(span: Span, report: StepReport): void {
-  const attributes: Attributes = { [A.unitStatus]: report.status, [A.attempts]: report.attempts.length };
-  if (report.abandoned) attributes[A.abandoned] = true;
-  // Read by shape, never declared: the cost plugin owns the `cost` extension's type.
-  const usd = (report.extensions.cost as { usd?: unknown } | undefined)?.usd;
-  if (typeof usd === "number" && Number.isFinite(usd)) attributes[A.costUsd] = usd;
-  const energy = (report.extensions.gpu as { energyJoules?: unknown } | undefined)?.energyJoules;
-  if (typeof energy === "number" && Number.isFinite(energy)) attributes[A.gpuEnergy] = energy;
-  span.setAttributes(attributes);
-}
-
-function errorType(error: unknown): string {
-  if (isTaplineError(error)) return error.code;
-  if (error instanceof Error) return error.name;
-  return "_OTHER";
-}
-
-function timeoutOf(error: unknown): Attributes | undefined {
-  if (isTaplineError(error, ["TAPLINE_ERR_STEP_TIMEOUT", "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT"])) {
-    const ms = (error as { timeoutMs?: unknown }).timeoutMs;
-    return {
-      [A.errorType]: error.code,
-      ...(typeof ms === "number" && { "tapline.timeout.ms": ms }),
-    };
-  }
-  return undefined;
-}
-
-/** Calls `forceFlush()` on each provider that has one, waiting `ms` at most (a dead exporter never hangs close). */
-async function flush(providers: unknown[], ms: number, onError: (e: unknown) => void): Promise<void> {
-  const flushes: Promise<unknown>[] = [];
-  for (const p of providers) {
-    const f = (p as { forceFlush?: () => Promise<unknown> } | undefined)?.forceFlush;
-    if (typeof f !== "function") continue;
-    try {
-      flushes.push(Promise.resolve(f.call(p)).catch(onError));
-    } catch (error) {
-      onError(error);
-    }
-  }
-  if (flushes.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  try {
-    await Promise.race([Promise.all(flushes), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
