@@ -64,7 +64,8 @@ type UnitFields = { readonly path?: string; readonly definitionPath?: string; re
  * sample also goes to an OpenTelemetry meter.
  *
  * @example
- * const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
+ * const exporter = new OTLPTraceExporter(); // @opentelemetry/exporter-trace-otlp-http
+ * const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
  * const app = createTapline({ plugins: [otel({ tracerProvider: provider })] });
  */
 export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
@@ -363,10 +364,11 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       if (event === undefined) return;
       try {
         let owner = ownerOf(context.active());
-        if (!owner && sample.runId !== undefined) {
+        // Outside a unit's context (no context manager, or a hook of core's), the sample's step names it.
+        if ((!owner || !("ctx" in owner)) && sample.runId !== undefined) {
           const run = runs.get(sample.runId);
           const step = sample.labels.step;
-          owner = (step !== undefined && run?.byStep.get(step)) || run;
+          owner = (step !== undefined ? run?.byStep.get(step) : undefined) ?? owner ?? run;
         }
         if (!owner) return;
         owner.span.addEvent(
@@ -394,8 +396,12 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
       // Spans of runs still open at close (the app cancels and waits for runs first, so normally none).
       for (const run of runs.values()) {
         run.ended = true;
-        abandonUnits(run, undefined, units, redact);
-        run.span.end();
+        try {
+          abandonUnits(run, undefined, units, redact);
+          run.span.end();
+        } catch (error) {
+          failed(error, "dispose");
+        }
       }
       runs.clear();
       if (opts.flushTimeout > 0) {
