@@ -23,10 +23,6 @@ function setup(extra: Parameters<typeof createTapline>[0] = {}) {
   return { ...t, app };
 }
 
-// Core gains .map() with units of work (issue #14): the map test turns on by itself once it is there.
-const probe = createTapline({ logger: silentLogger });
-await probe.close();
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("span tree", () => {
