@@ -1,3 +1,4 @@
+import { isTaplineError } from "@tapline/core";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
 import * as Schedule from "effect/Schedule";
@@ -7,7 +8,6 @@ import { sequence } from "../test/fake-clock.ts";
 import { type BackoffOptions, compileBackoff, nextDelay } from "./backoff.ts";
 import { exponentialBackoff, linearBackoff } from "./backoff-schedule.ts";
 import { seededRandom } from "./clock.ts";
-import { isRetryConfigError } from "./errors.ts";
 
 function delays(spec: BackoffOptions, random: () => number, n: number): number[] {
   const compiled = compileBackoff(spec);
@@ -139,7 +139,7 @@ describe("backoff options", () => {
     } catch (e) {
       error = e;
     }
-    expect(isRetryConfigError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_RETRY_CONFIG")).toBe(true);
     const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
     expect(paths).toEqual(["base", "factor", "maxDelay"]);
     expect((error as Error).message).toMatch(/^exponentialBackoff\(\): invalid options:/);

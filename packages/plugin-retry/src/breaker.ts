@@ -197,11 +197,11 @@ export class CircuitBreaker {
         return this.#gen;
       }
     }
-    const error = new BrokenCircuitError(
-      this.key ? `${this.name}[${this.key}]` : this.name,
-      this.#state as "open" | "halfOpen" | "isolated",
-      this.#state === "isolated" ? undefined : this.#state === "open" ? this.#openUntil : now,
-    );
+    const error = new BrokenCircuitError({
+      breaker: this.key ? `${this.name}[${this.key}]` : this.name,
+      state: this.#state as "open" | "halfOpen" | "isolated",
+      retryAt: this.#state === "isolated" ? undefined : this.#state === "open" ? this.#openUntil : now,
+    });
     for (const l of this.#rejectListeners) safe(l, error);
     throw error;
   }
@@ -392,6 +392,6 @@ function safe<T>(listener: (v: T) => void, value: T): void {
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   const result = checkOptions(CircuitBreakerSchema, options);
-  if (result.issues) throw new RetryConfigError("circuitBreaker", result.issues);
+  if (result.issues) throw new RetryConfigError({ subject: "circuitBreaker()", issues: result.issues });
   return new CircuitBreaker(normalizeBreaker(result.value), "", result.value.initialState);
 }

@@ -137,7 +137,7 @@ export class KeyedBreakers {
  */
 export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers {
   const result = checkOptions(KeyedBreakersSchema, options);
-  if (result.issues) throw new RetryConfigError("keyedBreakers", result.issues);
+  if (result.issues) throw new RetryConfigError({ subject: "keyedBreakers()", issues: result.issues });
   return normalizeKeyed(result.value)();
 }
 

@@ -1,5 +1,6 @@
 import {
   definePlugin,
+  isTaplineError,
   type OptionIssue,
   type PluginFactory,
   type StepContext,
@@ -13,7 +14,6 @@ import type { BreakerState, BreakerTransition } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
 import type { EffectSchedule } from "./effect-schedule.ts";
-import { isBrokenCircuitError } from "./errors.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
 import {
   type GiveUpEvent,
@@ -324,7 +324,7 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
                 outcome:
                   e.reason === "aborted"
                     ? "failed"
-                    : isBrokenCircuitError(e.error)
+                    : isTaplineError(e.error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")
                       ? "ignored"
                       : lastOutcome(e.reason),
                 error: message(e.error),

@@ -222,7 +222,7 @@ export function guarded<T>(
   let byDeadline = false;
   if (deadline !== undefined) {
     const left = start + deadline - o.clock.now();
-    if (left <= 0) return Promise.reject(new DeadlineExceededError(deadline));
+    if (left <= 0) return Promise.reject(new DeadlineExceededError({ deadlineMs: deadline }));
     if (limit === undefined || left < limit) {
       limit = left;
       byDeadline = true;
@@ -257,8 +257,8 @@ export function guarded<T>(
         if (done) return;
         finish();
         const reason = byDeadline
-          ? new DeadlineExceededError(deadline!)
-          : new AttemptTimeoutError(ms, attempt);
+          ? new DeadlineExceededError({ deadlineMs: deadline! })
+          : new AttemptTimeoutError({ timeoutMs: ms, attempt });
         controller.abort(reason);
         reject(reason);
       }, ms);
@@ -315,6 +315,6 @@ function sleep(o: NormalizedRetry, ms: number, signal: AbortSignal | undefined):
  */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   const checked = checkRetryOptions(options);
-  if (checked.issues) throw new RetryConfigError("retryPolicy", checked.issues);
+  if (checked.issues) throw new RetryConfigError({ subject: "retryPolicy()", issues: checked.issues });
   return new RetryPolicy(checked.value);
 }

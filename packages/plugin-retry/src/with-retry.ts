@@ -43,7 +43,7 @@ export function withRetry(policy: RetryPolicy) {
           let byDeadline = false;
           if (o.deadline !== undefined) {
             const left = start + o.deadline - now;
-            if (left <= 0) return Effect.fail(new DeadlineExceededError(o.deadline));
+            if (left <= 0) return Effect.fail(new DeadlineExceededError({ deadlineMs: o.deadline }));
             if (limit === undefined || left < limit) {
               limit = left;
               byDeadline = true;
@@ -56,7 +56,9 @@ export function withRetry(policy: RetryPolicy) {
               duration: Duration.millis(ms),
               orElse: () =>
                 Effect.fail(
-                  byDeadline ? new DeadlineExceededError(o.deadline!) : new AttemptTimeoutError(ms, attempt),
+                  byDeadline
+                    ? new DeadlineExceededError({ deadlineMs: o.deadline! })
+                    : new AttemptTimeoutError({ timeoutMs: ms, attempt }),
                 ),
             });
           }
