@@ -82,8 +82,59 @@ export interface BreakerSnapshot {
   readonly time: number;
 }
 
-/** @internal A token from `acquire()`; hand it back with the outcome. */
-export type Permit = number;
+/**
+ * A circuit breaker, made by {@link circuitBreaker} (or `keyedBreakers().get(key)`). Stops calling a failing
+ * dependency for a while, then lets `halfOpen.probes` trial calls through; closes after `successThreshold` of
+ * them succeed. Timestamp-based: no timers, nothing to dispose.
+ */
+export interface CircuitBreaker {
+  /** The breaker's name. */
+  readonly name: string;
+  /** Key within a keyed breaker group; `""` otherwise. */
+  readonly key: string;
+  /** The current state. An open breaker whose open time elapsed turns half-open on the next call. */
+  readonly state: BreakerState;
+  /** Epoch ms from which an open breaker admits probes (0 when closed). */
+  readonly openUntil: number;
+  /** Slow-call threshold in ms (Infinity when the trip policy has none). */
+  readonly slowCallMs: number;
+  /**
+   * Runs `fn` through the breaker: rejects at once with a `BrokenCircuitError` when it is open; otherwise counts
+   * the call's outcome (and its duration, for slow-call policies). A call that fails after `signal` aborted
+   * was cancelled, not failed by the dependency: its permit is handed back uncounted.
+   *
+   * @example
+   * const openai = circuitBreaker({ name: "openai", trip: { kind: "count", threshold: 0.5, size: 20, minimumCalls: 10 } });
+   * const text = await openai.execute(() => complete(prompt, { signal }), signal);
+   */
+  execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * Admits a call or throws a `BrokenCircuitError`; returns a permit to hand back with `success`, `failure` or
+   * `release`. Prefer `execute()` unless you drive calls yourself.
+   */
+  acquire(): number;
+  /** Records a successful call. `durationMs` matters only for slow-call policies. */
+  success(permit: number, durationMs?: number): void;
+  /** Records a failed call; its classification decides whether it counts (`ignored` ones are released). */
+  failure(permit: number, error: unknown, durationMs?: number): void;
+  /** Hands back a permit without counting the call (it was cancelled, or its outcome is ignored). */
+  release(permit: number): void;
+  /** Listens to state changes; returns a function that stops listening. Listener errors are swallowed. */
+  onTransition(listener: (transition: BreakerTransition) => void): () => void;
+  /** Listens to rejected calls; returns a function that stops listening. */
+  onReject(listener: (error: BrokenCircuitError) => void): () => void;
+  /** Opens the breaker until `reset()`: every call is rejected. */
+  isolate(): void;
+  /** Closes the breaker and clears its counters. */
+  reset(): void;
+  /** The breaker's state as JSON, to persist and hand to `restore()` or `initialState`. */
+  snapshot(): BreakerSnapshot;
+  /** Resumes from a snapshot. A half-open snapshot resumes as open-until-now (the next call probes). */
+  restore(snapshot: BreakerSnapshot): void;
+}
+
+/** A token from `acquire()`; hand it back with the outcome. */
+type Permit = number;
 
 interface Normalized {
   readonly name: string;
@@ -115,11 +166,8 @@ export function normalizeBreaker(options: CircuitBreakerOptions): Normalized {
   };
 }
 
-/**
- * A circuit breaker. Stops calling a failing dependency for a while, then lets `halfOpen.probes` trial calls
- * through; closes after `successThreshold` of them succeed. Timestamp-based: no timers, nothing to dispose.
- */
-export class CircuitBreaker {
+/** The breaker behind {@link CircuitBreaker} (the public type; users never construct it). */
+export class BreakerImpl implements CircuitBreaker {
   /** The breaker's name. */
   readonly name: string;
   /** Key within a keyed breaker group; `""` otherwise. */
@@ -138,10 +186,10 @@ export class CircuitBreaker {
     | undefined;
   #listeners = new Set<(t: BreakerTransition) => void>();
   #rejectListeners = new Set<(e: BrokenCircuitError) => void>();
-  /** @internal Epoch ms of the last call (for idle eviction). */
+  /** Epoch ms of the last call (for idle eviction). */
   lastUsed = 0;
 
-  /** @internal Use {@link circuitBreaker}. */
+  /** Use {@link circuitBreaker}. */
   constructor(options: Normalized, key = "", initial?: BreakerSnapshot) {
     this.#o = options;
     this.name = options.name;
@@ -250,22 +298,19 @@ export class CircuitBreaker {
     if (permit === this.#gen && this.#state === "halfOpen") this.#probesInFlight--;
   }
 
-  /**
-   * Runs `fn` through the breaker: rejects at once with a {@link BrokenCircuitError} when it is open.
-   *
-   * @example
-   * const openai = circuitBreaker({ name: "openai", trip: { kind: "count", threshold: 0.5, size: 20, minimumCalls: 10 } });
-   * const text = await openai.execute(() => complete(prompt));
-   */
-  async execute<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+  // The one place that does a call's bookkeeping: standalone `execute()`, a retry policy's attempts and the
+  // plugin's breaker stage all come here.
+  async execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     const permit = this.acquire();
+    // Only slow-call policies need the call's duration.
     const timed = this.#window.slowMs !== Number.POSITIVE_INFINITY;
     const t0 = timed ? performance.now() : 0;
     let value: T;
     try {
       value = await fn();
     } catch (error) {
-      this.failure(permit, error, timed ? performance.now() - t0 : 0);
+      if (signal?.aborted) this.release(permit);
+      else this.failure(permit, error, timed ? performance.now() - t0 : 0);
       throw error;
     }
     this.success(permit, timed ? performance.now() - t0 : 0);
@@ -393,5 +438,5 @@ function safe<T>(listener: (v: T) => void, value: T): void {
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   const result = checkOptions(CircuitBreakerSchema, options);
   if (result.issues) throw new RetryConfigError({ subject: "circuitBreaker()", issues: result.issues });
-  return new CircuitBreaker(normalizeBreaker(result.value), "", result.value.initialState);
+  return new BreakerImpl(normalizeBreaker(result.value), "", result.value.initialState);
 }

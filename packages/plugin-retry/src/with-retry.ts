@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import { AttemptTimeoutError, type BrokenCircuitError, DeadlineExceededError } from "./errors.ts";
 import { plan, type RetryState } from "./options.ts";
-import type { RetryPolicy } from "./retry.ts";
+import { normalizedOf, type RetryPolicy } from "./retry.ts";
 
 /**
  * The Effect-native entry point: retries an `Effect` with a policy's classification, backoff, Retry-After
@@ -18,7 +18,7 @@ import type { RetryPolicy } from "./retry.ts";
  * const program = callModel.pipe(withRetry(retryPolicy({ maxAttempts: 4 })));
  */
 export function withRetry(policy: RetryPolicy) {
-  const o = policy.normalized;
+  const o = normalizedOf(policy, "withRetry()");
   return <A, E, R>(
     self: Effect.Effect<A, E, R>,
   ): Effect.Effect<A, E | BrokenCircuitError | AttemptTimeoutError | DeadlineExceededError, R> =>
