@@ -8,6 +8,7 @@ import { sequence } from "../test/fake-clock.ts";
 import { type BackoffOptions, compileBackoff, nextDelay } from "./backoff.ts";
 import { exponentialBackoff, linearBackoff } from "./backoff-schedule.ts";
 import { seededRandom } from "./clock.ts";
+import { JITTER_KINDS } from "./internal/lists.ts";
 
 function delays(spec: BackoffOptions, random: () => number, n: number): number[] {
   const compiled = compileBackoff(spec);
@@ -52,7 +53,7 @@ describe("backoff delays", () => {
   });
 
   it("property: finite, ≥ 0 and ≤ maxDelay for attempts up to 10,000, every kind and jitter", () => {
-    const jitter = fc.constantFrom("none", "full", "equal", "decorrelated" as const);
+    const jitter = fc.constantFrom(...JITTER_KINDS);
     const spec = fc.oneof(
       fc.record({
         kind: fc.constant("exponential" as const),

@@ -17,6 +17,7 @@ import type { EffectSchedule } from "./effect-schedule.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
 import {
   type GiveUpEvent,
+  type GiveUpReason,
   type NormalizedRetry,
   normalizeRetry,
   type RetryScheduledEvent,
@@ -329,11 +330,9 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
               report.attempts.push({
                 attempt: e.attempts,
                 outcome:
-                  e.reason === "aborted"
-                    ? "failed"
-                    : isTaplineError(e.error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")
-                      ? "ignored"
-                      : lastOutcome(e.reason),
+                  e.reason !== "aborted" && isTaplineError(e.error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")
+                    ? "ignored"
+                    : LAST_OUTCOME[e.reason],
                 error: message(e.error),
               });
               ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });
@@ -389,10 +388,16 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
   },
 });
 
-function lastOutcome(reason: GiveUpEvent["reason"]): RetryAttemptRecord["outcome"] {
-  if (reason === "nonRetryable" || reason === "ignored") return reason;
-  return reason === "brokenCircuit" ? "ignored" : "retryable";
-}
+/** The last attempt's outcome by why the policy gave up (a Record: a new reason does not compile until mapped). */
+const LAST_OUTCOME: Record<GiveUpReason, RetryAttemptRecord["outcome"]> = {
+  attempts: "retryable",
+  nonRetryable: "nonRetryable",
+  ignored: "ignored",
+  deadline: "retryable",
+  aborted: "failed",
+  schedule: "retryable",
+  brokenCircuit: "ignored",
+};
 
 function message(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
