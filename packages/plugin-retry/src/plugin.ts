@@ -14,6 +14,7 @@ import type { BreakerState, BreakerTransition } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
 import type { EffectSchedule } from "./effect-schedule.ts";
+import { guarded } from "./internal/attempt.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
 import {
   type GiveUpEvent,
@@ -22,7 +23,7 @@ import {
   normalizeRetry,
   type RetryScheduledEvent,
 } from "./options.ts";
-import { guarded, RetryPolicyImpl } from "./retry.ts";
+import { RetryPolicyImpl } from "./retry.ts";
 import { RetryPluginSchema, RetryStepSchema } from "./schemas.ts";
 
 /** Per-step retry options (`step(name, fn, { retry: {...} })`), merged over the plugin's `defaults`. */

@@ -1,4 +1,5 @@
-import { AttemptTimeoutError, DeadlineExceededError, RetryConfigError } from "./errors.ts";
+import { RetryConfigError } from "./errors.ts";
+import { guarded } from "./internal/attempt.ts";
 import {
   checkRetryOptions,
   type GiveUpEvent,
@@ -67,22 +68,30 @@ export class RetryPolicyImpl implements RetryPolicy {
   }
 
   /** `execute()` with per-execution observers and budget (see {@link RunHooks}): the plugin's entry. */
-  async run<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
-    if (signal?.aborted) throw signal.reason;
-    const o = this.normalized;
-    const breaker = o.breaker;
-    // Success path: one AbortController, no clock read, no Effect runtime.
+  run<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // Success path: one AbortController, no clock read, no Effect runtime, no async layer of its own.
     if (this.#simple && signal === undefined && hooks?.deadline === undefined) {
-      try {
-        return await (breaker === undefined
-          ? fn(new AbortController().signal, 1)
-          : breaker.execute(() => fn(new AbortController().signal, 1)));
-      } catch (error) {
-        return this.#failed(fn, signal, error, -1, hooks);
-      }
+      const breaker = this.normalized.breaker;
+      if (breaker === undefined) return this.#plain(fn, hooks);
+      return breaker
+        .execute(() => fn(new AbortController().signal, 1))
+        .then(undefined, (error: unknown) => this.#failed(fn, signal, error, -1, hooks));
     }
-    const start = o.clock.now();
-    const deadline = hooks?.deadline ?? o.deadline;
+    return this.#timed(fn, signal, hooks);
+  }
+
+  async #plain<T>(fn: Attempt<T>, hooks: RunHooks | undefined): Promise<T> {
+    try {
+      return await fn(new AbortController().signal, 1);
+    } catch (error) {
+      return this.#failed(fn, undefined, error, -1, hooks);
+    }
+  }
+
+  async #timed<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
+    const start = this.normalized.clock.now();
+    const deadline = hooks?.deadline ?? this.normalized.deadline;
     try {
       return await this.#once(fn, 1, signal, start, deadline, hooks?.callerOwnsSignal === true);
     } catch (error) {
@@ -90,7 +99,6 @@ export class RetryPolicyImpl implements RetryPolicy {
     }
   }
 
-  /** Wraps a function so every call runs through the policy; the attempt's signal is passed last. */
   wrap<A extends unknown[], T>(
     fn: (...args: [...A, AbortSignal]) => T | PromiseLike<T>,
   ): (...args: A) => Promise<T> {
@@ -182,88 +190,6 @@ export class RetryPolicyImpl implements RetryPolicy {
     if (breaker === undefined) return guarded(o, fn, attempt, signal, start, deadline, passSignal);
     return breaker.execute(() => guarded(o, fn, attempt, signal, start, deadline, passSignal), signal);
   }
-}
-
-/**
- * The attempt timeout (the plugin's stage 100 calls it too): runs one call with a fresh AbortController linked
- * to `parent`, bounded by the attempt timeout and what is left of the deadline. Rejects at once on abort or
- * timeout, even when `fn` ignores its signal.
- */
-export function guarded<T>(
-  o: NormalizedRetry,
-  fn: Attempt<T>,
-  attempt: number,
-  parent: AbortSignal | undefined,
-  start: number,
-  deadline: number | undefined = o.deadline,
-  passSignal = false,
-): Promise<T> {
-  let limit = o.attemptTimeout;
-  let byDeadline = false;
-  if (deadline !== undefined) {
-    const left = start + deadline - o.clock.now();
-    if (left <= 0) return Promise.reject(new DeadlineExceededError({ deadlineMs: deadline }));
-    if (limit === undefined || left < limit) {
-      limit = left;
-      byDeadline = true;
-    }
-  }
-  if (limit === undefined && (parent === undefined || passSignal)) {
-    try {
-      return Promise.resolve(fn(parent ?? new AbortController().signal, attempt));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  const controller = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    let timer: unknown;
-    let done = false;
-    const finish = () => {
-      done = true;
-      parent?.removeEventListener("abort", onAbort);
-      if (timer !== undefined) o.clock.clearTimeout(timer);
-    };
-    const onAbort = () => {
-      if (done) return;
-      finish();
-      controller.abort(parent!.reason);
-      reject(parent!.reason);
-    };
-    parent?.addEventListener("abort", onAbort, { once: true });
-    if (limit !== undefined) {
-      const ms = limit;
-      timer = o.clock.setTimeout(() => {
-        if (done) return;
-        finish();
-        const reason = byDeadline
-          ? new DeadlineExceededError({ deadlineMs: deadline! })
-          : new AttemptTimeoutError({ timeoutMs: ms, attempt });
-        controller.abort(reason);
-        reject(reason);
-      }, ms);
-    }
-    let result: T | PromiseLike<T>;
-    try {
-      result = fn(controller.signal, attempt);
-    } catch (error) {
-      finish();
-      reject(error);
-      return;
-    }
-    Promise.resolve(result).then(
-      (value) => {
-        if (done) return;
-        finish();
-        resolve(value);
-      },
-      (error: unknown) => {
-        if (done) return;
-        finish();
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Sleeps `ms` on the policy's clock; rejects at once with the signal's reason when it aborts. */
