@@ -134,6 +134,8 @@ export interface RetryReport {
   readonly breaker?: string;
 }
 
+const COUNTER = { type: "counter" } as const;
+
 const STATE_CODE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2, isolated: 3 };
 
 /**
@@ -293,23 +295,24 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       const p = planFor(info.options, info.pipeline, info.step);
       if (!p) return next;
       const { ctx } = info;
+      const breakerName = p.breaker?.name;
       return async (input, signal) => {
-        const report: RetryReport = {
-          attempts: [],
-          totalDelayMs: 0,
-          ...(p.breaker && { breaker: p.breaker.name }),
-        };
+        const report: RetryReport = breakerName
+          ? { attempts: [], totalDelayMs: 0, breaker: breakerName }
+          : { attempts: [], totalDelayMs: 0 };
         ctx.annotate("retry", report);
         const value = await p.policy.run(
           (attemptSignal) => {
-            ctx.metric("tapline_retry_attempts_total", 1, undefined, { type: "counter" });
+            ctx.metric("tapline_retry_attempts_total", 1, undefined, COUNTER);
             return next(input, attemptSignal);
           },
           signal,
           {
             callerOwnsSignal: true,
-            ...(p.budgetFromTimeout &&
-              ctx.deadline !== undefined && { deadline: Math.max(1, ctx.deadline - Date.now()) }),
+            deadline:
+              p.budgetFromTimeout && ctx.deadline !== undefined
+                ? Math.max(1, ctx.deadline - Date.now())
+                : undefined,
             onRetry(e) {
               report.attempts.push({
                 attempt: e.attempt,
@@ -319,7 +322,7 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
                 ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
               });
               report.totalDelayMs += e.delayMs;
-              ctx.metric("tapline_retries_total", 1, undefined, { type: "counter" });
+              ctx.metric("tapline_retries_total", 1, undefined, COUNTER);
               ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, {
                 type: "counter",
                 unit: "seconds",
@@ -336,7 +339,7 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
                     : LAST_OUTCOME[e.reason],
                 error: message(e.error),
               });
-              ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });
+              ctx.metric("tapline_retry_giveups_total", 1, undefined, COUNTER);
               call(own.gaveUp, "gaveUp", { ...e, ctx });
             },
           },

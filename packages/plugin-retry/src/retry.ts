@@ -78,7 +78,20 @@ export class RetryPolicyImpl implements RetryPolicy {
         .execute(() => fn(new AbortController().signal, 1))
         .then(undefined, (error: unknown) => this.#failed(fn, signal, error, -1, hooks));
     }
+    // The plugin's path: the caller owns cancellation, so with no time limit the attempt gets its signal as is.
+    if (this.#simple && hooks?.deadline === undefined && hooks?.callerOwnsSignal === true)
+      return this.#owned(fn, signal!, hooks);
     return this.#timed(fn, signal, hooks);
+  }
+
+  async #owned<T>(fn: Attempt<T>, signal: AbortSignal, hooks: RunHooks): Promise<T> {
+    const start = this.normalized.clock.now();
+    const breaker = this.normalized.breaker;
+    try {
+      return await (breaker === undefined ? fn(signal, 1) : breaker.execute(() => fn(signal, 1), signal));
+    } catch (error) {
+      return this.#failed(fn, signal, error, start, hooks);
+    }
   }
 
   async #plain<T>(fn: Attempt<T>, hooks: RunHooks | undefined): Promise<T> {
