@@ -1,15 +1,14 @@
 import { checkOptions } from "@tapline/core/kit";
-import {
-  BreakerImpl,
-  type BreakerSnapshot,
-  type BreakerState,
-  type BreakerTransition,
-  type CircuitBreaker,
-  type CircuitBreakerOptions,
-  normalizeBreaker,
+import type {
+  BreakerSnapshot,
+  BreakerState,
+  BreakerTransition,
+  CircuitBreaker,
+  CircuitBreakerOptions,
 } from "./breaker.ts";
 import type { BrokenCircuitError } from "./errors.ts";
 import { RetryConfigError } from "./errors.ts";
+import { BreakerImpl, normalizeBreaker } from "./internal/breaker.ts";
 import { KeyedBreakersSchema } from "./schemas.ts";
 
 /** Options of {@link keyedBreakers}: one breaker policy, one state per key. */

@@ -1,8 +1,8 @@
 import { createTapline } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { BreakerImpl } from "../src/breaker.ts";
 import { circuitBreaker, retry, retryPolicy } from "../src/index.ts";
+import { BreakerImpl } from "../src/internal/breaker.ts";
 
 // The plugin is a thin adapter (issue #13): its breaker stage runs each attempt through the breaker's own
 // `execute()`, the path a standalone `retryPolicy({ breaker })` takes, so no bookkeeping lives in plugin.ts.
