@@ -17,10 +17,7 @@ const blocksDir = join(checkDir, "blocks");
  * (this test fails for them as `it.fails`) and fixed after merging. Remove an entry once its README compiles:
  * its `it.fails` then fails, on purpose.
  */
-const PENDING: Readonly<Record<string, string>> = {
-  "packages/plugin-retry/README.md":
-    "free identifiers (url, body, controller, keyedBreakers...); lead fixes after merge",
-};
+const PENDING: Readonly<Record<string, string>> = {};
 
 /** One fenced ```ts block. */
 interface Block {

@@ -17,9 +17,9 @@ import type { RandomSource } from "./clock.ts";
  * combinators, use it with `Effect.retry`), and retry policies recognise it and compute its delays without
  * entering the Effect runtime.
  */
-export type BackoffSchedule = Schedule.Schedule<Duration.Duration, unknown> & {
-  readonly [BACKOFF]: CompiledBackoff;
-};
+// Its brand (the compiled backoff under a `Symbol.for` key) is set at runtime only, so the published types
+// never declare the package's internals.
+export type BackoffSchedule = Schedule.Schedule<Duration.Duration, unknown>;
 
 function toSchedule(compiled: CompiledBackoff, random: RandomSource): BackoffSchedule {
   const schedule = Schedule.fromStepWithMetadata(
@@ -32,7 +32,7 @@ function toSchedule(compiled: CompiledBackoff, random: RandomSource): BackoffSch
       };
     }),
   );
-  return Object.assign(schedule, { [BACKOFF]: compiled }) as BackoffSchedule;
+  return Object.assign(schedule, { [BACKOFF]: compiled });
 }
 
 /**

@@ -155,7 +155,7 @@ export function validateBackoff(
   const issues = [...(result.issues ?? [])];
   if (random !== undefined && typeof random !== "function")
     issues.push({ path: "random", message: "must be a function () => number in [0, 1)", value: random });
-  if (issues.length > 0) throw new RetryConfigError(name, issues);
+  if (issues.length > 0) throw new RetryConfigError({ subject: `${name}()`, issues });
   return {
     compiled: compileBackoff(result.value!),
     random: (random as RandomSource | undefined) ?? Math.random,

@@ -1,8 +1,8 @@
+import { isTaplineError } from "@tapline/core";
 import * as Schedule from "effect/Schedule";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../test/fake-clock.ts";
 import { type BreakerTransition, type CircuitBreaker, circuitBreaker } from "./breaker.ts";
-import { isBrokenCircuitError, isRetryConfigError } from "./errors.ts";
 import { keyedBreakers } from "./keyed.ts";
 
 const boom = () => Promise.reject(new Error("down"));
@@ -34,7 +34,7 @@ describe("consecutive breaker", () => {
     for (let i = 0; i < 3; i++) await call(b, boom);
     expect(b.state).toBe("open");
     const rejected = await call(b, ok);
-    expect(isBrokenCircuitError(rejected)).toBe(true);
+    expect(isTaplineError(rejected, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")).toBe(true);
     expect((rejected as { retryAt: number }).retryAt).toBe(clock.now() + 1000);
     expect((rejected as Error).message).toMatch(/"tts" rejected the call: it is open until/);
     clock.time += 1000;
@@ -173,7 +173,9 @@ describe("half-open", () => {
     ]);
     const outcomes = results.slice(0, 10);
     expect(outcomes.filter((r) => r === "ok")).toHaveLength(2);
-    expect(outcomes.filter((r) => isBrokenCircuitError(r) && r.state === "halfOpen")).toHaveLength(8);
+    expect(
+      outcomes.filter((r) => isTaplineError(r, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT") && r.state === "halfOpen"),
+    ).toHaveLength(8);
     expect(b.state).toBe("halfOpen"); // 2 of 3 successes
     expect(await call(b, ok)).toBe("ok");
     expect(b.state).toBe("closed");
@@ -190,7 +192,7 @@ describe("half-open", () => {
     await call(b, boom);
     clock.time += 10;
     const hung = b.acquire();
-    expect(isBrokenCircuitError(await call(b, ok))).toBe(true);
+    expect(isTaplineError(await call(b, ok), "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")).toBe(true);
     clock.time += 500;
     const fresh = b.acquire();
     b.failure(hung, new Error("late"));
@@ -258,7 +260,11 @@ describe("manual control and persistence", () => {
     const seen = transitions(b);
     b.isolate();
     const e = await call(b, ok);
-    expect(isBrokenCircuitError(e) && e.state === "isolated" && e.retryAt === undefined).toBe(true);
+    expect(
+      isTaplineError(e, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT") &&
+        e.state === "isolated" &&
+        e.retryAt === undefined,
+    ).toBe(true);
     b.reset();
     expect(await call(b, ok)).toBe("ok");
     expect(seen).toEqual(["closed>isolated:manual", "isolated>closed:manual"]);
@@ -282,7 +288,7 @@ describe("manual control and persistence", () => {
     c.restore(JSON.parse(JSON.stringify(b.snapshot())));
     expect(c.state).toBe("open");
     expect(c.openUntil).toBe(b.openUntil);
-    expect(isBrokenCircuitError(await call(c, ok))).toBe(true);
+    expect(isTaplineError(await call(c, ok), "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")).toBe(true);
   });
 });
 
@@ -326,7 +332,7 @@ describe("breaker options", () => {
     } catch (e) {
       error = e;
     }
-    expect(isRetryConfigError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_RETRY_CONFIG")).toBe(true);
     expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
       "trip.threshold",
       "trip.size",

@@ -46,8 +46,10 @@ describe("classifyError", () => {
     );
   });
   it("knows its own errors and cancellations", () => {
-    expect(classifyError(new AttemptTimeoutError(10, 1))).toBe("retryable");
-    expect(classifyError(new BrokenCircuitError("b", "open", 1))).toBe("ignored");
+    expect(classifyError(new AttemptTimeoutError({ timeoutMs: 10, attempt: 1 }))).toBe("retryable");
+    expect(classifyError(new BrokenCircuitError({ breaker: "b", state: "open", retryAt: 1 }))).toBe(
+      "ignored",
+    );
     expect(classifyError(new DOMException("aborted", "AbortError"))).toBe("ignored");
     expect(classifyError(new Error("anything else"))).toBe("retryable");
     expect(classifyError(new RangeError("bug"))).toBe("nonRetryable");

@@ -1,5 +1,4 @@
 import { isTaplineError } from "@tapline/core";
-import { isAttemptTimeoutError, isBrokenCircuitError, isDeadlineExceededError } from "./errors.ts";
 
 /**
  * What a failure means:
@@ -126,9 +125,9 @@ export function classifyError(error: unknown): Classification {
   if (isNonRetryable(error)) return "nonRetryable";
   if (isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION"))
     return error.retryable ? "retryable" : "nonRetryable";
-  if (isAttemptTimeoutError(error)) return "retryable";
-  if (isBrokenCircuitError(error)) return "ignored";
-  if (isDeadlineExceededError(error)) return "nonRetryable";
+  if (isTaplineError(error, "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT")) return "retryable";
+  if (isTaplineError(error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")) return "ignored";
+  if (isTaplineError(error, "TAPLINE_ERR_RETRY_DEADLINE")) return "nonRetryable";
   const status = httpStatusOf(error);
   if (status !== undefined) {
     if (RETRYABLE_STATUS.has(status)) return "retryable";

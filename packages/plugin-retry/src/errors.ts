@@ -1,10 +1,14 @@
-import type { OptionIssue } from "@tapline/core";
-import { formatOptionIssues, TaplineError } from "@tapline/core/kit";
+import { createError, type OptionIssue } from "@tapline/core";
+import { formatOptionIssues } from "@tapline/core/kit";
 
 /**
- * Every error code this package throws. Guards check a brand property, not `instanceof`, so they work across
- * two copies of the package in one install.
+ * This package's errors, each made by core's `createError` from one line: a stable code, a name, a message
+ * from its fields. Check them with `isTaplineError(e, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")` (brand and code,
+ * so it works across two copies of the package, where `instanceof` does not); the guard narrows to the
+ * error's fields through `TaplineErrorMap`.
  */
+
+/** Every error code this package throws. */
 export type RetryErrorCode =
   | "TAPLINE_ERR_RETRY_CONFIG"
   | "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT"
@@ -15,25 +19,20 @@ export type RetryErrorCode =
 export type ConfigIssue = OptionIssue;
 
 /**
- * Options given to `retryPolicy()`, `circuitBreaker()`, `keyedBreakers()` or the `retry()` plugin are invalid.
- * Thrown once, when the policy is built; `issues` lists every bad option, not only the first.
+ * Options given to `retryPolicy()`, `circuitBreaker()`, `keyedBreakers()` or a backoff constructor are
+ * invalid. Thrown once, when the policy is built; `issues` lists every bad option, not only the first.
  */
-export class RetryConfigError extends TaplineError {
-  readonly isRetryConfigError = true;
-  readonly issues: readonly ConfigIssue[];
-  /** What was configured: `retryPolicy()`, `circuitBreaker()`, `keyedBreakers()`, `exponentialBackoff()`... */
-  readonly subject: string;
-  constructor(what: string, issues: readonly ConfigIssue[]) {
-    super("TAPLINE_ERR_RETRY_CONFIG", `${what}(): invalid options:\n${formatOptionIssues(issues)}`);
-    this.subject = `${what}()`;
-    this.name = "RetryConfigError";
-    this.issues = issues;
-  }
-}
-
-/** True for a {@link RetryConfigError}, whichever copy of the package made it. */
-export const isRetryConfigError = (e: unknown): e is RetryConfigError =>
-  !!e && e instanceof Error && "isRetryConfigError" in e;
+export const RetryConfigError = createError(
+  "TAPLINE_ERR_RETRY_CONFIG",
+  "RetryConfigError",
+  (p: {
+    /** What was configured: `retryPolicy()`, `circuitBreaker()`, `keyedBreakers()`, `exponentialBackoff()`... */
+    subject: string;
+    issues: readonly ConfigIssue[];
+  }) => `${p.subject}: invalid options:\n${formatOptionIssues(p.issues)}`,
+  "fix each listed option (an unknown key names the closest known one)",
+);
+export type RetryConfigError = InstanceType<typeof RetryConfigError>;
 
 /** State a breaker was in when it rejected a call. */
 export type RejectingState = "open" | "halfOpen" | "isolated";
@@ -42,66 +41,54 @@ export type RejectingState = "open" | "halfOpen" | "isolated";
  * A circuit breaker rejected the call without running it. `retryAt` is the epoch-ms time from which the
  * breaker admits calls again (`undefined` while it is isolated: it waits for a manual `reset()`).
  */
-export class BrokenCircuitError extends TaplineError {
-  readonly isBrokenCircuitError = true;
-  /** The breaker's name (with its key, `name[key]`, for keyed breakers). */
-  readonly breaker: string;
-  readonly state: RejectingState;
-  /** Epoch ms from which a call may be admitted again; undefined while isolated. */
-  readonly retryAt: number | undefined;
-  constructor(breaker: string, state: RejectingState, retryAt: number | undefined) {
-    const when =
-      state === "isolated"
+export const BrokenCircuitError = createError(
+  "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT",
+  "BrokenCircuitError",
+  (p: {
+    /** The breaker's name (with its key, `name[key]`, for keyed breakers). */
+    breaker: string;
+    state: RejectingState;
+    /** Epoch ms from which a call may be admitted again; undefined while isolated. */
+    retryAt: number | undefined;
+  }) =>
+    `circuit breaker "${p.breaker}" rejected the call: ${
+      p.state === "isolated"
         ? "it was isolated by hand; call reset() to close it"
-        : state === "halfOpen"
+        : p.state === "halfOpen"
           ? "it is half-open and its probe calls are already in flight; try again shortly"
-          : `it is open until ${new Date(retryAt ?? 0).toISOString()}`;
-    super("TAPLINE_ERR_RETRY_BROKEN_CIRCUIT", `circuit breaker "${breaker}" rejected the call: ${when}`);
-    this.name = "BrokenCircuitError";
-    this.breaker = breaker;
-    this.state = state;
-    this.retryAt = retryAt;
-  }
-}
-
-/** True for a {@link BrokenCircuitError}, whichever copy of the package made it. */
-export const isBrokenCircuitError = (e: unknown): e is BrokenCircuitError =>
-  !!e && e instanceof Error && "isBrokenCircuitError" in e;
+          : `it is open until ${new Date(p.retryAt ?? 0).toISOString()}`
+    }`,
+  "wait until retryAt (the dependency is failing), or reset() an isolated breaker",
+);
+export type BrokenCircuitError = InstanceType<typeof BrokenCircuitError>;
 
 /** One attempt ran past its `attemptTimeout`; its signal was aborted with this error. Retryable. */
-export class AttemptTimeoutError extends TaplineError {
-  readonly isAttemptTimeoutError = true;
-  readonly timeoutMs: number;
-  readonly attempt: number;
-  constructor(timeoutMs: number, attempt: number) {
-    super(
-      "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT",
-      `attempt ${attempt} timed out after ${timeoutMs} ms (raise "attemptTimeout" if calls need longer)`,
-    );
-    this.name = "AttemptTimeoutError";
-    this.timeoutMs = timeoutMs;
-    this.attempt = attempt;
-  }
-}
-
-/** True for an {@link AttemptTimeoutError}, whichever copy of the package made it. */
-export const isAttemptTimeoutError = (e: unknown): e is AttemptTimeoutError =>
-  !!e && e instanceof Error && "isAttemptTimeoutError" in e;
+export const AttemptTimeoutError = createError(
+  "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT",
+  "AttemptTimeoutError",
+  (p: { timeoutMs: number; attempt: number }) =>
+    `attempt ${p.attempt} timed out after ${p.timeoutMs} ms (raise "attemptTimeout" if calls need longer)`,
+  "raise attemptTimeout if calls need longer; the policy retries it",
+);
+export type AttemptTimeoutError = InstanceType<typeof AttemptTimeoutError>;
 
 /**
  * The total time budget (`deadline`) ran out during an attempt. When the budget only rules out the *next*
  * attempt, the policy rethrows the last error instead (its `cause` chain stays intact).
  */
-export class DeadlineExceededError extends TaplineError {
-  readonly isDeadlineExceededError = true;
-  readonly deadlineMs: number;
-  constructor(deadlineMs: number, cause?: unknown) {
-    super("TAPLINE_ERR_RETRY_DEADLINE", `the retry budget of ${deadlineMs} ms ran out`, { cause });
-    this.name = "DeadlineExceededError";
-    this.deadlineMs = deadlineMs;
+export const DeadlineExceededError = createError(
+  "TAPLINE_ERR_RETRY_DEADLINE",
+  "DeadlineExceededError",
+  (p: { deadlineMs: number }) => `the retry budget of ${p.deadlineMs} ms ran out`,
+  "raise deadline (or the step's timeout), or lower maxAttempts and the backoff",
+);
+export type DeadlineExceededError = InstanceType<typeof DeadlineExceededError>;
+
+declare module "@tapline/core" {
+  interface TaplineErrorMap {
+    TAPLINE_ERR_RETRY_CONFIG: RetryConfigError;
+    TAPLINE_ERR_RETRY_BROKEN_CIRCUIT: BrokenCircuitError;
+    TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT: AttemptTimeoutError;
+    TAPLINE_ERR_RETRY_DEADLINE: DeadlineExceededError;
   }
 }
-
-/** True for a {@link DeadlineExceededError}, whichever copy of the package made it. */
-export const isDeadlineExceededError = (e: unknown): e is DeadlineExceededError =>
-  !!e && e instanceof Error && "isDeadlineExceededError" in e;

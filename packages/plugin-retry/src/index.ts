@@ -1,3 +1,8 @@
+// The main entry: nine values. `retry` (the plugin), `retryPolicy`, `circuitBreaker` and `keyedBreakers` (the
+// standalone policies), `nonRetryable`, `classifyError` and `httpStatusOf` (for your own classifiers),
+// `retryAfterFromError` (a failure's server hint) and `getRetryHooks`. Everything else is a type: the classes
+// users never `new` (factories make them) and the errors (check them with core's `isTaplineError(e, code)`).
+// `@tapline/plugin-retry/effect` has the Effect API; `@tapline/plugin-retry/testing` the seeded random source.
 export type {
   BackoffOptions,
   ConstantBackoffOptions,
@@ -9,7 +14,7 @@ export {
   type BreakerSnapshot,
   type BreakerState,
   type BreakerTransition,
-  CircuitBreaker,
+  type CircuitBreaker,
   type CircuitBreakerOptions,
   circuitBreaker,
   type OpenDuration,
@@ -19,26 +24,20 @@ export {
   type Classifier,
   classifyError,
   httpStatusOf,
-  isFetchNetworkError,
-  isNonRetryable,
   nonRetryable,
 } from "./classify.ts";
-export { type Clock, type RandomSource, seededRandom, systemClock } from "./clock.ts";
+export type { Clock, RandomSource } from "./clock.ts";
 export type { EffectSchedule } from "./effect-schedule.ts";
-export {
+export type {
   AttemptTimeoutError,
   BrokenCircuitError,
-  type ConfigIssue,
+  ConfigIssue,
   DeadlineExceededError,
-  isAttemptTimeoutError,
-  isBrokenCircuitError,
-  isDeadlineExceededError,
-  isRetryConfigError,
-  type RejectingState,
+  RejectingState,
   RetryConfigError,
-  type RetryErrorCode,
+  RetryErrorCode,
 } from "./errors.ts";
-export { type KeyedBreakerOptions, KeyedBreakers, keyedBreakers } from "./keyed.ts";
+export { type KeyedBreakerOptions, type KeyedBreakers, keyedBreakers } from "./keyed.ts";
 export type { GiveUpEvent, GiveUpReason, RetryOptions, RetryScheduledEvent } from "./options.ts";
 export {
   type GaveUpHookEvent,
@@ -51,6 +50,6 @@ export {
   type RetryStepOptions,
   retry,
 } from "./plugin.ts";
-export { type Attempt, RetryPolicy, retryPolicy } from "./retry.ts";
-export { parseDurationHint, parseRetryAfter, retryAfterFromError } from "./retry-after.ts";
+export { type Attempt, type RetryPolicy, retryPolicy } from "./retry.ts";
+export { retryAfterFromError } from "./retry-after.ts";
 export type { SlowCallOptions, TripPolicy, TripReason, WindowSnapshot } from "./trip.ts";

@@ -1,13 +1,14 @@
 import { checkOptions } from "@tapline/core/kit";
-import {
-  type BreakerSnapshot,
-  type BreakerTransition,
+import type {
+  BreakerSnapshot,
+  BreakerState,
+  BreakerTransition,
   CircuitBreaker,
-  type CircuitBreakerOptions,
-  normalizeBreaker,
+  CircuitBreakerOptions,
 } from "./breaker.ts";
 import type { BrokenCircuitError } from "./errors.ts";
 import { RetryConfigError } from "./errors.ts";
+import { BreakerImpl, normalizeBreaker } from "./internal/breaker.ts";
 import { KeyedBreakersSchema } from "./schemas.ts";
 
 /** Options of {@link keyedBreakers}: one breaker policy, one state per key. */
@@ -19,21 +20,41 @@ export interface KeyedBreakerOptions extends Omit<CircuitBreakerOptions, "initia
 }
 
 /**
- * Breakers sharing one policy, one state per key (provider × model, host, tenant). Memory stays bounded:
- * idle keys are evicted lazily on `get()` (no timers), and `maxKeys` caps the count.
+ * Breakers sharing one policy, one state per key (provider × model, host, tenant), made by
+ * {@link keyedBreakers}. Memory stays bounded: idle keys are evicted lazily on `get()` (no timers), and
+ * `maxKeys` caps the count.
  */
-export class KeyedBreakers {
+export interface KeyedBreakers {
   /** The group's name. */
+  readonly name: string;
+  /** Number of keys held. */
+  readonly size: number;
+  /** The breaker of `key`, created on first use. */
+  get(key?: string): CircuitBreaker;
+  /** Listens to every key's transitions (`transition.key` names the key). */
+  onTransition(listener: (transition: BreakerTransition) => void): () => void;
+  /** Listens to rejections of every key. Applies to keys created after the call too. */
+  onReject(listener: (error: BrokenCircuitError, key: string) => void): () => void;
+  /** Every key's state, as JSON. */
+  snapshot(): Record<string, BreakerSnapshot>;
+  /** Resumes keys from a `snapshot()`. */
+  restore(snapshots: Record<string, BreakerSnapshot>): void;
+  /** The state of every key. */
+  states(): Record<string, BreakerState>;
+}
+
+/** The group behind {@link KeyedBreakers} (the public type; users never construct it). */
+export class KeyedBreakersImpl implements KeyedBreakers {
   readonly name: string;
   #options: ReturnType<typeof normalizeBreaker>;
   #idleMs: number;
   #maxKeys: number;
-  #map = new Map<string, CircuitBreaker>();
+  #map = new Map<string, BreakerImpl>();
   #lastSweep = 0;
   #listeners = new Set<(t: BreakerTransition) => void>();
   #rejectListeners = new Set<(e: BrokenCircuitError, key: string) => void>();
 
-  /** @internal Use {@link keyedBreakers}. */
+  /** Use {@link keyedBreakers}. */
   constructor(options: ReturnType<typeof normalizeBreaker>, idleMs: number, maxKeys: number) {
     this.#options = options;
     this.name = options.name;
@@ -47,7 +68,7 @@ export class KeyedBreakers {
   }
 
   /** The breaker of `key`, created on first use. */
-  get(key = ""): CircuitBreaker {
+  get(key = ""): BreakerImpl {
     const now = this.#options.clock.now();
     let breaker = this.#map.get(key);
     if (breaker) {
@@ -57,7 +78,7 @@ export class KeyedBreakers {
     } else {
       if (now - this.#lastSweep >= this.#idleMs / 2) this.#sweep(now);
       if (this.#map.size >= this.#maxKeys) this.#dropOldest(now);
-      breaker = new CircuitBreaker(this.#options, key);
+      breaker = new BreakerImpl(this.#options, key);
       for (const l of this.#listeners) breaker.onTransition(l);
       for (const l of this.#rejectListeners) breaker.onReject((e) => l(e, key));
       this.#map.set(key, breaker);
@@ -99,13 +120,13 @@ export class KeyedBreakers {
   }
 
   /** The state of every key. */
-  states(): Record<string, CircuitBreaker["state"]> {
-    const out: Record<string, CircuitBreaker["state"]> = {};
+  states(): Record<string, BreakerState> {
+    const out: Record<string, BreakerState> = {};
     for (const [k, b] of this.#map) out[k] = b.state;
     return out;
   }
 
-  #evictable(b: CircuitBreaker, now: number): boolean {
+  #evictable(b: BreakerImpl, now: number): boolean {
     return b.state === "closed" || (b.state === "open" && now >= b.openUntil);
   }
 
@@ -137,13 +158,13 @@ export class KeyedBreakers {
  */
 export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers {
   const result = checkOptions(KeyedBreakersSchema, options);
-  if (result.issues) throw new RetryConfigError("keyedBreakers", result.issues);
+  if (result.issues) throw new RetryConfigError({ subject: "keyedBreakers()", issues: result.issues });
   return normalizeKeyed(result.value)();
 }
 
-/** @internal Fills in the defaults of keyed-breaker options already checked by `KeyedBreakersSchema`. */
-export function normalizeKeyed(options: KeyedBreakerOptions): () => KeyedBreakers {
+/** Fills in the defaults of keyed-breaker options already checked by `KeyedBreakersSchema`. */
+export function normalizeKeyed(options: KeyedBreakerOptions): () => KeyedBreakersImpl {
   const { idleMs = 600_000, maxKeys = 10_000, ...rest } = options;
   const normalized = normalizeBreaker(rest);
-  return () => new KeyedBreakers(normalized, idleMs, maxKeys);
+  return () => new KeyedBreakersImpl(normalized, idleMs, maxKeys);
 }

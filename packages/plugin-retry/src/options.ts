@@ -1,3 +1,4 @@
+import { isTaplineError } from "@tapline/core";
 import { checkOptions } from "@tapline/core/kit";
 import * as Duration from "effect/Duration";
 import * as Effect from "effect/Effect";
@@ -203,4 +204,4 @@ export function plan(
   return { retry: true, delay, classification, hint };
 }
 
-const isBroken = (e: unknown) => !!e && typeof e === "object" && "isBrokenCircuitError" in e;
+const isBroken = (e: unknown) => isTaplineError(e, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT");

@@ -1,5 +1,6 @@
 import {
   definePlugin,
+  isTaplineError,
   type OptionIssue,
   type PluginFactory,
   type StepContext,
@@ -13,15 +14,16 @@ import type { BreakerState, BreakerTransition } from "./breaker.ts";
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
 import type { EffectSchedule } from "./effect-schedule.ts";
-import { isBrokenCircuitError } from "./errors.ts";
+import { guarded } from "./internal/attempt.ts";
 import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
 import {
   type GiveUpEvent,
+  type GiveUpReason,
   type NormalizedRetry,
   normalizeRetry,
   type RetryScheduledEvent,
 } from "./options.ts";
-import { guarded, RetryPolicy } from "./retry.ts";
+import { RetryPolicyImpl } from "./retry.ts";
 import { RetryPluginSchema, RetryStepSchema } from "./schemas.ts";
 
 /** Per-step retry options (`step(name, fn, { retry: {...} })`), merged over the plugin's `defaults`. */
@@ -132,15 +134,21 @@ export interface RetryReport {
   readonly breaker?: string;
 }
 
+const COUNTER = { type: "counter" } as const;
+
 const STATE_CODE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2, isolated: 3 };
 
-/** One step's retry plan, built once per step options object (so once per pipeline step), never per run. */
+/**
+ * One step's retry plan, built once per step options object (so once per pipeline step), never per run: the
+ * three public policies the standalone `retryPolicy({ breaker, attemptTimeout })` composes, one per stage.
+ */
 interface StepPlan {
-  /** The merged options, normalised (the timeout stage reads `attemptTimeout` from it). */
-  readonly normalized: NormalizedRetry;
-  /** The step's policy, shared by every run of the step; runs differ only in their hooks and budget. */
-  readonly policy: RetryPolicy;
+  /** Stage 300: the step's retry policy (no breaker, no attempt timeout: those are the stages below). */
+  readonly policy: RetryPolicyImpl;
+  /** Stage 200: the step's named breaker, as a name and key (the group makes the key's breaker on use). */
   readonly breaker?: { readonly name: string; readonly key: string };
+  /** Stage 100: the options the attempt timeout reads (`attemptTimeout`, the clock), when it has one. */
+  readonly timeout?: NormalizedRetry;
   /** The budget is what is left of the step's core timeout (ctx.deadline), computed per run. */
   readonly budgetFromTimeout: boolean;
 }
@@ -266,10 +274,13 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
           ...(opts.random && { random: opts.random }),
         });
         // Stage 300 only retries: the breaker (200) and the attempt timeout (100) are their own stages.
-        const policy = new RetryPolicy({ ...normalized, attemptTimeout: undefined, breaker: undefined });
-        cached = breaker
-          ? { normalized, policy, breaker, budgetFromTimeout }
-          : { normalized, policy, budgetFromTimeout };
+        const policy = new RetryPolicyImpl({ ...normalized, attemptTimeout: undefined, breaker: undefined });
+        cached = {
+          policy,
+          budgetFromTimeout,
+          ...(breaker && { breaker }),
+          ...(normalized.attemptTimeout !== undefined && { timeout: { ...normalized, deadline: undefined } }),
+        };
       }
       plans.set(options, cached);
       return cached;
@@ -284,23 +295,24 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       const p = planFor(info.options, info.pipeline, info.step);
       if (!p) return next;
       const { ctx } = info;
+      const breakerName = p.breaker?.name;
       return async (input, signal) => {
-        const report: RetryReport = {
-          attempts: [],
-          totalDelayMs: 0,
-          ...(p.breaker && { breaker: p.breaker.name }),
-        };
+        const report: RetryReport = breakerName
+          ? { attempts: [], totalDelayMs: 0, breaker: breakerName }
+          : { attempts: [], totalDelayMs: 0 };
         ctx.annotate("retry", report);
         const value = await p.policy.run(
           (attemptSignal) => {
-            ctx.metric("tapline_retry_attempts_total", 1, undefined, { type: "counter" });
+            ctx.metric("tapline_retry_attempts_total", 1, undefined, COUNTER);
             return next(input, attemptSignal);
           },
           signal,
           {
             callerOwnsSignal: true,
-            ...(p.budgetFromTimeout &&
-              ctx.deadline !== undefined && { deadline: Math.max(1, ctx.deadline - Date.now()) }),
+            deadline:
+              p.budgetFromTimeout && ctx.deadline !== undefined
+                ? Math.max(1, ctx.deadline - Date.now())
+                : undefined,
             onRetry(e) {
               report.attempts.push({
                 attempt: e.attempt,
@@ -310,7 +322,7 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
                 ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
               });
               report.totalDelayMs += e.delayMs;
-              ctx.metric("tapline_retries_total", 1, undefined, { type: "counter" });
+              ctx.metric("tapline_retries_total", 1, undefined, COUNTER);
               ctx.metric("tapline_retry_sleep_seconds_total", e.delayMs / 1000, undefined, {
                 type: "counter",
                 unit: "seconds",
@@ -322,14 +334,12 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
               report.attempts.push({
                 attempt: e.attempts,
                 outcome:
-                  e.reason === "aborted"
-                    ? "failed"
-                    : isBrokenCircuitError(e.error)
-                      ? "ignored"
-                      : lastOutcome(e.reason),
+                  e.reason !== "aborted" && isTaplineError(e.error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")
+                    ? "ignored"
+                    : LAST_OUTCOME[e.reason],
                 error: message(e.error),
               });
-              ctx.metric("tapline_retry_giveups_total", 1, undefined, { type: "counter" });
+              ctx.metric("tapline_retry_giveups_total", 1, undefined, COUNTER);
               call(own.gaveUp, "gaveUp", { ...e, ctx });
             },
           },
@@ -339,35 +349,21 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       };
     });
 
-    // Stage 200: the step's named breaker counts each attempt.
+    // Stage 200: each attempt through the step's named breaker, by the breaker's own execute() (the path a
+    // standalone policy's attempts take): a cancelled attempt hands its permit back uncounted.
     hooks.wrapStep.tap({ name: api.name, stage: WrapStage.breaker }, (next, info) => {
       const p = planFor(info.options, info.pipeline, info.step);
       if (!p?.breaker) return next;
       const breaker = breakers.get(p.breaker.name)!.get(p.breaker.key);
-      const runner: StepRunner = async (input, signal) => {
-        const permit = breaker.acquire();
-        // Only slow-call policies need the call's duration.
-        const timed = breaker.slowCallMs !== Number.POSITIVE_INFINITY;
-        const t0 = timed ? performance.now() : 0;
-        try {
-          const value = await next(input, signal);
-          breaker.success(permit, timed ? performance.now() - t0 : 0);
-          return value;
-        } catch (error) {
-          if (signal.aborted) breaker.release(permit);
-          else breaker.failure(permit, error, timed ? performance.now() - t0 : 0);
-          throw error;
-        }
-      };
+      const runner: StepRunner = (input, signal) => breaker.execute(() => next(input, signal), signal);
       return runner;
     });
 
-    // Stage 100: per-attempt timeout, with a fresh signal linked to the attempt's.
+    // Stage 100: per-attempt timeout (the standalone policy's attempt timeout), with a fresh signal linked to
+    // the attempt's.
     hooks.wrapStep.tap({ name: api.name, stage: WrapStage.timeout }, (next, info) => {
-      const p = planFor(info.options, info.pipeline, info.step);
-      const ms = p?.normalized.attemptTimeout;
-      if (ms === undefined) return next;
-      const o = { ...p!.normalized, deadline: undefined };
+      const o = planFor(info.options, info.pipeline, info.step)?.timeout;
+      if (o === undefined) return next;
       return (input, signal) => guarded(o, (s) => next(input, s), info.ctx.attempt + 1, signal, 0);
     });
 
@@ -396,10 +392,16 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
   },
 });
 
-function lastOutcome(reason: GiveUpEvent["reason"]): RetryAttemptRecord["outcome"] {
-  if (reason === "nonRetryable" || reason === "ignored") return reason;
-  return reason === "brokenCircuit" ? "ignored" : "retryable";
-}
+/** The last attempt's outcome by why the policy gave up (a Record: a new reason does not compile until mapped). */
+const LAST_OUTCOME: Record<GiveUpReason, RetryAttemptRecord["outcome"]> = {
+  attempts: "retryable",
+  nonRetryable: "nonRetryable",
+  ignored: "ignored",
+  deadline: "retryable",
+  aborted: "failed",
+  schedule: "retryable",
+  brokenCircuit: "ignored",
+};
 
 function message(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

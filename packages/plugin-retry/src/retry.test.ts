@@ -1,14 +1,9 @@
+import { isTaplineError } from "@tapline/core";
 import * as Schedule from "effect/Schedule";
 import { describe, expect, it } from "vitest";
 import { FakeClock, sequence } from "../test/fake-clock.ts";
 import { circuitBreaker } from "./breaker.ts";
 import { nonRetryable } from "./classify.ts";
-import {
-  isAttemptTimeoutError,
-  isBrokenCircuitError,
-  isDeadlineExceededError,
-  isRetryConfigError,
-} from "./errors.ts";
 import type { GiveUpEvent, RetryScheduledEvent } from "./options.ts";
 import { retryPolicy } from "./retry.ts";
 
@@ -156,7 +151,7 @@ describe("retryPolicy", () => {
     );
     expect(out.value).toBe("done");
     expect(signals.map((s) => s.aborted)).toEqual([true, true, false]);
-    expect(isAttemptTimeoutError(signals[0]!.reason)).toBe(true);
+    expect(isTaplineError(signals[0]!.reason, "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT")).toBe(true);
     expect(new Set(signals).size).toBe(3);
   });
 
@@ -189,7 +184,7 @@ describe("retryPolicy", () => {
     const clock = new FakeClock();
     const policy = retryPolicy({ clock, deadline: 300, attemptTimeout: 1000 });
     const out = await clock.run(policy.execute(() => new Promise(() => {})));
-    expect(isDeadlineExceededError(out.error)).toBe(true);
+    expect(isTaplineError(out.error, "TAPLINE_ERR_RETRY_DEADLINE")).toBe(true);
     expect(clock.requested).toEqual([300]);
   });
 
@@ -227,7 +222,7 @@ describe("retryPolicy", () => {
     const f = fail(100);
     const out = await clock.run(policy.execute(f.fn));
     expect(f.calls()).toBe(2);
-    expect(isBrokenCircuitError(out.error)).toBe(true);
+    expect(isTaplineError(out.error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")).toBe(true);
     expect(breaker.state).toBe("open");
     expect(reasons).toEqual(["brokenCircuit"]);
     // success path through a closed breaker
@@ -260,7 +255,7 @@ describe("retryPolicy", () => {
     } catch (e) {
       error = e;
     }
-    expect(isRetryConfigError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_RETRY_CONFIG")).toBe(true);
     const issues = (error as { issues: { path: string }[] }).issues.map((i) => i.path);
     expect(issues).toEqual(["maxAttempts", "backoff.maxDelay", "attemptTimeout", "deadline"]);
     expect((error as Error).message).toMatch(/maxAttempts: must be a whole number/);

@@ -1,5 +1,5 @@
-import type { CircuitBreaker } from "./breaker.ts";
-import { AttemptTimeoutError, DeadlineExceededError, RetryConfigError } from "./errors.ts";
+import { RetryConfigError } from "./errors.ts";
+import { guarded } from "./internal/attempt.ts";
 import {
   checkRetryOptions,
   type GiveUpEvent,
@@ -15,7 +15,6 @@ import {
 export type Attempt<T> = (signal: AbortSignal, attempt: number) => T | PromiseLike<T>;
 
 /**
- * @internal
  * Per-execution observers and budget, for one policy shared by many runs (the plugin builds one policy per
  * step and gives each run its own report and its own deadline).
  */
@@ -33,20 +32,10 @@ export interface RunHooks {
 }
 
 /**
- * A retry policy: options validated once, then `execute()` any number of times, concurrently.
- * Composition order is fixed: deadline ⊃ retry ⊃ breaker ⊃ attempt timeout ⊃ your function.
+ * A retry policy, made by {@link retryPolicy}: options validated once, then `execute()` any number of times,
+ * concurrently. Composition order is fixed: deadline ⊃ retry ⊃ breaker ⊃ attempt timeout ⊃ your function.
  */
-export class RetryPolicy {
-  /** @internal The normalised options (read by the Effect entry point and the plugin). */
-  readonly normalized: NormalizedRetry;
-  readonly #simple: boolean;
-
-  /** @internal Use {@link retryPolicy}. */
-  constructor(normalized: NormalizedRetry) {
-    this.normalized = normalized;
-    this.#simple = normalized.attemptTimeout === undefined && normalized.deadline === undefined;
-  }
-
+export interface RetryPolicy {
   /**
    * Calls `fn` until it succeeds, the failure is not retryable, attempts or the deadline run out, or `signal`
    * aborts. Rejects with the last error, or with `signal.reason` on abort (at once, even mid-sleep; `fn` is
@@ -56,44 +45,66 @@ export class RetryPolicy {
    * const policy = retryPolicy({ maxAttempts: 4, attemptTimeout: 10_000, deadline: 60_000 });
    * const res = await policy.execute((signal) => fetch(url, { signal }), controller.signal);
    */
+  execute<T>(fn: Attempt<T>, signal?: AbortSignal): Promise<T>;
+  wrap<A extends unknown[], T>(
+    fn: (...args: [...A, AbortSignal]) => T | PromiseLike<T>,
+  ): (...args: A) => Promise<T>;
+}
+
+/** The policy behind {@link RetryPolicy} (the public type; made by `retryPolicy()` and by the plugin). */
+export class RetryPolicyImpl implements RetryPolicy {
+  /** The normalised options (read by the Effect entry point and the plugin). */
+  readonly normalized: NormalizedRetry;
+  readonly #simple: boolean;
+
+  /** Use {@link retryPolicy}. */
+  constructor(normalized: NormalizedRetry) {
+    this.normalized = normalized;
+    this.#simple = normalized.attemptTimeout === undefined && normalized.deadline === undefined;
+  }
+
   execute<T>(fn: Attempt<T>, signal?: AbortSignal): Promise<T> {
     return this.run(fn, signal, undefined);
   }
 
-  /** @internal `execute()` with per-execution observers and budget (see {@link RunHooks}). */
-  async run<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
-    if (signal?.aborted) throw signal.reason;
-    const o = this.normalized;
-    const breaker = o.breaker;
-    // Success path: one AbortController, no clock read, no Effect runtime.
+  /** `execute()` with per-execution observers and budget (see {@link RunHooks}): the plugin's entry. */
+  run<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // Success path: one AbortController, no clock read, no Effect runtime, no async layer of its own.
     if (this.#simple && signal === undefined && hooks?.deadline === undefined) {
-      if (breaker === undefined) {
-        try {
-          return await fn(new AbortController().signal, 1);
-        } catch (error) {
-          return this.#failed(fn, signal, error, -1, hooks);
-        }
-      }
-      if (breaker.slowCallMs === Number.POSITIVE_INFINITY) {
-        let permit: number;
-        try {
-          permit = breaker.acquire();
-        } catch (error) {
-          return this.#failed(fn, signal, error, -1, hooks);
-        }
-        let value: T;
-        try {
-          value = await fn(new AbortController().signal, 1);
-        } catch (error) {
-          breaker.failure(permit, error);
-          return this.#failed(fn, signal, error, -1, hooks);
-        }
-        breaker.success(permit);
-        return value;
-      }
+      const breaker = this.normalized.breaker;
+      if (breaker === undefined) return this.#plain(fn, hooks);
+      return breaker
+        .execute(() => fn(new AbortController().signal, 1))
+        .then(undefined, (error: unknown) => this.#failed(fn, signal, error, -1, hooks));
     }
-    const start = o.clock.now();
-    const deadline = hooks?.deadline ?? o.deadline;
+    // The plugin's path: the caller owns cancellation, so with no time limit the attempt gets its signal as is.
+    if (this.#simple && hooks?.deadline === undefined && hooks?.callerOwnsSignal === true)
+      return this.#owned(fn, signal!, hooks);
+    return this.#timed(fn, signal, hooks);
+  }
+
+  async #owned<T>(fn: Attempt<T>, signal: AbortSignal, hooks: RunHooks): Promise<T> {
+    const start = this.normalized.clock.now();
+    const breaker = this.normalized.breaker;
+    try {
+      return await (breaker === undefined ? fn(signal, 1) : breaker.execute(() => fn(signal, 1), signal));
+    } catch (error) {
+      return this.#failed(fn, signal, error, start, hooks);
+    }
+  }
+
+  async #plain<T>(fn: Attempt<T>, hooks: RunHooks | undefined): Promise<T> {
+    try {
+      return await fn(new AbortController().signal, 1);
+    } catch (error) {
+      return this.#failed(fn, undefined, error, -1, hooks);
+    }
+  }
+
+  async #timed<T>(fn: Attempt<T>, signal: AbortSignal | undefined, hooks: RunHooks | undefined): Promise<T> {
+    const start = this.normalized.clock.now();
+    const deadline = hooks?.deadline ?? this.normalized.deadline;
     try {
       return await this.#once(fn, 1, signal, start, deadline, hooks?.callerOwnsSignal === true);
     } catch (error) {
@@ -101,7 +112,6 @@ export class RetryPolicy {
     }
   }
 
-  /** Wraps a function so every call runs through the policy; the attempt's signal is passed last. */
   wrap<A extends unknown[], T>(
     fn: (...args: [...A, AbortSignal]) => T | PromiseLike<T>,
   ): (...args: A) => Promise<T> {
@@ -175,8 +185,11 @@ export class RetryPolicy {
     throw error;
   }
 
-  /** One attempt: breaker admission, then the call under its timeout, linked to the caller's signal. */
-  async #once<T>(
+  /**
+   * One attempt: the breaker's `execute()` (the path the plugin's breaker stage takes too) around the call
+   * under its timeout, linked to the caller's signal.
+   */
+  #once<T>(
     fn: Attempt<T>,
     attempt: number,
     signal: AbortSignal | undefined,
@@ -184,106 +197,12 @@ export class RetryPolicy {
     deadline: number | undefined,
     passSignal: boolean,
   ): Promise<T> {
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const o = this.normalized;
-    const breaker: CircuitBreaker | undefined = o.breaker;
-    const permit = breaker ? breaker.acquire() : 0;
-    const timed = breaker !== undefined && breaker.slowCallMs !== Number.POSITIVE_INFINITY;
-    const t0 = timed ? performance.now() : 0;
-    try {
-      const value = await guarded(o, fn, attempt, signal, start, deadline, passSignal);
-      breaker?.success(permit, timed ? performance.now() - t0 : 0);
-      return value;
-    } catch (error) {
-      if (breaker) {
-        if (signal?.aborted) breaker.release(permit);
-        else breaker.failure(permit, error, timed ? performance.now() - t0 : 0);
-      }
-      throw error;
-    }
+    const breaker = o.breaker;
+    if (breaker === undefined) return guarded(o, fn, attempt, signal, start, deadline, passSignal);
+    return breaker.execute(() => guarded(o, fn, attempt, signal, start, deadline, passSignal), signal);
   }
-}
-
-/**
- * Runs one call with a fresh AbortController linked to `parent`, bounded by the attempt timeout and what is
- * left of the deadline. Rejects at once on abort or timeout, even when `fn` ignores its signal.
- */
-/** @internal */
-export function guarded<T>(
-  o: NormalizedRetry,
-  fn: Attempt<T>,
-  attempt: number,
-  parent: AbortSignal | undefined,
-  start: number,
-  deadline: number | undefined = o.deadline,
-  passSignal = false,
-): Promise<T> {
-  let limit = o.attemptTimeout;
-  let byDeadline = false;
-  if (deadline !== undefined) {
-    const left = start + deadline - o.clock.now();
-    if (left <= 0) return Promise.reject(new DeadlineExceededError(deadline));
-    if (limit === undefined || left < limit) {
-      limit = left;
-      byDeadline = true;
-    }
-  }
-  if (limit === undefined && (parent === undefined || passSignal)) {
-    try {
-      return Promise.resolve(fn(parent ?? new AbortController().signal, attempt));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  const controller = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    let timer: unknown;
-    let done = false;
-    const finish = () => {
-      done = true;
-      parent?.removeEventListener("abort", onAbort);
-      if (timer !== undefined) o.clock.clearTimeout(timer);
-    };
-    const onAbort = () => {
-      if (done) return;
-      finish();
-      controller.abort(parent!.reason);
-      reject(parent!.reason);
-    };
-    parent?.addEventListener("abort", onAbort, { once: true });
-    if (limit !== undefined) {
-      const ms = limit;
-      timer = o.clock.setTimeout(() => {
-        if (done) return;
-        finish();
-        const reason = byDeadline
-          ? new DeadlineExceededError(deadline!)
-          : new AttemptTimeoutError(ms, attempt);
-        controller.abort(reason);
-        reject(reason);
-      }, ms);
-    }
-    let result: T | PromiseLike<T>;
-    try {
-      result = fn(controller.signal, attempt);
-    } catch (error) {
-      finish();
-      reject(error);
-      return;
-    }
-    Promise.resolve(result).then(
-      (value) => {
-        if (done) return;
-        finish();
-        resolve(value);
-      },
-      (error: unknown) => {
-        if (done) return;
-        finish();
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Sleeps `ms` on the policy's clock; rejects at once with the signal's reason when it aborts. */
@@ -315,6 +234,15 @@ function sleep(o: NormalizedRetry, ms: number, signal: AbortSignal | undefined):
  */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   const checked = checkRetryOptions(options);
-  if (checked.issues) throw new RetryConfigError("retryPolicy", checked.issues);
-  return new RetryPolicy(checked.value);
+  if (checked.issues) throw new RetryConfigError({ subject: "retryPolicy()", issues: checked.issues });
+  return new RetryPolicyImpl(checked.value);
+}
+
+/** The normalised options of a policy made by {@link retryPolicy} (for `withRetry`). */
+export function normalizedOf(policy: RetryPolicy, subject: string): NormalizedRetry {
+  if (policy instanceof RetryPolicyImpl) return policy.normalized;
+  throw new RetryConfigError({
+    subject,
+    issues: [{ path: "policy", message: "must be a policy made by retryPolicy()", value: policy }],
+  });
 }

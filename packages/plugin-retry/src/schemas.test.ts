@@ -4,7 +4,6 @@ import * as Schedule from "effect/Schedule";
 import { describe, expect, it } from "vitest";
 import { constantBackoff, exponentialBackoff } from "./backoff-schedule.ts";
 import { circuitBreaker } from "./breaker.ts";
-import { isRetryConfigError } from "./errors.ts";
 import { keyedBreakers } from "./keyed.ts";
 import { retry } from "./plugin.ts";
 import { retryPolicy } from "./retry.ts";
@@ -146,7 +145,7 @@ describe("strict step options (core checks them when .step() is called)", () => 
 describe("strict standalone options (RetryConfigError built from core's issues)", () => {
   it("retryPolicy({ maxAtempts: 3 })", () => {
     const error = thrown(() => retryPolicy({ maxAtempts: 3 } as never));
-    expect(isRetryConfigError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_RETRY_CONFIG")).toBe(true);
     expect(error.code).toBe("TAPLINE_ERR_RETRY_CONFIG");
     expect(error.message).toContain(
       'retryPolicy(): invalid options:\n  - maxAtempts: unknown option "maxAtempts"; did you mean "maxAttempts"?',
@@ -174,7 +173,7 @@ describe("strict standalone options (RetryConfigError built from core's issues)"
   it("rejects an object that only looks like a Schedule (the structural EffectSchedule type admits it)", () => {
     const fake = { "~effect/Schedule": {} };
     const error = thrown(() => retryPolicy({ backoff: fake }));
-    expect(isRetryConfigError(error)).toBe(true);
+    expect(isTaplineError(error, "TAPLINE_ERR_RETRY_CONFIG")).toBe(true);
     expect(error.issues).toMatchObject([{ path: "backoff" }]);
     expect(error.message).toMatch(/backoff: .*an Effect Schedule \(made by effect's Schedule module\)/);
     const breaker = thrown(() => circuitBreaker({ openDuration: fake }));
@@ -184,7 +183,7 @@ describe("strict standalone options (RetryConfigError built from core's issues)"
 
   it("circuitBreaker() and keyedBreakers()", () => {
     const trip = thrown(() => circuitBreaker({ trip: { kind: "consecutive", threshhold: 3 } as never }));
-    expect(isRetryConfigError(trip)).toBe(true);
+    expect(isTaplineError(trip, "TAPLINE_ERR_RETRY_CONFIG")).toBe(true);
     expect(trip.message).toContain("circuitBreaker(): invalid options:");
     expect(trip.message).toContain('trip.threshhold: unknown option "threshhold"; did you mean "threshold"?');
     expect(trip.message).toContain("trip.threshold: missing required option");

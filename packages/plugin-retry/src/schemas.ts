@@ -12,6 +12,7 @@ import type { BreakerSnapshot, CircuitBreaker, CircuitBreakerOptions, OpenDurati
 import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
 import type { EffectSchedule } from "./effect-schedule.ts";
+import { BREAKER_STATES, JITTER_KINDS, type SameUnion } from "./internal/lists.ts";
 import type { KeyedBreakerOptions } from "./keyed.ts";
 import type { GiveUpEvent, RetryOptions, RetryScheduledEvent } from "./options.ts";
 import type { RetryPluginOptions, RetryStepOptions } from "./plugin.ts";
@@ -79,7 +80,7 @@ const ClassifySchema = fn<Classifier>('(error) => "retryable" | "nonRetryable" |
 
 // ---- Backoff ---------------------------------------------------------------------------------------------
 
-const Jitter: v.GenericSchema<JitterKind> = v.picklist(["none", "full", "equal", "decorrelated"]);
+const Jitter: v.GenericSchema<JitterKind> = v.picklist(JITTER_KINDS);
 
 const Exponential = typed<ExponentialBackoffOptions>()(
   v.strictObject({
@@ -113,9 +114,13 @@ const Constant = typed<ConstantBackoffOptions>()(
   ),
 );
 
-/** @internal A built-in backoff as data; `maxDelay` may not be below `base` (default 200). */
+const BackoffKinds = v.variant("kind", [Exponential, Linear, Constant]);
+// A backoff kind added to `BackoffOptions` without its schema (or the reverse) does not compile.
+true satisfies SameUnion<v.InferOutput<typeof BackoffKinds>["kind"], BackoffOptions["kind"]>;
+
+/** A built-in backoff as data; `maxDelay` may not be below `base` (default 200). */
 export const BackoffDataSchema: v.GenericSchema<BackoffOptions> = v.pipe(
-  v.variant("kind", [Exponential, Linear, Constant]),
+  BackoffKinds,
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const b = dataset.value as { kind: string; base?: number; maxDelay?: number };
@@ -151,26 +156,30 @@ const SlowCall: v.GenericSchema<SlowCallOptions> = v.strictObject({
   rateThreshold: ratio,
 });
 
-/** @internal When a closed breaker opens. */
+const TripKinds = v.variant("kind", [
+  v.strictObject({ kind: v.literal("consecutive"), threshold: count }),
+  v.strictObject({
+    kind: v.literal("count"),
+    threshold: ratio,
+    size: countUpTo(100_000),
+    minimumCalls: v.optional(count),
+    slowCall: v.optional(SlowCall),
+  }),
+  v.strictObject({
+    kind: v.literal("time"),
+    threshold: ratio,
+    windowMs: positiveMs,
+    minimumCalls: v.optional(count),
+    buckets: v.optional(countUpTo(1000)),
+    slowCall: v.optional(SlowCall),
+  }),
+]);
+// A trip kind added to `TripPolicy` without its schema (or the reverse) does not compile.
+true satisfies SameUnion<v.InferOutput<typeof TripKinds>["kind"], TripPolicy["kind"]>;
+
+/** When a closed breaker opens. */
 export const TripSchema: v.GenericSchema<TripPolicy> = v.pipe(
-  v.variant("kind", [
-    v.strictObject({ kind: v.literal("consecutive"), threshold: count }),
-    v.strictObject({
-      kind: v.literal("count"),
-      threshold: ratio,
-      size: countUpTo(100_000),
-      minimumCalls: v.optional(count),
-      slowCall: v.optional(SlowCall),
-    }),
-    v.strictObject({
-      kind: v.literal("time"),
-      threshold: ratio,
-      windowMs: positiveMs,
-      minimumCalls: v.optional(count),
-      buckets: v.optional(countUpTo(1000)),
-      slowCall: v.optional(SlowCall),
-    }),
-  ]),
+  TripKinds,
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const t = dataset.value as { kind: string; size?: number; minimumCalls?: number };
@@ -200,7 +209,7 @@ const SnapshotSchema = v.custom<BreakerSnapshot>((s) => {
   return (
     !!snap &&
     snap.version === 1 &&
-    ["closed", "open", "halfOpen", "isolated"].includes(snap.state as string) &&
+    (BREAKER_STATES as readonly unknown[]).includes(snap.state) &&
     typeof snap.openUntil === "number" &&
     !!snap.window
   );

@@ -1,10 +1,10 @@
+import { isTaplineError } from "@tapline/core";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Fiber from "effect/Fiber";
 import { describe, expect, it } from "vitest";
 import { circuitBreaker } from "./breaker.ts";
 import { nonRetryable } from "./classify.ts";
-import { isAttemptTimeoutError, isBrokenCircuitError } from "./errors.ts";
 import { retryPolicy } from "./retry.ts";
 import { withRetry } from "./with-retry.ts";
 
@@ -64,7 +64,7 @@ describe("withRetry (Effect entry point)", () => {
     const exit = await Effect.runPromiseExit(Effect.never.pipe(withRetry(policy)));
     expect(Exit.isFailure(exit)).toBe(true);
     expect(errors).toHaveLength(1);
-    expect(isBrokenCircuitError(errors[0])).toBe(true);
+    expect(isTaplineError(errors[0], "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")).toBe(true);
     expect(breaker.state).toBe("open");
   });
 
@@ -78,7 +78,7 @@ describe("withRetry (Effect entry point)", () => {
       onRetry: (e) => seen.push(e.error),
     });
     expect(await Effect.runPromise(slowThenFast.pipe(withRetry(policy)))).toBe("fast");
-    expect(isAttemptTimeoutError(seen[0])).toBe(true);
+    expect(isTaplineError(seen[0], "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT")).toBe(true);
   });
 
   it("interruption stops a backoff sleep at once", async () => {

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import { AttemptTimeoutError, type BrokenCircuitError, DeadlineExceededError } from "./errors.ts";
 import { plan, type RetryState } from "./options.ts";
-import type { RetryPolicy } from "./retry.ts";
+import { normalizedOf, type RetryPolicy } from "./retry.ts";
 
 /**
  * The Effect-native entry point: retries an `Effect` with a policy's classification, backoff, Retry-After
@@ -18,7 +18,7 @@ import type { RetryPolicy } from "./retry.ts";
  * const program = callModel.pipe(withRetry(retryPolicy({ maxAttempts: 4 })));
  */
 export function withRetry(policy: RetryPolicy) {
-  const o = policy.normalized;
+  const o = normalizedOf(policy, "withRetry()");
   return <A, E, R>(
     self: Effect.Effect<A, E, R>,
   ): Effect.Effect<A, E | BrokenCircuitError | AttemptTimeoutError | DeadlineExceededError, R> =>
@@ -43,7 +43,7 @@ export function withRetry(policy: RetryPolicy) {
           let byDeadline = false;
           if (o.deadline !== undefined) {
             const left = start + o.deadline - now;
-            if (left <= 0) return Effect.fail(new DeadlineExceededError(o.deadline));
+            if (left <= 0) return Effect.fail(new DeadlineExceededError({ deadlineMs: o.deadline }));
             if (limit === undefined || left < limit) {
               limit = left;
               byDeadline = true;
@@ -56,7 +56,9 @@ export function withRetry(policy: RetryPolicy) {
               duration: Duration.millis(ms),
               orElse: () =>
                 Effect.fail(
-                  byDeadline ? new DeadlineExceededError(o.deadline!) : new AttemptTimeoutError(ms, attempt),
+                  byDeadline
+                    ? new DeadlineExceededError({ deadlineMs: o.deadline! })
+                    : new AttemptTimeoutError({ timeoutMs: ms, attempt }),
                 ),
             });
           }

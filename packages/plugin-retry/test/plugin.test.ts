@@ -7,13 +7,7 @@ import {
 } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  getRetryHooks,
-  isAttemptTimeoutError,
-  isBrokenCircuitError,
-  type RetryReport,
-  retry,
-} from "../src/index.ts";
+import { getRetryHooks, type RetryReport, retry } from "../src/index.ts";
 
 /** A plugin that records every metric sample and alert event, as plugin-metrics and plugin-alerts would see them. */
 const recorder = () => {
@@ -131,7 +125,7 @@ describe("retry plugin in a pipeline", () => {
     await a.run();
     await b.run();
     const rejected = await a.run();
-    expect(isBrokenCircuitError(rejected.error)).toBe(true);
+    expect(isTaplineError(rejected.error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")).toBe(true);
     expect(app.status().message).toMatch(/openai open/);
     await new Promise((r) => setTimeout(r, 50));
     healthy = true;
@@ -166,7 +160,7 @@ describe("retry plugin in a pipeline", () => {
       .run();
     expect(report.status).toBe("success");
     expect(signals[0]!.aborted).toBe(true);
-    expect(isAttemptTimeoutError(signals[0]!.reason)).toBe(true);
+    expect(isTaplineError(signals[0]!.reason, "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT")).toBe(true);
     expect(signals[1]!.aborted).toBe(false);
   });
 

@@ -6,13 +6,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 const built = vi.hoisted(() => ({ count: 0 }));
 vi.mock("../src/retry.ts", async (importOriginal) => {
   const original = await importOriginal<typeof import("../src/retry.ts")>();
-  class CountedPolicy extends original.RetryPolicy {
-    constructor(...args: ConstructorParameters<typeof original.RetryPolicy>) {
+  class CountedPolicy extends original.RetryPolicyImpl {
+    constructor(...args: ConstructorParameters<typeof original.RetryPolicyImpl>) {
       super(...args);
       built.count++;
     }
   }
-  return { ...original, RetryPolicy: CountedPolicy };
+  return { ...original, RetryPolicyImpl: CountedPolicy };
 });
 
 const { retry } = await import("../src/index.ts");
