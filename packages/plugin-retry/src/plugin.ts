@@ -4,6 +4,7 @@ import {
   type OptionIssue,
   type PluginFactory,
   type StepContext,
+  type StepDefinition,
   type StepRunner,
   WrapStage,
 } from "@tapline/core";
@@ -286,8 +287,15 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       return cached;
     };
 
+    // Every unit's plan (map items, branches, cases included) is built and checked when the pipeline is built.
     hooks.pipelineBuild.tap(api.name, ({ pipeline, steps }) => {
-      for (const s of steps) planFor(s.options, pipeline, s.name);
+      const walk = (defs: readonly StepDefinition[]): void => {
+        for (const s of defs) {
+          if (s.kind === "step") planFor(s.options, pipeline, s.path);
+          if (s.children) walk(s.children);
+        }
+      };
+      walk(steps);
     });
 
     // Stage 300: retry. The breaker and the attempt timeout are separate stages below it.

@@ -298,3 +298,54 @@ describe("retry plugin in a pipeline", () => {
     expect((report.steps[0]!.extensions.retry as RetryReport).gaveUp).toBe("deadline");
   });
 });
+
+describe("retry plugin with flow shapes", () => {
+  it("retries each map item on its own, through one breaker, and checks the items' options when the pipeline is built", async () => {
+    const app = createTapline({
+      logger: silentLogger,
+      plugins: [
+        retry({
+          defaults: { backoff: { kind: "constant", delay: 1 } },
+          breakers: { images: { trip: { kind: "consecutive", threshold: 50 } } },
+        }),
+      ],
+    });
+    apps.push(app);
+    const calls = new Map<number, number>();
+    const report = await app
+      .pipeline("scenes")
+      .map(
+        "draw",
+        () => [0, 1, 2, 3],
+        async (i: number) => {
+          const n = (calls.get(i) ?? 0) + 1;
+          calls.set(i, n);
+          if (n <= i % 3) throw Object.assign(new Error("image API 503"), { status: 503 });
+          return `scene ${i}`;
+        },
+        { concurrency: 2, retry: { maxAttempts: 3, breaker: "images" } },
+      )
+      .build()
+      .run(undefined);
+    expect(report.status).toBe("success");
+    const items = report.steps[0]!.children!;
+    expect(items.map((c) => c.attempts.length)).toEqual([1, 2, 3, 1]);
+    expect(items.map((c) => (c.extensions.retry as RetryReport).breaker)).toEqual([
+      "images",
+      "images",
+      "images",
+      "images",
+    ]);
+    expect(() =>
+      app
+        .pipeline("bad")
+        .map(
+          "draw",
+          () => [1],
+          async (i: number) => i,
+          { retry: { breaker: "imagez" } },
+        )
+        .build(),
+    ).toThrow(/imagez/);
+  });
+});
