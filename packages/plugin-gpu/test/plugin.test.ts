@@ -107,6 +107,39 @@ describe("gpu() plugin", () => {
     });
   });
 
+  it("measures GPU usage per unit of work: each map item and parallel branch gets its own, by its options", async () => {
+    const { app: a, samples } = app({ binary: FAKE, interval: 50, processInterval: 0 });
+    await until(() => samples.some((s) => s.name === "nvidia_gpu_utilization_ratio"), 10_000, "samples");
+    const report = await a
+      .pipeline("render")
+      .parallel("media", {
+        voice: [async () => sleep(250), { gpu: { devices: [1] } }],
+        notes: [async () => "t", { gpu: false }],
+      })
+      .map(
+        "scenes",
+        () => [0, 1, 2],
+        async () => sleep(250),
+        { concurrency: 3, gpu: { devices: [0] } },
+      )
+      .build()
+      .run(undefined);
+    expect(report.status).toBe("success");
+    const [media, scenes] = report.steps;
+    const voice = media!.children![0]!.extensions.gpu as GpuStepUsage;
+    expect(voice.gpus.map((g) => g.index)).toEqual([1]);
+    expect(voice.attribution).toBe("option");
+    expect(voice.gpus[0]!.samples).toBeGreaterThanOrEqual(2);
+    expect(media!.children![1]!.extensions.gpu).toBeUndefined();
+    for (const item of scenes!.children!) {
+      const usage = item.extensions.gpu as GpuStepUsage;
+      expect(usage.gpus.map((g) => g.index)).toEqual([0]);
+      expect(usage.gpus[0]!.samples).toBeGreaterThanOrEqual(2);
+      expect(usage.gpus[0]!.energyJoules).toBeGreaterThan(0);
+    }
+    await a.close();
+  });
+
   it("attributes a step to the GPUs its own processes use", async () => {
     restore = fakeEnv({ FAKE_SMI_OWN_PIDS: "11345" });
     const { app: a } = app({ binary: FAKE, interval: 50, processInterval: 60 });
