@@ -48,6 +48,13 @@ export interface RunOptions {
   /** Overrides the app's `graceMs` for this run. */
   graceMs?: number;
   /**
+   * A W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) the run continues: tracing plugins make the run a
+   * child of that span, across processes (a queued job carries it). Not a label, so it never becomes a
+   * metric series. `tracestate` goes with it.
+   */
+  traceparent?: string;
+  tracestate?: string;
+  /**
    * Most this run may spend, by cost unit (`{ usd: 0.5 }`); overrides the pipeline's. Before each unit, its
    * `estimate` is added to what was spent: past the budget, the unit does not start and the run fails with
    * `TAPLINE_ERR_BUDGET_EXCEEDED`. A spend that passes it during a unit is reported, and no later unit starts.
@@ -64,6 +71,9 @@ export interface RunContext {
   /** A child logger bound to `{ runId, pipeline }`. */
   readonly log: Logger;
   readonly labels: Labels;
+  /** The caller's W3C trace context, when `run()` was given one (`RunOptions.traceparent`). */
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
   /** Publish a sample through the `metric` hook, labelled with the pipeline (and step). */
   metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void;
 }

@@ -137,9 +137,15 @@ export const otel: PluginFactory<OtelPluginOptions | undefined> = definePlugin<
     hooks.runStart.tap({ name: NAME, stage: -UNIT_STAGE }, ({ ctx }) => {
       try {
         let parent = context.active();
-        const carried = label === false ? undefined : ctx.labels[label];
+        // The run option first (never a metric label), then the label, for callers that can only set labels.
+        const fromOption = ctx.traceparent !== undefined;
+        const carried = fromOption ? ctx.traceparent : label === false ? undefined : ctx.labels[label];
         if (carried !== undefined) {
-          const remote = contextFromTraceparent(carried, ctx.labels.tracestate, parent);
+          const remote = contextFromTraceparent(
+            carried,
+            fromOption ? ctx.tracestate : ctx.labels.tracestate,
+            parent,
+          );
           if (remote) parent = remote;
           else if (!warnedTraceparent) {
             warnedTraceparent = true;

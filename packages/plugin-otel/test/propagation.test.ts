@@ -158,6 +158,28 @@ describe("context propagation", () => {
     expect(warnings.filter((w) => w.includes("not a W3C traceparent"))).toHaveLength(1);
   });
 
+  it("continues the trace given as run(input, { traceparent }), which never becomes a label or metric series", async () => {
+    const t = memoryTracing();
+    const samples: string[] = [];
+    const app = createTapline({ logger: silentLogger, plugins: [otel({ tracerProvider: t.provider })] });
+    apps.push(app);
+    app.hooks.metric.tap("spy", (s) => void samples.push(JSON.stringify(s.labels)));
+    const pipeline = app
+      .pipeline("story")
+      .step("script", async (_i, ctx) => {
+        ctx.metric("x", 1);
+        return ctx.traceparent;
+      })
+      .build();
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const report = await pipeline.run(undefined, { traceparent });
+    expect(report.output).toBe(traceparent);
+    const run = t.spans().find((s) => s.name === "tapline.run story")!;
+    expect(run.spanContext().traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(run.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+    expect(samples.some((l) => l.includes("traceparent"))).toBe(false);
+  });
+
   it("traceparentLabel: false ignores the label", async () => {
     const t = memoryTracing();
     const app = createTapline({

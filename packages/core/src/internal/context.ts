@@ -46,15 +46,25 @@ export class RunCtx implements RunContext {
   readonly pipeline: string;
   readonly signal: AbortSignal;
   readonly labels: Labels;
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
   readonly [RUN_STATE]: RunState;
   #log: Logger | undefined;
 
-  constructor(state: RunState, runId: string, pipeline: string, labels: Labels) {
+  constructor(
+    state: RunState,
+    runId: string,
+    pipeline: string,
+    labels: Labels,
+    trace?: { traceparent?: string | undefined; tracestate?: string | undefined },
+  ) {
     this[RUN_STATE] = state;
     this.runId = runId;
     this.pipeline = pipeline;
     this.signal = state.controller.signal;
     this.labels = labels;
+    this.traceparent = trace?.traceparent;
+    this.tracestate = trace?.tracestate;
   }
 
   get log(): Logger {
@@ -145,6 +155,14 @@ export class StepCtx implements StepContext {
   get log(): Logger {
     this.#log ??= this.#run.log.child({ step: this.path });
     return this.#log;
+  }
+
+  get traceparent(): string | undefined {
+    return this.#run.traceparent;
+  }
+
+  get tracestate(): string | undefined {
+    return this.#run.tracestate;
   }
 
   metric(name: string, value: number, labels?: Record<string, string>, options?: MetricOptions): void {

@@ -99,7 +99,7 @@ export function executeRun(
       graceTimer.unref();
     },
   };
-  const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {});
+  const ctx = new RunCtx(state, report.runId, pipeline, options?.labels ?? {}, options);
   const userSignal = options?.signal;
   const forward = () => state.abort(userSignal?.reason);
   if (userSignal) {
