@@ -105,7 +105,7 @@ export async function executeComposite(
   gaveUp.catch(() => {});
   state.abandoners.add(giveUp);
   const unitsOf = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, gaveUp]);
-  const childPlace = (name: string, index: number, path: string, definitionPath: string): UnitPlace => ({
+  const childPlace = (index: number, path: string, definitionPath: string): UnitPlace => ({
     step: place.step,
     index,
     path,
@@ -131,12 +131,12 @@ export async function executeComposite(
       await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
     const run1 = (
       child: UnitDef,
-      name: string,
+      _name: string,
       index: number,
       path: string,
       definitionPath: string,
       value: unknown,
-    ) => executeUnit(state, run, child, childPlace(name, index, path, definitionPath), value, hooks);
+    ) => executeUnit(state, run, child, childPlace(index, path, definitionPath), value, hooks);
     let output: unknown;
     switch (def.kind) {
       case "parallel": {

@@ -210,8 +210,9 @@ export class StepCtx implements StepContext {
       throw new TypeError(`ctx.cost() in "${this.path}" needs a finite amount >= 0, got ${String(amount)}`);
     const state = this[RUN_STATE];
     if (this.current) {
-      const attempt = (this.current.cost ??= {});
+      const attempt = this.current.cost ?? {};
       attempt[unit] = (attempt[unit] ?? 0) + amount;
+      this.current.cost = attempt;
     }
     this.report.cost[unit] = (this.report.cost[unit] ?? 0) + amount;
     const spent = state.report.cost;
