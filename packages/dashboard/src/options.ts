@@ -1,0 +1,73 @@
+import { parseOptions } from "@tapline/core";
+import * as v from "valibot";
+
+/** Options of {@link serveDashboard}. */
+export interface DashboardOptions {
+  /** The app's data folder (the `dir` given to `createTapline`, default `.tapline`), followed as it grows. */
+  dir: string;
+  /**
+   * Interface to listen on. Default `127.0.0.1`. Any host other than a loopback one (`127.0.0.1`, `::1`,
+   * `localhost`) requires {@link DashboardOptions.token}.
+   */
+  host?: string;
+  /** TCP port; `0` (the default) picks a free one (read it from the returned `port`). */
+  port?: number;
+  /**
+   * A shared secret (at least 16 characters) checked on every request, the event stream included:
+   * `Authorization: Bearer <token>` or `?token=<token>`. Required for a non-loopback host.
+   */
+  token?: string;
+  /**
+   * Extra folders whose files may be served (artifacts: audio, video, subtitles a step declared). The data
+   * folder is always one; nothing outside these folders is ever served (`..`, encoded variants and symlinks
+   * out of them get 404).
+   */
+  files?: readonly string[];
+  /** Finished runs kept in memory with their steps; older ones are read back from the files on demand. Default 1000. */
+  keepRuns?: number;
+  /** Polling interval (ms) behind `fs.watch`, for file systems where watching misses events. Default 500. */
+  pollIntervalMs?: number;
+}
+
+/** @internal Options after validation, defaults applied. */
+export interface NormalizedDashboardOptions {
+  readonly dir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | undefined;
+  readonly files: readonly string[];
+  readonly keepRuns: number;
+  readonly pollIntervalMs: number;
+}
+
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const nonEmpty = v.pipe(v.string(), v.minLength(1, "must be a non-empty path"));
+
+/** @internal */
+export const DashboardOptionsSchema = v.strictObject({
+  dir: nonEmpty,
+  host: v.optional(v.pipe(v.string(), v.minLength(1, "must be a host name or address"))),
+  port: v.optional(int(0, 65_535)),
+  token: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
+  files: v.optional(v.array(nonEmpty)),
+  keepRuns: v.optional(int(1, 1_000_000)),
+  pollIntervalMs: v.optional(int(20, 60_000)),
+}) satisfies v.GenericSchema<DashboardOptions>;
+
+/** @internal True for the hosts that need no token. */
+export const isLoopback = (host: string): boolean =>
+  host === "127.0.0.1" || host === "::1" || host === "localhost" || host === "[::1]";
+
+/** @internal Validates and normalises once, when the dashboard is created. */
+export function normalizeOptions(input: unknown): NormalizedDashboardOptions {
+  const o = parseOptions(DashboardOptionsSchema, input, "serveDashboard()");
+  return {
+    dir: o.dir,
+    host: o.host ?? "127.0.0.1",
+    port: o.port ?? 0,
+    token: o.token,
+    files: o.files ?? [],
+    keepRuns: o.keepRuns ?? 1000,
+    pollIntervalMs: o.pollIntervalMs ?? 500,
+  };
+}
