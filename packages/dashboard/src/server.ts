@@ -186,8 +186,9 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
       await follower.close();
       for (const c of clients) c.end();
       clients.clear();
-      await new Promise<void>((ok) => server.close(() => ok()));
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections();
+      await closed;
     },
   };
 }
@@ -225,7 +226,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: string)
   let start = 0;
   let end = size - 1;
   let status = 200;
-  if (range && (range[1] || range[2])) {
+  if (range && (range[1] || range[2]) && size > 0) {
     start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
     end = range[1] && range[2] ? Math.min(size - 1, Number(range[2])) : size - 1;
     if (start > end || start >= size) {

@@ -11,7 +11,13 @@ export interface Fixture {
   readonly root: string;
   readonly dir: string;
   readonly runIds: readonly string[];
+  /** A run of a `.map()` step whose item 1 fails once, when core has `.map()`. */
+  readonly mapRunId?: string;
 }
+
+/** Core's `.map()` (units of work) is there: the map-item tests run. */
+export const mapAvailable =
+  typeof (createTapline({ plugins: [] }).pipeline("probe") as unknown as { map?: unknown }).map === "function";
 
 /**
  * A real data folder: a small pipeline run a few times with metrics(), retry() and alerts() on, one step that
@@ -53,7 +59,27 @@ export async function makeDataDir(runs = 4): Promise<Fixture> {
     const report = await pipeline.run(i === runs - 1 ? "doom" : `fox ${i}`);
     runIds.push(report.runId);
   }
+  let mapRunId: string | undefined;
+  if (mapAvailable) {
+    // The shape of core's .map() (issue #14): a name, the items from the input, the function per item.
+    const tries = new Map<number, number>();
+    const mapped = (app.pipeline<number[]>("mapped") as unknown as {
+      map(name: string, fn: (item: number) => Promise<number>, options?: object): { build(): { run(i: number[]): Promise<{ runId: string }> } };
+    })
+      .map(
+        "items",
+        async (item: number) => {
+          const n = (tries.get(item) ?? 0) + 1;
+          tries.set(item, n);
+          if (item === 1 && n === 1) throw new Error("item 1 flaked");
+          return item * 2;
+        },
+        { retry: { maxAttempts: 3, backoff: { kind: "constant", delay: 5 } } },
+      )
+      .build();
+    mapRunId = (await mapped.run([0, 1, 2])).runId;
+  }
   await new Promise((r) => setTimeout(r, 300));
   await app.close();
-  return { root, dir, runIds };
+  return { root, dir, runIds, ...(mapRunId && { mapRunId }) };
 }

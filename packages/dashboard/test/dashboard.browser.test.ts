@@ -1,0 +1,198 @@
+import { appendFile, readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildClient } from "../scripts/build-client.mjs";
+import { type Dashboard, serveDashboard } from "../src/index.ts";
+import { haveChromium, launch } from "./browser.ts";
+import { type Fixture, makeDataDir, mapAvailable } from "./fixture.ts";
+
+/** Opens a page and collects its console errors and page errors (there must be none). */
+async function open(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("dialog", (d) => {
+    errors.push(`a dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** A real 16-bit mono WAV of silence, `seconds` long. */
+function wav(seconds: number): Buffer {
+  const rate = 8000;
+  const data = Math.round(rate * seconds) * 2;
+  const b = Buffer.alloc(44 + data);
+  b.write("RIFF", 0);
+  b.writeUInt32LE(36 + data, 4);
+  b.write("WAVEfmt ", 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write("data", 36);
+  b.writeUInt32LE(data, 40);
+  return b;
+}
+
+async function runsFile(dir: string): Promise<string> {
+  const names = (await readdir(join(dir, "runs"))).sort();
+  return join(dir, "runs", names[names.length - 1]!);
+}
+
+describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium)", () => {
+  let fx: Fixture;
+  let dashboard: Dashboard;
+  let browser: Awaited<ReturnType<typeof launch>>;
+
+  beforeAll(async () => {
+    await buildClient();
+    fx = await makeDataDir();
+    dashboard = await serveDashboard({ dir: fx.dir, files: [fx.root], pollIntervalMs: 200 });
+    browser = await launch();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    if (fx) await rm(fx.root, { recursive: true, force: true });
+  });
+
+  it("overview: loads with zero console errors, shows the runs, status parts and a chart holding the data", async () => {
+    const { page, errors } = await open(browser.context, dashboard.url);
+    await page.getByTestId("total-runs").filter({ hasText: String(fx.runIds.length) }).waitFor({ timeout: 5000 });
+    expect(await page.getByTestId("success-rate").textContent()).toBe("75.0%");
+    expect(await page.getByTestId("status-part").count()).toBeGreaterThanOrEqual(2);
+    const chart = page.locator('figure.chart[data-title^="Runs per minute"]');
+    expect(await chart.getAttribute("data-points")).toBe("60");
+    // uPlot drew it: a canvas with a size.
+    expect(await chart.locator("canvas").count()).toBe(1);
+    const bars = await page.evaluate(() => document.querySelector(".chart canvas")?.clientWidth ?? 0);
+    expect(bars).toBeGreaterThan(100);
+    await page.waitForTimeout(300);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("escaping: a step named <script> and an error with <img onerror> stay text", async () => {
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/runs`);
+    await page.locator("tr[data-run]").first().waitFor();
+    await expect.poll(() => page.locator("td.err", { hasText: "<img src=x onerror=alert(1)>" }).count()).toBe(1);
+    await page.goto(`${dashboard.url}#/`);
+    await page.locator("td.mono", { hasText: "<script>alert(1)</script>" }).first().waitFor();
+    expect(await page.locator("main script, main img").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("live: a run appended to the folder shows on the open Runs page within 2 s", async () => {
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/runs`);
+    await page.locator("tr[data-run]").first().waitFor();
+    const id = "appended-run-0001";
+    const t = Date.now();
+    const appended = Date.now();
+    await appendFile(
+      await runsFile(fx.dir),
+      `${JSON.stringify({ t: "step", time: t, runId: id, pipeline: "story", step: "script", status: "success", durationMs: 3, attempts: 1 })}\n` +
+        `${JSON.stringify({ t: "run", time: t, runId: id, pipeline: "story", status: "success", durationMs: 4 })}\n`,
+    );
+    await page.locator(`tr[data-run="${id}"]`).waitFor({ timeout: 2000 });
+    expect(Date.now() - appended).toBeLessThan(2000);
+    expect(await page.getByText("live", { exact: true }).count()).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("run detail: the unit timeline with each unit's attempts and the failure", async () => {
+    const failed = fx.runIds[fx.runIds.length - 1]!;
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${failed}`);
+    await page.getByTestId("timeline").waitFor();
+    const units = page.locator(".unit");
+    expect(await units.count()).toBe(3);
+    expect(await units.nth(1).getAttribute("data-attempts")).toBe("2");
+    expect(await units.nth(1).locator(".attempt").count()).toBe(2);
+    const render = page.locator('.unit[data-path="<script>alert(1)</script>"]');
+    expect(await render.getAttribute("data-attempts")).toBe("3");
+    expect(await render.locator(".unit-error").textContent()).toContain("render failed");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("run detail: nested units, findings and artifacts (an audio player for a local file)", async () => {
+    // Records as core's units write them (path, children), with findings and artifacts declared by the step.
+    const id = "nested-run-0001";
+    const t = Date.now();
+    const audio = join(fx.root, "voice.wav");
+    await writeFile(audio, wav(0.2));
+    const lines = [
+      { t: "step", time: t - 30, runId: id, pipeline: "story", step: "scenes", path: "scenes[0]", status: "success", durationMs: 20, attempts: 1 },
+      { t: "step", time: t - 10, runId: id, pipeline: "story", step: "scenes", path: "scenes[1]", status: "success", durationMs: 30, attempts: 2, attemptsMs: [10, 12] },
+      {
+        t: "step", time: t, runId: id, pipeline: "story", step: "scenes", path: "scenes", status: "success", durationMs: 45, attempts: 1,
+        findings: [{ severity: "warning", message: "loudness -19 LUFS <b>low</b>", file: audio, check: "loudness" }],
+        artifacts: [{ path: audio, kind: "audio" }, { path: "/etc/passwd", kind: "text" }],
+      },
+      { t: "run", time: t, runId: id, pipeline: "story", status: "success", durationMs: 50 },
+    ];
+    await appendFile(await runsFile(fx.dir), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${id}`);
+    await page.locator('.unit[data-path="scenes[1]"]').waitFor({ timeout: 3000 });
+    const paths = await page.locator(".unit").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
+    expect(paths).toEqual(["scenes", "scenes[0]", "scenes[1]"]);
+    expect(await page.locator('.unit[data-path="scenes[1]"] .attempt').count()).toBe(2);
+    await page.getByText("loudness -19 LUFS <b>low</b>").waitFor();
+    expect(await page.locator("audio").count()).toBe(1);
+    expect(await page.getByText("(outside the served folders)").count()).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it.skipIf(!mapAvailable)("run detail: a real .map() run lists its items and their retries", async () => {
+    const id = fx.mapRunId!;
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${id}`);
+    await page.getByTestId("timeline").waitFor();
+    const paths = await page.locator(".unit").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
+    expect(paths).toEqual(expect.arrayContaining(["items[0]", "items[1]", "items[2]"]));
+    expect(await page.locator('.unit[data-path="items[1]"]').getAttribute("data-attempts")).toBe("2");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("steps, system and alerts pages load with zero console errors and chart the samples", async () => {
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/steps`);
+    await page.locator('tr[data-step="voice"]').waitFor();
+    expect(await page.locator("figure.chart").count()).toBeGreaterThanOrEqual(3);
+    await page.goto(`${dashboard.url}#/system`);
+    const cpu = page.locator('figure.chart[data-title^="tapline_system_cpu"]').first();
+    await cpu.waitFor();
+    expect(Number(await cpu.getAttribute("data-points"))).toBeGreaterThan(2);
+    await page.goto(`${dashboard.url}#/alerts`);
+    await page.getByRole("heading", { name: "History" }).waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a token-protected dashboard: the page opened with ?token= loads and follows the stream", async () => {
+    const token = "a-long-enough-secret-token";
+    const secure = await serveDashboard({ dir: fx.dir, token });
+    try {
+      const { page, errors } = await open(browser.context, secure.url);
+      await page.getByTestId("total-runs").waitFor();
+      await page.getByText("live", { exact: true }).waitFor();
+      expect(errors).toEqual([]);
+      await page.close();
+      const bare = await open(browser.context, secure.url.replace(/\?token=.*/, ""));
+      expect(await bare.page.content()).toContain("a token is required");
+      await bare.page.close();
+    } finally {
+      await secure.close();
+    }
+  });
+});
