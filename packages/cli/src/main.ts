@@ -1,6 +1,7 @@
 import { isTaplineError, redactSecrets } from "@tapline/core";
 import { alertsCommand } from "./commands/alerts.ts";
 import type { Command } from "./commands/command.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   alertsCommand,
   validateCommand,
+  dashboardCommand,
 ];
 
 function help(): string {

@@ -1,0 +1,42 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../src/main.ts";
+
+const io = (signal: AbortSignal, out: { text: string }) => ({
+  stdout: { write: (s: string) => void (out.text += s) },
+  stderr: { write: (s: string) => void (out.text += s) },
+  cwd: process.cwd(),
+  env: {},
+  signal,
+});
+
+describe("tapline dashboard", () => {
+  it("serves the folder's data on the port given, until interrupted", async () => {
+    const root = await mkdtemp(join(tmpdir(), "tapline-cli-dash-"));
+    await mkdir(join(root, "runs"));
+    await writeFile(
+      join(root, "runs", "2026-01-01.0.jsonl"),
+      `${JSON.stringify({ t: "run", time: 1, runId: "r1", pipeline: "p", status: "success", durationMs: 2 })}\n`,
+    );
+    const controller = new AbortController();
+    const out = { text: "" };
+    const exit = main(["dashboard", "--dir", root, "--port", "0"], io(controller.signal, out));
+    await expect.poll(() => out.text, { timeout: 10_000 }).toMatch(/at http:\/\/127\.0\.0\.1:\d+\//);
+    const url = /at (http\S+)/.exec(out.text)![1]!;
+    const overview = await (await fetch(new URL("api/overview", url))).json();
+    expect(overview.totals).toMatchObject({ runs: 1, successes: 1 });
+    controller.abort();
+    expect(await exit).toBe(0);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("a bad port is a usage error (2); a missing folder is 3", async () => {
+    const out = { text: "" };
+    const signal = new AbortController().signal;
+    expect(await main(["dashboard", "--port", "http"], io(signal, out))).toBe(2);
+    expect(out.text).toContain("--port must be an integer");
+    expect(await main(["dashboard", "--dir", "/nonexistent/tapline"], io(signal, out))).toBe(3);
+  });
+});
