@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the demo need: ffmpeg/ffprobe (plugin-validate, the demo), espeak-ng (real
-# speech), prometheus and prometheus-alertmanager (integration tests). Installs only what is missing, through
+# speech), prometheus and prometheus-alertmanager (integration tests), chromium (the dashboard's browser tests,
+# driven by playwright-core: never a browser download). Installs only what is missing, through
 # apt-get (as root, or with sudo). Where it cannot install, it says what is missing and how to install it, and
 # exits 0 so the tests that need a missing binary skip with a reason; with TAPLINE_REQUIRE_INTEGRATION=1 (CI)
 # a missing package is an error.
@@ -10,6 +11,7 @@ need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 SUDO=""

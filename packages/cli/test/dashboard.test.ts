@@ -5,8 +5,16 @@ import { describe, expect, it } from "vitest";
 import { main } from "../src/main.ts";
 
 const io = (signal: AbortSignal, out: { text: string }) => ({
-  stdout: { write: (s: string) => void (out.text += s) },
-  stderr: { write: (s: string) => void (out.text += s) },
+  stdout: {
+    write: (s: string) => {
+      out.text += s;
+    },
+  },
+  stderr: {
+    write: (s: string) => {
+      out.text += s;
+    },
+  },
   cwd: process.cwd(),
   env: {},
   signal,
@@ -25,7 +33,7 @@ describe("tapline dashboard", () => {
     const exit = main(["dashboard", "--dir", root, "--port", "0"], io(controller.signal, out));
     await expect.poll(() => out.text, { timeout: 10_000 }).toMatch(/at http:\/\/127\.0\.0\.1:\d+\//);
     const url = /at (http\S+)/.exec(out.text)![1]!;
-    const overview = await (await fetch(new URL("api/overview", url))).json();
+    const overview = (await (await fetch(new URL("api/overview", url))).json()) as { totals: object };
     expect(overview.totals).toMatchObject({ runs: 1, successes: 1 });
     controller.abort();
     expect(await exit).toBe(0);

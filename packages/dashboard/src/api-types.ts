@@ -88,11 +88,27 @@ export interface AlertView {
 export interface Overview {
   readonly dir: string;
   readonly now: number;
-  readonly status?: { readonly level: string; readonly message: string; readonly time: number; readonly parts: readonly StatusPartView[] };
-  readonly totals: { readonly runs: number; readonly successes: number; readonly failures: number; readonly running: number };
+  readonly status?: {
+    readonly level: string;
+    readonly message: string;
+    readonly time: number;
+    readonly parts: readonly StatusPartView[];
+  };
+  readonly totals: {
+    readonly runs: number;
+    readonly successes: number;
+    readonly failures: number;
+    readonly running: number;
+  };
   /** Last 60 minutes: [epoch s of the minute, successes, failures]. */
   readonly perMinute: readonly (readonly [number, number, number])[];
-  readonly steps: readonly { readonly pipeline: string; readonly step: string; readonly p95Ms: number; readonly count: number; readonly failures: number }[];
+  readonly steps: readonly {
+    readonly pipeline: string;
+    readonly step: string;
+    readonly p95Ms: number;
+    readonly count: number;
+    readonly failures: number;
+  }[];
   readonly firing: readonly AlertView[];
   /** Breaker name → key → state, from plugin-retry's status part. */
   readonly breakers: Record<string, Record<string, string>>;

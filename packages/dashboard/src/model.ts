@@ -1,7 +1,7 @@
 import { redactFields } from "@tapline/core/kit";
 import type {
-  AlertView,
   AlertsView,
+  AlertView,
   Overview,
   RunSummary,
   SeriesView,
@@ -78,7 +78,6 @@ export class DashboardModel {
   readonly dir: string;
   readonly keepRuns: number;
   readonly #runs = new Map<string, RunEntry>();
-  #finished = 0;
   /** Runs dropped from memory (their records stay in the files). */
   evicted = 0;
   totals = { runs: 0, successes: 0, failures: 0 };
@@ -137,7 +136,6 @@ export class DashboardModel {
     // Keep finished runs in end order: re-insert at the tail.
     this.#runs.delete(runId);
     this.#runs.set(runId, run);
-    this.#finished++;
     this.totals.runs++;
     if (status === "success") this.totals.successes++;
     else this.totals.failures++;
@@ -154,7 +152,6 @@ export class DashboardModel {
     for (const [id, run] of this.#runs) {
       if (this.#runs.size <= this.keepRuns) break;
       this.#runs.delete(id);
-      if (run.status !== "running") this.#finished--;
       this.evicted++;
     }
   }
@@ -206,7 +203,8 @@ export class DashboardModel {
     if (!name || typeof value !== "number" || !Number.isFinite(value)) return;
     // Per-run counters and step durations are already in the run records; the pages chart the rest.
     if (name === "tapline_step_duration_seconds" || raw.runId !== undefined) return;
-    const labels = raw.labels && typeof raw.labels === "object" ? (raw.labels as Record<string, unknown>) : {};
+    const labels =
+      raw.labels && typeof raw.labels === "object" ? (raw.labels as Record<string, unknown>) : {};
     const labelText = Object.keys(labels)
       .sort()
       .map((k) => `${k}=${String(labels[k])}`)
@@ -219,7 +217,8 @@ export class DashboardModel {
       this.#series.set(key, series);
     }
     series.points.push([Math.round(num(raw.time, Date.now())) / 1000, value]);
-    if (series.points.length > POINTS_PER_SERIES * 1.25) series.points.splice(0, series.points.length - POINTS_PER_SERIES);
+    if (series.points.length > POINTS_PER_SERIES * 1.25)
+      series.points.splice(0, series.points.length - POINTS_PER_SERIES);
     this.seriesChanged = true;
   }
 
@@ -240,7 +239,8 @@ export class DashboardModel {
       ...(str(r.runId) && { runId: str(r.runId) }),
     };
     this.#alertHistory.push(alert);
-    if (this.#alertHistory.length > ALERT_HISTORY * 1.25) this.#alertHistory.splice(0, this.#alertHistory.length - ALERT_HISTORY);
+    if (this.#alertHistory.length > ALERT_HISTORY * 1.25)
+      this.#alertHistory.splice(0, this.#alertHistory.length - ALERT_HISTORY);
     const identity = `${Object.keys(labels)
       .sort()
       .map((k) => `${k}=${labels[k]}`)
@@ -262,7 +262,9 @@ export class DashboardModel {
         component: str(p.component) ?? "?",
         level: str(p.level) ?? "unknown",
         message: str(p.message) ?? "",
-        ...(p.details && typeof p.details === "object" ? { details: p.details as Record<string, unknown> } : {}),
+        ...(p.details && typeof p.details === "object"
+          ? { details: p.details as Record<string, unknown> }
+          : {}),
       })) as StatusPartView[],
     };
     this.statusChanged = true;
@@ -359,7 +361,12 @@ export class DashboardModel {
     const out: SeriesView[] = [];
     for (const s of this.#series.values()) {
       if (prefix && !prefix.split(",").some((p) => s.name.startsWith(p))) continue;
-      out.push({ name: s.name, labels: s.labels, ...(s.unit && { unit: s.unit }), points: s.points.slice(-POINTS_PER_SERIES) });
+      out.push({
+        name: s.name,
+        labels: s.labels,
+        ...(s.unit && { unit: s.unit }),
+        points: s.points.slice(-POINTS_PER_SERIES),
+      });
     }
     return out;
   }
@@ -367,7 +374,11 @@ export class DashboardModel {
   alerts(): AlertsView {
     const part = this.status?.parts.find((p) => p.component === "alerts");
     const silences = Array.isArray(part?.details?.silences) ? (part.details.silences as unknown[]) : [];
-    return { firing: [...this.#firing.values()], history: this.#alertHistory.slice(-200).reverse(), silences };
+    return {
+      firing: [...this.#firing.values()],
+      history: this.#alertHistory.slice(-200).reverse(),
+      silences,
+    };
   }
 }
 
@@ -383,13 +394,17 @@ export interface RunFilter {
 }
 
 /** @internal */
-export function matches(run: { status: string; pipeline: string; time: number; runId: string; failedStep?: string; error?: string }, f: RunFilter): boolean {
+export function matches(
+  run: { status: string; pipeline: string; time: number; runId: string; failedStep?: string; error?: string },
+  f: RunFilter,
+): boolean {
   if (f.status && run.status !== f.status) return false;
   if (f.pipeline && run.pipeline !== f.pipeline) return false;
   if (f.before !== undefined && run.time >= f.before) return false;
   if (f.q) {
     const q = f.q.toLowerCase();
-    if (![run.runId, run.failedStep ?? "", run.error ?? ""].some((s) => s.toLowerCase().includes(q))) return false;
+    if (![run.runId, run.failedStep ?? "", run.error ?? ""].some((s) => s.toLowerCase().includes(q)))
+      return false;
   }
   return true;
 }
@@ -416,7 +431,10 @@ export function summarize(run: RunEntry): RunSummary {
  * @internal The unit tree of a run: records nest by path (`scenes[3]` under `scenes`), or carry their own
  * `children` (a report-shaped record); siblings keep their end order.
  */
-export function unitTree(units: readonly UnitRecord[], artifactUrl: (path: string) => string | undefined): UnitView[] {
+export function unitTree(
+  units: readonly UnitRecord[],
+  artifactUrl: (path: string) => string | undefined,
+): UnitView[] {
   const view = (u: Record<string, unknown>): UnitView & { children: UnitView[] } => {
     const path = str(u.path) ?? str(u.step) ?? "?";
     const kids = Array.isArray(u.children) ? (u.children as Record<string, unknown>[]).map(view) : [];

@@ -5,7 +5,10 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
  * @internal The real path of a file that lies under one of the roots, or `undefined`. Symlinks are resolved
  * on both sides first, so a link inside a root that points outside it is refused like `../`.
  */
-export async function resolveServedFile(roots: readonly string[], requested: string): Promise<string | undefined> {
+export async function resolveServedFile(
+  roots: readonly string[],
+  requested: string,
+): Promise<string | undefined> {
   if (requested.includes("\0")) return undefined;
   for (const root of roots) {
     const realRoot = await realpath(root).catch(() => undefined);

@@ -44,7 +44,10 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
   const dir = resolve(o.dir);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory())
-    throw new DashboardStartError({ what: `data folder ${dir}`, why: "not found (pass the dir given to createTapline)" });
+    throw new DashboardStartError({
+      what: `data folder ${dir}`,
+      why: "not found (pass the dir given to createTapline)",
+    });
   const roots = [dir, ...o.files.map((f) => resolve(f))];
   const model = new DashboardModel(dir, o.keepRuns);
   const clients = new Set<ServerResponse>();
@@ -82,7 +85,10 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
     const ok = roots.some((r) => abs === r || abs.startsWith(r.endsWith("/") ? r : `${r}/`));
     return ok ? `/files?path=${encodeURIComponent(abs)}` : undefined;
   };
-  const detail = (run: RunEntry): RunDetail => ({ ...summarize(run), units: unitTree(run.units, artifactUrl) });
+  const detail = (run: RunEntry): RunDetail => ({
+    ...summarize(run),
+    units: unitTree(run.units, artifactUrl),
+  });
 
   const authorized = (req: IncomingMessage, url: URL): boolean => {
     if (!tokenDigest) return true;
@@ -102,8 +108,14 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
     const url = new URL(req.url ?? "/", "http://localhost");
     if (!hostAllowed(req)) return send(res, 403, "text/plain; charset=utf-8", "forbidden host\n");
     if (!authorized(req, url))
-      return send(res, 401, "text/plain; charset=utf-8", "a token is required (?token= or Authorization: Bearer)\n");
-    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain; charset=utf-8", "GET only\n");
+      return send(
+        res,
+        401,
+        "text/plain; charset=utf-8",
+        "a token is required (?token= or Authorization: Bearer)\n",
+      );
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(res, 405, "text/plain; charset=utf-8", "GET only\n");
     const path = url.pathname;
     if (path === "/" || path === "/index.html") return send(res, 200, "text/html; charset=utf-8", html, true);
     if (path === "/assets/app.js") return send(res, 200, "text/javascript; charset=utf-8", assets.js, true);
@@ -151,7 +163,8 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", `internal error: ${(error as Error).message}\n`);
+      if (!res.headersSent)
+        send(res, 500, "text/plain; charset=utf-8", `internal error: ${(error as Error).message}\n`);
       else res.destroy();
     });
   });
@@ -249,7 +262,9 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: string)
     res.end();
     return;
   }
-  createReadStream(file, { start, end }).on("error", () => res.destroy()).pipe(res);
+  createReadStream(file, { start, end })
+    .on("error", () => res.destroy())
+    .pipe(res);
 }
 
 interface Assets {

@@ -8,7 +8,9 @@ import { type BrowserContext, chromium } from "playwright-core";
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.TAPLINE_REQUIRE_INTEGRATION === "1")
-  throw new Error(`${CHROMIUM} is missing and TAPLINE_REQUIRE_INTEGRATION=1: install Debian's "chromium" package`);
+  throw new Error(
+    `${CHROMIUM} is missing and TAPLINE_REQUIRE_INTEGRATION=1: install Debian's "chromium" package`,
+  );
 if (!haveChromium)
   console.warn(`skipping the browser tests: ${CHROMIUM} is missing (sudo apt-get install chromium)`);
 

@@ -67,14 +67,19 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
 
   it("overview: loads with zero console errors, shows the runs, status parts and a chart holding the data", async () => {
     const { page, errors } = await open(browser.context, dashboard.url);
-    await page.getByTestId("total-runs").filter({ hasText: String(fx.runIds.length) }).waitFor({ timeout: 5000 });
+    await page
+      .getByTestId("total-runs")
+      .filter({ hasText: String(fx.runIds.length) })
+      .waitFor({ timeout: 5000 });
     expect(await page.getByTestId("success-rate").textContent()).toBe("75.0%");
     expect(await page.getByTestId("status-part").count()).toBeGreaterThanOrEqual(2);
     const chart = page.locator('figure.chart[data-title^="Runs per minute"]');
     expect(await chart.getAttribute("data-points")).toBe("60");
     // uPlot drew it: a canvas with a size.
     expect(await chart.locator("canvas").count()).toBe(1);
-    const bars = await page.evaluate(() => document.querySelector(".chart canvas")?.clientWidth ?? 0);
+    const bars = await chart
+      .locator("canvas")
+      .evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth);
     expect(bars).toBeGreaterThan(100);
     await page.waitForTimeout(300);
     expect(errors).toEqual([]);
@@ -84,7 +89,9 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
   it("escaping: a step named <script> and an error with <img onerror> stay text", async () => {
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs`);
     await page.locator("tr[data-run]").first().waitFor();
-    await expect.poll(() => page.locator("td.err", { hasText: "<img src=x onerror=alert(1)>" }).count()).toBe(1);
+    await expect
+      .poll(() => page.locator("td.err", { hasText: "<img src=x onerror=alert(1)>" }).count())
+      .toBe(1);
     await page.goto(`${dashboard.url}#/`);
     await page.locator("td.mono", { hasText: "<script>alert(1)</script>" }).first().waitFor();
     expect(await page.locator("main script, main img").count()).toBe(0);
@@ -132,19 +139,55 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     const audio = join(fx.root, "voice.wav");
     await writeFile(audio, wav(0.2));
     const lines = [
-      { t: "step", time: t - 30, runId: id, pipeline: "story", step: "scenes", path: "scenes[0]", status: "success", durationMs: 20, attempts: 1 },
-      { t: "step", time: t - 10, runId: id, pipeline: "story", step: "scenes", path: "scenes[1]", status: "success", durationMs: 30, attempts: 2, attemptsMs: [10, 12] },
       {
-        t: "step", time: t, runId: id, pipeline: "story", step: "scenes", path: "scenes", status: "success", durationMs: 45, attempts: 1,
-        findings: [{ severity: "warning", message: "loudness -19 LUFS <b>low</b>", file: audio, check: "loudness" }],
-        artifacts: [{ path: audio, kind: "audio" }, { path: "/etc/passwd", kind: "text" }],
+        t: "step",
+        time: t - 30,
+        runId: id,
+        pipeline: "story",
+        step: "scenes",
+        path: "scenes[0]",
+        status: "success",
+        durationMs: 20,
+        attempts: 1,
+      },
+      {
+        t: "step",
+        time: t - 10,
+        runId: id,
+        pipeline: "story",
+        step: "scenes",
+        path: "scenes[1]",
+        status: "success",
+        durationMs: 30,
+        attempts: 2,
+        attemptsMs: [10, 12],
+      },
+      {
+        t: "step",
+        time: t,
+        runId: id,
+        pipeline: "story",
+        step: "scenes",
+        path: "scenes",
+        status: "success",
+        durationMs: 45,
+        attempts: 1,
+        findings: [
+          { severity: "warning", message: "loudness -19 LUFS <b>low</b>", file: audio, check: "loudness" },
+        ],
+        artifacts: [
+          { path: audio, kind: "audio" },
+          { path: "/etc/passwd", kind: "text" },
+        ],
       },
       { t: "run", time: t, runId: id, pipeline: "story", status: "success", durationMs: 50 },
     ];
     await appendFile(await runsFile(fx.dir), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${id}`);
     await page.locator('.unit[data-path="scenes[1]"]').waitFor({ timeout: 3000 });
-    const paths = await page.locator(".unit").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
+    const paths = await page
+      .locator(".unit")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
     expect(paths).toEqual(["scenes", "scenes[0]", "scenes[1]"]);
     expect(await page.locator('.unit[data-path="scenes[1]"] .attempt').count()).toBe(2);
     await page.getByText("loudness -19 LUFS <b>low</b>").waitFor();
@@ -158,7 +201,9 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     const id = fx.mapRunId!;
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${id}`);
     await page.getByTestId("timeline").waitFor();
-    const paths = await page.locator(".unit").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
+    const paths = await page
+      .locator(".unit")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
     expect(paths).toEqual(expect.arrayContaining(["items[0]", "items[1]", "items[2]"]));
     expect(await page.locator('.unit[data-path="items[1]"]').getAttribute("data-attempts")).toBe("2");
     expect(errors).toEqual([]);

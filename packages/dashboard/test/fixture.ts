@@ -17,7 +17,8 @@ export interface Fixture {
 
 /** Core's `.map()` (units of work) is there: the map-item tests run. */
 export const mapAvailable =
-  typeof (createTapline({ plugins: [] }).pipeline("probe") as unknown as { map?: unknown }).map === "function";
+  typeof (createTapline({ plugins: [] }).pipeline("probe") as unknown as { map?: unknown }).map ===
+  "function";
 
 /**
  * A real data folder: a small pipeline run a few times with metrics(), retry() and alerts() on, one step that
@@ -63,9 +64,15 @@ export async function makeDataDir(runs = 4): Promise<Fixture> {
   if (mapAvailable) {
     // The shape of core's .map() (issue #14): a name, the items from the input, the function per item.
     const tries = new Map<number, number>();
-    const mapped = (app.pipeline<number[]>("mapped") as unknown as {
-      map(name: string, fn: (item: number) => Promise<number>, options?: object): { build(): { run(i: number[]): Promise<{ runId: string }> } };
-    })
+    const mapped = (
+      app.pipeline<number[]>("mapped") as unknown as {
+        map(
+          name: string,
+          fn: (item: number) => Promise<number>,
+          options?: object,
+        ): { build(): { run(i: number[]): Promise<{ runId: string }> } };
+      }
+    )
       .map(
         "items",
         async (item: number) => {

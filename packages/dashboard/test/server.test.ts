@@ -8,7 +8,11 @@ import { buildClient } from "../scripts/build-client.mjs";
 import { type Dashboard, serveDashboard } from "../src/index.ts";
 
 /** A raw GET (no URL normalisation by fetch: `../` and encoded variants reach the server as written). */
-function raw(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function raw(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((ok, fail) => {
     const req = request({ host: "127.0.0.1", port, path, headers }, (res) => {
       let body = "";
@@ -73,7 +77,10 @@ describe("serveDashboard over HTTP", () => {
 
   it("serves a file under the data folder, with ranges", async () => {
     expect(await raw(dashboard.port, "/files?path=inside.txt")).toEqual({ status: 200, body: "inside\n" });
-    expect(await raw(dashboard.port, "/files?path=inside.txt", { range: "bytes=2-4" })).toEqual({ status: 206, body: "sid" });
+    expect(await raw(dashboard.port, "/files?path=inside.txt", { range: "bytes=2-4" })).toEqual({
+      status: 206,
+      body: "sid",
+    });
   });
 
   it("redacts secrets in what it sends, as in the records", async () => {
@@ -93,8 +100,14 @@ describe("serveDashboard over HTTP", () => {
     try {
       for (const path of ["/", "/assets/app.js", "/api/overview", "/api/events", "/files?path=inside.txt"]) {
         expect((await raw(secure.port, path)).status, path).toBe(401);
-        expect((await raw(secure.port, `${path}${path.includes("?") ? "&" : "?"}token=${token}x`)).status, path).toBe(401);
-        expect((await raw(secure.port, path, { authorization: `Bearer ${token.slice(0, -1)}` })).status, path).toBe(401);
+        expect(
+          (await raw(secure.port, `${path}${path.includes("?") ? "&" : "?"}token=${token}x`)).status,
+          path,
+        ).toBe(401);
+        expect(
+          (await raw(secure.port, path, { authorization: `Bearer ${token.slice(0, -1)}` })).status,
+          path,
+        ).toBe(401);
         expect((await raw(secure.port, path, { authorization: `Bearer ${token}` })).status, path).toBe(200);
       }
       const stream = await raw(secure.port, `/api/events?token=${token}`);

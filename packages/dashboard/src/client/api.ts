@@ -20,6 +20,10 @@ export function withToken(url: string): string {
 }
 
 export const ms = (v: number): string =>
-  v >= 60_000 ? `${(v / 60_000).toFixed(1)} min` : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 0)} ms`;
+  v >= 60_000
+    ? `${(v / 60_000).toFixed(1)} min`
+    : v >= 1000
+      ? `${(v / 1000).toFixed(2)} s`
+      : `${v.toFixed(v < 10 ? 2 : 0)} ms`;
 export const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 export const when = (t: number): string => new Date(t).toLocaleString();

@@ -1,7 +1,7 @@
+import htm from "htm";
 import { h } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import htm from "htm";
 
 const html = htm.bind(h);
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"];
@@ -44,7 +44,10 @@ export function Chart({ title, data, labels, bars, unit }: ChartProps) {
             label,
             stroke: COLORS[i % COLORS.length],
             width: 1.5,
-            ...(bars && { fill: `${COLORS[i % COLORS.length]}55`, paths: uPlot.paths.bars?.({ size: [0.8, 40] }) }),
+            ...(bars && {
+              fill: `${COLORS[i % COLORS.length]}55`,
+              paths: uPlot.paths.bars?.({ size: [0.8, 40] }),
+            }),
             points: { show: (data[0]?.length ?? 0) < 40 },
           })),
         ],

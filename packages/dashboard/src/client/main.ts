@@ -29,7 +29,9 @@ function useLive(): Live {
     connected: false,
   });
   useEffect(() => {
-    void get<Overview>("api/overview").then((overview) => setLive((l) => ({ ...l, overview: l.overview ?? overview })));
+    void get<Overview>("api/overview").then((overview) =>
+      setLive((l) => ({ ...l, overview: l.overview ?? overview })),
+    );
     const source = events();
     source.addEventListener("open", () => setLive((l) => ({ ...l, connected: true })));
     source.addEventListener("error", () => setLive((l) => ({ ...l, connected: false })));
@@ -80,8 +82,9 @@ function App() {
   const live = useLive();
   const route = useRoute();
   const [path, query = ""] = route.split("?");
-  let page;
-  if (path?.startsWith("/runs/")) page = html`<${RunDetailPage} live=${live} runId=${decodeURIComponent(path.slice(6))} />`;
+  let page: unknown;
+  if (path?.startsWith("/runs/"))
+    page = html`<${RunDetailPage} live=${live} runId=${decodeURIComponent(path.slice(6))} />`;
   else if (path === "/runs") page = html`<${RunsPage} live=${live} query=${query} />`;
   else if (path === "/steps") page = html`<${StepsPage} live=${live} />`;
   else if (path === "/system") page = html`<${SystemPage} live=${live} />`;

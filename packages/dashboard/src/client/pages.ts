@@ -1,7 +1,15 @@
 import htm from "htm";
 import { h } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import type { AlertsView, AlertView, RunDetail, RunSummary, SeriesView, StepStats, UnitView } from "../api-types.ts";
+import type {
+  AlertsView,
+  AlertView,
+  RunDetail,
+  RunSummary,
+  SeriesView,
+  StepStats,
+  UnitView,
+} from "../api-types.ts";
 import { get, ms, pct, when, withToken } from "./api.ts";
 import { Chart } from "./chart.ts";
 import type { Live } from "./main.ts";
@@ -20,7 +28,9 @@ function AlertTable({ alerts, empty }: { alerts: readonly AlertView[]; empty: st
         (a) => html`<tr>
           <td>${when(a.time)}</td><td><span class=${`pill lv-${a.level}`}>${a.level}</span></td>
           <td>${a.state}${a.muted ? ` (${a.muted})` : ""}</td><td>${a.rule}</td><td>${a.message}</td>
-          <td class="mono">${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(" ")}</td>
+          <td class="mono">${Object.entries(a.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}</td>
         </tr>`,
       )}
     </tbody>
@@ -31,7 +41,11 @@ export function OverviewPage({ live }: P) {
   const o = live.overview;
   if (!o) return html`<p class="muted">loading…</p>`;
   const done = o.totals.successes + o.totals.failures;
-  const perMinute = [o.perMinute.map((m) => m[0]), o.perMinute.map((m) => m[1]), o.perMinute.map((m) => m[2])];
+  const perMinute = [
+    o.perMinute.map((m) => m[0]),
+    o.perMinute.map((m) => m[1]),
+    o.perMinute.map((m) => m[2]),
+  ];
   const breakers = Object.entries(o.breakers).flatMap(([name, keys]) =>
     Object.entries(keys).map(([key, state]) => ({ name: key ? `${name}[${key}]` : name, state })),
   );
@@ -44,14 +58,16 @@ export function OverviewPage({ live }: P) {
     </section>
     <section>
       <h2>Status</h2>
-      ${o.status
-        ? html`<p class="muted">as of ${when(o.status.time)}: ${o.status.message}</p>
+      ${
+        o.status
+          ? html`<p class="muted">as of ${when(o.status.time)}: ${o.status.message}</p>
             <div class="cards">${o.status.parts.map(
               (p) => html`<div class=${`card part level-${p.level}`} data-testid="status-part">
                 <strong>${p.component}</strong> <span class=${`pill level-${p.level}`}>${p.level}</span><div>${p.message}</div>
               </div>`,
             )}</div>`
-        : html`<p class="muted">no status.json yet (the app writes it with @tapline/plugin-metrics)</p>`}
+          : html`<p class="muted">no status.json yet (the app writes it with @tapline/plugin-metrics)</p>`
+      }
     </section>
     <section class="grid2">
       <div><${Chart} title="Runs per minute (last hour)" data=${perMinute} labels=${["success", "failed"]} bars=${true} /></div>
@@ -60,7 +76,8 @@ export function OverviewPage({ live }: P) {
         <table>
           <thead><tr><th>pipeline</th><th>step</th><th>runs</th><th>failures</th><th>p95</th></tr></thead>
           <tbody>${o.steps.map(
-            (s) => html`<tr><td>${s.pipeline}</td><td class="mono">${s.step}</td><td>${s.count}</td><td>${s.failures}</td><td>${ms(s.p95Ms)}</td></tr>`,
+            (s) =>
+              html`<tr><td>${s.pipeline}</td><td class="mono">${s.step}</td><td>${s.count}</td><td>${s.failures}</td><td>${ms(s.p95Ms)}</td></tr>`,
           )}</tbody>
         </table>
       </div>
@@ -69,9 +86,11 @@ export function OverviewPage({ live }: P) {
       <div><h2>Firing alerts</h2><${AlertTable} alerts=${o.firing} empty="no alert firing" /></div>
       <div>
         <h2>Circuit breakers</h2>
-        ${breakers.length
-          ? html`<table><tbody>${breakers.map((b) => html`<tr><td class="mono">${b.name}</td><td><span class=${`pill br-${b.state}`}>${b.state}</span></td></tr>`)}</tbody></table>`
-          : html`<p class="muted">no breaker reported</p>`}
+        ${
+          breakers.length
+            ? html`<table><tbody>${breakers.map((b) => html`<tr><td class="mono">${b.name}</td><td><span class=${`pill br-${b.state}`}>${b.state}</span></td></tr>`)}</tbody></table>`
+            : html`<p class="muted">no breaker reported</p>`
+        }
       </div>
     </section>`;
 }
@@ -103,7 +122,8 @@ export function RunsPage({ live, query }: P & { query: string }) {
     for (const r of live.pushed.slice(since)) {
       const lower = q.toLowerCase();
       if ((status && r.status !== status) || (pipeline && r.pipeline !== pipeline)) continue;
-      if (q && ![r.runId, r.failedStep ?? "", r.error ?? ""].some((s) => s.toLowerCase().includes(lower))) continue;
+      if (q && ![r.runId, r.failedStep ?? "", r.error ?? ""].some((s) => s.toLowerCase().includes(lower)))
+        continue;
       byId.set(r.runId, r);
     }
     return [...byId.values()].sort((a, b) => b.time - a.time);
@@ -200,12 +220,17 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
           </div>
           <div class="track">
             <div class=${`bar st-${unit.status}`} style=${`left:${left}%;width:${width}%`} title=${`${unit.path}: ${ms(unit.durationMs)}`}>
-              ${attempts.length > 1
-                ? attempts.map(
-                    (a, i) => html`<span class=${`attempt ${i < attempts.length - 1 || unit.status !== "success" ? "bad" : "ok"}`}
+              ${
+                attempts.length > 1
+                  ? attempts.map(
+                      (
+                        a,
+                        i,
+                      ) => html`<span class=${`attempt ${i < attempts.length - 1 || unit.status !== "success" ? "bad" : "ok"}`}
                       style=${`width:${Math.max(2, (a / total) * 100)}%`} title=${`attempt ${i + 1}: ${ms(a)}`}></span>`,
-                  )
-                : ""}
+                    )
+                  : ""
+              }
             </div>
           </div>
           <div class="dur">${ms(unit.durationMs)}</div>
@@ -214,11 +239,13 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
       })}
     </div>
     <h2>Findings</h2>
-    ${findings.length
-      ? html`<table><thead><tr><th>unit</th><th>severity</th><th>check</th><th>file</th><th>message</th></tr></thead><tbody>
+    ${
+      findings.length
+        ? html`<table><thead><tr><th>unit</th><th>severity</th><th>check</th><th>file</th><th>message</th></tr></thead><tbody>
           ${findings.map((f) => html`<tr><td class="mono">${f.path}</td><td>${f.severity}</td><td>${f.check ?? ""}</td><td class="mono">${f.file ?? ""}</td><td>${f.message}</td></tr>`)}
         </tbody></table>`
-      : html`<p class="muted">no validation finding recorded</p>`}
+        : html`<p class="muted">no validation finding recorded</p>`
+    }
     <h2>Artifacts</h2>
     ${artifacts.length ? html`<ul>${artifacts.map((a) => html`<${Artifact} a=${a} />`)}</ul>` : html`<p class="muted">no artifact recorded</p>`}`;
 }
@@ -252,8 +279,15 @@ const GROUPS: readonly [string, string][] = [
 
 export function SystemPage({ live }: P) {
   const [series, setSeries] = useState<SeriesView[]>([]);
-  useEffect(() => void get<SeriesView[]>("api/series?prefix=tapline_system_,tapline_process_,tapline_gpu_").then(setSeries), [live.seriesTick]);
-  if (series.length === 0) return html`<h1>System and GPU</h1><p class="muted">no system sample in this folder (metrics({ system }) writes them)</p>`;
+  useEffect(
+    () =>
+      void get<SeriesView[]>("api/series?prefix=tapline_system_,tapline_process_,tapline_gpu_").then(
+        setSeries,
+      ),
+    [live.seriesTick],
+  );
+  if (series.length === 0)
+    return html`<h1>System and GPU</h1><p class="muted">no system sample in this folder (metrics({ system }) writes them)</p>`;
   return html`<h1>System and GPU</h1>
     ${GROUPS.map(([title, prefixes]) => {
       const list = series.filter((s) => prefixes.split(",").some((p) => s.name.startsWith(p)));
