@@ -119,6 +119,61 @@ describe("serveDashboard over HTTP", () => {
     }
   });
 
+  it("keeps only keepRuns runs in memory; older runs and their units are read back from the files", async () => {
+    const paged = join(root, "paged");
+    await mkdir(join(paged, "runs"), { recursive: true });
+    const lines: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      lines.push(
+        JSON.stringify({
+          t: "step",
+          time: 100 + i * 10,
+          runId: `p${i}`,
+          pipeline: "p",
+          step: "a",
+          status: "success",
+          durationMs: 1,
+          attempts: i % 2 ? 2 : 1,
+        }),
+      );
+      lines.push(
+        JSON.stringify({
+          t: "run",
+          time: 101 + i * 10,
+          runId: `p${i}`,
+          pipeline: "p",
+          status: i === 0 ? "failed" : "success",
+          durationMs: 2,
+        }),
+      );
+    }
+    await writeFile(join(paged, "runs", "2026-01-01.0.jsonl"), `${lines.join("\n")}\n`);
+    const small = await serveDashboard({ dir: paged, keepRuns: 2 });
+    try {
+      const all = JSON.parse((await raw(small.port, "/api/runs?limit=10")).body) as {
+        runs: { runId: string }[];
+      };
+      expect(all.runs.map((r) => r.runId)).toEqual(["p5", "p4", "p3", "p2", "p1", "p0"]);
+      const older = JSON.parse((await raw(small.port, "/api/runs?limit=2&before=131")).body) as {
+        runs: { runId: string }[];
+      };
+      expect(older.runs.map((r) => r.runId)).toEqual(["p2", "p1"]);
+      const failed = JSON.parse((await raw(small.port, "/api/runs?status=failed")).body) as {
+        runs: { runId: string }[];
+      };
+      expect(failed.runs.map((r) => r.runId)).toEqual(["p0"]);
+      const detail = JSON.parse((await raw(small.port, "/api/runs/p1")).body) as {
+        units: { path: string; attempts: number }[];
+      };
+      expect(detail.units).toMatchObject([{ path: "a", attempts: 2 }]);
+      expect((await raw(small.port, "/api/runs/nope")).status).toBe(404);
+      const overview = JSON.parse((await raw(small.port, "/api/overview")).body) as { totals: object };
+      expect(overview.totals).toMatchObject({ runs: 6, successes: 5, failures: 1 });
+    } finally {
+      await small.close();
+    }
+  });
+
   it("a non-loopback host without a token is refused before anything listens", async () => {
     const error = await serveDashboard({ dir, host: "0.0.0.0" }).catch((e: unknown) => e);
     expect(isTaplineError(error, "TAPLINE_ERR_DASHBOARD_TOKEN")).toBe(true);
