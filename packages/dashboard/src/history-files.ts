@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { redactFields } from "@tapline/core/kit";
+import { redactSecrets } from "@tapline/core";
 import type { RunSummary } from "./api-types.ts";
 import { matches, type RunEntry, type RunFilter, summarize, type UnitRecord } from "./model.ts";
 import { FolderTail } from "./tail.ts";
@@ -23,7 +23,7 @@ export async function readRunsFromFiles(dir: string, filter: RunFilter): Promise
   await scan(dir, (r) => {
     if (r.t === "step" && typeof r.runId === "string") steps.set(r.runId, (steps.get(r.runId) ?? 0) + 1);
     if (r.t !== "run" || typeof r.runId !== "string" || typeof r.pipeline !== "string") return;
-    const run = entryOf(redactFields(r) as UnitRecord);
+    const run = entryOf(r as UnitRecord);
     if (!matches(run, filter)) return;
     page.push(run);
     if (page.length > filter.limit * 4) page.splice(0, page.length - filter.limit);
@@ -41,7 +41,7 @@ export async function readRunFromFiles(dir: string, runId: string): Promise<RunE
   const units: UnitRecord[] = [];
   await scan(dir, (r) => {
     if (r.runId !== runId) return;
-    const record = redactFields(r) as UnitRecord;
+    const record = r as UnitRecord; // redacted by unitTree on the way out
     if (r.t === "step") units.push(record);
     else if (r.t === "run") run = entryOf(record);
   });
@@ -69,8 +69,8 @@ function entryOf(r: UnitRecord): RunEntry {
     time: r.time,
     startTime: r.time - durationMs,
     durationMs,
-    ...(typeof r.failedStep === "string" && { failedStep: r.failedStep }),
-    ...(typeof r.error === "string" && { error: r.error }),
+    ...(typeof r.failedStep === "string" && { failedStep: redactSecrets(r.failedStep) }),
+    ...(typeof r.error === "string" && { error: redactSecrets(r.error) }),
     units: [],
   };
 }

@@ -1,3 +1,4 @@
+import { redactSecrets } from "@tapline/core";
 import { redactFields } from "@tapline/core/kit";
 import type {
   AlertsView,
@@ -107,7 +108,9 @@ export class DashboardModel {
     const runId = str(raw.runId);
     const pipeline = str(raw.pipeline);
     if (!runId || !pipeline) return;
-    const record = redactFields(raw) as UnitRecord;
+    // Kept as read; what leaves the server is redacted on the way out (summaries, unit trees, errors), so
+    // the cost is paid per record shown, not per record read.
+    const record = raw as UnitRecord;
     const time = num(record.time, Date.now());
     this.pipelines.add(pipeline);
     let run = this.#runs.get(runId);
@@ -130,8 +133,10 @@ export class DashboardModel {
     run.time = time;
     run.durationMs = num(record.durationMs);
     run.startTime = time - run.durationMs;
-    run.failedStep = str(record.failedStep);
-    run.error = str(record.error);
+    const failedStep = str(record.failedStep);
+    run.failedStep = failedStep === undefined ? undefined : redactSecrets(failedStep);
+    const error = str(record.error);
+    run.error = error === undefined ? undefined : redactSecrets(error);
     if (!firstEnd) return;
     // Keep finished runs in end order: re-insert at the tail.
     this.#runs.delete(runId);
@@ -181,7 +186,7 @@ export class DashboardModel {
     agg.durations.push(duration);
     if (failed) {
       agg.failures++;
-      const message = (str(record.error) ?? "(no message)").slice(0, 300);
+      const message = redactSecrets((str(record.error) ?? "(no message)").slice(0, 300));
       if (agg.errors.has(message) || agg.errors.size < MAX_ERRORS_PER_STEP)
         agg.errors.set(message, (agg.errors.get(message) ?? 0) + 1);
     }
@@ -205,14 +210,13 @@ export class DashboardModel {
     if (name === "tapline_step_duration_seconds" || raw.runId !== undefined) return;
     const labels =
       raw.labels && typeof raw.labels === "object" ? (raw.labels as Record<string, unknown>) : {};
-    const labelText = Object.keys(labels)
-      .sort()
-      .map((k) => `${k}=${String(labels[k])}`)
-      .join(",");
-    const key = `${name}{${labelText}}`;
+    const keys = Object.keys(labels).sort();
+    const key = `${name}{${keys.map((k) => `${k}=${String(labels[k])}`).join(",")}}`;
     let series = this.#series.get(key);
     if (!series) {
       if (this.#series.size >= MAX_SERIES) return;
+      const safe = redactFields(labels) as Record<string, unknown>;
+      const labelText = keys.map((k) => `${k}=${String(safe[k])}`).join(",");
       series = { name, labels: labelText, unit: str(raw.unit), points: [] };
       this.#series.set(key, series);
     }
@@ -432,9 +436,11 @@ export function summarize(run: RunEntry): RunSummary {
  * `children` (a report-shaped record); siblings keep their end order.
  */
 export function unitTree(
-  units: readonly UnitRecord[],
+  records: readonly UnitRecord[],
   artifactUrl: (path: string) => string | undefined,
 ): UnitView[] {
+  // Records are kept as read: redacted here, on the way out.
+  const units = records.map((r) => redactFields(r) as UnitRecord);
   const view = (u: Record<string, unknown>): UnitView & { children: UnitView[] } => {
     const path = str(u.path) ?? str(u.step) ?? "?";
     const kids = Array.isArray(u.children) ? (u.children as Record<string, unknown>[]).map(view) : [];

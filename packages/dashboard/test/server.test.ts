@@ -42,6 +42,10 @@ describe("serveDashboard over HTTP", () => {
     await symlink(join(root, "secret.txt"), join(dir, "link-out.txt"));
     await appendFile(
       join(dir, "runs", "2026-01-01.0.jsonl"),
+      `${JSON.stringify({ t: "step", time: 1, runId: "r1", pipeline: "p", step: "tts", status: "failed", durationMs: 1, attempts: 1, error: "tts said 401 for key sk-live-abcdefghijklmnop1234", request: { headers: { Authorization: "Basic dXNlcjpwYXNzd29yZA==" } } })}\n`,
+    );
+    await appendFile(
+      join(dir, "runs", "2026-01-01.0.jsonl"),
       `${JSON.stringify({ t: "run", time: 1, runId: "r1", pipeline: "p", status: "failed", durationMs: 1, error: "Authorization: Bearer abcdefghijklmnop", token: "hunter2hunter2" })}\n`,
     );
     dashboard = await serveDashboard({ dir });
@@ -88,6 +92,13 @@ describe("serveDashboard over HTTP", () => {
     expect(r.body).not.toContain("abcdefghijklmnop");
     expect(r.body).not.toContain("hunter2");
     expect(r.body).toContain("[redacted]");
+    const detail = await raw(dashboard.port, "/api/runs/r1");
+    expect(detail.body).toContain("tts said 401");
+    expect(detail.body).not.toContain("abcdefghijklmnop1234");
+    expect(detail.body).not.toContain("dXNlcjpwYXNzd29yZA");
+    const steps = await raw(dashboard.port, "/api/steps");
+    expect(steps.body).toContain("tts said 401");
+    expect(steps.body).not.toContain("abcdefghijklmnop1234");
   });
 
   it("refuses a Host header that is not this machine (DNS rebinding)", async () => {
