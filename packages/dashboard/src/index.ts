@@ -1,3 +1,3 @@
+export type { DashboardOptions } from "./dashboard-options.ts";
 export { DashboardStartError, DashboardTokenRequiredError } from "./errors.ts";
-export type { DashboardOptions } from "./options.ts";
 export { type Dashboard, serveDashboard } from "./server.ts";

@@ -6,11 +6,12 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunDetail, UpdateMessage } from "./api-types.ts";
+import type { DashboardOptions } from "./dashboard-options.ts";
 import { DashboardStartError, DashboardTokenRequiredError } from "./errors.ts";
 import { DataDirFollower } from "./follow.ts";
 import { readRunFromFiles, readRunsFromFiles } from "./history-files.ts";
 import { DashboardModel, type RunEntry, summarize, unitTree } from "./model.ts";
-import { type DashboardOptions, isLoopback, normalizeOptions } from "./options.ts";
+import { isLoopback, normalizeOptions } from "./options.ts";
 import { contentTypeOf, resolveServedFile } from "./safe-path.ts";
 
 /** A running dashboard, from {@link serveDashboard}. */
