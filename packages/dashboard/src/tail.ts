@@ -15,7 +15,7 @@ interface FileState {
 }
 
 /** Read at most this much per file per poll, so one huge file never blocks the event loop for long. */
-const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
 
 /**
  * @internal Follows the JSON-lines files of one folder: each poll reads only the bytes appended since the last
