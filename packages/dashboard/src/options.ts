@@ -1,6 +1,7 @@
 import { parseOptions } from "@tapline/core";
 import * as v from "valibot";
 import type { DashboardOptions } from "./dashboard-options.ts";
+import type { ReportOptions } from "./report-options.ts";
 
 /** @internal Options after validation, defaults applied. */
 export interface NormalizedDashboardOptions {
@@ -44,3 +45,11 @@ export function normalizeOptions(input: unknown): NormalizedDashboardOptions {
     pollIntervalMs: o.pollIntervalMs ?? 500,
   };
 }
+
+/** @internal */
+export const ReportSchema = v.strictObject({
+  dir: v.pipe(v.string(), v.minLength(1, "must be a non-empty path")),
+  since: v.optional(v.pipe(v.number(), v.finite())),
+  until: v.optional(v.pipe(v.number(), v.finite())),
+  format: v.optional(v.picklist(["html", "md"])),
+}) satisfies v.GenericSchema<ReportOptions>;

@@ -25,10 +25,10 @@ const CHUNK = 1024 * 1024;
  */
 export class FolderTail {
   readonly folder: string;
-  readonly #match: RegExp;
+  readonly #match: { test(name: string): boolean };
   readonly #files = new Map<string, FileState>();
 
-  constructor(folder: string, match: RegExp) {
+  constructor(folder: string, match: { test(name: string): boolean }) {
     this.folder = folder;
     this.#match = match;
   }
