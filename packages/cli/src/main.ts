@@ -3,6 +3,7 @@ import { alertsCommand } from "./commands/alerts.ts";
 import type { Command } from "./commands/command.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
 import { metricsCommand } from "./commands/metrics.ts";
+import { reportCommand } from "./commands/report.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   alertsCommand,
   validateCommand,
   dashboardCommand,
+  reportCommand,
 ];
 
 function help(): string {
