@@ -52,6 +52,8 @@ interface SeriesEntry {
   readonly points: [number, number][];
 }
 
+/** @internal Quality measures of a run's outputs, charted on the Steps page. */
+export const QUALITY = /^tapline_(audio|video|subtitle)_|bitrate|loudness|lufs/;
 const MINUTES_KEPT = 24 * 60;
 const STEP_MINUTES_KEPT = 180;
 const POINTS_PER_SERIES = 720;
@@ -206,8 +208,10 @@ export class DashboardModel {
     const name = str(raw.name);
     const value = raw.value;
     if (!name || typeof value !== "number" || !Number.isFinite(value)) return;
-    // Per-run counters and step durations are already in the run records; the pages chart the rest.
-    if (name === "tapline_step_duration_seconds" || raw.runId !== undefined) return;
+    // Per-run counters and step durations are already in the run records; the pages chart the process-wide
+    // samples and, of a run's samples, the quality measures (loudness, true peak, bitrate, coverage...).
+    if (name === "tapline_step_duration_seconds") return;
+    if (raw.runId !== undefined && (raw.type === "counter" || !QUALITY.test(name))) return;
     const labels =
       raw.labels && typeof raw.labels === "object" ? (raw.labels as Record<string, unknown>) : {};
     const keys = Object.keys(labels).sort();

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { redactSecrets } from "@tapline/core";
 import { redactFields } from "@tapline/core/kit";
-import { definitionPathOf } from "./model.ts";
+import { definitionPathOf, QUALITY } from "./model.ts";
 import { quantile } from "./ring.ts";
 import { FolderTail } from "./tail.ts";
 
@@ -78,7 +78,6 @@ export interface ReportData {
 
 const JSONL = /^(\d{4}-\d{2}-\d{2})\.\d+\.jsonl$/;
 const ALERTS = /^alerts-(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.jsonl$/;
-const QUALITY = /^tapline_(audio|video|subtitle)_|bitrate|loudness|lufs/;
 const MAX_VALUES = 20_000;
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);

@@ -214,6 +214,10 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     const { page, errors } = await open(browser.context, `${dashboard.url}#/steps`);
     await page.locator('tr[data-step="voice"]').waitFor();
     expect(await page.locator("figure.chart").count()).toBeGreaterThanOrEqual(3);
+    // The loudness each successful run measured (a quality sample of the run), one point per run.
+    const loudness = page.locator('figure.chart[data-title^="tapline_audio_loudness_lufs"]');
+    await loudness.waitFor();
+    expect(await loudness.getAttribute("data-points")).toBe(String(fx.runIds.length - 1));
     await page.goto(`${dashboard.url}#/system`);
     const cpu = page.locator('figure.chart[data-title^="tapline_system_cpu"]').first();
     await cpu.waitFor();

@@ -51,7 +51,7 @@ export async function makeDataDir(runs = 4): Promise<Fixture> {
     )
     .step("<script>alert(1)</script>", async (voiced, ctx) => {
       if (voiced.includes("doom")) throw new Error("render failed: <img src=x onerror=alert(1)>");
-      ctx.metric("tapline_test_loudness_lufs", -14.2, {});
+      ctx.metric("tapline_audio_loudness_lufs", -14.2, { kind: "audio" }, { unit: "lufs" });
       return voiced.length;
     });
   const pipeline = builder.build();

@@ -78,7 +78,7 @@ describe("renderReport: a static quality report of a real run's folder", () => {
     expect(html).toContain("<code>out/&lt;x&gt;.wav</code>");
     expect(html).toContain("-19.5 LUFS &lt;b&gt;quiet&lt;/b&gt;");
     expect(html).toMatch(
-      /<code>tapline_audio_loudness_lufs<\/code><\/td><td>lufs<\/td><td>2<\/td><td>-19.50<\/td>/,
+      /<code>tapline_audio_loudness_lufs<\/code><\/td><td>lufs<\/td><td>5<\/td><td>-19.50<\/td>/,
     );
     expect(html).toContain("<code>tapline_video_bitrate_bps</code>");
     expect(html).toContain("1 runs used 150 J");

@@ -252,7 +252,15 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
 
 export function StepsPage({ live }: P) {
   const [steps, setSteps] = useState<StepStats[]>([]);
+  const [quality, setQuality] = useState<SeriesView[]>([]);
   useEffect(() => void get<StepStats[]>("api/steps").then(setSteps), [live.tick]);
+  useEffect(
+    () =>
+      void get<SeriesView[]>("api/series?prefix=tapline_audio_,tapline_video_,tapline_subtitle_").then(
+        setQuality,
+      ),
+    [live.seriesTick],
+  );
   return html`<h1>Steps</h1>
     <table>
       <thead><tr><th>pipeline</th><th>step</th><th>count</th><th>failure rate</th><th>retries</th><th>p50</th><th>p95</th><th>top errors</th></tr></thead>
@@ -267,7 +275,16 @@ export function StepsPage({ live }: P) {
     <div class="grid2">${steps.map(
       (s) => html`<${Chart} title=${`${s.pipeline} / ${s.step}: duration per minute`} unit="ms"
         data=${[s.series.map((p) => p[0]), s.series.map((p) => p[1]), s.series.map((p) => p[2])]} labels=${["p50", "p95"]} />`,
-    )}</div>`;
+    )}</div>
+    ${
+      quality.length
+        ? html`<h2>Quality of the outputs</h2>
+          <div class="grid2">${quality.slice(0, 12).map(
+            (s) => html`<${Chart} title=${`${s.name}${s.labels ? ` {${s.labels}}` : ""}`} unit=${s.unit ?? ""}
+              data=${[s.points.map((p) => p[0]), s.points.map((p) => p[1])]} labels=${[s.name]} />`,
+          )}</div>`
+        : ""
+    }`;
 }
 
 const GROUPS: readonly [string, string][] = [
