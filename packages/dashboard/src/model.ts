@@ -156,10 +156,14 @@ export class DashboardModel {
 
   #evict(): void {
     if (this.#runs.size <= this.keepRuns * 1.1 + 10) return;
-    for (const [id, run] of this.#runs) {
-      if (this.#runs.size <= this.keepRuns) break;
-      this.#runs.delete(id);
-      this.evicted++;
+    // Oldest finished runs first; a run still in progress goes only when those alone are too many.
+    for (const pass of ["finished", "running"]) {
+      for (const [id, run] of this.#runs) {
+        if (this.#runs.size <= this.keepRuns) return;
+        if ((run.status === "running") !== (pass === "running")) continue;
+        this.#runs.delete(id);
+        this.evicted++;
+      }
     }
   }
 
