@@ -218,7 +218,25 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     const loudness = page.locator('figure.chart[data-title^="tapline_audio_loudness_lufs"]');
     await loudness.waitFor();
     expect(await loudness.getAttribute("data-points")).toBe(String(fx.runIds.length - 1));
+    // Two GPUs' samples as plugin-gpu writes them (no GPU on this machine): one chart, one line per GPU.
+    const now = Date.now();
+    const gpuSamples = [0, 1, 2].flatMap((i) =>
+      ["0", "1"].map((gpu) => ({
+        name: "nvidia_gpu_utilization_ratio",
+        value: 0.2 * i + Number(gpu) * 0.1,
+        unit: "ratio",
+        labels: { gpu, name: "H200" },
+        time: now - 3000 + i * 1000,
+      })),
+    );
+    const metricsDir = join(fx.dir, "metrics");
+    const metricsFile = join(metricsDir, (await readdir(metricsDir)).sort().at(-1)!);
+    await appendFile(metricsFile, gpuSamples.map((g) => `${JSON.stringify(g)}\n`).join(""));
     await page.goto(`${dashboard.url}#/system`);
+    const gpu = page.locator('figure.chart[data-title="nvidia_gpu_utilization_ratio"]');
+    await gpu.waitFor({ timeout: 3000 });
+    expect(await gpu.getAttribute("data-points")).toBe("3");
+    expect(await gpu.locator(".u-legend .u-series").count()).toBe(3); // time + two GPUs
     const cpu = page.locator('figure.chart[data-title^="tapline_system_cpu"]').first();
     await cpu.waitFor();
     expect(Number(await cpu.getAttribute("data-points"))).toBeGreaterThan(2);

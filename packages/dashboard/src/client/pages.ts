@@ -289,30 +289,56 @@ export function StepsPage({ live }: P) {
 
 const GROUPS: readonly [string, string][] = [
   ["CPU", "tapline_system_cpu"],
-  ["Memory", "tapline_system_memory,tapline_process_"],
-  ["Load", "tapline_system_load"],
-  ["GPU", "tapline_gpu_"],
+  ["Memory", "tapline_system_memory,tapline_system_swap,tapline_process_"],
+  ["Load and processes", "tapline_system_load,tapline_system_processes"],
+  ["Disk and network", "tapline_system_disk,tapline_system_network"],
+  ["GPU", "nvidia_gpu_"],
 ];
+const SYSTEM_PREFIXES = GROUPS.flatMap(([, p]) => p.split(","));
+
+/** One chart per metric name, one line per label set (GPUs, disks), on the union of their times. */
+function byName(
+  series: readonly SeriesView[],
+): { name: string; unit: string; labels: string[]; data: (number | null)[][] }[] {
+  const groups = new Map<string, SeriesView[]>();
+  for (const s of series) groups.set(s.name, [...(groups.get(s.name) ?? []), s]);
+  return [...groups].map(([name, list]) => {
+    const lines = list.slice(0, 8);
+    const xs = [...new Set(lines.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    const index = new Map(xs.map((x, i) => [x, i]));
+    const columns = lines.map((s) => {
+      const col: (number | null)[] = new Array(xs.length).fill(null);
+      for (const [x, y] of s.points) col[index.get(x)!] = y;
+      return col;
+    });
+    return {
+      name,
+      unit: lines[0]?.unit ?? "",
+      labels: lines.map((s) => s.labels || name),
+      data: [xs, ...columns],
+    };
+  });
+}
 
 export function SystemPage({ live }: P) {
   const [series, setSeries] = useState<SeriesView[]>([]);
   useEffect(
-    () =>
-      void get<SeriesView[]>("api/series?prefix=tapline_system_,tapline_process_,tapline_gpu_").then(
-        setSeries,
-      ),
+    () => void get<SeriesView[]>(`api/series?prefix=${SYSTEM_PREFIXES.join(",")}`).then(setSeries),
     [live.seriesTick],
   );
   if (series.length === 0)
-    return html`<h1>System and GPU</h1><p class="muted">no system sample in this folder (metrics({ system }) writes them)</p>`;
+    return html`<h1>System and GPU</h1>
+      <p class="muted">no system sample in this folder (metrics({ system }) and gpu() write them)</p>`;
   return html`<h1>System and GPU</h1>
     ${GROUPS.map(([title, prefixes]) => {
       const list = series.filter((s) => prefixes.split(",").some((p) => s.name.startsWith(p)));
       if (list.length === 0) return "";
-      return html`<h2>${title}</h2><div class="grid2">${list.slice(0, 12).map(
-        (s) => html`<${Chart} title=${`${s.name}${s.labels ? ` {${s.labels}}` : ""}`} unit=${s.unit ?? ""}
-          data=${[s.points.map((p) => p[0]), s.points.map((p) => p[1])]} labels=${[s.name]} />`,
-      )}</div>`;
+      return html`<h2>${title}</h2>
+        <div class="grid2">
+          ${byName(list)
+            .slice(0, 16)
+            .map((c) => html`<${Chart} title=${c.name} unit=${c.unit} data=${c.data} labels=${c.labels} />`)}
+        </div>`;
     })}`;
 }
 
