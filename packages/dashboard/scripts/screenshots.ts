@@ -13,6 +13,7 @@ for (const [name, hash] of [
   ["overview", "#/"],
   ["runs", "#/runs"],
   ["run-detail", `#/runs/${fx.runIds[fx.runIds.length - 1]}`],
+  ["steps", "#/steps"],
   ["system", "#/system"],
 ] as const) {
   await page.goto(`${dashboard.url}${hash}`);

@@ -117,6 +117,27 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     await page.close();
   });
 
+  it("runs: the table filters by status, pipeline and text", async () => {
+    const { page, errors } = await open(browser.context, `${dashboard.url}#/runs`);
+    await page.locator("tr[data-run]").first().waitFor();
+    await page.locator('select[name="status"]').selectOption("failed");
+    const failed = fx.runIds[fx.runIds.length - 1]!;
+    await expect
+      .poll(() =>
+        page.locator("tr[data-run]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run"))),
+      )
+      .toEqual([failed]);
+    await page.locator('select[name="status"]').selectOption("");
+    await page.locator('input[name="q"]').fill(fx.runIds[1]!.slice(0, 13));
+    await expect.poll(() => page.locator("tr[data-run]").count()).toBe(1);
+    await page.locator('input[name="q"]').fill("");
+    await page.locator('select[name="pipeline"]').selectOption("story");
+    await expect.poll(() => page.locator("tr[data-run]").count()).toBeGreaterThanOrEqual(fx.runIds.length);
+    expect(page.url()).toContain("pipeline=story");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("run detail: the unit timeline with each unit's attempts and the failure", async () => {
     const failed = fx.runIds[fx.runIds.length - 1]!;
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${failed}`);

@@ -21,6 +21,8 @@ export function Chart({ title, data, labels, bars, unit }: ChartProps) {
   const plot = useRef<uPlot | null>(null);
   const shape = `${labels.join("|")}|${bars ? 1 : 0}`;
   const shapeRef = useRef("");
+  const latest = useRef(data);
+  latest.current = data;
   useEffect(() => {
     const node = el.current;
     if (!node) return;
@@ -36,8 +38,18 @@ export function Chart({ title, data, labels, bars, unit }: ChartProps) {
         width,
         height: 180,
         legend: { show: true },
-        scales: { x: { time: true } },
-        axes: [{}, { size: 60, ...(unit && { label: unit }) }],
+        // One point (one minute of data) would otherwise stretch the time axis over years.
+        scales: {
+          x: {
+            time: true,
+            range: (_u, min, max) => {
+              const xs = latest.current[0] ?? [];
+              const only = xs.length === 1 ? xs[0] : undefined;
+              return typeof only === "number" ? [only - 300, only + 60] : [min, max];
+            },
+          },
+        },
+        axes: [{}, { size: 56, values: (_u, ticks) => ticks.map((t) => compact(t, unit)) }],
         series: [
           {},
           ...labels.map((label, i) => ({
@@ -64,7 +76,26 @@ export function Chart({ title, data, labels, bars, unit }: ChartProps) {
     [],
   );
   return html`<figure class="chart" data-points=${data[0]?.length ?? 0} data-title=${title}>
-    <figcaption>${title}</figcaption>
+    <figcaption>${title}${unit ? html` <span class="muted">(${unit})</span>` : ""}</figcaption>
     <div ref=${el}></div>
   </figure>`;
+}
+
+/** Tick labels: bytes in KiB/MiB/GiB, other large numbers with k/M/G, small ones as they are. */
+export function compact(v: number, unit: string | undefined): string {
+  const a = Math.abs(v);
+  if (unit === "bytes") {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    let x = a;
+    while (x >= 1024 && i < units.length - 1) {
+      x /= 1024;
+      i++;
+    }
+    return `${v < 0 ? "-" : ""}${x >= 100 || i === 0 ? x.toFixed(0) : x.toFixed(1)} ${units[i]}`;
+  }
+  if (a >= 1e9) return `${(v / 1e9).toFixed(1)}G`;
+  if (a >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
+  return String(Number(v.toPrecision(4)));
 }
