@@ -23,7 +23,7 @@ export async function renderReport(options: ReportOptions): Promise<string> {
       what: `data folder ${dir}`,
       why: "not found (pass the dir given to createTapline)",
     });
-  const to = o.until ?? Date.now();
+  const to = o.until ?? Date.now() + 1; // a record written this very millisecond is in
   const from = o.since ?? to - 86_400_000;
   const data = await gatherReport(dir, from, to);
   return o.format === "md" ? markdown(data) : html(data);

@@ -48,7 +48,7 @@ export const reportCommand: Command = {
       throw usage(`tapline report: --format must be html or md, got "${values.format}"`);
     const now = Date.now();
     const since = parseSince(values.since ?? "24h", now);
-    const until = values.until === undefined ? now : parseSince(values.until, now);
+    const until = values.until === undefined ? now + 1 : parseSince(values.until, now);
     const dir = await dataDir(values.dir, io);
     let mod: typeof import("@tapline/dashboard");
     try {
