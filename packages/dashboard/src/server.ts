@@ -217,7 +217,7 @@ const SECURITY_HEADERS = {
   "x-frame-options": "DENY",
   // Everything the page loads is its own: no inline script, no CDN, no other origin.
   "content-security-policy":
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 };
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cache = false): void {

@@ -138,6 +138,28 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     await page.close();
   });
 
+  it("a run appended while the dashboard was down shows once the page reconnects", async () => {
+    const own = await serveDashboard({ dir: fx.dir, pollIntervalMs: 200 });
+    const { page, errors } = await open(browser.context, `${own.url}#/runs`);
+    await page.locator("tr[data-run]").first().waitFor();
+    await own.close();
+    await page.getByText("offline", { exact: true }).waitFor();
+    const id = "while-down-0001";
+    await appendFile(
+      await runsFile(fx.dir),
+      `${JSON.stringify({ t: "run", time: Date.now(), runId: id, pipeline: "story", status: "success", durationMs: 4 })}\n`,
+    );
+    const again = await serveDashboard({ dir: fx.dir, port: own.port });
+    try {
+      await page.locator(`tr[data-run="${id}"]`).waitFor({ timeout: 5000 });
+      // The browser reports the refused reconnection attempts; nothing else.
+      expect(errors.filter((e) => !/ERR_CONNECTION_REFUSED|EventSource/.test(e))).toEqual([]);
+    } finally {
+      await page.close();
+      await again.close();
+    }
+  });
+
   it("run detail: the unit timeline with each unit's attempts and the failure", async () => {
     const failed = fx.runIds[fx.runIds.length - 1]!;
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${failed}`);

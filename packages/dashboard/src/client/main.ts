@@ -17,6 +17,8 @@ export interface Live {
   readonly seriesTick: number;
   readonly alertsTick: number;
   readonly connected: boolean;
+  /** Bumped on every (re)connection of the stream: what was missed while away is fetched again. */
+  readonly epoch: number;
 }
 
 function useLive(): Live {
@@ -27,6 +29,7 @@ function useLive(): Live {
     seriesTick: 0,
     alertsTick: 0,
     connected: false,
+    epoch: 0,
   });
   useEffect(() => {
     void get<Overview>("api/overview").then((overview) =>
@@ -37,7 +40,7 @@ function useLive(): Live {
     source.addEventListener("error", () => setLive((l) => ({ ...l, connected: false })));
     source.addEventListener("hello", (e) => {
       const { overview } = JSON.parse((e as MessageEvent<string>).data) as { overview: Overview };
-      setLive((l) => ({ ...l, overview, connected: true, tick: l.tick + 1 }));
+      setLive((l) => ({ ...l, overview, connected: true, tick: l.tick + 1, epoch: l.epoch + 1 }));
     });
     source.addEventListener("update", (e) => {
       const m = JSON.parse((e as MessageEvent<string>).data) as UpdateMessage;
@@ -52,6 +55,7 @@ function useLive(): Live {
           seriesTick: l.seriesTick + (m.series ? 1 : 0),
           alertsTick: l.alertsTick + (m.alerts ? 1 : 0),
           connected: true,
+          epoch: l.epoch,
         };
       });
     });

@@ -116,7 +116,7 @@ export function RunsPage({ live, query }: P & { query: string }) {
       setFetched(r.runs);
       setSince(live.pushed.length);
     });
-  }, [status, pipeline, q]);
+  }, [status, pipeline, q, live.epoch]);
   const rows = useMemo(() => {
     const byId = new Map(fetched.map((r) => [r.runId, r]));
     for (const r of live.pushed.slice(since)) {
