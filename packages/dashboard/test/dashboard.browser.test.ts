@@ -241,6 +241,7 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
   });
 
   it.skipIf(!mapAvailable)("run detail: a real .map() run lists its items and their retries", async () => {
+    if (fx.mapError) throw new Error(fx.mapError);
     const id = fx.mapRunId!;
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${id}`);
     await page.getByTestId("timeline").waitFor();
