@@ -136,7 +136,12 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
       return json(res, { runs: mem.complete ? mem.runs : await readRunsFromFiles(dir, filter) });
     }
     if (path.startsWith("/api/runs/")) {
-      const id = decodeURIComponent(path.slice("/api/runs/".length));
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice("/api/runs/".length));
+      } catch {
+        return send(res, 404, "application/json", '{"error":"no such run"}');
+      }
       const run = model.run(id) ?? (await readRunFromFiles(dir, id));
       return run ? json(res, detail(run)) : send(res, 404, "application/json", '{"error":"no such run"}');
     }

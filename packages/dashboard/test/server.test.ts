@@ -178,6 +178,7 @@ describe("serveDashboard over HTTP", () => {
       };
       expect(detail.units).toMatchObject([{ path: "a", attempts: 2 }]);
       expect((await raw(small.port, "/api/runs/nope")).status).toBe(404);
+      expect((await raw(small.port, "/api/runs/%E0%A4%A")).status).toBe(404); // not valid percent-encoding
       const overview = JSON.parse((await raw(small.port, "/api/overview")).body) as { totals: object };
       expect(overview.totals).toMatchObject({ runs: 6, successes: 5, failures: 1 });
     } finally {
