@@ -1,7 +1,9 @@
 import { isTaplineError, redactSecrets } from "@tapline/core";
 import { alertsCommand } from "./commands/alerts.ts";
 import type { Command } from "./commands/command.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 import { metricsCommand } from "./commands/metrics.ts";
+import { reportCommand } from "./commands/report.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
@@ -16,6 +18,8 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   alertsCommand,
   validateCommand,
+  dashboardCommand,
+  reportCommand,
 ];
 
 function help(): string {

@@ -45,7 +45,7 @@ function parseArgv<const T extends Options>(
 }
 
 /** Resolves `--dir` (default `./.tapline`) from the cwd and checks it exists: a typo must not look like "no data". */
-async function dataDir(raw: string | undefined, io: CliIo): Promise<string> {
+export async function dataDir(raw: string | undefined, io: CliIo): Promise<string> {
   const dir = resolve(io.cwd, raw ?? ".tapline");
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {

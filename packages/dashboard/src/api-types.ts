@@ -1,0 +1,141 @@
+// The JSON the server sends and the page reads (no Node types here: the browser bundle imports it too).
+
+/** One unit (step, branch, map item) of a run, as the page shows it. */
+export interface UnitView {
+  /** `scenes[3]`, `media.voice`; the step name before units exist. */
+  readonly path: string;
+  readonly step: string;
+  readonly status: string;
+  /** Epoch ms when it ended. */
+  readonly time: number;
+  readonly durationMs: number;
+  readonly attempts: number;
+  /** Each attempt's duration, when there were several. */
+  readonly attemptsMs?: readonly number[];
+  readonly error?: string;
+  readonly findings?: readonly FindingView[];
+  readonly artifacts?: readonly ArtifactView[];
+  readonly children?: readonly UnitView[];
+}
+
+export interface FindingView {
+  readonly severity: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly check?: string;
+}
+
+export interface ArtifactView {
+  readonly path: string;
+  readonly kind?: string;
+  /** The URL the page can load it from, when it lies under a served folder. */
+  readonly url?: string;
+}
+
+/** A run in the Runs table. */
+export interface RunSummary {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** `running` until its run record arrives. */
+  readonly status: string;
+  /** Epoch ms: when it ended (or its latest step ended while it runs). */
+  readonly time: number;
+  readonly startTime: number;
+  readonly durationMs: number;
+  /** Attempts summed over its units. */
+  readonly attempts: number;
+  readonly steps: number;
+  readonly failedStep?: string;
+  readonly error?: string;
+}
+
+export interface RunDetail extends RunSummary {
+  readonly units: readonly UnitView[];
+}
+
+export interface StepStats {
+  readonly pipeline: string;
+  readonly step: string;
+  readonly count: number;
+  readonly failures: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly retries: number;
+  readonly topErrors: readonly { readonly message: string; readonly count: number }[];
+  /** Per minute: [epoch s, p50 ms, p95 ms, failures]. */
+  readonly series: readonly (readonly [number, number, number, number])[];
+}
+
+export interface StatusPartView {
+  readonly component: string;
+  readonly level: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface AlertView {
+  readonly time: number;
+  readonly rule: string;
+  readonly level: string;
+  readonly state: string;
+  readonly message: string;
+  readonly labels: Record<string, string>;
+  readonly fingerprint: string;
+  readonly muted?: string;
+  readonly runId?: string;
+}
+
+export interface Overview {
+  readonly dir: string;
+  readonly now: number;
+  readonly status?: {
+    readonly level: string;
+    readonly message: string;
+    readonly time: number;
+    readonly parts: readonly StatusPartView[];
+  };
+  readonly totals: {
+    readonly runs: number;
+    readonly successes: number;
+    readonly failures: number;
+    readonly running: number;
+  };
+  /** Last 60 minutes: [epoch s of the minute, successes, failures]. */
+  readonly perMinute: readonly (readonly [number, number, number])[];
+  readonly steps: readonly {
+    readonly pipeline: string;
+    readonly step: string;
+    readonly p95Ms: number;
+    readonly count: number;
+    readonly failures: number;
+  }[];
+  readonly firing: readonly AlertView[];
+  /** Breaker name → key → state, from plugin-retry's status part. */
+  readonly breakers: Record<string, Record<string, string>>;
+  readonly pipelines: readonly string[];
+  readonly warnings: number;
+}
+
+export interface SeriesView {
+  readonly name: string;
+  readonly labels: string;
+  readonly unit?: string;
+  /** [epoch s, value]. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export interface AlertsView {
+  readonly firing: readonly AlertView[];
+  readonly history: readonly AlertView[];
+  readonly silences: readonly unknown[];
+}
+
+/** What one event-stream message carries. */
+export interface UpdateMessage {
+  readonly overview: Overview;
+  /** Runs that started or changed since the last message, newest last. */
+  readonly runs: readonly RunSummary[];
+  /** Something changed in metrics or alerts. */
+  readonly series: boolean;
+  readonly alerts: boolean;
+}
