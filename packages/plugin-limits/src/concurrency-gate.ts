@@ -24,16 +24,19 @@ export class ConcurrencyGate {
   private readonly queueLimit: number;
   private readonly queueTimeout: number | undefined;
   private readonly clock: LimitClock;
+  private readonly sync: boolean;
 
   constructor(
     key: string,
     sem: StoreSemaphore,
+    sync: boolean,
     capacity: number,
     queueLimit: number,
     queueTimeout: number | undefined,
     clock: LimitClock,
   ) {
     this.key = key;
+    this.sync = sync;
     this.sem = sem;
     this.capacity = capacity;
     this.queueLimit = queueLimit;
@@ -48,7 +51,7 @@ export class ConcurrencyGate {
 
   /** Takes a slot at once if nobody waits and the store answers synchronously yes. */
   tryTake(weight: number): boolean {
-    if (this.waiters.first !== undefined || this.closed) return false;
+    if (!this.sync || this.waiters.first !== undefined || this.closed) return false;
     if (this.sem.tryAcquire(weight, this.capacity) === true) {
       this.inFlight += weight;
       return true;

@@ -319,6 +319,7 @@ function buildKey(name: string, o: LimitKeyOptions, store: LimitStore, clock: Li
       : new ConcurrencyGate(
           name,
           store.semaphore(name),
+          store.sync === true,
           capacity,
           o.queue ?? 1000,
           o.queueTimeout === undefined ? undefined : parseDuration(o.queueTimeout),
@@ -329,6 +330,7 @@ function buildKey(name: string, o: LimitKeyOptions, store: LimitStore, clock: Li
       ? new RateGate(
           name,
           store.rateWindows(name, windows),
+          store.sync === true,
           windows,
           parseDuration(o.maxWait ?? 60_000)!,
           clock,
@@ -373,7 +375,7 @@ export interface KeyLimiterOptions extends LimitKeyOptions {
 function single(subject: string, fallback: string, options: KeyLimiterOptions): KeyLimiter {
   const { name = fallback, store, clock, ...key } = parseOptions(KeyOptionsSchema, options, subject);
   return new LimiterImpl({
-    keys: { [name]: key as LimitKeyOptions },
+    keys: { [name]: key },
     ...(store && { store }),
     ...(clock && { clock }),
   }).key(name);

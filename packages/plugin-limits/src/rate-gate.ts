@@ -24,15 +24,18 @@ export class RateGate {
   private readonly windows: StoreRateWindows;
   private readonly maxWait: number;
   private readonly clock: LimitClock;
+  private readonly sync: boolean;
 
   constructor(
     key: string,
     windows: StoreRateWindows,
+    sync: boolean,
     specs: readonly RateWindowSpec[],
     maxWait: number,
     clock: LimitClock,
   ) {
     this.key = key;
+    this.sync = sync;
     this.windows = windows;
     this.specs = specs;
     this.maxWait = maxWait;
@@ -46,7 +49,10 @@ export class RateGate {
   /** Takes room at once if nobody waits and the store answers synchronously. */
   tryTake(amounts: readonly number[]): boolean {
     return (
-      this.waiters.first === undefined && !this.closed && this.windows.take(amounts, this.clock.now()) === 0
+      this.sync &&
+      this.waiters.first === undefined &&
+      !this.closed &&
+      this.windows.take(amounts, this.clock.now()) === 0
     );
   }
 

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
+import type { KeyLimiterOptions } from "./limiter.ts";
 import type {
   GaugeConcurrency,
   LimitClock,
@@ -50,21 +51,28 @@ const GaugeSchema = v.pipe(
   ),
 ) satisfies v.GenericSchema<GaugeConcurrency>;
 
-const KeySchema = v.pipe(
-  v.strictObject({
-    concurrency: v.optional(
-      v.union([positive, GaugeSchema], "must be a number > 0 or { gauge, per?, min?, max? }"),
+const KeyEntries = {
+  concurrency: v.optional(v.lazy((x) => (typeof x === "object" && x !== null ? GaugeSchema : positive))),
+  queue: v.optional(wholeFrom(0)),
+  queueTimeout: v.optional(positiveDuration),
+  rate: v.optional(
+    v.lazy((x) =>
+      Array.isArray(x)
+        ? v.pipe(v.array(RateWindowSchema), v.minLength(1, "needs a window"))
+        : RateWindowSchema,
     ),
-    queue: v.optional(wholeFrom(0)),
-    queueTimeout: v.optional(positiveDuration),
-    rate: v.optional(v.union([RateWindowSchema, v.pipe(v.array(RateWindowSchema), v.minLength(1))])),
-    maxWait: v.optional(duration),
-    pauseOn429: v.optional(v.boolean()),
-  }),
-  v.check(
+  ),
+  maxWait: v.optional(duration),
+  pauseOn429: v.optional(v.boolean()),
+};
+const needsALimit = <T extends { concurrency?: unknown; rate?: unknown }>() =>
+  v.check<T, string>(
     (k) => k.concurrency !== undefined || k.rate !== undefined,
     "a key needs a concurrency, a rate, or both",
-  ),
+  );
+const KeySchema = v.pipe(
+  v.strictObject(KeyEntries),
+  needsALimit(),
 ) satisfies v.GenericSchema<LimitKeyOptions>;
 
 const StoreSchema = v.custom<LimitStore>(
@@ -83,38 +91,43 @@ const ClockSchema = v.custom<LimitClock>((c) => {
 }, "must have now(), setTimeout() and clearTimeout()");
 
 /** @internal Options of createLimiter() and of the limits() plugin. */
-export const LimiterSchema = v.strictObject({
+export const LimiterSchema: v.GenericSchema<LimiterOptions> = v.strictObject({
   keys: v.pipe(
     v.record(name, KeySchema),
     v.check((k) => Object.keys(k).length > 0, "declare at least one key"),
   ),
   store: v.optional(StoreSchema),
   clock: v.optional(ClockSchema),
-}) satisfies v.GenericSchema<LimiterOptions>;
-
-/** @internal One key's options alone (bulkhead(), rateLimit()). */
-export const KeyOptionsSchema = v.strictObject({
-  ...KeySchema.pipe[0].entries,
-  name: v.optional(name),
-  store: v.optional(StoreSchema),
-  clock: v.optional(ClockSchema),
 });
 
+/** @internal One key's options alone (bulkhead(), rateLimit()). */
+export const KeyOptionsSchema: v.GenericSchema<KeyLimiterOptions> = v.pipe(
+  v.strictObject({
+    ...KeyEntries,
+    name: v.optional(name),
+    store: v.optional(StoreSchema),
+    clock: v.optional(ClockSchema),
+  }),
+  needsALimit(),
+);
+
 const costs = v.record(v.string(), nonNegative);
-const OneLimitSchema = v.union(
-  [
-    name,
-    v.strictObject({
-      key: v.union([name, fn("must be a key name or (input, ctx) => key name")]),
-      weight: v.optional(v.union([positive, fn("must be a number > 0 or (input) => number")])),
-      cost: v.optional(v.union([costs, fn("must be { unit: amount } or (input, ctx) => { unit: amount }")])),
-    }),
-  ],
-  "must be a key name, { key, weight?, cost? }, or a list of them",
+const isFn = (x: unknown) => typeof x === "function";
+const LimitObjectSchema = v.strictObject({
+  key: v.lazy((x) => (isFn(x) ? fn("") : name)),
+  weight: v.optional(v.lazy((x) => (isFn(x) ? fn("") : positive))),
+  cost: v.optional(v.lazy((x) => (isFn(x) ? fn("") : costs))),
+});
+const ONE = "must be a key name, { key, weight?, cost? }, or a list of them";
+const OneLimitSchema = v.lazy((x) =>
+  typeof x === "object" && x !== null
+    ? LimitObjectSchema
+    : v.pipe(v.string(ONE), v.minLength(1, "must be a non-empty key name")),
 ) satisfies v.GenericSchema<string | LimitStepOptions>;
 
 /** @internal The `limit` step option. */
-export const LimitStepSchema = v.union(
-  [OneLimitSchema, v.pipe(v.array(OneLimitSchema), v.minLength(1, "must name at least one key"))],
-  "must be a key name, { key, weight?, cost? }, or a list of them",
+export const LimitStepSchema = v.lazy((x) =>
+  Array.isArray(x)
+    ? v.pipe(v.array(OneLimitSchema), v.minLength(1, "must name at least one key"))
+    : OneLimitSchema,
 ) satisfies v.GenericSchema<LimitStepOption>;

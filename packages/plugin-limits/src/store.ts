@@ -42,6 +42,11 @@ export interface StoreRateWindows {
 
 /** The state behind a limiter: memory by default; a Redis store shares it between workers. */
 export interface LimitStore {
+  /**
+   * True when every method answers synchronously (the memory store): the limiter then admits a call on the
+   * spot when it fits. A shared store leaves it unset and every call goes through the queue.
+   */
+  readonly sync?: boolean;
   /** The concurrency state of `key` (called once per key, when the limiter is built). */
   semaphore(key: string): StoreSemaphore;
   /** The rate state of `key` with its windows (called once per key, when the limiter is built). */
@@ -148,6 +153,7 @@ class MemoryRateWindows implements StoreRateWindows {
  */
 export function createMemoryStore(): LimitStore {
   return {
+    sync: true,
     semaphore: () => new MemorySemaphore(),
     rateWindows: (_key, windows) => new MemoryRateWindows(windows),
   };
