@@ -297,7 +297,8 @@ function buildKey(name: string, o: LimitKeyOptions, store: LimitStore, clock: Li
     perMs: parseDuration(w.per)!,
     unit: w.unit ?? "requests",
   }));
-  const pauseOn429 = o.pauseOn429 ?? true;
+  // A 429 is an API's answer: keys with a rate pause on it by default, plain bulkheads only when asked.
+  const pauseOn429 = o.pauseOn429 ?? windows.length > 0;
   let gauge: Gauge | undefined;
   let capacity: number | undefined;
   if (typeof o.concurrency === "number") capacity = o.concurrency;

@@ -55,7 +55,8 @@ export interface LimitKeyOptions {
   maxWait?: Duration;
   /**
    * Pause the key when an attempt fails with HTTP 429 and a retry hint (`Retry-After`, `retry-after-ms`,
-   * `error.retryAfterMs`): no unit of the key starts an attempt until the hint has passed. Default true.
+   * `error.retryAfterMs`): no unit of the key starts an attempt until the hint has passed. Default true for a
+   * key with a `rate`, false for a plain bulkhead.
    */
   pauseOn429?: boolean;
 }

@@ -186,6 +186,49 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
       const plan = planFor(info.options);
       if (!plan) return next;
       const { ctx } = info;
+      // Static keys without a concurrency need nothing around the unit.
+      if (plan.every((e) => typeof e.key === "string" && limiter.states.get(e.key)?.gate === undefined))
+        return next;
+      // The common case, one static key with a fixed weight: no resolving, no async frame on the fast path.
+      const only = plan.length === 1 ? plan[0]! : undefined;
+      const gate =
+        only && typeof only.key === "string" && typeof only.weight === "number"
+          ? limiter.states.get(only.key)?.gate
+          : undefined;
+      if (gate) {
+        const weight = only!.weight as number;
+        const release = () => gate.release(weight);
+        const run = (input: unknown, signal: AbortSignal) => {
+          let pending: Promise<unknown>;
+          try {
+            pending = next(input, signal);
+          } catch (error) {
+            release();
+            throw error;
+          }
+          return pending.then(
+            (value) => {
+              release();
+              return value;
+            },
+            (error: unknown) => {
+              release();
+              throw error;
+            },
+          );
+        };
+        return (input, signal) => {
+          if (gate.tryTake(weight)) return run(input, signal);
+          const state = limiter.states.get(only!.key as string)!;
+          const heavy = limiter.tooHeavy(state, weight);
+          if (heavy) return Promise.reject(heavy);
+          const t0 = limiter.clock.now();
+          return gate.acquire(weight, signal).then(() => {
+            waited(ctx, state.name, "slot", limiter.clock.now() - t0);
+            return run(input, signal);
+          });
+        };
+      }
       return async (input, signal) => {
         const all = resolve(plan, input, ctx);
         const held: Resolved[] = [];
@@ -213,6 +256,9 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
     hooks.wrapStep.tap({ name: api.name, stage: RATE_STAGE }, (next, info) => {
       const plan = planFor(info.options);
       if (!plan) return next;
+      // Static keys without a rate (a plain bulkhead) need nothing per attempt.
+      if (plan.every((e) => typeof e.key === "string" && limiter.states.get(e.key)?.rate === undefined))
+        return next;
       const { ctx } = info;
       return async (input, signal) => {
         const all = resolve(plan, input, ctx);

@@ -165,7 +165,10 @@ describe("concurrency through pipelines", () => {
     const p = app
       .pipeline<number>("render")
       .map("scenes", (n) => Array.from({ length: n }, (_, i) => i), render, { concurrency: 6, limit: "gpu" })
-      .parallel("extras", { thumb: [render, { limit: "gpu" }], cover: [render, { limit: "gpu" }] })
+      .parallel("extras", {
+        thumb: [(xs: number[]) => render(xs.length), { limit: "gpu" }],
+        cover: [(xs: number[]) => render(xs.length + 1), { limit: "gpu" }],
+      })
       .build();
     const runs = [p.run(12), p.run(7), p.run(5)];
     await vi.runAllTimersAsync();
