@@ -315,6 +315,39 @@ describe("definitions and lifecycle", () => {
     );
   });
 
+  it("a list of keys takes every slot (in key order) and every rate; an unknown key from a function fails the unit", async () => {
+    const app = track(
+      appWith({ keys: { gpu: { concurrency: 1 }, llm: { rate: { limit: 2, per: "1s" }, maxWait: "1m" } } }),
+    );
+    const gpu = inFlightCounter();
+    const times: number[] = [];
+    const p = app
+      .pipeline("p")
+      .map(
+        "m",
+        () => [0, 1, 2, 3],
+        (i: number) =>
+          gpu.around(async () => {
+            times.push(Date.now());
+            await sleep(5);
+            return i;
+          }),
+        { concurrency: 4, limit: [{ key: "llm" }, "gpu"] },
+      )
+      .step("bad", () => 1, { limit: { key: () => "nope" } })
+      .build();
+    const run = p.run(undefined);
+    await vi.runAllTimersAsync();
+    const report = await run;
+    expect(gpu.max).toBe(1);
+    expect(maxInWindow(times, 1000)).toBe(2);
+    expect(report.failedStep).toBe("bad");
+    expect(isTaplineError(report.steps[1]!.error, "TAPLINE_ERR_LIMITS_KEY")).toBe(true);
+    expect(String(report.steps[1]!.error)).toContain('unknown limit key "nope"; declared keys: gpu, llm');
+    const part = app.status().parts.find((x) => x.component === "limits");
+    expect(part).toMatchObject({ level: "ok", details: { keys: { gpu: { concurrency: 1, inFlight: 0 } } } });
+  });
+
   it("app.close() takes waiting units out of the queue, and leaves no timer behind", async () => {
     const app = appWith({ keys: { gpu: { concurrency: 1, queueTimeout: "1h" } } });
     let release!: () => void;
