@@ -1,8 +1,11 @@
 // Option typos a new user makes: each must be a type error in the published declarations.
 import { createTapline, isTaplineError } from "@tapline/core";
+import { serveDashboard } from "@tapline/dashboard";
 import { alerts, consoleHandler } from "@tapline/plugin-alerts";
 import { gpu } from "@tapline/plugin-gpu";
+import { limits } from "@tapline/plugin-limits";
 import { metrics } from "@tapline/plugin-metrics";
+import { otel } from "@tapline/plugin-otel";
 import { circuitBreaker, retry, retryPolicy } from "@tapline/plugin-retry";
 import { audio, text, validate } from "@tapline/plugin-validate";
 
@@ -60,3 +63,23 @@ if (isTaplineError(thrown, "TAPLINE_ERR_STEP_TIMEOUT")) {
   void ms;
 }
 if (isTaplineError(thrown, "TAPLINE_ERR_PLUGIN_OPTIONS")) void thrown.issues.map((i) => i.path);
+
+// The second-wave packages are as strict from their tarballs.
+// @ts-expect-error tracerProvidr is not an option (tracerProvider)
+otel({ tracerProvidr: undefined });
+// @ts-expect-error keyz is not an option (keys)
+limits({ keyz: {} });
+// @ts-expect-error prot is not an option (port)
+void serveDashboard({ dir: ".tapline", prot: 0 });
+const shaped = createTapline({ plugins: [retry(), limits({ keys: { gpu: { concurrency: 1 } } })] });
+shaped.pipeline<number[]>("shapes").map(
+  "items",
+  (list) => list,
+  async (n) => n * 2,
+  {
+    concurrency: 2,
+    limit: "gpu",
+    // @ts-expect-error retry.maxAtempts is not an option, on a map's items too
+    retry: { maxAtempts: 2 },
+  },
+);

@@ -58,7 +58,7 @@ export async function executeComposite(
   const t0 = performance.now();
   const children: StepReport[] = [];
   const report: StepReport = {
-    name: def.name,
+    name: place.name ?? def.name,
     path: place.path,
     index: place.index,
     status: "success",
@@ -170,17 +170,30 @@ export async function executeComposite(
         const list = Array.from(items as Iterable<unknown>);
         let results: (StepReport | undefined)[];
         try {
+          // One definition path for every item, one unit definition: an item's name and path go in its place.
+          const itemDefinitionPath = `${place.definitionPath}[]`;
+          const prefix = place.path;
           results = await unitsOf(
             settleAll(
               list.map(
                 (item, i) => () =>
-                  run1(
-                    { ...def.unit, name: `[${i}]` } as UnitDef,
-                    `[${i}]`,
-                    i,
-                    `${place.path}[${i}]`,
-                    `${place.definitionPath}[]`,
+                  executeUnit(
+                    state,
+                    run,
+                    def.unit,
+                    {
+                      step: place.step,
+                      index: i,
+                      path: `${prefix}[${i}]`,
+                      definitionPath: itemDefinitionPath,
+                      parent: ctx,
+                      signal: controller.signal,
+                      sink: children,
+                      inFlight,
+                      name: `[${i}]`,
+                    },
                     item,
+                    hooks,
                   ),
               ),
               def.concurrency,
@@ -189,12 +202,15 @@ export async function executeComposite(
             ),
           );
         } finally {
-          // Items that never started (after a failure, or a cancellation) are listed as skipped, in order.
-          const reported = new Set(children.map((c) => c.index));
-          for (let i = 0; i < list.length; i++) {
-            if (!reported.has(i)) children.push(skipped(`[${i}]`, i, `${place.path}[${i}]`));
+          // Items start in index order, so their reports are in order; those that never started (after a
+          // failure, or a cancellation) are listed as skipped, in their places.
+          if (children.length < list.length) {
+            const reported = new Set(children.map((c) => c.index));
+            for (let i = 0; i < list.length; i++) {
+              if (!reported.has(i)) children.push(skipped(`[${i}]`, i, `${place.path}[${i}]`));
+            }
+            children.sort((a, b) => a.index - b.index);
           }
-          children.sort((a, b) => a.index - b.index);
         }
         output =
           def.onItemError === "collect"

@@ -102,6 +102,8 @@ export interface UnitPlace {
    * (one race per shape, not one per unit), marking them cancelled and abandoned.
    */
   readonly inFlight?: Set<StepReport>;
+  /** The unit's name in its parent when it differs from its definition's (`[3]` for a map item). */
+  readonly name?: string;
 }
 
 /** @internal */

@@ -252,7 +252,7 @@ async function executeStep(
 ): Promise<StepReport> {
   const t0 = performance.now();
   const report: StepReport = {
-    name: step.name,
+    name: place.name ?? step.name,
     path: place.path,
     index: place.index,
     status: "success",
