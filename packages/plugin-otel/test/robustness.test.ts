@@ -153,9 +153,13 @@ describe("a misconfigured SDK never fails a run", () => {
         return n;
       })
       .build();
-    const reports = await Promise.all(
-      Array.from({ length: 60 }, (_, n) => pipeline.run(n, { signal: AbortSignal.timeout(20) })),
-    );
+    // The cancelled ones are cancelled on purpose, not by a timer racing a loaded machine.
+    const stop = new AbortController();
+    const running = Array.from({ length: 60 }, (_, n) => pipeline.run(n, { signal: stop.signal }));
+    const finished = running.filter((_, n) => n % 3 !== 2);
+    await Promise.all(finished);
+    stop.abort(new Error("stopped"));
+    const reports = await Promise.all(running);
     expect(new Set(reports.map((r) => r.status))).toEqual(new Set(["success", "failed", "cancelled"]));
     expect(otelPart(app).details).toMatchObject({ runsInFlight: 0, failures: 0 });
     expect(t.spans()).toHaveLength(60 * 3);
