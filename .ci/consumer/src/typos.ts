@@ -75,7 +75,7 @@ const shaped = createTapline({ plugins: [retry(), limits({ keys: { gpu: { concur
 shaped.pipeline<number[]>("shapes").map(
   "items",
   (list) => list,
-  async (n) => n * 2,
+  async (n: number) => n * 2,
   {
     concurrency: 2,
     limit: "gpu",
