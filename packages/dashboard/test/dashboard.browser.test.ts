@@ -133,7 +133,7 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     await page.locator('input[name="q"]').fill("");
     await page.locator('select[name="pipeline"]').selectOption("story");
     await expect.poll(() => page.locator("tr[data-run]").count()).toBeGreaterThanOrEqual(fx.runIds.length);
-    expect(page.url()).toContain("pipeline=story");
+    await expect.poll(() => page.url()).toContain("pipeline=story");
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -46,8 +46,22 @@ export async function* readJsonl(
         start = nl + 1;
         if (line.length === 0) continue;
         const record = parse(line);
-        if (record) yield record;
-        else
+        if (record) {
+          yield record;
+          continue;
+        }
+        // A writer killed in the middle of its write leaves a torn record that the next append (another
+        // process writing the same folder) continues on the same line: keep the whole record that follows.
+        const salvaged = salvage(line);
+        if (salvaged) {
+          options.onWarning?.({
+            file: file.path,
+            line: lineNo,
+            kind: "torn",
+            message: `${file.path}:${lineNo}: a torn record (${salvaged.at} bytes, a crash while writing) before a whole one; the torn part skipped`,
+          });
+          yield salvaged.record;
+        } else
           options.onWarning?.({
             file: file.path,
             line: lineNo,
@@ -67,6 +81,15 @@ export async function* readJsonl(
       });
     }
   }
+}
+
+/** The whole record at the end of a line that starts with a torn one: the last `{"` from which it parses. */
+function salvage(line: string): { record: Record<string, unknown>; at: number } | undefined {
+  for (let at = line.indexOf('{"', 1); at !== -1; at = line.indexOf('{"', at + 1)) {
+    const record = parse(line.slice(at));
+    if (record) return { record, at };
+  }
+  return undefined;
 }
 
 function parse(line: string): Record<string, unknown> | undefined {

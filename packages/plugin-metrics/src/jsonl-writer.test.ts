@@ -262,3 +262,25 @@ describe("readJsonl", () => {
     expect(await readAll(join(dir, "none"))).toEqual([]);
   });
 });
+
+describe("reading a torn record in the middle of a file", () => {
+  it("keeps the whole record another writer appended right after a torn one, and says what was skipped", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tapline torn middle "));
+    const folder = join(root, "runs");
+    mkdirSync(folder);
+    writeFileSync(
+      join(folder, "2026-12-01.0.jsonl"),
+      '{"id":"a","seq":0}\n{"id":"a","se{"id":"b","seq":0}\n{"id":"b","seq":1}\n',
+    );
+    const warnings: string[] = [];
+    const records: unknown[] = [];
+    for await (const r of readJsonl(folder, { onWarning: (w) => warnings.push(w.kind) })) records.push(r);
+    expect(records).toEqual([
+      { id: "a", seq: 0 },
+      { id: "b", seq: 0 },
+      { id: "b", seq: 1 },
+    ]);
+    expect(warnings).toEqual(["torn"]);
+    rmSync(root, { recursive: true, force: true });
+  });
+});
