@@ -3,7 +3,15 @@ import { checkOptions } from "@tapline/core/kit";
 import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
 import { AlertConfigError } from "./errors.ts";
-import { CONSOLE_FORMATS, LEVELS, NO_DATA_STATES, RULE_SCOPES, THRESHOLD_OPS } from "./kinds.ts";
+import {
+  ANOMALY_DIRECTIONS,
+  CONSOLE_FORMATS,
+  LEVELS,
+  NO_DATA_STATES,
+  REGRESSION_COMPARES,
+  RULE_SCOPES,
+  THRESHOLD_OPS,
+} from "./kinds.ts";
 import { MATCHER_PATTERN } from "./matchers.ts";
 import { AGGREGATIONS } from "./window.ts";
 
@@ -122,6 +130,11 @@ const NoData = v.strictObject({
   level: v.optional(Level),
 });
 
+const Flap = v.strictObject({
+  period: PositiveDuration,
+  count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2))),
+});
+
 const common = {
   name: NonEmpty,
   match: v.optional(MatcherSchema),
@@ -213,6 +226,7 @@ const ThresholdRuleShape = v.strictObject({
   keepFiringFor: v.optional(DurationSchema),
   minSamples: v.optional(PositiveInt),
   noData: v.optional(NoData),
+  flap: v.optional(Flap),
 });
 // The checks' input is the rule; their generics cannot name it without restating the shape, hence the cast.
 // A piped strictObject is a valid variant option at run time (variant reads its `entries`).
@@ -223,6 +237,73 @@ const ThresholdRule = v.pipe(
   >[]),
 ) as unknown as typeof ThresholdRuleShape;
 
+/** The level checks (hysteresis, order) on a rule shape of another kind. */
+function withLevelChecks<T extends v.GenericSchema>(shape: T): T {
+  return v.pipe(
+    shape,
+    ...([...clearChecks, orderCheck] as unknown as v.GenericPipeItem<v.InferOutput<T>>[]),
+  ) as unknown as T;
+}
+
+/** Bounds of the statistical kinds' windows (samples kept per series). */
+const MaxSamples = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000));
+
+/** An anomaly rule: the robust z-score of each sample against its window. */
+const AnomalyRule = withLevelChecks(
+  v.strictObject({
+    ...common,
+    kind: v.literal("anomaly"),
+    metric: MetricName,
+    by: v.optional(v.array(LabelName)),
+    window: v.optional(PositiveDuration),
+    warmup: v.optional(DurationSchema),
+    direction: v.optional(v.picklist(ANOMALY_DIRECTIONS)),
+    levels: Levels,
+    for: v.optional(DurationSchema),
+    keepFiringFor: v.optional(DurationSchema),
+    minSamples: v.optional(v.pipe(PositiveInt, v.minValue(3, "expected at least 3 samples to judge by"))),
+    noData: v.optional(NoData),
+    flap: v.optional(Flap),
+  }),
+);
+
+/** A predict rule: a linear trend over `window`, read `horizon` ahead. */
+const PredictRule = withLevelChecks(
+  v.strictObject({
+    ...common,
+    kind: v.literal("predict"),
+    metric: MetricName,
+    by: v.optional(v.array(LabelName)),
+    window: v.optional(PositiveDuration),
+    horizon: PositiveDuration,
+    op: v.optional(v.picklist(THRESHOLD_OPS)),
+    levels: Levels,
+    for: v.optional(DurationSchema),
+    keepFiringFor: v.optional(DurationSchema),
+    minSamples: v.optional(v.pipe(PositiveInt, v.minValue(2, "expected at least 2 samples for a line"))),
+    noData: v.optional(NoData),
+    flap: v.optional(Flap),
+  }),
+);
+
+/** A regression rule: a step's recent durations against its persisted baseline, per (pipeline, step). */
+const RegressionRule = withLevelChecks(
+  v.strictObject({
+    ...common,
+    kind: v.literal("regression"),
+    by: v.optional(v.array(LabelName)),
+    window: v.optional(PositiveDuration),
+    baseline: v.optional(v.pipe(MaxSamples, v.maxValue(10_000))),
+    compare: v.optional(v.picklist(REGRESSION_COMPARES)),
+    normalize: v.optional(v.boolean()),
+    levels: Levels,
+    for: v.optional(DurationSchema),
+    keepFiringFor: v.optional(DurationSchema),
+    minSamples: v.optional(PositiveInt),
+    flap: v.optional(Flap),
+  }),
+);
+
 /** A stuck-step rule: fires when a matching step runs longer than `after`. */
 const StuckStepRule = v.strictObject({
   ...common,
@@ -231,7 +312,13 @@ const StuckStepRule = v.strictObject({
   level: v.optional(Level),
 });
 
-export const RuleSchema = v.variant("kind", [ThresholdRule, StuckStepRule]);
+export const RuleSchema = v.variant("kind", [
+  ThresholdRule,
+  StuckStepRule,
+  RegressionRule,
+  AnomalyRule,
+  PredictRule,
+]);
 /** Rule names are unique (checked even when some rule is invalid, so every problem is listed at once). */
 const uniqueNames = v.rawCheck<v.InferOutput<typeof RuleSchema>[]>(({ dataset, addIssue }) => {
   const list = dataset.value;
@@ -261,7 +348,18 @@ export const RouteSchema = v.strictObject({
   groupBy: v.optional(v.array(v.union([LabelName, v.literal("...")], 'expected a label name or "..."'))),
   groupWait: v.optional(DurationSchema),
   groupInterval: v.optional(DurationSchema),
-  repeatInterval: v.optional(DurationSchema),
+  repeatInterval: v.optional(
+    v.lazy((input) =>
+      typeof input === "object" && input !== null
+        ? v.strictObject({
+            info: v.optional(DurationSchema),
+            warning: v.optional(DurationSchema),
+            error: v.optional(DurationSchema),
+            critical: v.optional(DurationSchema),
+          })
+        : DurationSchema,
+    ),
+  ),
 });
 
 export const InhibitSchema = v.array(
