@@ -51,8 +51,8 @@ const MetricName = v.pipe(
   v.string(),
   v.regex(METRIC_NAME, 'expected a metric name such as "tapline_step_duration_seconds"'),
 );
-const NonEmpty = v.pipe(v.string(), v.nonEmpty("expected a non-empty string"));
-const Level = v.picklist(LEVELS);
+export const NonEmpty = v.pipe(v.string(), v.nonEmpty("expected a non-empty string"));
+export const Level = v.picklist(LEVELS);
 const Labels = v.record(LabelName, v.string());
 const Strings = v.record(v.string(), v.string());
 const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -514,7 +514,7 @@ export const HandlerSchema = v.looseObject({
   close: v.optional(v.function()),
 });
 
-const delivery = {
+export const delivery = {
   name: v.optional(NonEmpty),
   timeoutMs: v.optional(v.pipe(v.number(), v.finite(), v.minValue(1))),
   retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
@@ -603,4 +603,38 @@ export function parseConfig<T>(
     if (issues.length > 0) throw fail(issues);
   }
   return result.value;
+}
+
+/**
+ * Like {@link parseConfig} for a handler factory whose options hold secrets (a webhook URL, a routing key, a
+ * password): an issue about one of `secretPaths` keeps its path and message but never the value, and no
+ * message quotes a secret's value.
+ */
+export function parseSecretConfig<T>(
+  schema: v.GenericSchema<unknown, T>,
+  input: unknown,
+  subject: string,
+  secretPaths: readonly string[],
+): T {
+  const result = checkOptions(schema, input);
+  if (!result.issues) return result.value;
+  const values = secretPaths
+    .map((p) =>
+      p.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], input),
+    )
+    .filter((s) => typeof s === "string" || typeof s === "number")
+    .map(String)
+    .filter((s) => s.length >= 4);
+  const clean = (text: string) => values.reduce((t, s) => t.split(s).join("[redacted]"), text);
+  const issues = result.issues.map((i): OptionIssue => {
+    const { value, ...rest } = i;
+    const secret = secretPaths.includes(i.path);
+    return {
+      ...rest,
+      // core's message ends with what it was given ("…, got X"): not for a secret
+      message: clean(secret ? i.message.replace(/,? got [\s\S]*$/, "") : i.message),
+      ...(!secret && value !== undefined && { value: typeof value === "string" ? clean(value) : value }),
+    };
+  });
+  throw new AlertConfigError({ issues, subject });
 }
