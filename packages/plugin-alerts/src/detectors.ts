@@ -135,39 +135,43 @@ export class SortedValues {
 
   /**
    * The spread as a σ estimate: 1.4826 × MAD, or 1.2533 × the mean absolute deviation when MAD is 0 (more than
-   * half the values equal). The deviations from the median are two sorted runs (walking out from the middle),
-   * so their median is a merge of n/2 steps, with no sort.
+   * half the values equal). The deviations from the median are two sorted runs (walking out from the middle,
+   * left and right), so their median is a k-th smallest of two sorted arrays: O(log n), with no sort and no copy.
    */
   sigma(median: number): number {
     const n = this.size;
-    const a = this.#a;
+    if (n < 2) return 0;
+    const mid = n >> 1;
     const odd = n % 2 === 1;
-    // Indexes walking out of the middle; an odd middle element is the first deviation (0), already taken.
-    let lo = (n >> 1) - 1;
-    let hi = odd ? (n >> 1) + 1 : n >> 1;
-    // k-th smallest deviation (0-based), counting the middle element (deviation 0) when n is odd
-    const target = n >> 1;
-    let k = odd ? 1 : 0;
-    let prev = 0;
-    let cur = 0;
-    while (k <= target) {
-      const dl = lo >= 0 ? median - a[lo]! : Number.POSITIVE_INFINITY;
-      const dh = hi < n ? a[hi]! - median : Number.POSITIVE_INFINITY;
-      prev = cur;
-      if (dl <= dh) {
-        cur = dl;
-        lo--;
-      } else {
-        cur = dh;
-        hi++;
-      }
-      k++;
-    }
-    const mad = odd ? cur : (prev + cur) / 2;
+    // left deviations: median - a[mid-1-i], i < mid; right: a[rBase+j] - median, j < mid
+    const rBase = odd ? mid + 1 : mid;
+    // odd: the middle element's deviation 0 is the smallest, so the median of all n is the (mid-1)-th of the rest
+    const mad = odd
+      ? this.#kthDeviation(mid - 1, median, mid, rBase)
+      : (this.#kthDeviation(mid - 1, median, mid, rBase) + this.#kthDeviation(mid, median, mid, rBase)) / 2;
     if (mad > 0) return MAD_SCALE * mad;
+    const a = this.#a;
     let sum = 0;
     for (let i = 0; i < n; i++) sum += Math.abs(a[i]! - median);
     return (MEAN_AD_SCALE * sum) / n;
+  }
+
+  /** The k-th smallest (0-based) of the left and right deviation runs, each `len` long. */
+  #kthDeviation(k: number, median: number, len: number, rBase: number): number {
+    const a = this.#a;
+    const lTop = len - 1; // left run: L(i) = median - a[lTop - i]
+    let lo = Math.max(0, k + 1 - len);
+    let hi = Math.min(k + 1, len);
+    while (lo < hi) {
+      const i = (lo + hi) >> 1; // i from the left run, j = k + 1 - i from the right
+      const j = k + 1 - i;
+      if (j > 0 && median - a[lTop - i]! < a[rBase + j - 1]! - median) lo = i + 1;
+      else hi = i;
+    }
+    const j = k + 1 - lo;
+    const fromL = lo > 0 ? median - a[lTop - lo + 1]! : Number.NEGATIVE_INFINITY;
+    const fromR = j > 0 ? a[rBase + j - 1]! - median : Number.NEGATIVE_INFINITY;
+    return Math.max(fromL, fromR);
   }
 
   #lowerBound(v: number): number {
