@@ -46,8 +46,8 @@ export class BaselineStore {
     this.#onError = onError;
   }
 
-  /** The saved series of every rule (empty without a dir or a file). */
-  read(): Map<string, SavedSeries[]> {
+  /** The saved series of the named rules (empty without a dir or a file). */
+  read(names: readonly string[]): Map<string, SavedSeries[]> {
     if (this.#path === undefined) return new Map();
     let text: string;
     try {
@@ -59,7 +59,11 @@ export class BaselineStore {
     try {
       const parsed = v.safeParse(FileSchema, JSON.parse(text));
       if (!parsed.success) throw new Error("not a baselines file of this version");
-      this.#rules = new Map(Object.entries(parsed.output.rules) as [string, SavedSeries[]][]);
+      this.#rules = new Map(
+        (Object.entries(parsed.output.rules) as [string, SavedSeries[]][]).filter(([name]) =>
+          names.includes(name),
+        ),
+      );
     } catch (error) {
       this.#onError(
         new Error(

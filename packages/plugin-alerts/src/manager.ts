@@ -290,7 +290,9 @@ class Manager implements AlertManager {
     };
     const byMetric = new Map<string, CompiledRule[]>();
     this.#baselines = new BaselineStore(options.dir, (e) => this.#onError(e));
-    const saved = rules.some((r) => r.kind === "regression") ? this.#baselines.read() : new Map();
+    const regressionNames = rules.filter((r) => r.kind === "regression").map((r) => r.name);
+    // Baselines of rules no longer configured are dropped at the next write.
+    const saved = regressionNames.length > 0 ? this.#baselines.read(regressionNames) : new Map();
     for (const rule of rules) {
       if (rule.kind === "stuck-step") continue;
       const compiled = new CompiledRule(

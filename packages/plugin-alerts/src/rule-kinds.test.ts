@@ -276,5 +276,11 @@ describe("YAML rule files", () => {
     }
     expect(isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")).toBe(true);
     expect(String((error as Error).message)).toMatch(/horizn.*did you mean "horizon"/);
+    expect(() =>
+      parseAlertConfig(
+        "rules:\n  - { name: S, kind: regression, scope: run, levels: { warning: 2 } }\n",
+        "alerts.yaml",
+      ),
+    ).toThrow(/scope: expected "series" \(regression rules compare runs with each other\), got "run"/);
   });
 });

@@ -291,6 +291,8 @@ const RegressionRule = withLevelChecks(
   v.strictObject({
     ...common,
     kind: v.literal("regression"),
+    // A baseline per run would never fill: regression series are per label set, across runs.
+    scope: v.optional(v.literal("series", '"series" (regression rules compare runs with each other)')),
     by: v.optional(v.array(LabelName)),
     window: v.optional(PositiveDuration),
     baseline: v.optional(v.pipe(MaxSamples, v.maxValue(10_000))),
