@@ -20,15 +20,18 @@ function bruteMedian(xs: number[]): number {
 }
 
 describe("SortedValues", () => {
-  it("keeps the median and MAD of a multiset under inserts and removals (against a brute force)", () => {
+  it("keeps the median and MAD of a multiset under inserts, removals and replacements (against a brute force)", () => {
     const r = rng(7);
     const sorted = new SortedValues(8);
     const live: number[] = [];
     for (let i = 0; i < 400; i++) {
       const v = Math.round(r() * 50);
-      sorted.insert(v);
+      if (live.length < 37) sorted.insert(v);
+      else if (i % 5 === 0) {
+        sorted.remove(live.shift()!);
+        sorted.insert(v);
+      } else sorted.replace(live.shift()!, v); // one out, one in: a single move
       live.push(v);
-      if (live.length > 37) sorted.remove(live.shift()!);
       const med = bruteMedian(live);
       expect(sorted.median()).toBe(med);
       const mad = bruteMedian(live.map((x) => Math.abs(x - med)));

@@ -122,8 +122,22 @@ export class SortedValues {
     this.size--;
   }
 
-  clear(): void {
-    this.size = 0;
+  /** Removes `old` and inserts `v` in one move (the steady state of a sliding window: one out, one in). */
+  replace(old: number, v: number): void {
+    const a = this.#a;
+    const i = this.#lowerBound(old);
+    if (i >= this.size || a[i] !== old) {
+      this.insert(v);
+      return;
+    }
+    const j = this.#lowerBound(v);
+    if (j > i) {
+      a.copyWithin(i, i + 1, j);
+      a[j - 1] = v;
+    } else {
+      a.copyWithin(j + 1, j, i);
+      a[j] = v;
+    }
   }
 
   median(): number {
@@ -195,7 +209,13 @@ export class AnomalyModel implements SeriesModel {
   readonly #minSamples: number;
   readonly #warmupMs: number;
   readonly #direction: AnomalyDirection;
-  readonly #drop = (_t: number, v: number) => this.#sorted.remove(v);
+  /** The first sample leaving the window on a push: replaced by the new one in a single move. */
+  #leaving: number | undefined;
+  readonly #drop = (_t: number, v: number) => {
+    if (this.#collect && this.#leaving === undefined) this.#leaving = v;
+    else this.#sorted.remove(v);
+  };
+  #collect = false;
   #firstTime = Number.NaN;
   #z: number | undefined;
   #median = Number.NaN;
@@ -227,10 +247,14 @@ export class AnomalyModel implements SeriesModel {
 
   push(time: number, value: number): void {
     if (Number.isNaN(this.#firstTime)) this.#firstTime = time;
+    this.#collect = true;
+    this.#leaving = undefined;
     this.#ring.evictBefore(time - this.#windowMs, this.#drop);
+    this.#collect = false;
     this.#z = undefined;
     this.#last = value;
-    // Judged against the window before it, and only once the series is old and full enough (its first minutes never fire).
+    // Judged against the window before it (with the one sample leaving it, swapped out below in the same move as
+    // the new one comes in), and only once the series is old and full enough: its first minutes never fire.
     if (this.#sorted.size >= this.#minSamples && time - this.#firstTime >= this.#warmupMs) {
       const median = this.#sorted.median();
       const sigma = this.#sorted.sigma(median);
@@ -239,8 +263,10 @@ export class AnomalyModel implements SeriesModel {
       this.#median = median;
       this.#sigma = sigma;
     }
-    this.#ring.push(time, value, this.#drop);
-    this.#sorted.insert(value);
+    this.#ring.push(time, value, this.#drop); // a full ring drops its oldest through #drop: removed at once
+    if (this.#leaving === undefined) this.#sorted.insert(value);
+    else this.#sorted.replace(this.#leaving, value);
+    this.#leaving = undefined;
   }
 
   evict(now: number): void {
