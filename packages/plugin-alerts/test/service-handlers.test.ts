@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { isTaplineError } from "@tapline/core";
 import { emailHandler, pagerDutyHandler, slackHandler } from "@tapline/plugin-alerts/handlers";
 import { SMTPServer } from "smtp-server";
@@ -297,6 +297,18 @@ describe("pagerDutyHandler", () => {
     }
   });
 
+  it("times out an Events API that never answers", async () => {
+    const pd = await serve(() => {});
+    const errors: unknown[] = [];
+    const m = manager(
+      pagerDutyHandler({ routingKey: KEY, url: `${pd.url}/v2/enqueue`, timeoutMs: 100, retries: 0 }),
+      errors,
+    );
+    observe(m, 12);
+    await until(() => errors.length === 1);
+    expect(isTaplineError(errors[0], "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT")).toBe(true);
+  });
+
   it("retries a 500 and a 429", async () => {
     let calls = 0;
     const pd = await serve((_q, _b, res) => {
@@ -416,6 +428,36 @@ describe("emailHandler", () => {
     expect(text).toMatch(/rejected the login/);
     expect(text).not.toContain("wrong-Passw0rd");
     expect(m2.summary().handlers[0]).toMatchObject({ retries: 0 });
+  });
+
+  it("times out a server that never greets", async () => {
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((s) => void sockets.push(s)); // accepts, says nothing
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => r());
+        }),
+    );
+    const errors: unknown[] = [];
+    const port = (silent.address() as AddressInfo).port;
+    const m = manager(
+      emailHandler({
+        host: "127.0.0.1",
+        port,
+        starttls: "off",
+        from: "a@example.com",
+        to: "b@example.com",
+        timeoutMs: 150,
+        retries: 0,
+      }),
+      errors,
+    );
+    observe(m, 42);
+    await until(() => errors.length === 1);
+    expect(isTaplineError(errors[0], "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT")).toBe(true);
   });
 
   it("strict options, with the password never echoed", () => {

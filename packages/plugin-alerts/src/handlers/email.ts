@@ -114,9 +114,11 @@ export function emailHandler(options: EmailHandlerOptions): AlertHandler {
         ignoreTLS: starttls === "off",
         requireTLS: starttls === "required",
         ...(checked.auth && { auth: { user: checked.auth.user, pass: checked.auth.pass } }),
-        connectionTimeout: timeoutMs,
-        greetingTimeout: timeoutMs,
-        socketTimeout: timeoutMs,
+        // A little past the handler's own timeout, which abandons the attempt first (code ..._HANDLER_TIMEOUT);
+        // these then end the socket.
+        connectionTimeout: timeoutMs + 1000,
+        greetingTimeout: timeoutMs + 1000,
+        socketTimeout: timeoutMs + 1000,
         logger: false,
       });
       const onAbort = () => transport.close();
