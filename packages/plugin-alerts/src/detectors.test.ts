@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AnomalyModel, PredictModel, RegressionModel, SortedValues } from "./detectors.ts";
+import { AnomalyModel, PredictModel, RegressionModel } from "./detectors.ts";
+import { SortedValues } from "./sorted-window.ts";
 
 /** A deterministic pseudo-random stream (mulberry32), so the "noise" series are the same on every run. */
 export function rng(seed: number): () => number {
