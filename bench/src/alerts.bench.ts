@@ -6,7 +6,8 @@
 // whose `step` equality can match (20 here), and about 10 of those match and have their window and state machine
 // updated. Throughput is reported in samples/s with those two numbers, never multiplied by the rule count.
 // Targets: ≥ 1,000,000 rule-sample evaluations/s (candidates label-matched); ≤ 1 ms added per step while a handler
-// hangs.
+// hangs. Issue 18: the statistical kinds (anomaly, predict, regression) cost ≤ 3× a threshold rule on the same
+// series per sample, with memory per series bounded and stated.
 import { createTapline, type MetricSample } from "@tapline/core";
 import {
   type AlertRuleInput,
@@ -241,4 +242,153 @@ export default async function bench(): Promise<void> {
   );
   await withAlerts.close();
   await bare.close();
+  await kinds();
+}
+
+// ---- Issue 18: each statistical kind against a threshold rule on the same series ----
+// 100 series (`gpu` 0..99), one sample per series per simulated second, noisy around 50, so the windows are full
+// (600 samples in 10 minutes) and nothing fires: the steady-state cost of judging a sample. Each manager holds one
+// rule; the threshold rule averages the same 10-minute window the anomaly rule judges against.
+const SERIES = 100;
+async function kinds(): Promise<void> {
+  const threshold: AlertRuleInput = {
+    name: "Threshold",
+    metric: "m",
+    aggregate: "mean",
+    window: "10m",
+    levels: { warning: 1e9 },
+  };
+  const anomaly: AlertRuleInput = {
+    name: "Anomaly",
+    kind: "anomaly",
+    metric: "m",
+    window: "10m",
+    levels: { warning: 1e9 },
+  };
+  const predict: AlertRuleInput = {
+    name: "Predict",
+    kind: "predict",
+    metric: "m",
+    window: "10m",
+    horizon: "4h",
+    op: "<",
+    levels: { warning: -1e12 },
+  };
+  const regression: AlertRuleInput = {
+    name: "Regression",
+    kind: "regression",
+    window: "10m",
+    levels: { warning: 1e9 },
+  };
+  const stepThreshold: AlertRuleInput = { ...threshold, metric: "tapline_alerts_step_duration_seconds" };
+  const managers = {
+    threshold: createAlertManager({ rules: [threshold], evaluationInterval: "1h" }),
+    anomaly: createAlertManager({ rules: [anomaly], evaluationInterval: "1h" }),
+    predict: createAlertManager({ rules: [predict], evaluationInterval: "1h" }),
+    stepThreshold: createAlertManager({ rules: [stepThreshold], evaluationInterval: "1h" }),
+    regression: createAlertManager({ rules: [regression], evaluationInterval: "1h" }),
+  };
+  const labels = Array.from({ length: SERIES }, (_, g) => ({ gpu: String(g) }));
+  const stepLabels = Array.from({ length: SERIES }, (_, g) => `s${g}`);
+  const noise = Array.from({ length: 4096 }, (_, k) => 50 + ((k * 7919) % 97) / 24);
+  const clocks = { threshold: 0, anomaly: 0, predict: 0, stepThreshold: 0, regression: 0 };
+  const t0 = Date.now();
+  type Sampled = "threshold" | "anomaly" | "predict";
+  const feed = (kind: Sampled) => {
+    const m = managers[kind];
+    for (let k = 0; k < BATCH; k++) {
+      const n = clocks[kind]++;
+      m.observe({
+        name: "m",
+        value: noise[n % 4096]!,
+        labels: labels[n % SERIES]!,
+        time: t0 + Math.floor(n / SERIES) * 1000,
+      });
+    }
+  };
+  const steps = (kind: "stepThreshold" | "regression") => {
+    const m = managers[kind];
+    for (let k = 0; k < BATCH; k++) {
+      const n = clocks[kind]++;
+      m.stepEnded({
+        runId: "r",
+        pipeline: "p",
+        step: stepLabels[n % SERIES]!,
+        status: "success",
+        durationMs: noise[n % 4096]! * 100,
+        time: t0 + Math.floor(n / SERIES) * 1000,
+      });
+    }
+  };
+  // Fill every window first (11 simulated minutes), so the timed part is the steady state.
+  for (let r = 0; r < (660 * SERIES) / BATCH; r++) {
+    feed("threshold");
+    feed("anomaly");
+    feed("predict");
+    steps("stepThreshold");
+    steps("regression");
+  }
+  const rows = await compare(
+    `alerts: one sample of one of ${SERIES} series, each kind against a threshold rule (mean over 10m) on the same series (ns per sample)`,
+    [
+      { name: "threshold (mean, 10m window)", fn: () => feed("threshold") },
+      { name: "anomaly (robust z over 10m)", fn: () => feed("anomaly") },
+      { name: "predict (linear trend over 10m, 4h ahead)", fn: () => feed("predict") },
+    ],
+    { opsPerCall: BATCH },
+  );
+  const stepRows = await compare(
+    `alerts: one stepEnded of one of ${SERIES} steps, regression against a threshold rule on the step duration (ns per step)`,
+    [
+      { name: "threshold on step durations (mean, 10m)", fn: () => steps("stepThreshold") },
+      { name: "regression (median of 10m vs a 200-run baseline)", fn: () => steps("regression") },
+    ],
+    { opsPerCall: BATCH },
+  );
+  const verdict = (ratio: number) => `${ratio.toFixed(2)}× (target ≤ 3×): ${ratio <= 3 ? "met" : "MISSED"}`;
+  note(
+    `anomaly: ${verdict(rows[1]!.ratio)}; predict: ${verdict(rows[2]!.ratio)}; regression: ${verdict(stepRows[1]!.ratio)}`,
+  );
+  for (const m of Object.values(managers)) await m.close();
+
+  // Memory per series, measured: heap growth for 1,000 series with full windows, divided by 1,000.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const perSeries = (rule: AlertRuleInput, samplesPerSeries: number, stepFed = false) => {
+    gc?.();
+    // Windows are typed arrays, whose bytes live outside the JS heap: count both.
+    const used = () => {
+      const u = process.memoryUsage();
+      return u.heapUsed + u.arrayBuffers;
+    };
+    const before = used();
+    const m = createAlertManager({ rules: [rule], evaluationInterval: "1h" });
+    for (let t = 0; t < samplesPerSeries; t++)
+      for (let g = 0; g < 1000; g++) {
+        const time = t0 + t * 1000;
+        if (stepFed)
+          m.stepEnded({
+            runId: "r",
+            pipeline: "p",
+            step: `s${g}`,
+            status: "success",
+            durationMs: noise[(t + g) % 4096]! * 100,
+            time,
+          });
+        else
+          m.observe({
+            name: rule.metric ?? "m",
+            value: noise[(t + g) % 4096]!,
+            labels: { gpu: String(g) },
+            time,
+          });
+      }
+    gc?.();
+    const bytes = (used() - before) / 1000;
+    void m.close();
+    return bytes;
+  };
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  note(
+    `memory per series (measured, 1,000 series${gc ? "" : ", no --expose-gc: rough"}): threshold ${kb(perSeries(threshold, 600))} and anomaly ${kb(perSeries(anomaly, 600))} with 600 samples in the window (anomaly: 24 B a sample, a time ring plus a sorted copy); predict ${kb(perSeries(predict, 600))} (16 B a sample, O(1) running sums); regression ${kb(perSeries({ ...regression, window: "1m" }, 400, true))} for a 200-value baseline plus its 60-run recent window (24 B a value). Every window is capped by maxSamplesPerWindow (default 10,000), a regression's recent window at 1,000 and its baseline at \`baseline\` (≤ 10,000)`,
+  );
 }

@@ -13,8 +13,11 @@ export interface RouteInput {
   readonly groupWait?: Duration;
   /** Wait before notifying a group again about a change. Default `5m`. */
   readonly groupInterval?: Duration;
-  /** Wait before re-sending an unchanged, still-firing group. Default `4h`. */
-  readonly repeatInterval?: Duration;
+  /**
+   * Wait before re-sending an unchanged, still-firing group. Default `4h`. Per level (`{ critical: "30m",
+   * warning: "4h" }`): the group's most severe firing level picks it; a level left out takes 4h.
+   */
+  readonly repeatInterval?: Duration | Partial<Readonly<Record<AlertLevel, Duration>>>;
 }
 
 /** @internal */
@@ -22,7 +25,7 @@ export interface Route {
   readonly groupBy: readonly string[] | "all";
   readonly groupWaitMs: number;
   readonly groupIntervalMs: number;
-  readonly repeatIntervalMs: number;
+  readonly repeatIntervalMs: Readonly<Record<AlertLevel, number>>;
 }
 
 /** @internal Normalises a route that passed the schema (`schemas.ts`). */
@@ -31,8 +34,15 @@ export function normalizeRoute(r: RouteInput = {}): Route {
     groupBy: r.groupBy === undefined ? ["alertname"] : r.groupBy.includes("...") ? "all" : [...r.groupBy],
     groupWaitMs: ms(r.groupWait, 30_000),
     groupIntervalMs: Math.max(1, ms(r.groupInterval, 300_000)),
-    repeatIntervalMs: ms(r.repeatInterval, 14_400_000),
+    repeatIntervalMs: repeatPerLevel(r.repeatInterval),
   };
+}
+
+function repeatPerLevel(raw: RouteInput["repeatInterval"]): Record<AlertLevel, number> {
+  const one = typeof raw === "object" ? undefined : ms(raw, 14_400_000);
+  const of = (level: AlertLevel) =>
+    one ?? ms((raw as Partial<Record<AlertLevel, Duration>>)[level], 14_400_000);
+  return { info: of("info"), warning: of("warning"), error: of("error"), critical: of("critical") };
 }
 
 interface Group {
@@ -183,8 +193,10 @@ export class Dispatcher {
         changed = true;
       }
     }
-    const anyFiring = toSend.some((a) => a.status === "firing");
-    const repeatDue = anyFiring && now - group.lastSentAt >= this.#route.repeatIntervalMs;
+    let top: AlertLevel | undefined;
+    for (const a of toSend)
+      if (a.status === "firing" && (top === undefined || RANK[a.level] > RANK[top])) top = a.level;
+    const repeatDue = top !== undefined && now - group.lastSentAt >= this.#route.repeatIntervalMs[top];
     if (toSend.length > 0 && (changed || repeatDue)) {
       const notification = buildNotification(group.key, group.labels, toSend, now);
       for (const runner of this.#grouped) runner.enqueue(notification);

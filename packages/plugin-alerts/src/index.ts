@@ -26,7 +26,15 @@ export { type ConsoleHandlerOptions, consoleHandler } from "./handlers/console.t
 export { type FileHandlerOptions, fileHandler } from "./handlers/file.ts";
 export { type WebhookHandlerOptions, webhookHandler } from "./handlers/webhook.ts";
 export { type AlertHistoryEntry, type ReadAlertHistoryOptions, readAlertHistory } from "./history.ts";
-export type { ConsoleFormat, NoDataState, RuleScope, ThresholdOp } from "./kinds.ts";
+export type {
+  AnomalyDirection,
+  ConsoleFormat,
+  NoDataState,
+  RegressionCompare,
+  RuleKind,
+  RuleScope,
+  ThresholdOp,
+} from "./kinds.ts";
 export { type AlertConfigFile, loadAlertConfig } from "./load.ts";
 export {
   type AlertManager,
@@ -37,9 +45,9 @@ export {
 } from "./manager.ts";
 export type { LabelMatcher, MatcherInput, MatchOperator } from "./matchers.ts";
 export type { AlertNotification, NotificationAlert } from "./notification.ts";
-export { type AlertsPluginOptions, alertManagerOf, alerts } from "./plugin.ts";
+export { type AlertsPluginOptions, alertManagerOf, alerts, type StepSize } from "./plugin.ts";
 export { type PresetOptions, presets } from "./presets.ts";
-export type { AlertRuleInput, LevelInput, NoDataInput } from "./rules.ts";
+export type { AlertRuleInput, FlapInput, LevelInput, NoDataInput } from "./rules.ts";
 export type { InhibitRuleInput, Silence, SilenceInput } from "./silences.ts";
 export type { ActiveAlert, AlertSummary } from "./summary.ts";
 export type { Aggregation } from "./window.ts";

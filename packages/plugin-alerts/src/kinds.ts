@@ -34,3 +34,21 @@ export type RuleScope = (typeof RULE_SCOPES)[number];
 export const CONSOLE_FORMATS = ["text", "json"] as const;
 /** `text`: one readable line per alert; `json`: the notification as one JSON line. */
 export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
+
+/** The kinds of alert rule. */
+export const RULE_KINDS = ["threshold", "stuck-step", "regression", "anomaly", "predict"] as const;
+/**
+ * `threshold`: an aggregate against levels; `stuck-step`: a step running too long; `regression`: a step's recent
+ * durations against its persisted baseline; `anomaly`: a robust z-score; `predict`: a linear trend's value ahead.
+ */
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** Which side of normal an anomaly rule watches. */
+export const ANOMALY_DIRECTIONS = ["up", "down", "both"] as const;
+/** `up`: values above normal; `down`: below; `both`: either (the z-score's absolute value). */
+export type AnomalyDirection = (typeof ANOMALY_DIRECTIONS)[number];
+
+/** How a regression rule's value is expressed. */
+export const REGRESSION_COMPARES = ["ratio", "mads"] as const;
+/** `ratio`: median(recent) / median(baseline); `mads`: their difference in robust standard deviations (1.4826 × MAD). */
+export type RegressionCompare = (typeof REGRESSION_COMPARES)[number];

@@ -6,6 +6,7 @@ import {
   type StatusPart,
 } from "@tapline/core";
 import { isSecretKey, REDACTED } from "@tapline/core/kit";
+import { BaselineStore } from "./baseline-store.ts";
 import { Dispatcher, normalizeRoute, type RouteInput } from "./dispatcher.ts";
 import type { Duration } from "./duration.ts";
 import {
@@ -48,7 +49,10 @@ export interface AlertManagerOptions {
   readonly silences?: readonly SilenceInput[];
   /** How often windows age and `for`/`keepFiringFor`/no-data/stuck steps are checked. Default `1s`. */
   readonly evaluationInterval?: Duration;
-  /** Directory of the JSONL history (`<dir>/alerts/`); without it the history stays in memory only. */
+  /**
+   * Directory of the JSONL history (`<dir>/alerts/`) and of the regression rules' baselines
+   * (`<dir>/alerts/baselines.json`, read on start); without it both stay in memory only.
+   */
   readonly dir?: string;
   /** Transitions kept in memory. Default 1000. */
   readonly historySize?: number;
@@ -108,6 +112,11 @@ export interface StepObservation {
 export interface StepResult extends StepObservation {
   readonly status: "success" | "failed" | "cancelled" | "skipped";
   readonly durationMs: number;
+  /**
+   * The size of the work the step did (seconds of audio, frames, tokens), for regression rules with
+   * `normalize: true`; the plugin reads it from the step's `report.extensions.size.value`.
+   */
+  readonly size?: number;
 }
 
 /** An in-process alerting engine, usable with or without a Tapline app. */
@@ -231,6 +240,8 @@ const noop = () => {};
 class Manager implements AlertManager {
   readonly #byMetric = new Map<string, MetricRules>();
   readonly #rules: CompiledRule[] = [];
+  readonly #regressions: CompiledRule[] = [];
+  readonly #baselines: BaselineStore;
   readonly #stuck: StuckSteps;
   readonly #active = new Map<string, ActiveAlert>();
   readonly #history: AlertHistory;
@@ -278,8 +289,12 @@ class Manager implements AlertManager {
       },
     };
     const byMetric = new Map<string, CompiledRule[]>();
+    this.#baselines = new BaselineStore(options.dir, (e) => this.#onError(e));
+    const regressionNames = rules.filter((r) => r.kind === "regression").map((r) => r.name);
+    // Baselines of rules no longer configured are dropped at the next write.
+    const saved = regressionNames.length > 0 ? this.#baselines.read(regressionNames) : new Map();
     for (const rule of rules) {
-      if (rule.kind !== "threshold") continue;
+      if (rule.kind === "stuck-step") continue;
       const compiled = new CompiledRule(
         rule,
         sink,
@@ -287,6 +302,12 @@ class Manager implements AlertManager {
         options.maxSamplesPerWindow ?? 10_000,
       );
       this.#rules.push(compiled);
+      if (rule.kind === "regression") {
+        // Fed by stepEnded, not by samples; its baselines survive restarts.
+        compiled.load(saved.get(rule.name) ?? []);
+        this.#regressions.push(compiled);
+        continue;
+      }
       for (const metric of rule.divideBy ? [rule.metric, rule.divideBy] : [rule.metric]) {
         const list = byMetric.get(metric) ?? [];
         list.push(compiled);
@@ -349,15 +370,24 @@ class Manager implements AlertManager {
       time,
       runId: step.runId,
     });
-    if (step.status === "success")
-      this.observe({
-        name: STEP_DURATION_METRIC,
-        value: step.durationMs / 1000,
-        labels,
-        time,
-        runId: step.runId,
-        unit: "seconds",
-      });
+    if (step.status !== "success") return;
+    const seconds = step.durationMs / 1000;
+    this.observe({
+      name: STEP_DURATION_METRIC,
+      value: seconds,
+      labels,
+      time,
+      runId: step.runId,
+      unit: "seconds",
+    });
+    const now = Date.now();
+    for (const rule of this.#regressions) {
+      if (!rule.matches(labels)) continue;
+      const size = step.size;
+      if (rule.rule.normalize && !(typeof size === "number" && size > 0 && Number.isFinite(size))) continue;
+      const value = rule.rule.normalize ? seconds / size! : seconds;
+      rule.observe({ name: STEP_DURATION_METRIC, value, labels, time, runId: step.runId }, now, undefined);
+    }
   }
 
   endRun(runId: string): void {
@@ -438,6 +468,15 @@ class Manager implements AlertManager {
     }
     this.#stuck.tick(now);
     this.#history.prune(now);
+    void this.#saveBaselines(now, false);
+  }
+
+  #saveBaselines(now: number, force: boolean): Promise<void> {
+    for (const rule of this.#regressions) {
+      const saved = rule.save();
+      if (saved) this.#baselines.update(rule.rule.name, saved);
+    }
+    return this.#baselines.save(now, force);
   }
 
   async flush(): Promise<void> {
@@ -454,6 +493,7 @@ class Manager implements AlertManager {
         this.#runners.map((r) => r.close(this.#closeMs).catch((e: unknown) => this.#onError(e))),
       );
       await this.#history.flush();
+      await this.#saveBaselines(Date.now(), true);
     })();
     return this.#closing;
   }

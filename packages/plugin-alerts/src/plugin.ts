@@ -22,6 +22,24 @@ export interface AlertsPluginOptions
   readonly persist?: boolean;
 }
 
+/**
+ * The size of the work a step did, for regression rules with `normalize: true`: a longer story is not a
+ * slower step. Report it from the step with `ctx.annotate("size", { value: seconds, unit: "seconds" })`.
+ */
+export interface StepSize {
+  /** The amount of work (seconds of audio produced, frames rendered, tokens); > 0. */
+  readonly value: number;
+  /** What `value` counts, for reading reports. */
+  readonly unit?: string;
+}
+
+declare module "@tapline/core" {
+  interface StepReportExtensions {
+    /** The size of the step's work, read by plugin-alerts' regression rules (`normalize: true`). */
+    size?: StepSize;
+  }
+}
+
 /** Metric fed by the plugin for each `pluginError` of another plugin (value 1, labels `plugin`, `hook`). */
 export const PLUGIN_ERROR_METRIC = "tapline_alerts_plugin_errors";
 
@@ -159,6 +177,7 @@ export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlug
         labels: ctx.labels,
         status: report.status,
         durationMs: report.durationMs,
+        ...(typeof report.extensions?.size?.value === "number" && { size: report.extensions.size.value }),
       });
     });
     hooks.runEnd.tapPromise(api.name, async ({ ctx }) => manager.endRun(ctx.runId));

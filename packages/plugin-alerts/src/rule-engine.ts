@@ -1,4 +1,5 @@
 import type { AlertEvent, AlertLevel, Labels, MetricSample } from "@tapline/core";
+import { AnomalyModel, PredictModel, RegressionModel, type SeriesModel } from "./detectors.ts";
 import { formatDuration } from "./duration.ts";
 import { labelKey } from "./fingerprint.ts";
 import { formatValue, renderTemplate } from "./format.ts";
@@ -32,15 +33,27 @@ interface Instance {
   startsAt: number;
   lastTrueAt: number;
   value: number | undefined;
+  /** Set while the instance flaps: it resolves only once clear for a whole flap period. */
+  flapping: boolean;
 }
 
 interface Series {
   readonly labels: Labels;
   readonly id: string;
   readonly runId: string | undefined;
-  readonly window: SampleWindow;
+  /** A threshold rule's window, or another kind's model. */
+  readonly window: SampleWindow | SeriesModel;
   divisor: number | undefined;
   instance: Instance | undefined;
+  /** Epoch ms of the last firings (at most the rule's flap count), for flap suppression. */
+  fired: number[] | undefined;
+}
+
+/** A persisted regression series: its labels and its model's state. */
+export interface SavedSeries {
+  readonly key: string;
+  readonly labels: Labels;
+  readonly state: ReturnType<RegressionModel["save"]>;
 }
 
 /**
@@ -67,6 +80,51 @@ export class CompiledRule {
 
   get seriesCount(): number {
     return this.#series.size;
+  }
+
+  /** Regression rules: the series whose state changed since the last save (all with `all`), and marks them saved. */
+  save(all = false): SavedSeries[] | undefined {
+    if (this.rule.kind !== "regression") return undefined;
+    let dirty = all;
+    for (const s of this.#series.values()) if ((s.window as RegressionModel).dirty) dirty = true;
+    if (!dirty) return undefined;
+    const out: SavedSeries[] = [];
+    for (const [key, s] of this.#series) {
+      const model = s.window as RegressionModel;
+      model.dirty = false;
+      const { alertname: _a, ...labels } = s.labels as Record<string, string>;
+      for (const k of Object.keys(this.rule.labels)) delete labels[k];
+      out.push({ key, labels, state: model.save() });
+    }
+    return out;
+  }
+
+  /** Regression rules: restores persisted series (up to the series cap). */
+  load(saved: readonly SavedSeries[]): void {
+    for (const entry of saved) {
+      const series = this.#newSeries(entry.key, entry.labels, undefined);
+      if (series) (series.window as RegressionModel).load(entry.state);
+    }
+  }
+
+  #model(): SampleWindow | SeriesModel {
+    const r = this.rule;
+    switch (r.kind) {
+      case "anomaly":
+        return new AnomalyModel(r.windowMs, this.#maxSamples, r.minSamples, r.warmupMs, r.direction);
+      case "predict":
+        return new PredictModel(r.windowMs, r.horizonMs, this.#maxSamples, r.minSamples);
+      case "regression":
+        return new RegressionModel(
+          r.windowMs,
+          Math.min(this.#maxSamples, 1000),
+          r.baseline,
+          r.minSamples,
+          r.compare,
+        );
+      default:
+        return new SampleWindow(r.windowMs, this.#maxSamples);
+    }
   }
 
   /** Feeds one matching sample; `key` is the sample's label key when the rule has no `by` (shared across rules). */
@@ -132,8 +190,11 @@ export class CompiledRule {
     }
     const runId = rule.scope === "run" ? sample.runId : undefined;
     if (runId !== undefined) key += `\u0002${runId}`;
-    let series = this.#series.get(key);
-    if (series) return series;
+    return this.#series.get(key) ?? this.#newSeries(key, labels, runId);
+  }
+
+  #newSeries(key: string, labels: Labels, runId: string | undefined): Series | undefined {
+    const rule = this.rule;
     if (this.#series.size >= this.#maxSeries) {
       if (!this.#droppedReported) {
         this.#droppedReported = true;
@@ -142,21 +203,24 @@ export class CompiledRule {
       return undefined;
     }
     const alertLabels = { alertname: rule.name, ...labels, ...rule.labels };
-    series = {
+    const series: Series = {
       labels: alertLabels,
       id: labelKey(runId === undefined ? alertLabels : { ...alertLabels, run_id: runId }),
       runId,
-      window: new SampleWindow(rule.windowMs, this.#maxSamples),
+      window: this.#model(),
       divisor: undefined,
       instance: undefined,
+      fired: undefined,
     };
     this.#series.set(key, series);
     return series;
   }
 
-  #value(series: Series): number | undefined {
-    if (series.window.size < this.rule.minSamples) return undefined;
-    const v = series.window.aggregate(this.rule.aggregate);
+  #value(series: Series, now: number): number | undefined {
+    const window = series.window;
+    if (!(window instanceof SampleWindow)) return window.value(now);
+    if (window.size < this.rule.minSamples) return undefined;
+    const v = window.aggregate(this.rule.aggregate);
     if (v === undefined || this.rule.divideBy === undefined) return v;
     return series.divisor ? v / series.divisor : undefined;
   }
@@ -181,7 +245,7 @@ export class CompiledRule {
   }
 
   #evaluate(series: Series, now: number): void {
-    const value = this.#value(series);
+    const value = this.#value(series, now);
     const inst = series.instance;
     const level =
       value === undefined ? undefined : this.#levelFor(value, inst?.noData ? undefined : inst?.level);
@@ -197,7 +261,9 @@ export class CompiledRule {
           startsAt: now,
           lastTrueAt: now,
           value,
+          flapping: false,
         };
+        if (firing) this.#firedAt(series, now);
         this.#emit(series, firing ? "firing" : "pending", now);
         return;
       }
@@ -210,6 +276,7 @@ export class CompiledRule {
         if (now - inst.activeAt >= rule.forMs) {
           inst.state = "firing";
           inst.startsAt = now;
+          this.#firedAt(series, now);
           this.#emit(series, "firing", now);
         }
       } else if (changed) this.#emit(series, "firing", now);
@@ -226,7 +293,21 @@ export class CompiledRule {
       this.#emit(series, "inactive", now, inst);
       return;
     }
-    if (now - inst.lastTrueAt >= rule.keepFiringForMs) this.#resolve(series, now, undefined);
+    // A flapping instance holds until its condition has been clear for a whole flap period.
+    const hold = inst.flapping ? Math.max(rule.keepFiringForMs, rule.flapPeriodMs) : rule.keepFiringForMs;
+    if (now - inst.lastTrueAt >= hold) this.#resolve(series, now, inst.flapping ? "stable again" : undefined);
+  }
+
+  /** Records a firing; `count` of them within the flap period mark the instance as flapping. */
+  #firedAt(series: Series, now: number): void {
+    const rule = this.rule;
+    if (rule.flapPeriodMs === Number.POSITIVE_INFINITY) return;
+    series.fired ??= [];
+    const fired = series.fired;
+    fired.push(now);
+    if (fired.length > rule.flapCount) fired.shift();
+    if (fired.length >= rule.flapCount && now - fired[0]! <= rule.flapPeriodMs)
+      series.instance!.flapping = true;
   }
 
   /** Applies the no-data policy; returns true when the series may be forgotten. */
@@ -253,6 +334,7 @@ export class CompiledRule {
         startsAt: now,
         lastTrueAt: now,
         value: undefined,
+        flapping: false,
       };
     }
     this.#emit(series, "firing", now);
@@ -285,10 +367,11 @@ export class CompiledRule {
     const value = inst.value;
     const message = inst.noData
       ? `${rule.name}: no data for ${formatDuration(rule.noData.afterMs)} ${describeLabels(series.labels)}`.trim()
-      : this.#message(series.labels, level, value, inst.level, why);
+      : this.#message(series, now, level, value, inst.level, why);
     const annotations: Record<string, string> = { summary: message };
+    if (inst.flapping) annotations.flapping = "true";
     for (const [k, v] of Object.entries(rule.annotations))
-      annotations[k] = renderTemplate(v, this.#vars(level, value, inst.level), series.labels);
+      annotations[k] = renderTemplate(v, this.#vars(series, now, level, value, inst.level), series.labels);
     this.#sink.emit({
       rule: rule.name,
       level,
@@ -305,29 +388,67 @@ export class CompiledRule {
     });
   }
 
-  #vars(level: AlertLevel, value: number | undefined, spec: NormalLevel | undefined): Record<string, string> {
+  #vars(
+    series: Series,
+    now: number,
+    level: AlertLevel,
+    value: number | undefined,
+    spec: NormalLevel | undefined,
+  ): Record<string, string> {
     const rule = this.rule;
-    return {
-      value: formatValue(value, rule.unit),
-      threshold: spec ? formatValue(spec.threshold, rule.unit) : "",
+    const window = series.window;
+    const kindUnit = rule.kind === "anomaly" || rule.kind === "regression" ? undefined : rule.unit;
+    const vars: Record<string, string> = {
+      value: formatValue(value, kindUnit),
+      threshold: spec ? formatValue(spec.threshold, kindUnit) : "",
       level,
       window: formatDuration(rule.windowMs),
       rule: rule.name,
       aggregate: rule.aggregate,
     };
+    if (window instanceof SampleWindow) return vars;
+    Object.assign(vars, window.vars(now));
+    if (window instanceof PredictModel) {
+      vars.horizon = formatDuration(rule.horizonMs);
+      if (vars.slope !== "n/a") vars.slope = `${formatValue(Number(vars.slope), rule.unit)}/h`;
+      const at = spec ? window.crossing(spec.threshold, now) : undefined;
+      vars.crossesAt = at === undefined ? "n/a" : new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z");
+      vars.crossesIn = at === undefined ? "n/a" : formatDuration(Math.max(0, at - now));
+    }
+    if (window instanceof RegressionModel) {
+      for (const k of ["recent", "baseline"])
+        if (vars[k] !== "n/a")
+          vars[k] = formatValue(Number(vars[k]), rule.unit ?? (rule.normalize ? undefined : "seconds"));
+    }
+    return vars;
   }
 
   #message(
-    labels: Labels,
+    series: Series,
+    now: number,
     level: AlertLevel,
     value: number | undefined,
     spec: NormalLevel | undefined,
     why: string | undefined,
   ): string {
     const rule = this.rule;
-    const base = rule.message
-      ? renderTemplate(rule.message, this.#vars(level, value, spec), labels)
-      : `${rule.name}: ${rule.aggregate}${rule.windowMs > 0 ? ` over ${formatDuration(rule.windowMs)}` : ""} ${formatValue(value, rule.unit)} ${rule.op} ${spec ? formatValue(spec.threshold, rule.unit) : "?"} ${describeLabels(labels)}`.trim();
+    const labels = series.labels;
+    const vars = this.#vars(series, now, level, value, spec);
+    const where = describeLabels(labels);
+    let base: string;
+    if (rule.message) base = renderTemplate(rule.message, vars, labels);
+    else if (rule.kind === "regression")
+      base =
+        rule.compare === "ratio"
+          ? `${rule.name}: ${vars.ratio} slower ${where}: median ${vars.recent} over the last ${vars.recentSamples} runs (since ${vars.recentSince}) against a baseline median of ${vars.baseline} (${vars.baselineSamples} runs since ${vars.baselineSince})`
+          : `${rule.name}: median ${vars.recent} over the last ${vars.recentSamples} runs (since ${vars.recentSince}) is ${vars.value} MADs above the baseline median of ${vars.baseline} (${vars.baselineSamples} runs since ${vars.baselineSince}) ${where}`;
+    else if (rule.kind === "anomaly")
+      base = `${rule.name}: ${formatValue(Number(vars.sample), rule.unit)} is ${vars.value} robust σ ${rule.direction === "down" ? "below" : rule.direction === "up" ? "above" : "from"} the median ${formatValue(Number(vars.median), rule.unit)} of ${vars.samples} samples over ${vars.window} ${where}`;
+    else if (rule.kind === "predict")
+      base = `${rule.name}: at ${vars.slope}, the trend over ${vars.window} reaches ${vars.threshold} at ${vars.crossesAt} (in ${vars.crossesIn}, within ${vars.horizon}) ${where}`;
+    else
+      base = `${rule.name}: ${rule.aggregate}${rule.windowMs > 0 ? ` over ${formatDuration(rule.windowMs)}` : ""} ${formatValue(value, rule.unit)} ${rule.op} ${spec ? formatValue(spec.threshold, rule.unit) : "?"} ${where}`;
+    base = base.trim();
     return why ? `${base} (${why})` : base;
   }
 }

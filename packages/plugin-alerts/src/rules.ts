@@ -1,7 +1,15 @@
 import type { AlertLevel, OptionIssue } from "@tapline/core";
 import { checkOptions, prefixOptionIssues } from "@tapline/core/kit";
 import { type Duration, parseDuration } from "./duration.ts";
-import { LEVELS, type NoDataState, type RuleScope, type ThresholdOp } from "./kinds.ts";
+import {
+  type AnomalyDirection,
+  LEVELS,
+  type NoDataState,
+  type RegressionCompare,
+  type RuleKind,
+  type RuleScope,
+  type ThresholdOp,
+} from "./kinds.ts";
 import { type LabelMatcher, type MatcherInput, toMatchers } from "./matchers.ts";
 import { RulesSchema } from "./schemas.ts";
 import type { Aggregation } from "./window.ts";
@@ -23,6 +31,17 @@ export interface NoDataInput {
 }
 
 /**
+ * Flap suppression: an instance that started firing `count` times within `period` is flapping; it then stays
+ * firing (one notification) until its condition has been clear for a whole `period`.
+ */
+export interface FlapInput {
+  /** The period within which `count` firings make a flap. */
+  readonly period: Duration;
+  /** Firings within `period` that make a flap. Default 3. */
+  readonly count?: number;
+}
+
+/**
  * An alert rule, as a TypeScript object or an entry of a YAML/JSON rule file.
  *
  * @example
@@ -36,8 +55,12 @@ export interface NoDataInput {
 export interface AlertRuleInput {
   /** The alert's name (`alertname` label). Unique among the rules. */
   readonly name: string;
-  /** `threshold` (default) compares an aggregate of samples; `stuck-step` fires when a step runs longer than `after`. */
-  readonly kind?: "threshold" | "stuck-step";
+  /**
+   * `threshold` (default) compares an aggregate of samples; `stuck-step` fires when a step runs longer than
+   * `after`; `regression` compares a step's recent durations with its persisted baseline; `anomaly` judges each
+   * sample's robust z-score; `predict` extrapolates a linear trend `horizon` ahead.
+   */
+  readonly kind?: RuleKind;
   /** Name of the metric samples the rule reads (threshold rules). */
   readonly metric?: string;
   /** Label matchers a sample must satisfy (for stuck-step rules: matched against `{pipeline, step, ...labels}`). */
@@ -82,6 +105,23 @@ export interface AlertRuleInput {
   readonly message?: string;
   /** Unit of the value, for messages: `ratio` prints 0.62 as 62%; `seconds`, `bytes`, `celsius`... */
   readonly unit?: string;
+  /** Flap suppression (every kind but stuck-step). */
+  readonly flap?: FlapInput;
+  /** Anomaly rules: which side of normal fires. Default `up`. */
+  readonly direction?: AnomalyDirection;
+  /** Anomaly rules: a series is not judged before it is this old (its first minutes never fire). Default: `window`. */
+  readonly warmup?: Duration;
+  /** Predict rules: how far ahead the trend is read; the alert fires when the crossing is within it. */
+  readonly horizon?: Duration;
+  /** Regression rules: baseline samples kept per (pipeline, step), the oldest dropped first. Default 200. */
+  readonly baseline?: number;
+  /** Regression rules: levels are a `ratio` (default) of medians, or `mads` (robust standard deviations). */
+  readonly compare?: RegressionCompare;
+  /**
+   * Regression rules: divide each duration by the size the step reported with `ctx.annotate("size", { value })`
+   * (seconds of audio, frames, tokens); steps that report none are left out. Default false.
+   */
+  readonly normalize?: boolean;
 }
 
 /** @internal One level, normalised. */
@@ -95,7 +135,7 @@ export interface NormalLevel {
 /** @internal A rule after validation, with defaults applied and durations in ms. */
 export interface NormalRule {
   readonly name: string;
-  readonly kind: "threshold" | "stuck-step";
+  readonly kind: RuleKind;
   readonly metric: string;
   readonly matchers: readonly LabelMatcher[];
   readonly by: readonly string[] | undefined;
@@ -121,7 +161,25 @@ export interface NormalRule {
   readonly annotations: Readonly<Record<string, string>>;
   readonly message: string | undefined;
   readonly unit: string | undefined;
+  /** `Infinity` without flap suppression. */
+  readonly flapPeriodMs: number;
+  readonly flapCount: number;
+  readonly direction: AnomalyDirection;
+  readonly warmupMs: number;
+  readonly horizonMs: number;
+  readonly baseline: number;
+  readonly compare: RegressionCompare;
+  readonly normalize: boolean;
 }
+
+/** Default windows: `last` 0, other aggregates 5m; anomaly 15m, predict 30m, regression 1h. */
+const KIND_WINDOW: Partial<Record<RuleKind, number>> = {
+  anomaly: 900_000,
+  predict: 1_800_000,
+  regression: 3_600_000,
+};
+/** Default minSamples per kind. */
+const KIND_MIN_SAMPLES: Partial<Record<RuleKind, number>> = { anomaly: 20, predict: 5, regression: 5 };
 
 /** @internal Normalises rules that passed {@link RulesSchema} (which checks everything about them). */
 export function normalizeRules(input: readonly AlertRuleInput[] | undefined): NormalRule[] {
@@ -131,25 +189,26 @@ export function normalizeRules(input: readonly AlertRuleInput[] | undefined): No
 function normalizeRule(r: AlertRuleInput): NormalRule {
   const kind = r.kind ?? "threshold";
   const aggregate = r.aggregate ?? "last";
-  const windowMs = ms(r.window, aggregate === "last" ? 0 : 300_000);
+  const windowMs = ms(r.window, KIND_WINDOW[kind] ?? (aggregate === "last" ? 0 : 300_000));
   return {
     name: r.name,
     kind,
     metric: r.metric ?? "",
     matchers: toMatchers(r.match),
-    by: r.by ? [...r.by] : undefined,
+    by: r.by ? [...r.by] : kind === "regression" ? ["pipeline", "step"] : undefined,
     aggregate,
     windowMs,
     divideBy: r.divideBy,
-    op: r.op ?? ">",
-    levels: kind === "threshold" ? normalizeLevels(r.levels ?? {}) : [],
+    op: kind === "anomaly" || kind === "regression" ? ">" : (r.op ?? ">"),
+    levels: kind === "stuck-step" ? [] : normalizeLevels(r.levels ?? {}),
     afterMs: ms(r.after, 0),
     level: r.level ?? "warning",
     forMs: ms(r.for, 0),
     keepFiringForMs: ms(r.keepFiringFor, 0),
-    minSamples: r.minSamples ?? 1,
+    minSamples: r.minSamples ?? KIND_MIN_SAMPLES[kind] ?? 1,
     noData: {
-      afterMs: ms(r.noData?.after, windowMs + 300_000),
+      // A regression's series is a step that may run once a day: silence is normal, its baseline is kept.
+      afterMs: kind === "regression" ? Number.POSITIVE_INFINITY : ms(r.noData?.after, windowMs + 300_000),
       state: r.noData?.state ?? "ok",
       level: r.noData?.level ?? "warning",
     },
@@ -158,6 +217,14 @@ function normalizeRule(r: AlertRuleInput): NormalRule {
     annotations: { ...r.annotations },
     message: r.message,
     unit: r.unit,
+    flapPeriodMs: r.flap ? ms(r.flap.period, 0) : Number.POSITIVE_INFINITY,
+    flapCount: r.flap?.count ?? 3,
+    direction: r.direction ?? "up",
+    warmupMs: ms(r.warmup, windowMs),
+    horizonMs: ms(r.horizon, 0),
+    baseline: r.baseline ?? 200,
+    compare: r.compare ?? "ratio",
+    normalize: r.normalize ?? false,
   };
 }
 

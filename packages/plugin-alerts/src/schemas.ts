@@ -3,7 +3,15 @@ import { checkOptions } from "@tapline/core/kit";
 import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
 import { AlertConfigError } from "./errors.ts";
-import { CONSOLE_FORMATS, LEVELS, NO_DATA_STATES, RULE_SCOPES, THRESHOLD_OPS } from "./kinds.ts";
+import {
+  ANOMALY_DIRECTIONS,
+  CONSOLE_FORMATS,
+  LEVELS,
+  NO_DATA_STATES,
+  REGRESSION_COMPARES,
+  RULE_SCOPES,
+  THRESHOLD_OPS,
+} from "./kinds.ts";
 import { MATCHER_PATTERN } from "./matchers.ts";
 import { AGGREGATIONS } from "./window.ts";
 
@@ -43,8 +51,8 @@ const MetricName = v.pipe(
   v.string(),
   v.regex(METRIC_NAME, 'expected a metric name such as "tapline_step_duration_seconds"'),
 );
-const NonEmpty = v.pipe(v.string(), v.nonEmpty("expected a non-empty string"));
-const Level = v.picklist(LEVELS);
+export const NonEmpty = v.pipe(v.string(), v.nonEmpty("expected a non-empty string"));
+export const Level = v.picklist(LEVELS);
 const Labels = v.record(LabelName, v.string());
 const Strings = v.record(v.string(), v.string());
 const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -120,6 +128,11 @@ const NoData = v.strictObject({
   after: v.optional(DurationSchema),
   state: v.optional(v.picklist(NO_DATA_STATES)),
   level: v.optional(Level),
+});
+
+const Flap = v.strictObject({
+  period: PositiveDuration,
+  count: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2))),
 });
 
 const common = {
@@ -213,6 +226,7 @@ const ThresholdRuleShape = v.strictObject({
   keepFiringFor: v.optional(DurationSchema),
   minSamples: v.optional(PositiveInt),
   noData: v.optional(NoData),
+  flap: v.optional(Flap),
 });
 // The checks' input is the rule; their generics cannot name it without restating the shape, hence the cast.
 // A piped strictObject is a valid variant option at run time (variant reads its `entries`).
@@ -223,6 +237,75 @@ const ThresholdRule = v.pipe(
   >[]),
 ) as unknown as typeof ThresholdRuleShape;
 
+/** The level checks (hysteresis, order) on a rule shape of another kind. */
+function withLevelChecks<T extends v.GenericSchema>(shape: T): T {
+  return v.pipe(
+    shape,
+    ...([...clearChecks, orderCheck] as unknown as v.GenericPipeItem<v.InferOutput<T>>[]),
+  ) as unknown as T;
+}
+
+/** Bounds of the statistical kinds' windows (samples kept per series). */
+const MaxSamples = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000));
+
+/** An anomaly rule: the robust z-score of each sample against its window. */
+const AnomalyRule = withLevelChecks(
+  v.strictObject({
+    ...common,
+    kind: v.literal("anomaly"),
+    metric: MetricName,
+    by: v.optional(v.array(LabelName)),
+    window: v.optional(PositiveDuration),
+    warmup: v.optional(DurationSchema),
+    direction: v.optional(v.picklist(ANOMALY_DIRECTIONS)),
+    levels: Levels,
+    for: v.optional(DurationSchema),
+    keepFiringFor: v.optional(DurationSchema),
+    minSamples: v.optional(v.pipe(PositiveInt, v.minValue(3, "expected at least 3 samples to judge by"))),
+    noData: v.optional(NoData),
+    flap: v.optional(Flap),
+  }),
+);
+
+/** A predict rule: a linear trend over `window`, read `horizon` ahead. */
+const PredictRule = withLevelChecks(
+  v.strictObject({
+    ...common,
+    kind: v.literal("predict"),
+    metric: MetricName,
+    by: v.optional(v.array(LabelName)),
+    window: v.optional(PositiveDuration),
+    horizon: PositiveDuration,
+    op: v.optional(v.picklist(THRESHOLD_OPS)),
+    levels: Levels,
+    for: v.optional(DurationSchema),
+    keepFiringFor: v.optional(DurationSchema),
+    minSamples: v.optional(v.pipe(PositiveInt, v.minValue(2, "expected at least 2 samples for a line"))),
+    noData: v.optional(NoData),
+    flap: v.optional(Flap),
+  }),
+);
+
+/** A regression rule: a step's recent durations against its persisted baseline, per (pipeline, step). */
+const RegressionRule = withLevelChecks(
+  v.strictObject({
+    ...common,
+    kind: v.literal("regression"),
+    // A baseline per run would never fill: regression series are per label set, across runs.
+    scope: v.optional(v.literal("series", '"series" (regression rules compare runs with each other)')),
+    by: v.optional(v.array(LabelName)),
+    window: v.optional(PositiveDuration),
+    baseline: v.optional(v.pipe(MaxSamples, v.maxValue(10_000))),
+    compare: v.optional(v.picklist(REGRESSION_COMPARES)),
+    normalize: v.optional(v.boolean()),
+    levels: Levels,
+    for: v.optional(DurationSchema),
+    keepFiringFor: v.optional(DurationSchema),
+    minSamples: v.optional(PositiveInt),
+    flap: v.optional(Flap),
+  }),
+);
+
 /** A stuck-step rule: fires when a matching step runs longer than `after`. */
 const StuckStepRule = v.strictObject({
   ...common,
@@ -231,7 +314,13 @@ const StuckStepRule = v.strictObject({
   level: v.optional(Level),
 });
 
-export const RuleSchema = v.variant("kind", [ThresholdRule, StuckStepRule]);
+export const RuleSchema = v.variant("kind", [
+  ThresholdRule,
+  StuckStepRule,
+  RegressionRule,
+  AnomalyRule,
+  PredictRule,
+]);
 /** Rule names are unique (checked even when some rule is invalid, so every problem is listed at once). */
 const uniqueNames = v.rawCheck<v.InferOutput<typeof RuleSchema>[]>(({ dataset, addIssue }) => {
   const list = dataset.value;
@@ -261,7 +350,18 @@ export const RouteSchema = v.strictObject({
   groupBy: v.optional(v.array(v.union([LabelName, v.literal("...")], 'expected a label name or "..."'))),
   groupWait: v.optional(DurationSchema),
   groupInterval: v.optional(DurationSchema),
-  repeatInterval: v.optional(DurationSchema),
+  repeatInterval: v.optional(
+    v.lazy((input) =>
+      typeof input === "object" && input !== null
+        ? v.strictObject({
+            info: v.optional(DurationSchema),
+            warning: v.optional(DurationSchema),
+            error: v.optional(DurationSchema),
+            critical: v.optional(DurationSchema),
+          })
+        : DurationSchema,
+    ),
+  ),
 });
 
 export const InhibitSchema = v.array(
@@ -416,7 +516,7 @@ export const HandlerSchema = v.looseObject({
   close: v.optional(v.function()),
 });
 
-const delivery = {
+export const delivery = {
   name: v.optional(NonEmpty),
   timeoutMs: v.optional(v.pipe(v.number(), v.finite(), v.minValue(1))),
   retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
@@ -505,4 +605,38 @@ export function parseConfig<T>(
     if (issues.length > 0) throw fail(issues);
   }
   return result.value;
+}
+
+/**
+ * Like {@link parseConfig} for a handler factory whose options hold secrets (a webhook URL, a routing key, a
+ * password): an issue about one of `secretPaths` keeps its path and message but never the value, and no
+ * message quotes a secret's value.
+ */
+export function parseSecretConfig<T>(
+  schema: v.GenericSchema<unknown, T>,
+  input: unknown,
+  subject: string,
+  secretPaths: readonly string[],
+): T {
+  const result = checkOptions(schema, input);
+  if (!result.issues) return result.value;
+  const values = secretPaths
+    .map((p) =>
+      p.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], input),
+    )
+    .filter((s) => typeof s === "string" || typeof s === "number")
+    .map(String)
+    .filter((s) => s.length >= 4);
+  const clean = (text: string) => values.reduce((t, s) => t.split(s).join("[redacted]"), text);
+  const issues = result.issues.map((i): OptionIssue => {
+    const { value, ...rest } = i;
+    const secret = secretPaths.includes(i.path);
+    return {
+      ...rest,
+      // core's message ends with what it was given ("…, got X"): not for a secret
+      message: clean(secret ? i.message.replace(/,? got [\s\S]*$/, "") : i.message),
+      ...(!secret && value !== undefined && { value: typeof value === "string" ? clean(value) : value }),
+    };
+  });
+  throw new AlertConfigError({ issues, subject });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as formats from "../src/formats.ts";
+import * as handlers from "../src/handlers/index.ts";
 import * as main from "../src/index.ts";
 
 describe("public surface", () => {
@@ -40,6 +41,19 @@ describe("public surface", () => {
   it("the formats subpath has the wire formats for handler authors", () => {
     expect(Object.keys(formats).sort()).toEqual(
       ["fingerprint", "formatNotification", "toPostableAlert", "toWebhookV4"].sort(),
+    );
+  });
+
+  it("the handlers subpath has the service handlers (nodemailer loads only on the first email)", () => {
+    expect(Object.keys(handlers).sort()).toEqual(
+      [
+        "PAGERDUTY_SEVERITIES",
+        "SLACK_COLORS",
+        "STARTTLS_MODES",
+        "emailHandler",
+        "pagerDutyHandler",
+        "slackHandler",
+      ].sort(),
     );
   });
 });

@@ -274,3 +274,48 @@ describe("alerts plugin in a pipeline", () => {
     }
   });
 });
+
+describe("regression rules in a pipeline", () => {
+  it("a map's items share one baseline, each duration divided by the size its unit reported", async () => {
+    await tempDir();
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [
+        alerts({
+          rules: [
+            {
+              name: "SceneSlower",
+              kind: "regression",
+              match: { step: "scenes[]" },
+              normalize: true,
+              levels: { warning: 2 },
+            },
+          ],
+        }),
+      ],
+    });
+    const p = app
+      .pipeline("story")
+      .map(
+        "scenes",
+        () => [1, 2, 4],
+        async (seconds: number, ctx) => {
+          await new Promise((r) => setTimeout(r, 40 * seconds)); // 40 ms of work per second of audio
+          ctx.annotate("size", { value: seconds, unit: "seconds" });
+          return seconds;
+        },
+      )
+      .build();
+    expect((await p.run()).status).toBe("success");
+    await app.close();
+    const { readFile } = await import("node:fs/promises");
+    const file = JSON.parse(await readFile(join(dir, "alerts", "baselines.json"), "utf8"));
+    const [series] = file.rules.SceneSlower;
+    expect(series.labels).toEqual({ pipeline: "story", step: "scenes[]" });
+    const values = [...series.state.baseline, ...series.state.recent.map((r: [number, number]) => r[1])];
+    expect(values).toHaveLength(3);
+    for (const v of values) expect(v).toBeGreaterThan(0.035); // ≈ 0.04 s per second of audio, whatever the length
+    for (const v of values) expect(v).toBeLessThan(0.08);
+  });
+});

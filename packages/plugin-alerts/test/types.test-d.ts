@@ -20,7 +20,7 @@ import type {
   ThresholdOp,
   WebhookHandlerOptions,
 } from "../src/index.ts";
-import type { LEVELS } from "../src/kinds.ts";
+import type { AnomalyDirection, LEVELS, RegressionCompare, RuleKind } from "../src/kinds.ts";
 import type {
   ConfigFileSchema,
   ConsoleOptionsSchema,
@@ -64,7 +64,12 @@ describe("option schemas match the documented interfaces", () => {
     >().toEqualTypeOf<keyof NoDataInput>();
   });
   it("closed sets: each is one list, and the schemas accept exactly the public types", () => {
-    type Rule = Extract<In<typeof RuleSchema>, { metric: unknown }>;
+    type Rule = Extract<In<typeof RuleSchema>, { kind?: "threshold" }>;
+    type Anomaly = Extract<In<typeof RuleSchema>, { kind: "anomaly" }>;
+    type Regression = Extract<In<typeof RuleSchema>, { kind: "regression" }>;
+    expectTypeOf<In<typeof RuleSchema>["kind"] & string>().toEqualTypeOf<RuleKind>();
+    expectTypeOf<NonNullable<Anomaly["direction"]>>().toEqualTypeOf<AnomalyDirection>();
+    expectTypeOf<NonNullable<Regression["compare"]>>().toEqualTypeOf<RegressionCompare>();
     type NoData = NonNullable<Rule["noData"]>;
     expectTypeOf<NonNullable<Rule["op"]>>().toEqualTypeOf<ThresholdOp>();
     expectTypeOf<NonNullable<Rule["aggregate"]>>().toEqualTypeOf<Aggregation>();

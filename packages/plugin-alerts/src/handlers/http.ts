@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { REDACTED } from "@tapline/core/kit";
 import { HttpStatusError, redactUrl } from "../wire.ts";
 
 /** @internal A receiver URL checked once, with `user:pass@` moved into a Basic `Authorization` header. */
@@ -102,4 +103,39 @@ export async function postJson(
     throw new RedirectError(endpoint.where, res.status, target);
   }
   if (!res.ok) throw new HttpStatusError(endpoint.where, res.status, text);
+}
+
+/**
+ * @internal
+ * Runs `fn` and rethrows any error with every given secret (a webhook path, a routing key, a password) cut
+ * out of its message and its causes' messages, keeping `retryable` and `status`, so a receiver that echoes a
+ * secret back cannot put it in an error, a log or the history.
+ */
+export async function withoutSecrets<T>(secrets: readonly string[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw scrub(
+      error,
+      secrets.filter((s) => s.length >= 4),
+    );
+  }
+}
+
+function scrub(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error) || secrets.length === 0) return error;
+  const clean = (text: string) => secrets.reduce((t, s) => t.split(s).join(REDACTED), text);
+  if (!secrets.some((s) => error.message.includes(s) || String(error.stack).includes(s)) && !error.cause)
+    return error;
+  const out = new Error(
+    clean(error.message),
+    error.cause ? { cause: scrub(error.cause, secrets) } : undefined,
+  );
+  out.name = error.name;
+  for (const key of ["retryable", "status", "code", "responseCode"] as const)
+    if (key in error)
+      (out as unknown as Record<string, unknown>)[key] = (error as unknown as Record<string, unknown>)[key];
+  // An error the runner knows (a timeout, an abort) keeps its identity: it carries no receiver text.
+  if ((error as { code?: unknown }).code === "TAPLINE_ERR_ALERTS_HANDLER_TIMEOUT") return error;
+  return out;
 }
