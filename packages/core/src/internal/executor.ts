@@ -324,9 +324,9 @@ async function executeStep(
     } else {
       output = await pending;
     }
-    if (!state.detached && !state.givenUp.has(report)) report.output = output;
+    if (!state.detached && !(report.abandoned && state.givenUp.has(report))) report.output = output;
   } catch (error) {
-    if (state.detached || state.givenUp.has(report)) {
+    if (state.detached || (report.abandoned && state.givenUp.has(report))) {
       // Settled after the run stopped waiting for it: already reported as cancelled and abandoned.
     } else if (signal.aborted) {
       if (runSignal.aborted) {
@@ -351,7 +351,7 @@ async function executeStep(
     }
   }
   // The run stopped waiting for this step (cancelled, grace period over): its late result is not reported.
-  if (state.detached || state.givenUp.has(report)) return report;
+  if (state.detached || (report.abandoned && state.givenUp.has(report))) return report;
   const last = report.attempts.at(-1);
   if (last) {
     if (last.findings.length > 0) {
