@@ -162,7 +162,7 @@ describe("slackHandler", () => {
     const errors: unknown[] = [];
     const m = manager(slackHandler({ url: slack.url + SECRET, backoffMs: 1 }), errors);
     observe(m, 42);
-    await until(() => calls === 2);
+    await until(() => calls === 2 && m.summary().handlers[0]?.sent === 1);
     expect(m.summary().handlers[0]).toMatchObject({ sent: 1, retries: 1 });
     observe(m, 1);
     await until(() => errors.length === 1);
@@ -403,7 +403,7 @@ describe("emailHandler", () => {
       errors,
     );
     observe(m, 42);
-    await until(() => errors.length === 1);
+    await until(() => errors.length === 1 && m.summary().handlers[0]?.failed === 1);
     expect(String(errors[0])).toMatch(
       /email smtp:\/\/127\.0\.0\.1:\d+ refused the message: 550 5\.1\.1 mailbox unavailable/,
     );
