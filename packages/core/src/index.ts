@@ -59,6 +59,7 @@ export type {
   PipelineBuilder,
   PipelineOptions,
   StepFunction,
+  SubPipeline,
   UnitOutput,
   UnitSpec,
 } from "./pipeline.ts";

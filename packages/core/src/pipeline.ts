@@ -20,7 +20,12 @@ export interface PipelineOptions {
 export type UnitSpec<TIn, TOutputs extends Record<string, unknown>, TReturn> =
   | StepFunction<TIn, TOutputs, TReturn>
   | readonly [StepFunction<TIn, TOutputs, TReturn>, StepOptions]
-  | { readonly pipeline: (b: PipelineBuilder<TIn, TIn, TOutputs>) => PipelineBuilder<any, TReturn, any> };
+  | SubPipeline<TIn, TOutputs, TReturn>;
+
+/** A sub-pipeline given as a unit: its steps run in order on the unit's input; its last output is the unit's. */
+export interface SubPipeline<TIn, TOutputs extends Record<string, unknown>, TReturn> {
+  readonly pipeline: (b: PipelineBuilder<TIn, TIn, TOutputs>) => PipelineBuilder<any, TReturn, any>;
+}
 
 /** The output of a {@link UnitSpec}. */
 export type UnitOutput<U> = U extends { readonly pipeline: (b: any) => PipelineBuilder<any, infer R, any> }
@@ -101,13 +106,7 @@ export interface PipelineBuilder<TInput, TLast, TOutputs extends Record<string, 
   map<const TName extends string, TItem, TReturn>(
     name: TName extends keyof TOutputs ? never : TName,
     items: (input: TLast, ctx: StepContext<TOutputs>) => Iterable<TItem> | Promise<Iterable<TItem>>,
-    unit:
-      | StepFunction<TItem, TOutputs, TReturn>
-      | {
-          readonly pipeline: (
-            b: PipelineBuilder<TItem, TItem, TOutputs>,
-          ) => PipelineBuilder<any, TReturn, any>;
-        },
+    unit: StepFunction<TItem, TOutputs, TReturn> | SubPipeline<TItem, TOutputs, TReturn>,
     options: MapOptions & { onItemError: "collect" },
   ): PipelineBuilder<
     TInput,
@@ -117,13 +116,7 @@ export interface PipelineBuilder<TInput, TLast, TOutputs extends Record<string, 
   map<const TName extends string, TItem, TReturn>(
     name: TName extends keyof TOutputs ? never : TName,
     items: (input: TLast, ctx: StepContext<TOutputs>) => Iterable<TItem> | Promise<Iterable<TItem>>,
-    unit:
-      | StepFunction<TItem, TOutputs, TReturn>
-      | {
-          readonly pipeline: (
-            b: PipelineBuilder<TItem, TItem, TOutputs>,
-          ) => PipelineBuilder<any, TReturn, any>;
-        },
+    unit: StepFunction<TItem, TOutputs, TReturn> | SubPipeline<TItem, TOutputs, TReturn>,
     options?: MapOptions & { onItemError?: "fail" },
   ): PipelineBuilder<TInput, Awaited<TReturn>[], TOutputs & { [K in TName]: Awaited<TReturn>[] }>;
   /**

@@ -3,9 +3,9 @@ import { createError } from "../create-error.ts";
 import { CancelledError, describeError } from "../errors.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { StepReport } from "../report.ts";
-import { NONE, type RunCtx, type RunState, StepCtx, type UnitPlace } from "./context.ts";
+import { type RunCtx, type RunState, StepCtx, type UnitPlace } from "./context.ts";
 import { callSeries } from "./dispatch.ts";
-import { abandonable, budgetStop, executeUnit, skipped } from "./executor.ts";
+import { abandonable, abandonUnit, budgetStop, executeUnit, skipped, unitReport } from "./executor.ts";
 import type { BranchDef, ChainDef, MapDef, ParallelDef, UnitDef } from "./units.ts";
 
 const TIME_ORIGIN = performance.timeOrigin;
@@ -57,21 +57,8 @@ export async function executeComposite(
 ): Promise<StepReport> {
   const t0 = performance.now();
   const children: StepReport[] = [];
-  const report: StepReport = {
-    name: place.name ?? def.name,
-    path: place.path,
-    index: place.index,
-    status: "success",
-    attempts: [],
-    startedAt: TIME_ORIGIN + t0,
-    durationMs: 0,
-    findings: NONE,
-    artifacts: NONE,
-    abandoned: false,
-    cost: {},
-    extensions: {},
-    children,
-  };
+  const report = unitReport(place.name ?? def.name, place.path, place.index, "success", TIME_ORIGIN + t0);
+  report.children = children;
   place.sink.push(report);
   const controller = new AbortController();
   const parentSignal = place.signal;
@@ -88,15 +75,7 @@ export async function executeComposite(
       state.abandoners.delete(giveUp);
       for (const unit of inFlight) {
         state.givenUp.add(unit);
-        unit.status = "cancelled";
-        unit.abandoned = true;
-        unit.error = new CancelledError({ reason });
-        unit.durationMs = performance.now() - (unit.startedAt - TIME_ORIGIN);
-        const running = unit.attempts.at(-1);
-        if (running?.status === "running") {
-          running.status = "failed";
-          running.error = unit.error;
-        }
+        abandonUnit(unit, reason);
       }
       inFlight.clear();
       reject(new CancelledError({ reason }));

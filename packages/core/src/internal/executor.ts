@@ -129,16 +129,7 @@ export function executeRun(
       const stuck = state.current;
       if (!stuck || state.detached) return;
       state.detached = true;
-      stuck.status = "cancelled";
-      stuck.abandoned = true;
-      stuck.error = new CancelledError({ reason: runSignal.reason });
-      stuck.durationMs = performance.now() - (stuck.startedAt - TIME_ORIGIN);
-      const running = stuck.attempts.at(-1);
-      if (running?.status === "running") {
-        running.status = "failed";
-        running.error = stuck.error;
-        running.durationMs = performance.now() - (running.startedAt - TIME_ORIGIN);
-      }
+      abandonUnit(stuck, runSignal.reason);
       state.current = undefined;
       report.failedStep = stuck.name;
       report.status = "cancelled";
@@ -251,20 +242,7 @@ async function executeStep(
   hooks: TaplineHooks,
 ): Promise<StepReport> {
   const t0 = performance.now();
-  const report: StepReport = {
-    name: place.name ?? step.name,
-    path: place.path,
-    index: place.index,
-    status: "success",
-    attempts: [],
-    startedAt: TIME_ORIGIN + t0,
-    durationMs: 0,
-    findings: NONE,
-    artifacts: NONE,
-    abandoned: false,
-    cost: {},
-    extensions: {},
-  };
+  const report = unitReport(place.name ?? step.name, place.path, place.index, "success", TIME_ORIGIN + t0);
   place.sink.push(report);
   const inFlight = place.inFlight;
   if (inFlight) inFlight.add(report);
@@ -324,9 +302,9 @@ async function executeStep(
     } else {
       output = await pending;
     }
-    if (!state.detached && !(report.abandoned && state.givenUp.has(report))) report.output = output;
+    if (!droppedLate(state, report)) report.output = output;
   } catch (error) {
-    if (state.detached || (report.abandoned && state.givenUp.has(report))) {
+    if (droppedLate(state, report)) {
       // Settled after the run stopped waiting for it: already reported as cancelled and abandoned.
     } else if (signal.aborted) {
       if (runSignal.aborted) {
@@ -351,7 +329,7 @@ async function executeStep(
     }
   }
   // The run stopped waiting for this step (cancelled, grace period over): its late result is not reported.
-  if (state.detached || (report.abandoned && state.givenUp.has(report))) return report;
+  if (droppedLate(state, report)) return report;
   const last = report.attempts.at(-1);
   if (last) {
     if (last.findings.length > 0) {
@@ -492,13 +470,32 @@ export function budgetStop(state: RunState, def: UnitDef, place: UnitPlace, inpu
 
 /** @internal A unit that never started. */
 export function skipped(name: string, index: number, path = name): StepReport {
+  return unitReport(name, path, index, "skipped", 0);
+}
+
+/**
+ * Whether the run (detached) or the unit's shape (given up) stopped waiting for this unit, so what it does
+ * now is dropped. The abandoned flag is read first: the WeakSet is only asked about abandoned units.
+ */
+function droppedLate(state: RunState, report: StepReport): boolean {
+  return state.detached || (report.abandoned && state.givenUp.has(report));
+}
+
+/** @internal A unit's report before anything happened to it (one shape for steps, shapes and skipped units). */
+export function unitReport(
+  name: string,
+  path: string,
+  index: number,
+  status: "success" | "skipped",
+  startedAt: number,
+): StepReport {
   return {
     name,
     path,
     index,
-    status: "skipped",
+    status,
     attempts: [],
-    startedAt: 0,
+    startedAt,
     durationMs: 0,
     findings: NONE,
     artifacts: NONE,
@@ -506,4 +503,22 @@ export function skipped(name: string, index: number, path = name): StepReport {
     cost: {},
     extensions: {},
   };
+}
+
+/**
+ * @internal The run stopped waiting for a unit that ignores its aborted signal: it is reported cancelled and
+ * abandoned, its running attempt failed, whatever it does later.
+ */
+export function abandonUnit(unit: StepReport, reason: unknown): void {
+  const now = performance.now();
+  unit.status = "cancelled";
+  unit.abandoned = true;
+  unit.error = new CancelledError({ reason });
+  unit.durationMs = now - (unit.startedAt - TIME_ORIGIN);
+  const running = unit.attempts.at(-1);
+  if (running?.status === "running") {
+    running.status = "failed";
+    running.error = unit.error;
+    running.durationMs = now - (running.startedAt - TIME_ORIGIN);
+  }
 }
