@@ -160,6 +160,31 @@ describe.skipIf(!haveChromium)("the dashboard in a real browser (Debian chromium
     }
   });
 
+  it("a fetch that fails (the server went away mid-request) throws nothing in the page; the stream still fills the table", async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/ERR_CONNECTION_REFUSED|ERR_FAILED/.test(m.text())) errors.push(m.text());
+    });
+    let refused = 0;
+    await page.route(/\/api\/(runs|overview)/, (route) => {
+      refused++;
+      return route.abort("connectionrefused");
+    });
+    await page.goto(`${dashboard.url}#/runs`);
+    await expect.poll(() => refused).toBeGreaterThanOrEqual(2);
+    await page.getByText("live", { exact: true }).waitFor();
+    const id = "after-refused-0001";
+    await appendFile(
+      await runsFile(fx.dir),
+      `${JSON.stringify({ t: "run", time: Date.now(), runId: id, pipeline: "story", status: "success", durationMs: 4 })}\n`,
+    );
+    await page.locator(`tr[data-run="${id}"]`).waitFor({ timeout: 5000 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("run detail: the unit timeline with each unit's attempts and the failure", async () => {
     const failed = fx.runIds[fx.runIds.length - 1]!;
     const { page, errors } = await open(browser.context, `${dashboard.url}#/runs/${failed}`);

@@ -8,6 +8,19 @@ export async function get<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * GET a JSON endpoint for a page to show, without ever rejecting: when the server cannot be reached
+ * (it restarted, the network dropped) what the page shows stays, the header says "offline", and the
+ * stream's reconnection bumps `live.epoch`, which makes every page fetch again. An HTTP error is
+ * logged as a warning with the endpoint.
+ */
+export function load<T>(path: string, onData: (data: T) => void, onError?: (e: unknown) => void): void {
+  get<T>(path).then(onData, (e: unknown) => {
+    if (onError) onError(e);
+    else if (!(e instanceof TypeError)) console.warn(`tapline dashboard: ${String(e)}`);
+  });
+}
+
 /** The event stream (EventSource cannot send headers: the token goes in the query). */
 export function events(): EventSource {
   return new EventSource(`api/events${token ? `?token=${encodeURIComponent(token)}` : ""}`);

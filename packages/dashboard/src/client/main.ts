@@ -2,7 +2,7 @@ import htm from "htm";
 import { h, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { Overview, RunSummary, UpdateMessage } from "../api-types.ts";
-import { events, get } from "./api.ts";
+import { events, load } from "./api.ts";
 import { AlertsPage, OverviewPage, RunDetailPage, RunsPage, StepsPage, SystemPage } from "./pages.ts";
 
 const html = htm.bind(h);
@@ -32,7 +32,7 @@ function useLive(): Live {
     epoch: 0,
   });
   useEffect(() => {
-    void get<Overview>("api/overview").then((overview) =>
+    load<Overview>("api/overview", (overview) =>
       setLive((l) => ({ ...l, overview: l.overview ?? overview })),
     );
     const source = events();

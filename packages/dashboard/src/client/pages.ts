@@ -10,7 +10,7 @@ import type {
   StepStats,
   UnitView,
 } from "../api-types.ts";
-import { get, ms, pct, when, withToken } from "./api.ts";
+import { load, ms, pct, when, withToken } from "./api.ts";
 import { Chart } from "./chart.ts";
 import type { Live } from "./main.ts";
 
@@ -112,7 +112,7 @@ export function RunsPage({ live, query }: P & { query: string }) {
   useEffect(() => {
     const p = params();
     history.replaceState(null, "", `#/runs${p.size ? `?${p}` : ""}`);
-    void get<{ runs: RunSummary[] }>(`api/runs?${p}`).then((r) => {
+    load<{ runs: RunSummary[] }>(`api/runs?${p}`, (r) => {
       setFetched(r.runs);
       setSince(live.pushed.length);
     });
@@ -128,13 +128,12 @@ export function RunsPage({ live, query }: P & { query: string }) {
     }
     return [...byId.values()].sort((a, b) => b.time - a.time);
   }, [fetched, live.pushed, since]);
-  const older = async () => {
+  const older = () => {
     const last = rows[rows.length - 1];
     if (!last) return;
     const p = params();
     p.set("before", String(last.time));
-    const r = await get<{ runs: RunSummary[] }>(`api/runs?${p}`);
-    setFetched((f) => [...f, ...r.runs]);
+    load<{ runs: RunSummary[] }>(`api/runs?${p}`, (r) => setFetched((f) => [...f, ...r.runs]));
   };
   const pipelines = live.overview?.pipelines ?? [];
   return html`<h1>Runs</h1>
@@ -193,13 +192,15 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
   const [missing, setMissing] = useState(false);
   const changed = live.pushed.find((r) => r.runId === runId);
   useEffect(() => {
-    get<RunDetail>(`api/runs/${encodeURIComponent(runId)}`).then(setRun, () => setMissing(true));
-  }, [runId, changed?.time, changed?.status, changed?.steps]);
+    load<RunDetail>(`api/runs/${encodeURIComponent(runId)}`, setRun, (e) => {
+      if (!(e instanceof TypeError)) setMissing(true);
+    });
+  }, [runId, changed?.time, changed?.status, changed?.steps, live.epoch]);
   if (missing) return html`<p>no run ${runId} in this folder</p>`;
   if (!run) return html`<p class="muted">loading…</p>`;
   const rows = flatten(run.units);
-  const start = Math.min(run.startTime, ...rows.map((r) => r.unit.time - r.unit.durationMs));
-  const end = Math.max(run.time, ...rows.map((r) => r.unit.time));
+  const start = rows.reduce((m, r) => Math.min(m, r.unit.time - r.unit.durationMs), run.startTime);
+  const end = rows.reduce((m, r) => Math.max(m, r.unit.time), run.time);
   const span = Math.max(1, end - start);
   const findings = rows.flatMap((r) => (r.unit.findings ?? []).map((f) => ({ ...f, path: r.unit.path })));
   const artifacts = rows.flatMap((r) => r.unit.artifacts ?? []);
@@ -253,13 +254,10 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
 export function StepsPage({ live }: P) {
   const [steps, setSteps] = useState<StepStats[]>([]);
   const [quality, setQuality] = useState<SeriesView[]>([]);
-  useEffect(() => void get<StepStats[]>("api/steps").then(setSteps), [live.tick]);
+  useEffect(() => load<StepStats[]>("api/steps", setSteps), [live.tick, live.epoch]);
   useEffect(
-    () =>
-      void get<SeriesView[]>("api/series?prefix=tapline_audio_,tapline_video_,tapline_subtitle_").then(
-        setQuality,
-      ),
-    [live.seriesTick],
+    () => load<SeriesView[]>("api/series?prefix=tapline_audio_,tapline_video_,tapline_subtitle_", setQuality),
+    [live.seriesTick, live.epoch],
   );
   return html`<h1>Steps</h1>
     <table>
@@ -323,8 +321,8 @@ function byName(
 export function SystemPage({ live }: P) {
   const [series, setSeries] = useState<SeriesView[]>([]);
   useEffect(
-    () => void get<SeriesView[]>(`api/series?prefix=${SYSTEM_PREFIXES.join(",")}`).then(setSeries),
-    [live.seriesTick],
+    () => load<SeriesView[]>(`api/series?prefix=${SYSTEM_PREFIXES.join(",")}`, setSeries),
+    [live.seriesTick, live.epoch],
   );
   if (series.length === 0)
     return html`<h1>System and GPU</h1>
@@ -344,7 +342,7 @@ export function SystemPage({ live }: P) {
 
 export function AlertsPage({ live }: P) {
   const [alerts, setAlerts] = useState<AlertsView | undefined>();
-  useEffect(() => void get<AlertsView>("api/alerts").then(setAlerts), [live.alertsTick, live.tick]);
+  useEffect(() => load<AlertsView>("api/alerts", setAlerts), [live.alertsTick, live.tick]);
   if (!alerts) return html`<p class="muted">loading…</p>`;
   return html`<h1>Alerts</h1>
     <h2>Firing and pending</h2><${AlertTable} alerts=${alerts.firing} empty="nothing firing" />
