@@ -2,7 +2,7 @@
 # Debian packages the tests and the demo need: ffmpeg/ffprobe (plugin-validate, the demo), espeak-ng (real
 # speech), fonts-dejavu-core (the font of the demo's scene cards and burned-in subtitles), prometheus and
 # prometheus-alertmanager (integration tests), chromium (the dashboard's browser tests, driven by playwright-core:
-# never a browser download). Installs only what is missing, through
+# never a browser download), redis-server (the shared-state stores' tests start their own on 127.0.0.1). Installs only what is missing, through
 # apt-get (as root, or with sudo). Where it cannot install, it says what is missing and how to install it, and
 # exits 0 so the tests that need a missing binary skip with a reason; with TAPLINE_REQUIRE_INTEGRATION=1 (CI)
 # a missing package is an error.
@@ -14,6 +14,7 @@ command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 SUDO=""
