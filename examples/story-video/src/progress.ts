@@ -14,7 +14,7 @@ interface UnitState {
 interface StoryRow {
   id: string;
   title: string;
-  status: "queued" | "running" | "success" | "failed" | "cancelled";
+  status: "queued" | "running" | "success" | "failed" | "cancelled" | "suspended";
   /** Top-level steps by name, in pipeline order. */
   steps: Map<string, UnitState>;
   /** Every nested unit (branch, sub-step, map item) by path, in start order. */
@@ -185,7 +185,7 @@ export class ProgressBoard {
   }
 
   /** A story finished. */
-  runEnded(id: string, status: "success" | "failed" | "cancelled", durationMs: number): void {
+  runEnded(id: string, status: "success" | "failed" | "cancelled" | "suspended", durationMs: number): void {
     const row = this.#rows.get(id);
     if (!row) return;
     row.status = status;

@@ -1,16 +1,28 @@
 import { resolve } from "node:path";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import * as v from "valibot";
-import { AppClosedError, describeError, PluginError, registrationError } from "./errors.ts";
+import {
+  AppClosedError,
+  describeError,
+  NoDurableStoreError,
+  PluginError,
+  ResumePipelineError,
+  RunNotFoundError,
+  RunNotSuspendedError,
+  registrationError,
+} from "./errors.ts";
+import type { ResumeOptions } from "./events.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
+import { executeRun } from "./internal/executor.ts";
 import { checkPlugin } from "./internal/registry.ts";
 import { createConsoleLogger } from "./logger.ts";
 import { parseOptions } from "./options.ts";
 import { type BuilderApp, createBuilder, type PipelineBuilder, type PipelineOptions } from "./pipeline.ts";
 import type { PluginApi, PluginDispose, TaplinePlugin } from "./plugin.ts";
 import { createRedactor, type RedactOptions, type Redactor } from "./redact.ts";
+import type { RunReport } from "./report.ts";
 import { CORE_VERSION } from "./version.ts";
 import type { Logger, StatusPart } from "./vocabulary.ts";
 
@@ -32,6 +44,12 @@ const AppOptionsSchema = v.strictObject({
   ),
   graceMs: v.optional(v.pipe(v.number("a number of milliseconds"), v.finite(), v.minValue(0))),
   redact: v.optional(v.strictObject({ patterns: v.optional(v.array(v.instance(RegExp, "a RegExp"))) })),
+});
+
+const ResumeOptionsSchema = v.strictObject({
+  signal: v.optional(v.instance(AbortSignal, "an AbortSignal")),
+  resumeData: v.optional(v.unknown()),
+  graceMs: v.optional(v.pipe(v.number("a number of milliseconds"), v.finite(), v.minValue(0))),
 });
 
 const PipelineOptionsSchema = v.strictObject({
@@ -89,6 +107,23 @@ export interface TaplineApp extends AsyncDisposable {
   readonly plugins: readonly { readonly name: string; readonly version: string }[];
   /** Starts a pipeline definition; chain `.step()` calls, then `.build()`. */
   pipeline<TInput = void>(name: string, options?: PipelineOptions): PipelineBuilder<TInput, TInput, {}>;
+  /**
+   * Continues a saved run (needs a durable store plugin, `@tapline/plugin-durable`): a run that failed, was
+   * cancelled, whose process died, or that a unit suspended. Its pipeline (built in this app, by name) runs
+   * again on the saved input under the same run id; every unit whose saved result still holds (same path,
+   * same input, artifacts unchanged) is replayed instead of executed (`replayed: true` in its report), the
+   * others run. With `resumeData`, the suspended unit runs again with `ctx.resumeData` set (an approval).
+   * Resolves to the run's report, like `run()`.
+   *
+   * Rejects with `TAPLINE_ERR_NO_DURABLE_STORE` (no store plugin), `TAPLINE_ERR_RUN_NOT_FOUND`,
+   * `TAPLINE_ERR_RUN_NOT_SUSPENDED` (`resumeData` for a run that is not suspended),
+   * `TAPLINE_ERR_RESUME_PIPELINE` (its pipeline is not built here), or the store's refusal (another
+   * resumer holds the run: `TAPLINE_ERR_RUN_LOCKED`).
+   *
+   * @example
+   * const report = await app.resume(runId, { resumeData: { approved: true } });
+   */
+  resume(runId: string, options?: ResumeOptions): Promise<RunReport>;
   /** Resolves when every plugin's asynchronous setup has finished; rejects if one failed. */
   ready(): Promise<void>;
   /** The health of the app, from every plugin's `status` tap. */
@@ -120,6 +155,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
   const disposers: (PluginDispose | undefined)[] = [];
   const setups: Promise<unknown>[] = [];
   const runs = new Set<RunState>();
+  const built: BuilderApp["built"] = new Map();
   const stepOptionKeys = new Map<string, StandardSchemaV1 | undefined>();
   let current: string | undefined;
   let closing: Promise<void> | undefined;
@@ -154,6 +190,7 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
     stepOptionKeys,
     reportPluginError,
     runs,
+    built,
     assertOpen(what) {
       if (closing) throw new AppClosedError({ what });
     },
@@ -161,6 +198,43 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
       app.assertOpen(`define pipeline "${name}"`);
       const defaults = parseOptions(PipelineOptionsSchema, pipelineOptions ?? {}, `app.pipeline("${name}")`);
       return createBuilder(app, name, [], defaults);
+    },
+    async resume(runId, resumeOptions = {}) {
+      app.assertOpen(`resume run "${runId}"`);
+      if (typeof runId !== "string" || runId === "")
+        throw new TypeError(`app.resume() needs a run id (a non-empty string), got ${String(runId)}`);
+      parseOptions(ResumeOptionsSchema, resumeOptions, `app.resume("${runId}")`);
+      if (hooks.loadRun.taps.length === 0) throw new NoDurableStoreError({ what: "app.resume()" });
+      if (app.pending) await app.pending;
+      const { resumeData, signal, graceMs: runGraceMs } = resumeOptions;
+      const saved = await hooks.loadRun.promise({ runId, resumeData });
+      if (!saved) throw new RunNotFoundError({ runId });
+      const definition = built.get(saved.pipeline);
+      const refusal =
+        resumeData !== undefined && saved.status !== "suspended"
+          ? new RunNotSuspendedError({ runId, status: saved.status })
+          : definition === undefined
+            ? new ResumePipelineError({ runId, pipeline: saved.pipeline })
+            : undefined;
+      if (refusal || !definition) {
+        await saved.release?.();
+        throw refusal;
+      }
+      return executeRun(
+        app,
+        saved.pipeline,
+        definition.steps,
+        saved.input,
+        {
+          runId,
+          ...(saved.labels && { labels: saved.labels }),
+          ...(saved.budget && { budget: saved.budget }),
+          ...(signal && { signal }),
+          ...(runGraceMs !== undefined && { graceMs: runGraceMs }),
+        },
+        definition.defaults,
+        { unit: saved.suspended?.unit, data: resumeData },
+      );
     },
     ready: () => app.pending ?? Promise.resolve(),
     status() {

@@ -2,9 +2,14 @@ import type {
   AppClosedError,
   BudgetExceededError,
   CancelledError,
+  NoDurableStoreError,
   PipelineDefinitionError,
   PluginError,
   PluginRegistrationError,
+  ResumePipelineError,
+  RunNotFoundError,
+  RunNotSuspendedError,
+  RunSuspendedError,
   StepTimeoutError,
   StepValidationError,
 } from "./errors.ts";
@@ -45,6 +50,11 @@ export interface TaplineErrorMap {
   TAPLINE_ERR_SIBLING_FAILED: InstanceType<typeof SiblingFailedError>;
   TAPLINE_ERR_BRANCH_NO_CASE: InstanceType<typeof NoSuchCaseError>;
   TAPLINE_ERR_MAP_ITEMS: InstanceType<typeof MapItemsError>;
+  TAPLINE_ERR_RUN_SUSPENDED: RunSuspendedError;
+  TAPLINE_ERR_NO_DURABLE_STORE: NoDurableStoreError;
+  TAPLINE_ERR_RUN_NOT_FOUND: RunNotFoundError;
+  TAPLINE_ERR_RUN_NOT_SUSPENDED: RunNotSuspendedError;
+  TAPLINE_ERR_RESUME_PIPELINE: ResumePipelineError;
 }
 
 /** Base class of every error a Tapline package throws: a brand and a stable `code` (`TAPLINE_ERR_*`). */

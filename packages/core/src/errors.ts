@@ -22,7 +22,12 @@ export type TaplineErrorCode =
   | "TAPLINE_ERR_STEP_TIMEOUT"
   | "TAPLINE_ERR_CANCELLED"
   | "TAPLINE_ERR_APP_CLOSED"
-  | "TAPLINE_ERR_OPTIONS";
+  | "TAPLINE_ERR_OPTIONS"
+  | "TAPLINE_ERR_RUN_SUSPENDED"
+  | "TAPLINE_ERR_NO_DURABLE_STORE"
+  | "TAPLINE_ERR_RUN_NOT_FOUND"
+  | "TAPLINE_ERR_RUN_NOT_SUSPENDED"
+  | "TAPLINE_ERR_RESUME_PIPELINE";
 
 /** The codes of a plugin that could not be registered; each names the plugin (`plugin`). */
 export type PluginRegistrationCode =
@@ -197,6 +202,60 @@ export const AppClosedError = createError(
   "create a new app",
 );
 export type AppClosedError = InstanceType<typeof AppClosedError>;
+
+/**
+ * A unit called `ctx.suspend()`: the run ends with status `suspended` (this error is the unit's and the run's
+ * `error`). `app.resume(runId, { resumeData })` runs that unit again with `ctx.resumeData` set; the units
+ * before it replay.
+ */
+export const RunSuspendedError = createError(
+  "TAPLINE_ERR_RUN_SUSPENDED",
+  "RunSuspendedError",
+  (p: { unit: string; reason: string; data?: unknown }) =>
+    `"${p.unit}" suspended the run: ${p.reason} (resume it with app.resume(runId, { resumeData }) or tapline approve <runId>)`,
+  "resume the run: app.resume(runId, { resumeData }), or tapline approve <runId> --data JSON",
+);
+export type RunSuspendedError = InstanceType<typeof RunSuspendedError>;
+
+/** `app.resume()` or `ctx.suspend()` without a durable store plugin. */
+export const NoDurableStoreError = createError(
+  "TAPLINE_ERR_NO_DURABLE_STORE",
+  "NoDurableStoreError",
+  (p: { what: string }) =>
+    `${p.what} needs a durable store: add @tapline/plugin-durable (createTapline({ plugins: [durable()] }))`,
+  "add @tapline/plugin-durable to the app's plugins",
+);
+export type NoDurableStoreError = InstanceType<typeof NoDurableStoreError>;
+
+/** `app.resume()` of a run id the durable store does not have (never saved, or pruned). */
+export const RunNotFoundError = createError(
+  "TAPLINE_ERR_RUN_NOT_FOUND",
+  "RunNotFoundError",
+  (p: { runId: string }) =>
+    `no saved run "${p.runId}" in the durable store (list the saved runs with: tapline runs)`,
+  "check the run id with tapline runs; runs older than the store's keep period are pruned",
+);
+export type RunNotFoundError = InstanceType<typeof RunNotFoundError>;
+
+/** `app.resume(runId, { resumeData })` (an approval) of a run that is not suspended. */
+export const RunNotSuspendedError = createError(
+  "TAPLINE_ERR_RUN_NOT_SUSPENDED",
+  "RunNotSuspendedError",
+  (p: { runId: string; status: string }) =>
+    `run "${p.runId}" is ${p.status}, not suspended: only a suspended run takes resumeData (resume it without data)`,
+  "approve only suspended runs (tapline runs --status suspended); resume others without data",
+);
+export type RunNotSuspendedError = InstanceType<typeof RunNotSuspendedError>;
+
+/** `app.resume()` of a run whose pipeline this app has not built. */
+export const ResumePipelineError = createError(
+  "TAPLINE_ERR_RESUME_PIPELINE",
+  "ResumePipelineError",
+  (p: { runId: string; pipeline: string }) =>
+    `run "${p.runId}" is a run of pipeline "${p.pipeline}", which this app has not built: build it (app.pipeline("${p.pipeline}")...build()) before app.resume()`,
+  "build the run's pipeline in the app before resuming",
+);
+export type ResumePipelineError = InstanceType<typeof ResumePipelineError>;
 
 /**
  * A short, single-line description of any thrown value, for error messages: an Error's message, a string as

@@ -1,5 +1,5 @@
 import type { Finding, PluginError } from "./errors.ts";
-import type { RunReport, StepReport, StepReportExtensions } from "./report.ts";
+import type { RunReport, RunStatus, StepReport, StepReportExtensions } from "./report.ts";
 import type { Artifact, Labels, Logger } from "./vocabulary.ts";
 
 /**
@@ -62,6 +62,75 @@ export interface RunOptions {
   budget?: Costs;
 }
 
+/** Options of `app.resume()`. */
+export interface ResumeOptions {
+  /** Aborting it cancels the resumed run, as `RunOptions.signal` does. */
+  signal?: AbortSignal;
+  /**
+   * For a suspended run (an approval): the suspended unit runs again with `ctx.resumeData` set to this.
+   * Giving it for a run that is not suspended is a `TAPLINE_ERR_RUN_NOT_SUSPENDED` error.
+   */
+  resumeData?: unknown;
+  /** Overrides the app's `graceMs` for this run. */
+  graceMs?: number;
+}
+
+/** Options of `ctx.suspend()`. */
+export interface SuspendOptions {
+  /** Why the run waits (shown by `tapline runs` and the run's report): "approve the script". */
+  reason: string;
+  /** Anything the person who resumes needs to see (saved with the run; serialisable). */
+  data?: unknown;
+}
+
+/** A run as a durable store saved it: what `app.resume()` needs to run it again. */
+export interface SavedRun {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** The run's input, as it was first given. */
+  readonly input: unknown;
+  /** `running` for a run whose process died (its lease expired) or is still going. */
+  readonly status: RunStatus | "running";
+  readonly labels?: Record<string, string>;
+  readonly budget?: Costs;
+  /** Set for a suspended run. */
+  readonly suspended?: { readonly unit: string; readonly reason: string; readonly data?: unknown };
+  /**
+   * Called by core when it does not go on with the loaded run (the run is not suspended but was given
+   * `resumeData`, or its pipeline is not built): the store lets go of what it took (a lease).
+   */
+  readonly release?: () => void | Promise<void>;
+}
+
+/** Given to `loadRun` taps by `app.resume()`. */
+export interface LoadRunEvent {
+  readonly runId: string;
+  /** What `resume()` was given as `resumeData` (`undefined` for a plain resume). */
+  readonly resumeData: unknown;
+}
+
+/** Given to `replayUnit` taps before a function unit runs. */
+export interface ReplayUnitEvent {
+  readonly ctx: StepContext;
+  readonly input: unknown;
+}
+
+/** A saved result a store offers for a unit: the unit is not executed, its report is marked replayed. */
+export interface ReplayedUnit {
+  readonly output: unknown;
+  /** What the original execution cost (reported as the unit's `savedCost`). */
+  readonly cost?: Costs;
+  /** The files the original execution declared (already checked by the store). */
+  readonly artifacts?: readonly Artifact[];
+}
+
+/** Given to `saveUnit` taps after a function unit succeeded (not after a replay). */
+export interface SaveUnitEvent {
+  readonly ctx: StepContext;
+  readonly input: unknown;
+  readonly report: StepReport;
+}
+
 /** Context of a run, given to run-level hooks. */
 export interface RunContext {
   readonly runId: string;
@@ -121,6 +190,22 @@ export interface StepContext<TOutputs = Record<string, unknown>> extends RunCont
   artifact(path: string, info?: { kind?: string; meta?: Record<string, unknown> }): void;
   /** Record a finding that does not fail the step (a warning, a measurement). */
   finding(finding: Finding): void;
+  /**
+   * Ends the run with status `suspended`, to wait for a person or an event (approve the script before paying
+   * for the voice). Throws (never returns): the unit stops here, nothing after it starts, and no retry calls it
+   * again. `app.resume(runId, { resumeData })` (or `tapline approve`) runs this unit again with
+   * `ctx.resumeData` set; the units before it replay from the store. Needs a durable store plugin
+   * (`@tapline/plugin-durable`); without one it fails the unit with `TAPLINE_ERR_NO_DURABLE_STORE`.
+   *
+   * @example
+   * if (ctx.resumeData === undefined) ctx.suspend({ reason: "approve the script", data: { script } });
+   */
+  suspend(options: SuspendOptions): never;
+  /**
+   * What `app.resume(runId, { resumeData })` was given, in the unit that suspended the run; `undefined`
+   * elsewhere and in a first run.
+   */
+  readonly resumeData: unknown;
   /** Attach plugin data to this step's report, under `report.extensions[key]`. */
   annotate<K extends string>(
     key: K,
@@ -144,12 +229,19 @@ export interface WrapStepInfo {
 export interface RunStartEvent {
   readonly ctx: RunContext;
   readonly input: unknown;
+  /** True for a run continued by `app.resume()`. */
+  readonly resumed: boolean;
 }
 
 /** Fired before each step; awaited. */
 export interface StepStartEvent {
   readonly ctx: StepContext;
   readonly input: unknown;
+  /**
+   * True when a durable store replays the unit's saved result instead of executing it: no attempt follows,
+   * and `stepEnd` comes with the replayed report. Count it as replayed, not as a 0 ms execution.
+   */
+  readonly replayed: boolean;
 }
 
 /** Given to `validateStepInput` taps, once per step, before any attempt. */
@@ -182,6 +274,8 @@ export interface StepAttemptEvent {
 /** Fired after each step, whatever its outcome; awaited. */
 export interface StepEndEvent {
   readonly ctx: StepContext;
+  /** True for a replayed unit (see `StepStartEvent.replayed`); also `report.replayed`. */
+  readonly replayed: boolean;
   /** The step's report; taps may add to `report.extensions`. */
   readonly report: StepReport;
 }

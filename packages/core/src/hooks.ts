@@ -1,9 +1,20 @@
-import { AsyncParallelHook, AsyncSeriesHook, SyncHook, SyncWaterfallHook } from "tapable";
+import {
+  AsyncParallelHook,
+  AsyncSeriesBailHook,
+  AsyncSeriesHook,
+  SyncHook,
+  SyncWaterfallHook,
+} from "tapable";
 import type {
+  LoadRunEvent,
   PipelineBuildEvent,
   PluginErrorEvent,
+  ReplayedUnit,
+  ReplayUnitEvent,
   RunEndEvent,
   RunStartEvent,
+  SavedRun,
+  SaveUnitEvent,
   StepAttemptEvent,
   StepEndEvent,
   StepInputEvent,
@@ -65,6 +76,22 @@ export interface TaplineHooks {
   readonly status: SyncWaterfallHook<[StatusPart[]]>;
   /** Must not throw. An observe tap failed, or a plugin reported an error; the run carries on. */
   readonly pluginError: SyncHook<[PluginErrorEvent]>;
+  /**
+   * Decide (durable stores). `app.resume(runId)`: the first tap that returns a `SavedRun` wins; `undefined`
+   * from every tap is an unknown run. A tap throws to refuse (the run is locked by another resumer).
+   */
+  readonly loadRun: AsyncSeriesBailHook<[LoadRunEvent], SavedRun | undefined>;
+  /**
+   * Decide (durable stores). Before a function unit runs (before `stepStart`): a tap returns the unit's saved
+   * result to replay it (no wrapper, no attempt), or `undefined` to let it execute. A tap's error is reported
+   * through `pluginError` and the unit executes.
+   */
+  readonly replayUnit: AsyncSeriesBailHook<[ReplayUnitEvent], ReplayedUnit | undefined>;
+  /**
+   * Decide (durable stores). After a function unit succeeded, before `stepEnd`: taps save its result. A tap's
+   * error fails the unit (its output could not be kept: too big, not serialisable).
+   */
+  readonly saveUnit: AsyncSeriesHook<[SaveUnitEvent]>;
 }
 
 /** Which family each hook belongs to; decides how a tap's error is handled. */
@@ -82,6 +109,9 @@ export const HOOK_FAMILY = {
   alert: "observe",
   status: "status",
   pluginError: "sink",
+  loadRun: "decide",
+  replayUnit: "decide",
+  saveUnit: "decide",
 } as const satisfies Record<keyof TaplineHooks, string>;
 
 /** @internal Creates a fresh hook table; one per app, so two apps never share taps. */
@@ -100,6 +130,9 @@ export function createHookTable(): TaplineHooks {
     alert: new AsyncParallelHook(["event"]),
     status: new SyncWaterfallHook(["parts"]),
     pluginError: new SyncHook(["event"]),
+    loadRun: new AsyncSeriesBailHook(["event"]),
+    replayUnit: new AsyncSeriesBailHook(["event"]),
+    saveUnit: new AsyncSeriesHook(["event"]),
   };
 }
 

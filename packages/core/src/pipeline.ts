@@ -156,6 +156,8 @@ export interface Pipeline<TInput, TOutput, TOutputs extends Record<string, unkno
 /** @internal What the builder needs from the app. */
 export interface BuilderApp extends ExecutorApp {
   assertOpen(what: string): void;
+  /** Every built pipeline by name (the last build of a name wins), for `app.resume()`. */
+  readonly built: Map<string, { readonly steps: readonly UnitDef[]; readonly defaults: PipelineOptions }>;
   readonly stepOptionKeys: ReadonlyMap<string, StandardSchemaV1 | undefined>;
 }
 
@@ -291,6 +293,7 @@ export function createBuilder(
         }
       }
       const frozen = Object.freeze([...steps]);
+      app.built.set(name, { steps: frozen, defaults });
       return {
         name,
         steps: Object.freeze(definitions),

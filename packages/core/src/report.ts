@@ -1,11 +1,14 @@
 import type { Finding, PluginError } from "./errors.ts";
 import type { Artifact } from "./vocabulary.ts";
 
-/** Outcome of a step. `skipped`: never started because an earlier step failed or the run was cancelled. */
-export type StepStatus = "success" | "failed" | "cancelled" | "skipped";
+/**
+ * Outcome of a step. `skipped`: never started because an earlier step failed or the run was cancelled.
+ * `suspended`: the unit called `ctx.suspend()` (it runs again when the run is resumed).
+ */
+export type StepStatus = "success" | "failed" | "cancelled" | "skipped" | "suspended";
 
-/** Outcome of a run. */
-export type RunStatus = "success" | "failed" | "cancelled";
+/** Outcome of a run. `suspended`: a unit called `ctx.suspend()`; `app.resume()` continues it. */
+export type RunStatus = "success" | "failed" | "cancelled" | "suspended";
 
 /** One real call of a step function (plus output validation, which is part of the attempt). */
 export interface AttemptReport {
@@ -70,6 +73,13 @@ export interface StepReport {
   /** What the unit cost, every attempt (and, for a shape, every unit inside) included; `{}` when nothing. */
   cost: Record<string, number>;
   /**
+   * True when a durable store replayed this unit's saved result (a resumed run): it was not executed (no
+   * wrapper, no attempt) and costs nothing; `savedCost` is what its original execution cost.
+   */
+  replayed: boolean;
+  /** What replaying saved: the replayed unit's original cost (for a shape, its replayed units'). */
+  savedCost?: Record<string, number>;
+  /**
    * Plugin contributions (`ctx.annotate()`), e.g. `retry`, `gpu`. Typed for every plugin that declares its
    * key in {@link StepReportExtensions}; other keys are `unknown`.
    */
@@ -106,4 +116,10 @@ export interface RunReport<TOutput = unknown, TOutputs = Record<string, unknown>
   budgetExceeded?: unknown;
   /** Errors from observe taps during this run; they did not fail it. */
   readonly pluginErrors: PluginError[];
+  /** True for a run continued by `app.resume()`. */
+  readonly resumed: boolean;
+  /** Set when the run is suspended: the unit that called `ctx.suspend()`, its reason and data. */
+  suspended?: { readonly unit: string; readonly reason: string; readonly data?: unknown };
+  /** What the replayed units of a resumed run saved, by cost unit (their original cost). */
+  savedCost?: Record<string, number>;
 }

@@ -110,7 +110,7 @@ export interface StepObservation {
 
 /** A finished step, for the step failure-rate and p95 presets. */
 export interface StepResult extends StepObservation {
-  readonly status: "success" | "failed" | "cancelled" | "skipped";
+  readonly status: "success" | "failed" | "cancelled" | "skipped" | "suspended";
   readonly durationMs: number;
   /**
    * The size of the work the step did (seconds of audio, frames, tokens), for regression rules with

@@ -168,7 +168,9 @@ export const alerts: PluginFactory<AlertsPluginOptions | undefined> = definePlug
         labels: ctx.labels,
       });
     });
-    hooks.stepEnd.tapPromise(api.name, async ({ ctx, report }) => {
+    hooks.stepEnd.tapPromise(api.name, async ({ ctx, report, replayed }) => {
+      // A replayed unit did not execute: it is no sample of the step's health or speed.
+      if (replayed) return;
       manager.stepEnded({
         runId: ctx.runId,
         pipeline: ctx.pipeline,

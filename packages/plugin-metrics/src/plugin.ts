@@ -145,7 +145,8 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       tracker.begin("run", ctx.pipeline);
       exporter?.activeRun(ctx.pipeline, 1);
     });
-    hooks.stepStart.tap(api.name, ({ ctx }) => {
+    hooks.stepStart.tap(api.name, ({ ctx, replayed }) => {
+      if (replayed) return;
       // Series by definition path (`scenes[]`): 10,000 map items are one series; records keep the path.
       tracker.begin("step", ctx.pipeline, ctx.definitionPath);
       exporter?.activeStep(ctx.pipeline, ctx.definitionPath, 1);
@@ -158,8 +159,24 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     // fail-fast steps) never completes a write; the step or run that finds the writer backlogged waits for it.
     const drained = Promise.resolve();
     const backpressure = (): Promise<void> => (store?.backlogged ? store.drain() : drained);
-    hooks.stepEnd.tapPromise(api.name, ({ ctx, report }) => {
+    hooks.stepEnd.tapPromise(api.name, ({ ctx, report, replayed }) => {
       const { pipeline, definitionPath: step } = ctx;
+      if (replayed) {
+        // Counted as replayed, never as a 0 ms execution: no duration sample, no attempt, no active gauge.
+        ctx.metric("tapline_steps_replayed_total", 1, {}, { type: "counter" });
+        store?.recordStep({
+          runId: ctx.runId,
+          pipeline,
+          step,
+          path: ctx.path,
+          status: report.status,
+          durationMs: report.durationMs,
+          attempts: report.attempts,
+          ...(report.savedCost && { cost: report.savedCost }),
+          replayed: true,
+        });
+        return backpressure();
+      }
       tracker.record(
         "step",
         pipeline,

@@ -11,7 +11,7 @@ export interface StepRecord {
   readonly step: string;
   /** The unit's path with its index (`scenes[3]`), when it differs from `step`. */
   readonly path?: string;
-  readonly status: "success" | "failed" | "cancelled" | "skipped";
+  readonly status: "success" | "failed" | "cancelled" | "skipped" | "suspended";
   readonly durationMs: number;
   readonly attempts: number;
   /** Duration of each attempt, ms (only when there was more than one). */
@@ -19,6 +19,8 @@ export interface StepRecord {
   readonly error?: string;
   /** What the unit cost, failed attempts included, when anything was recorded. */
   readonly cost?: Readonly<Record<string, number>>;
+  /** Set when a durable store replayed the unit (a resumed run): it did not execute; `cost` is what it saved. */
+  readonly replayed?: true;
 }
 
 /** A finished run. */
@@ -27,7 +29,7 @@ export interface RunRecord {
   readonly time: number;
   readonly runId: string;
   readonly pipeline: string;
-  readonly status: "success" | "failed" | "cancelled";
+  readonly status: "success" | "failed" | "cancelled" | "suspended";
   readonly durationMs: number;
   readonly failedStep?: string;
   readonly error?: string;

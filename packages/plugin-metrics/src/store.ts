@@ -55,6 +55,8 @@ export interface StepEntry {
   readonly error?: unknown;
   /** What the unit cost, by cost unit. */
   readonly cost?: Readonly<Record<string, number>>;
+  /** A replayed unit (durable runs): recorded as such, never as an execution. */
+  readonly replayed?: boolean;
   /** Epoch ms when it ended. Default now. */
   readonly time?: number;
 }
@@ -130,6 +132,7 @@ export class MetricsStore implements OperationSink {
       ...(e.attempts.length > 1 && { attemptsMs: e.attempts.map((a) => round(a.durationMs)) }),
       ...(!ok && e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
       ...(e.cost && Object.keys(e.cost).length > 0 && { cost: e.cost }),
+      ...(e.replayed && { replayed: true as const }),
     } satisfies StepRecord);
   }
 

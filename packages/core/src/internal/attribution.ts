@@ -134,7 +134,7 @@ function observe(type: string, fn: AnyFn, onError: (error: unknown, event: unkno
 
 function decide(type: string, fn: AnyFn, convert: (error: unknown) => unknown): AnyFn {
   if (type === "promise") {
-    return (event: unknown, callback: (err?: unknown) => void) => {
+    return (event: unknown, callback: (err?: unknown, result?: unknown) => void) => {
       let result: unknown;
       try {
         result = fn(event);
@@ -142,12 +142,13 @@ function decide(type: string, fn: AnyFn, convert: (error: unknown) => unknown): 
         callback(convert(e));
         return;
       }
+      // A bail hook (loadRun, replayUnit) takes the tap's result: pass it on.
       if (isThenable(result)) {
         result.then(
-          () => callback(),
+          (value) => callback(null, value),
           (e) => callback(convert(e)),
         );
-      } else callback();
+      } else callback(null, result);
     };
   }
   if (type === "async") {

@@ -1,11 +1,19 @@
 import { performance } from "node:perf_hooks";
-import { createError } from "../create-error.ts";
+import { createError, isTaplineError } from "../create-error.ts";
 import { CancelledError, describeError } from "../errors.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { StepReport } from "../report.ts";
 import { type RunCtx, type RunState, StepCtx, type UnitPlace } from "./context.ts";
 import { callSeries } from "./dispatch.ts";
-import { abandonable, abandonUnit, budgetStop, executeUnit, skipped, unitReport } from "./executor.ts";
+import {
+  abandonable,
+  abandonUnit,
+  addCosts,
+  budgetStop,
+  executeUnit,
+  skipped,
+  unitReport,
+} from "./executor.ts";
 import type { BranchDef, ChainDef, MapDef, ParallelDef, UnitDef } from "./units.ts";
 
 const TIME_ORIGIN = performance.timeOrigin;
@@ -107,7 +115,13 @@ export async function executeComposite(
     const stop = state.budget ? budgetStop(state, def, place, input) : undefined;
     if (stop) throw stop;
     if (hooks.stepStart.taps.length > 0)
-      await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
+      await callSeries(
+        hooks.stepStart,
+        "stepStart",
+        "observe",
+        { ctx, input, replayed: false },
+        state.app.reportPluginError,
+      );
     const run1 = (
       child: UnitDef,
       _name: string,
@@ -261,21 +275,31 @@ export async function executeComposite(
       report.status = "cancelled";
       report.error = new CancelledError({ reason: parentSignal.reason });
     } else {
-      report.status = isCancelledChild(error) ? "cancelled" : "failed";
+      report.status = isCancelledChild(error)
+        ? "cancelled"
+        : isTaplineError(error, "TAPLINE_ERR_RUN_SUSPENDED")
+          ? "suspended"
+          : "failed";
       report.error = error;
     }
   } finally {
     parentSignal.removeEventListener("abort", forward);
     state.abandoners.delete(giveUp);
   }
-  // A shape costs what its units cost.
+  // A shape costs what its units cost, and saved what its replayed units saved.
   for (const child of children) {
-    for (const [unit, amount] of Object.entries(child.cost))
-      report.cost[unit] = (report.cost[unit] ?? 0) + amount;
+    addCosts(report.cost, child.cost);
+    if (child.savedCost) addCosts((report.savedCost ??= {}), child.savedCost);
   }
   report.durationMs = performance.now() - t0;
   if (hooks.stepEnd.taps.length > 0)
-    await callSeries(hooks.stepEnd, "stepEnd", "observe", { ctx, report }, state.app.reportPluginError);
+    await callSeries(
+      hooks.stepEnd,
+      "stepEnd",
+      "observe",
+      { ctx, report, replayed: false },
+      state.app.reportPluginError,
+    );
   return report;
 }
 

@@ -1,5 +1,19 @@
-import { BudgetExceededError, type Finding, type PluginError } from "../errors.ts";
-import type { CostOptions, Costs, MetricOptions, RunContext, StepContext, StepOptions } from "../events.ts";
+import {
+  BudgetExceededError,
+  type Finding,
+  NoDurableStoreError,
+  type PluginError,
+  RunSuspendedError,
+} from "../errors.ts";
+import type {
+  CostOptions,
+  Costs,
+  MetricOptions,
+  RunContext,
+  StepContext,
+  StepOptions,
+  SuspendOptions,
+} from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
 import type { Labels, Logger } from "../vocabulary.ts";
@@ -35,6 +49,15 @@ export interface RunState {
   readonly budget: Costs | undefined;
   /** Set once a unit's spend passed the budget: no later unit starts. */
   overBudget: BudgetExceededError | undefined;
+  /** Set for a run continued by `app.resume()`: units may replay; `unit` gets `data` as `ctx.resumeData`. */
+  readonly resume: ResumeState | undefined;
+}
+
+/** @internal What `app.resume()` gives a resumed run. */
+export interface ResumeState {
+  /** The path of the unit that suspended the run, if it was suspended. */
+  readonly unit: string | undefined;
+  readonly data: unknown;
 }
 
 /** @internal The symbol under which a context keeps its run's state. */
@@ -127,6 +150,8 @@ export class StepCtx implements StepContext {
   readonly report: StepReport;
   /** @internal */
   current: AttemptReport | undefined;
+  /** @internal Set once the unit called `suspend()`: no later attempt calls the step again. */
+  suspended: RunSuspendedError | undefined = undefined;
   #log: Logger | undefined;
   #run: RunCtx;
 
@@ -202,6 +227,28 @@ export class StepCtx implements StepContext {
 
   annotate(key: string, value: unknown): void {
     this.report.extensions[key] = value;
+  }
+
+  get resumeData(): unknown {
+    const resume = this[RUN_STATE].resume;
+    return resume !== undefined && resume.unit === this.path ? resume.data : undefined;
+  }
+
+  suspend(options: SuspendOptions): never {
+    const reason = options?.reason;
+    if (typeof reason !== "string" || reason === "")
+      throw new TypeError(
+        `ctx.suspend() in "${this.path}" needs a reason: ctx.suspend({ reason: "approve the script" })`,
+      );
+    const hooks = this[RUN_STATE].app.hooks;
+    if (hooks.saveUnit.taps.length === 0 && hooks.loadRun.taps.length === 0)
+      throw new NoDurableStoreError({ what: `ctx.suspend() in "${this.path}"` });
+    this.suspended = new RunSuspendedError({
+      unit: this.path,
+      reason,
+      ...(options.data !== undefined && { data: options.data }),
+    });
+    throw this.suspended;
   }
 
   cost(amount: number, options: CostOptions): void {

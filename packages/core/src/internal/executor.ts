@@ -4,14 +4,16 @@ import { performance } from "node:perf_hooks";
 /** `performance.timeOrigin` is a getter; read it once. */
 const TIME_ORIGIN = performance.timeOrigin;
 
-import { BudgetExceededError, CancelledError, StepTimeoutError } from "../errors.ts";
-import type { Costs, RunOptions, StepRunner } from "../events.ts";
+import { isTaplineError } from "../create-error.ts";
+import { BudgetExceededError, CancelledError, PluginError, StepTimeoutError } from "../errors.ts";
+import type { Costs, ReplayedUnit, RunOptions, StepRunner } from "../events.ts";
 import type { TaplineHooks } from "../hooks.ts";
 import type { AttemptReport, RunReport, StepReport } from "../report.ts";
 import { executeComposite } from "./composite.ts";
 import {
   type AppInternals,
   NONE,
+  type ResumeState,
   RUN_STATE,
   RunCtx,
   type RunState,
@@ -49,6 +51,7 @@ export function executeRun(
   input: unknown,
   options: RunOptions | undefined,
   defaults?: PipelineDefaults,
+  resume?: ResumeState,
 ): Promise<RunReport> {
   const hooks = app.hooks;
   const budget = options?.budget ?? defaults?.budget;
@@ -66,6 +69,7 @@ export function executeRun(
     cost: {},
     ...(budget && { budget }),
     pluginErrors: [],
+    resumed: resume !== undefined,
   };
   // Cancellation: once aborted (by the caller's signal or by `app.close()`), the running step gets
   // `graceMs` to settle before the run stops waiting for it.
@@ -87,6 +91,7 @@ export function executeRun(
     detached: false,
     budget,
     overBudget: undefined,
+    resume,
     abort(reason) {
       if (runSignal.aborted) return;
       controller.abort(reason);
@@ -156,7 +161,13 @@ export function executeRun(
     try {
       if (app.pending) await app.pending;
       if (hooks.runStart.taps.length > 0)
-        await callSeries(hooks.runStart, "runStart", "observe", { ctx, input }, app.reportPluginError);
+        await callSeries(
+          hooks.runStart,
+          "runStart",
+          "observe",
+          { ctx, input, resumed: resume !== undefined },
+          app.reportPluginError,
+        );
       let value = input;
       let index = 0;
       for (; index < steps.length; index++) {
@@ -179,17 +190,27 @@ export function executeRun(
           hooks,
         );
         if (state.detached) return;
+        if (stepReport.savedCost) addCosts((report.savedCost ??= {}), stepReport.savedCost);
         if (stepReport.status !== "success") {
-          report.failedStep = failedPath(stepReport);
           report.error = stepReport.error;
-          report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
+          if (
+            stepReport.status === "suspended" &&
+            isTaplineError(stepReport.error, "TAPLINE_ERR_RUN_SUSPENDED")
+          ) {
+            const { unit, reason, data } = stepReport.error;
+            report.status = "suspended";
+            report.suspended = data === undefined ? { unit, reason } : { unit, reason, data };
+          } else {
+            report.failedStep = failedPath(stepReport);
+            report.status = stepReport.status === "cancelled" ? "cancelled" : "failed";
+          }
           index++;
           break;
         }
         value = stepReport.output;
         (report.outputs as Record<string, unknown>)[step.name] = value;
       }
-      if (runSignal.aborted && report.status !== "failed") {
+      if (runSignal.aborted && report.status !== "failed" && report.status !== "suspended") {
         report.status = "cancelled";
         report.cancelReason = runSignal.reason;
         report.error ??= new CancelledError({ reason: runSignal.reason });
@@ -244,11 +265,17 @@ async function executeStep(
   const t0 = performance.now();
   const report = unitReport(place.name ?? step.name, place.path, place.index, "success", TIME_ORIGIN + t0);
   place.sink.push(report);
+  const runSignal = place.signal;
+  const ctx = new StepCtx(run, place, step.options, runSignal, report);
+  // A resumed run: a store may offer the unit's saved result, which replaces its execution.
+  if (state.resume !== undefined && hooks.replayUnit.taps.length > 0) {
+    const offer = await replayOffer(state, ctx, input, hooks);
+    if (offer) return replay(state, ctx, report, offer, input, hooks, t0);
+  }
   const inFlight = place.inFlight;
   if (inFlight) inFlight.add(report);
   else state.current = report;
 
-  const runSignal = place.signal;
   let signal = runSignal;
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -268,13 +295,19 @@ async function executeStep(
   }
 
   let abandonOwn: ((reason: unknown) => void) | undefined;
-  const ctx = new StepCtx(run, place, step.options, signal, report);
+  ctx.signal = signal;
   if (timeout !== undefined) ctx.deadline = TIME_ORIGIN + t0 + timeout;
   const stop = state.budget ? budgetStop(state, step, place, input) : undefined;
   try {
     if (stop) throw stop;
     if (hooks.stepStart.taps.length > 0)
-      await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input }, state.app.reportPluginError);
+      await callSeries(
+        hooks.stepStart,
+        "stepStart",
+        "observe",
+        { ctx, input, replayed: false },
+        state.app.reportPluginError,
+      );
     if (hooks.validateStepInput.taps.length > 0) {
       await callSeries(
         hooks.validateStepInput,
@@ -306,6 +339,9 @@ async function executeStep(
   } catch (error) {
     if (droppedLate(state, report)) {
       // Settled after the run stopped waiting for it: already reported as cancelled and abandoned.
+    } else if (ctx.suspended && error === ctx.suspended && !signal.aborted) {
+      report.status = "suspended";
+      report.error = error;
     } else if (signal.aborted) {
       if (runSignal.aborted) {
         report.status = "cancelled";
@@ -337,10 +373,78 @@ async function executeStep(
     }
     report.artifacts = last.artifacts;
   }
+  // A durable store keeps the result; if it cannot (not serialisable, too big), the unit fails with why.
+  if (report.status === "success" && hooks.saveUnit.taps.length > 0) {
+    try {
+      await callSeries(
+        hooks.saveUnit,
+        "saveUnit",
+        "decide",
+        { ctx, input, report },
+        state.app.reportPluginError,
+      );
+    } catch (error) {
+      report.status = "failed";
+      report.error = error;
+      delete report.output;
+    }
+  }
   report.durationMs = performance.now() - t0;
   if (hooks.stepEnd.taps.length > 0)
-    await callSeries(hooks.stepEnd, "stepEnd", "observe", { ctx, report }, state.app.reportPluginError);
+    await callSeries(
+      hooks.stepEnd,
+      "stepEnd",
+      "observe",
+      { ctx, report, replayed: false },
+      state.app.reportPluginError,
+    );
   return report;
+}
+
+/** Asks the store taps for the unit's saved result; a failing store is reported and the unit executes. */
+async function replayOffer(
+  state: RunState,
+  ctx: StepCtx,
+  input: unknown,
+  hooks: TaplineHooks,
+): Promise<ReplayedUnit | undefined> {
+  try {
+    return await hooks.replayUnit.promise({ ctx, input });
+  } catch (error) {
+    const pluginError = isTaplineError(error, "TAPLINE_ERR_PLUGIN_HOOK")
+      ? error
+      : new PluginError({ plugin: "replay", hook: "replayUnit", cause: error });
+    state.app.reportPluginError(pluginError, { ctx });
+    return undefined;
+  }
+}
+
+/** A unit replayed from its saved result: no wrapper, no attempt; its start and end say so. */
+async function replay(
+  state: RunState,
+  ctx: StepCtx,
+  report: StepReport,
+  offer: ReplayedUnit,
+  input: unknown,
+  hooks: TaplineHooks,
+  t0: number,
+): Promise<StepReport> {
+  const report_ = state.app.reportPluginError;
+  if (hooks.stepStart.taps.length > 0)
+    await callSeries(hooks.stepStart, "stepStart", "observe", { ctx, input, replayed: true }, report_);
+  report.replayed = true;
+  report.output = offer.output;
+  if (offer.artifacts && offer.artifacts.length > 0) report.artifacts = offer.artifacts;
+  if (offer.cost && Object.keys(offer.cost).length > 0) report.savedCost = { ...offer.cost };
+  report.durationMs = performance.now() - t0;
+  if (hooks.stepEnd.taps.length > 0)
+    await callSeries(hooks.stepEnd, "stepEnd", "observe", { ctx, report, replayed: true }, report_);
+  return report;
+}
+
+/** @internal Adds amounts by cost unit into `into`. */
+export function addCosts(into: Record<string, number>, costs: Readonly<Record<string, number>>): void {
+  for (const unit in costs) into[unit] = (into[unit] ?? 0) + costs[unit]!;
 }
 
 /**
@@ -373,8 +477,9 @@ async function attempt(
   signal: AbortSignal,
   hooks: TaplineHooks,
 ): Promise<unknown> {
-  // Never call the step once its signal is aborted, whatever the wrappers do.
+  // Never call the step once its signal is aborted, or once it suspended the run, whatever the wrappers do.
   if (signal.aborted) throw signal.reason;
+  if (ctx.suspended) throw ctx.suspended;
   const n = ++ctx.attempt;
   ctx.signal = signal;
   const t0 = performance.now();
@@ -501,6 +606,7 @@ export function unitReport(
     artifacts: NONE,
     abandoned: false,
     cost: {},
+    replayed: false,
     extensions: {},
   };
 }
