@@ -289,7 +289,10 @@ export async function executeComposite(
   // A shape costs what its units cost, and saved what its replayed units saved.
   for (const child of children) {
     addCosts(report.cost, child.cost);
-    if (child.savedCost) addCosts((report.savedCost ??= {}), child.savedCost);
+    if (child.savedCost) {
+      report.savedCost ??= {};
+      addCosts(report.savedCost, child.savedCost);
+    }
   }
   report.durationMs = performance.now() - t0;
   if (hooks.stepEnd.taps.length > 0)

@@ -190,7 +190,10 @@ export function executeRun(
           hooks,
         );
         if (state.detached) return;
-        if (stepReport.savedCost) addCosts((report.savedCost ??= {}), stepReport.savedCost);
+        if (stepReport.savedCost) {
+          report.savedCost ??= {};
+          addCosts(report.savedCost, stepReport.savedCost);
+        }
         if (stepReport.status !== "success") {
           report.error = stepReport.error;
           if (
