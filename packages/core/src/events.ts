@@ -198,7 +198,7 @@ export interface StepContext<TOutputs = Record<string, unknown>> extends RunCont
    * (`@tapline/plugin-durable`); without one it fails the unit with `TAPLINE_ERR_NO_DURABLE_STORE`.
    *
    * @example
-   * if (ctx.resumeData === undefined) ctx.suspend({ reason: "approve the script", data: { script } });
+   * if (ctx.resumeData === undefined) return ctx.suspend({ reason: "approve the script", data: { script } });
    */
   suspend(options: SuspendOptions): never;
   /**
