@@ -4,6 +4,7 @@ import * as v from "valibot";
 import {
   AppClosedError,
   describeError,
+  isTaplineError,
   NoDurableStoreError,
   PluginError,
   ResumePipelineError,
@@ -11,7 +12,7 @@ import {
   RunNotSuspendedError,
   registrationError,
 } from "./errors.ts";
-import type { ResumeOptions } from "./events.ts";
+import type { ResumeOptions, SavedRun } from "./events.ts";
 import { createHookTable, type TaplineHooks } from "./hooks.ts";
 import { installAttribution } from "./internal/attribution.ts";
 import { RUN_STATE, type RunState } from "./internal/context.ts";
@@ -207,7 +208,15 @@ export function createTapline(options: TaplineOptions = {}): TaplineApp {
       if (hooks.loadRun.taps.length === 0) throw new NoDurableStoreError({ what: "app.resume()" });
       if (app.pending) await app.pending;
       const { resumeData, signal, graceMs: runGraceMs } = resumeOptions;
-      const saved = await hooks.loadRun.promise({ runId, resumeData });
+      let saved: SavedRun | undefined;
+      try {
+        saved = await hooks.loadRun.promise({ runId, resumeData });
+      } catch (error) {
+        // A store's typed refusal (the run is locked by another resumer) reaches the caller as it is.
+        if (isTaplineError(error, "TAPLINE_ERR_PLUGIN_HOOK") && isTaplineError(error.cause))
+          throw error.cause;
+        throw error;
+      }
       if (!saved) throw new RunNotFoundError({ runId });
       const definition = built.get(saved.pipeline);
       const refusal =

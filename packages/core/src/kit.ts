@@ -4,6 +4,7 @@
  * `parseOptions`, and the redaction helpers behind `redactSecrets`.
  */
 export { TaplineError } from "./create-error.ts";
+export { type Duration, parseDuration } from "./duration.ts";
 export {
   AppClosedError,
   BudgetExceededError,
