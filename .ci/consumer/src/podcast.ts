@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createTapline, type RunReport } from "@tapline/core";
 import { alerts, consoleHandler, presets } from "@tapline/plugin-alerts";
+import { durable } from "@tapline/plugin-durable";
 import { gpu } from "@tapline/plugin-gpu";
 import { metrics } from "@tapline/plugin-metrics";
 import { retry, retryPolicy } from "@tapline/plugin-retry";
@@ -28,6 +29,7 @@ const app = createTapline({
       handlers: [consoleHandler()],
     }),
     gpu(),
+    durable({ keep: "1d" }),
   ],
 });
 
@@ -58,6 +60,10 @@ const clip = app
   .build();
 
 const report: RunReport = await clip.run({ episode: "ep 1" });
+// Resuming the finished run replays every unit from the durable store: nothing is called again.
+const calls = transcriptCalls;
+const resumed = await app.resume(report.runId);
+const replayedAll = resumed.status === "success" && resumed.steps.every((s) => s.replayed) && transcriptCalls === calls;
 const policy = retryPolicy({ maxAttempts: 2 });
 const answer = await policy.execute(async () => 42);
 
@@ -68,9 +74,10 @@ console.log(
     steps: report.steps.map((s) => [s.name, s.status, s.attempts.length]),
     retried: retryReport !== undefined,
     answer,
+    replayedAll,
     health: app.status().level,
   }),
 );
 await app.close();
 await rm(dir, { recursive: true, force: true });
-if (report.status !== "success") process.exit(1);
+if (report.status !== "success" || !replayedAll) process.exit(1);

@@ -46,6 +46,13 @@ async function codesInCode() {
       }
     }
   }
+  // A code without a package prefix belongs to core, unless core never uses it and a single package does
+  // (plugin-durable's TAPLINE_ERR_RUN_LOCKED, the name the durable-runs issue gives it).
+  for (const [code, where] of foundIn) {
+    if (owner(code, prefixes) !== "core" || where.has("core") || where.size !== 1) continue;
+    byPackage.get("core")!.delete(code);
+    byPackage.get([...where][0]!)!.add(code);
+  }
   return { byPackage, foundIn, prefixes };
 }
 

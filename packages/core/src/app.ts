@@ -119,7 +119,7 @@ export interface TaplineApp extends AsyncDisposable {
    * Rejects with `TAPLINE_ERR_NO_DURABLE_STORE` (no store plugin), `TAPLINE_ERR_RUN_NOT_FOUND`,
    * `TAPLINE_ERR_RUN_NOT_SUSPENDED` (`resumeData` for a run that is not suspended),
    * `TAPLINE_ERR_RESUME_PIPELINE` (its pipeline is not built here), or the store's refusal (another
-   * resumer holds the run: `TAPLINE_ERR_RUN_LOCKED`).
+   * resumer holds the run: plugin-durable's lock error).
    *
    * @example
    * const report = await app.resume(runId, { resumeData: { approved: true } });
