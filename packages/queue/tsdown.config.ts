@@ -1,0 +1,3 @@
+import { preset } from "../../tsdown.preset.ts";
+
+export default preset({ entry: ["src/index.ts"] });
