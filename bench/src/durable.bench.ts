@@ -25,7 +25,11 @@ export default async function bench(): Promise<void> {
   const journal = join(dir, "journal.log");
   const plain = createTapline({ dir: join(dir, "plain"), logger: silentLogger });
   const normal = createTapline({ dir: join(dir, "normal"), logger: silentLogger, plugins: [durable()] });
-  const full = createTapline({ dir: join(dir, "full"), logger: silentLogger, plugins: [durable({ sync: "full" })] });
+  const full = createTapline({
+    dir: join(dir, "full"),
+    logger: silentLogger,
+    plugins: [durable({ sync: "full" })],
+  });
   const build = (app: typeof plain, name: string, each?: (i: number, out: unknown) => Promise<void>) =>
     app
       .pipeline<number>(name)

@@ -63,7 +63,8 @@ const report: RunReport = await clip.run({ episode: "ep 1" });
 // Resuming the finished run replays every unit from the durable store: nothing is called again.
 const calls = transcriptCalls;
 const resumed = await app.resume(report.runId);
-const replayedAll = resumed.status === "success" && resumed.steps.every((s) => s.replayed) && transcriptCalls === calls;
+const replayedAll =
+  resumed.status === "success" && resumed.steps.every((s) => s.replayed) && transcriptCalls === calls;
 const policy = retryPolicy({ maxAttempts: 2 });
 const answer = await policy.execute(async () => 42);
 

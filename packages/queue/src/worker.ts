@@ -15,7 +15,6 @@ import { QueueCancelError, QueuePipelineError, WorkerClosingError } from "./erro
 import { cancelChannel, type RunJobData } from "./queue.ts";
 import { type QueuedRunReport, summarize } from "./summary.ts";
 
-// biome-ignore lint/suspicious/noExplicitAny: any pipeline, whatever its input and outputs
 type AnyPipeline = Pipeline<any, any, any>;
 
 /** Options of {@link createWorker}. */

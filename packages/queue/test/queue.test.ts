@@ -3,7 +3,7 @@ import { silentLogger } from "@tapline/core/kit";
 import { durable } from "@tapline/plugin-durable";
 import { redisStore } from "@tapline/plugin-durable/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRunQueue, createWorker, type RunQueue, type RunWorker } from "../src/index.ts";
+import { createRunQueue, createWorker, type RunWorker } from "../src/index.ts";
 import { haveRedis, type RedisServer, startRedis } from "./redis-server.ts";
 
 const present = await haveRedis();
