@@ -23,11 +23,15 @@ export interface FindingView {
   readonly message: string;
   readonly file?: string;
   readonly check?: string;
+  /** The attempt it came from, when a later attempt replaced that output (a retry). */
+  readonly attempt?: number;
 }
 
 export interface ArtifactView {
   readonly path: string;
   readonly kind?: string;
+  /** Bytes, when the record has it. */
+  readonly size?: number;
   /** The URL the page can load it from, when it lies under a served folder. */
   readonly url?: string;
 }

@@ -458,6 +458,7 @@ export function unitTree(
           message: str(f.message) ?? JSON.stringify(f),
           ...(str(f.file) && { file: str(f.file) }),
           ...(str(f.check) && { check: str(f.check) }),
+          ...(typeof f.attempt === "number" && { attempt: f.attempt }),
         }))
       : undefined;
     const artifacts = Array.isArray(u.artifacts)
@@ -465,7 +466,12 @@ export function unitTree(
           .filter((a) => typeof a.path === "string")
           .map((a) => {
             const url = artifactUrl(a.path as string);
-            return { path: a.path as string, ...(str(a.kind) && { kind: str(a.kind) }), ...(url && { url }) };
+            return {
+              path: a.path as string,
+              ...(str(a.kind) && { kind: str(a.kind) }),
+              ...(typeof a.size === "number" && Number.isFinite(a.size) && { size: a.size }),
+              ...(url && { url }),
+            };
           })
       : undefined;
     return {

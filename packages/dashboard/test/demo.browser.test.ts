@@ -110,6 +110,16 @@ describe.skipIf(!haveChromium || !haveFfmpeg)("the dashboard on a real story-vid
     for (const step of STEPS) expect(shown.has(step)).toBe(true);
     expect(units.some((u) => /\[\d+\]$/.test(u.path))).toBe(true);
     for (const unit of units) if (unit.attempts > 0) expect(shown.get(unit.path)).toBe(unit.attempts);
+    // The injected failures were retried (seeded: the same units every time), and the page says so.
+    const retried = units.filter((u) => u.attempts > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const unit of retried)
+      expect(await page.locator(`.unit[data-path="${unit.path}"] .retries`).textContent()).toBe(
+        `${unit.attempts} attempts`,
+      );
+    // The records carry the steps' artifacts: the voiceover and the video play inline (from the served out/).
+    expect(await page.locator("li.artifact video").count()).toBeGreaterThan(0);
+    expect(await page.locator("li.artifact audio").count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -9,7 +9,14 @@
  */
 export { type JsonlWarning, type ReadJsonlOptions, readJsonl } from "./jsonl-reader.ts";
 export { JsonlWriter, type JsonlWriterOptions, type JsonlWriterStats } from "./jsonl-writer.ts";
-export type { ActivityRecord, OperationRecord, RunRecord, StepRecord } from "./records.ts";
+export type {
+  ActivityRecord,
+  ArtifactRecord,
+  FindingRecord,
+  OperationRecord,
+  RunRecord,
+  StepRecord,
+} from "./records.ts";
 export { readStatus, STATUS_FILE, writeStatus } from "./status-file.ts";
 export {
   type OperationSummary,

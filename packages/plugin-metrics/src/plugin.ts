@@ -1,10 +1,12 @@
-import { type AppStatus, definePlugin, type PluginFactory } from "@tapline/core";
+import { stat } from "node:fs/promises";
+import { type AppStatus, type Artifact, definePlugin, type PluginFactory } from "@tapline/core";
 import type { PersistError } from "./errors.ts";
 import { MetricHistory } from "./history.ts";
 import { memoize } from "./internal/memoize.ts";
 import { optionsSchema } from "./options.ts";
 import type { MetricsPluginOptions, NormalizedOptions } from "./plugin-options.ts";
 import { type MetricsServer, PrometheusExporter, startMetricsServer } from "./prometheus.ts";
+import { RECORD_LIMITS } from "./records.ts";
 import { type MetricsSnapshot, metricsSnapshot } from "./snapshot.ts";
 import { MetricsStore } from "./store.ts";
 import { SystemSampler } from "./system/sampler.ts";
@@ -43,6 +45,24 @@ export interface MetricsRuntime extends OperationSink {
 }
 
 const runtimes = new WeakMap<object, MetricsRuntime>();
+
+/** Declared files with their sizes (a file gone or unreadable keeps none; only those a record keeps are read). */
+async function artifactSizes(
+  artifacts: readonly Artifact[],
+): Promise<{ path: string; kind?: string; size?: number }[]> {
+  return Promise.all(
+    artifacts.map(async (a, i) => {
+      const size =
+        i >= RECORD_LIMITS.artifacts
+          ? undefined
+          : await stat(a.path).then(
+              (s) => (s.isFile() ? s.size : undefined),
+              () => undefined,
+            );
+      return { path: a.path, ...(a.kind && { kind: a.kind }), ...(size !== undefined && { size }) };
+    }),
+  );
+}
 
 /**
  * The plugin's live state for an app (`undefined` when the app has no metrics plugin).
@@ -159,7 +179,7 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     // fail-fast steps) never completes a write; the step or run that finds the writer backlogged waits for it.
     const drained = Promise.resolve();
     const backpressure = (): Promise<void> => (store?.backlogged ? store.drain() : drained);
-    hooks.stepEnd.tapPromise(api.name, ({ ctx, report, replayed }) => {
+    hooks.stepEnd.tapPromise(api.name, async ({ ctx, report, replayed }) => {
       const { pipeline, definitionPath: step } = ctx;
       if (replayed) {
         // Counted as replayed, never as a 0 ms execution: no duration sample, no attempt, no active gauge.
@@ -188,17 +208,23 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
       );
       exporter?.activeStep(pipeline, step, -1);
       exporter?.observeStep(pipeline, step, report.status, report.durationMs);
-      store?.recordStep({
-        runId: ctx.runId,
-        pipeline,
-        step,
-        path: ctx.path,
-        status: report.status,
-        durationMs: report.durationMs,
-        attempts: report.attempts,
-        error: report.error,
-        cost: report.cost,
-      });
+      if (store) {
+        // The size of each declared file, read once when the step ends (the page shows it beside the player).
+        const artifacts = report.artifacts.length === 0 ? undefined : await artifactSizes(report.artifacts);
+        store.recordStep({
+          runId: ctx.runId,
+          pipeline,
+          step,
+          path: ctx.path,
+          status: report.status,
+          durationMs: report.durationMs,
+          attempts: report.attempts,
+          error: report.error,
+          cost: report.cost,
+          findings: report.findings,
+          artifacts,
+        });
+      }
       ctx.metric(
         "tapline_step_duration_seconds",
         report.durationMs / 1000,

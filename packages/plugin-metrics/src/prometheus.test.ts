@@ -55,6 +55,27 @@ describe("PrometheusExporter", () => {
     );
   });
 
+  it("exports a total beside labelled series of the same metric, whichever comes first (the CPU sampler's {} and {cpu})", async () => {
+    const e = new PrometheusExporter();
+    e.sample(sample("tapline_system_cpu_ratio", 0.5));
+    e.sample(sample("tapline_system_cpu_ratio", 0.25, { cpu: "0" }));
+    e.sample(sample("tapline_system_cpu_ratio", 0.75, { cpu: "1" }));
+    e.sample(sample("tapline_jobs_total", 2, {}, "counter"));
+    e.sample(sample("tapline_jobs_total", 1, { queue: "a" }, "counter"));
+    e.sample(sample("tapline_jobs_total", 3, {}, "counter"));
+    const other = new PrometheusExporter();
+    other.sample(sample("tapline_system_cpu_ratio", 0.25, { cpu: "0" }));
+    other.sample(sample("tapline_system_cpu_ratio", 0.5));
+    const text = await e.metrics();
+    expect(text).toMatch(/^tapline_system_cpu_ratio 0\.5$/m);
+    expect(text).toContain('tapline_system_cpu_ratio{cpu="0"} 0.25');
+    expect(text).toContain('tapline_system_cpu_ratio{cpu="1"} 0.75');
+    expect(text).toMatch(/^tapline_jobs_total 5$/m);
+    expect(text).toContain('tapline_jobs_total{queue="a"} 1');
+    expect(text).not.toContain("tapline_metrics_dropped_samples_total{");
+    expect(await other.metrics()).toMatch(/^tapline_system_cpu_ratio 0\.5$/m);
+  });
+
   it("drops samples with bad names or changed label names, never throws", async () => {
     const e = new PrometheusExporter();
     e.sample(sample("bad-name", 1));

@@ -28,8 +28,10 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 interface Dynamic {
-  readonly metric: Gauge | Counter;
-  readonly keys: readonly string[];
+  metric: Gauge | Counter;
+  keys: readonly string[];
+  /** Each label set's value, to re-declare the metric when its label names grow (bounded by the guard). */
+  readonly values: Map<string, { labels: Readonly<Record<string, string>>; value: number }>;
 }
 
 /**
@@ -174,45 +176,71 @@ export class PrometheusExporter {
 
   /**
    * Takes a sample from the `metric` hook: gauges set their value, counters add theirs. The first sample of a
-   * name fixes its label names; a sample with other label names is dropped and counted. Names this exporter
-   * owns as histograms (`tapline_step_duration_seconds`...) are ignored here.
+   * name fixes its label names; a sample may leave some out (a total beside per-core series: `{}` and
+   * `{cpu}`), or add some to all of them (the metric is declared again with the larger set, values kept);
+   * a sample with other label names (`{a}` then `{b}`) is dropped and counted. Names this exporter owns as
+   * histograms (`tapline_step_duration_seconds`...) are ignored here.
    */
   sample(s: MetricSample): void {
     let d = this.#dynamic.get(s.name);
     if (d === undefined) {
-      d = this.#create(s);
+      d = this.#create(s.name, s.unit, s.type === "counter", Object.keys(s.labels).sort());
       this.#dynamic.set(s.name, d);
     }
     if (d === null) return;
     const keys = Object.keys(s.labels);
-    if (keys.length !== d.keys.length || !keys.every((k) => d.keys.includes(k))) {
-      this.#dropped.inc({ metric: s.name, reason: "labels" });
-      return;
+    if (!keys.every((k) => d.keys.includes(k))) {
+      if (!d.keys.every((k) => keys.includes(k)) || !this.#widen(s, d, keys.sort())) {
+        this.#dropped.inc({ metric: s.name, reason: "labels" });
+        return;
+      }
     }
     if (!this.#allow(s.name, s.labels)) return;
+    const id = seriesId("", s.labels);
     if (d.metric instanceof Counter) {
-      if (s.value >= 0) d.metric.inc(s.labels, s.value);
-    } else d.metric.set(s.labels, s.value);
+      if (s.value < 0) return;
+      d.metric.inc(s.labels, s.value);
+      const had = d.values.get(id);
+      d.values.set(id, { labels: s.labels, value: (had?.value ?? 0) + s.value });
+    } else {
+      d.metric.set(s.labels, s.value);
+      d.values.set(id, { labels: s.labels, value: s.value });
+    }
   }
 
-  #create(s: MetricSample): Dynamic | null {
-    if (this.#owned.has(s.name)) return null;
-    const keys = Object.keys(s.labels).sort();
-    if (!NAME.test(s.name) || keys.some((k) => !LABEL.test(k) || k.startsWith("__"))) {
-      this.#dropped.inc({ metric: NAME.test(s.name) ? s.name : "invalid", reason: "name" });
+  /** Declares `d`'s metric again with `keys` (a superset of its label names) and restores its values. */
+  #widen(s: MetricSample, d: Dynamic, keys: readonly string[]): boolean {
+    if (keys.some((k) => !LABEL.test(k) || k.startsWith("__"))) return false;
+    const counter = d.metric instanceof Counter;
+    this.registry.removeSingleMetric(s.name);
+    const next = this.#create(s.name, s.unit, counter, keys);
+    if (!next) return false;
+    for (const { labels, value } of d.values.values()) {
+      if (next.metric instanceof Counter) next.metric.inc(labels, value);
+      else next.metric.set(labels, value);
+    }
+    d.metric = next.metric;
+    d.keys = keys;
+    return true;
+  }
+
+  #create(name: string, unit: string | undefined, counter: boolean, keys: readonly string[]): Dynamic | null {
+    if (this.#owned.has(name)) return null;
+    if (!NAME.test(name) || keys.some((k) => !LABEL.test(k) || k.startsWith("__"))) {
+      this.#dropped.inc({ metric: NAME.test(name) ? name : "invalid", reason: "name" });
       return null;
     }
-    if (this.#dynamic.size >= this.#maxMetrics) {
-      this.#dropped.inc({ metric: s.name, reason: "metrics" });
+    if (!this.#dynamic.has(name) && this.#dynamic.size >= this.#maxMetrics) {
+      this.#dropped.inc({ metric: name, reason: "metrics" });
       return null;
     }
-    const help = `${s.name}${s.unit ? ` (${s.unit})` : ""}, from the Tapline metric hook.`;
-    const config = { name: s.name, help, labelNames: keys, registers: [this.registry] };
+    const help = `${name}${unit ? ` (${unit})` : ""}, from the Tapline metric hook.`;
+    const config = { name, help, labelNames: [...keys], registers: [this.registry] };
     try {
-      const metric = s.type === "counter" ? new Counter(config) : new Gauge(config);
-      return { metric, keys };
+      const metric = counter ? new Counter(config) : new Gauge(config);
+      return { metric, keys, values: new Map() };
     } catch {
-      this.#dropped.inc({ metric: s.name, reason: "name" });
+      this.#dropped.inc({ metric: name, reason: "name" });
       return null;
     }
   }

@@ -1,5 +1,28 @@
 /** Record types of the `runs` stream (`<dir>/runs/YYYY-MM-DD.N.jsonl`), one JSON object per line. */
 
+/** A validation finding a step record keeps (`ctx.finding()`, plugin-validate): redacted, bounded. */
+export interface FindingRecord {
+  /** The check's id, e.g. `audio.loudness`. */
+  readonly check: string;
+  readonly severity: "error" | "warning" | "info";
+  /** At most 500 characters. */
+  readonly message: string;
+  /** The file it is about. */
+  readonly file?: string;
+  /** The attempt it came from, when that attempt was not the last (a rejected output that a retry replaced). */
+  readonly attempt?: number;
+}
+
+/** A file a unit declared with `ctx.artifact()` (its last attempt's). */
+export interface ArtifactRecord {
+  /** Absolute path. */
+  readonly path: string;
+  /** `audio`, `video`, `text`... */
+  readonly kind?: string;
+  /** Bytes, when the file could be read when the step ended. */
+  readonly size?: number;
+}
+
 /** A finished step. */
 export interface StepRecord {
   readonly t: "step";
@@ -21,7 +44,19 @@ export interface StepRecord {
   readonly cost?: Readonly<Record<string, number>>;
   /** Set when a durable store replayed the unit (a resumed run): it did not execute; `cost` is what it saved. */
   readonly replayed?: true;
+  /**
+   * Its findings, when any: those of earlier attempts (with `attempt`), then the step's own. At most
+   * {@link RECORD_LIMITS}`.findings`; the last ones are kept first.
+   */
+  readonly findings?: readonly FindingRecord[];
+  /** Its artifacts, when any; at most {@link RECORD_LIMITS}`.artifacts`. */
+  readonly artifacts?: readonly ArtifactRecord[];
+  /** How many findings and artifacts were left out by the limits. */
+  readonly omitted?: { readonly findings?: number; readonly artifacts?: number };
 }
+
+/** Bounds of what one step record carries, so one noisy step cannot bloat the runs stream. */
+export const RECORD_LIMITS = { findings: 20, artifacts: 20, message: 500 } as const;
 
 /** A finished run. */
 export interface RunRecord {

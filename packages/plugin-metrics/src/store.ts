@@ -1,6 +1,7 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   type AppStatus,
+  type Finding,
   isTaplineError,
   type MetricSample,
   type Redactor,
@@ -9,7 +10,14 @@ import {
 import { redactFields } from "@tapline/core/kit";
 import { type PersistError, persistError } from "./errors.ts";
 import { JsonlWriter, type JsonlWriterStats } from "./jsonl-writer.ts";
-import type { ActivityRecord, RunRecord, StepRecord } from "./records.ts";
+import {
+  type ActivityRecord,
+  type ArtifactRecord,
+  type FindingRecord,
+  RECORD_LIMITS,
+  type RunRecord,
+  type StepRecord,
+} from "./records.ts";
 import { STATUS_FILE, writeStatus } from "./status-file.ts";
 import type { OperationEntry, OperationSink } from "./timing.ts";
 import { errorMessage, type PerformanceTracker, type TrackerSnapshot } from "./tracker.ts";
@@ -49,8 +57,15 @@ export interface StepEntry {
   readonly path?: string;
   readonly status: StepRecord["status"];
   readonly durationMs: number;
-  /** Every attempt; their durations are kept when there was more than one. */
-  readonly attempts: readonly { readonly durationMs: number }[];
+  /**
+   * Every attempt; their durations are kept when there was more than one, and the findings of every attempt
+   * but the last (a rejected output a retry replaced) with their attempt number.
+   */
+  readonly attempts: readonly { readonly durationMs: number; readonly findings?: readonly Finding[] }[];
+  /** The step's findings (core's step report: the last attempt's and those recorded outside attempts). */
+  readonly findings?: readonly Finding[];
+  /** The files the step declared; `size` in bytes when known. Relative paths are resolved from the cwd. */
+  readonly artifacts?: readonly { readonly path: string; readonly kind?: string; readonly size?: number }[];
   /** The error, when the step did not succeed. */
   readonly error?: unknown;
   /** What the unit cost, by cost unit. */
@@ -133,7 +148,57 @@ export class MetricsStore implements OperationSink {
       ...(!ok && e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
       ...(e.cost && Object.keys(e.cost).length > 0 && { cost: e.cost }),
       ...(e.replayed && { replayed: true as const }),
+      ...this.#evidence(e),
     } satisfies StepRecord);
+  }
+
+  /** The findings and artifacts of a step record: redacted, bounded ({@link RECORD_LIMITS}). */
+  #evidence(e: StepEntry): Pick<StepRecord, "findings" | "artifacts" | "omitted"> {
+    const text = this.#redact.text;
+    const finding = (f: Finding, attempt?: number): FindingRecord => {
+      const message = text(String(f.message));
+      return {
+        check: text(String(f.check)),
+        severity: f.severity === "warning" || f.severity === "info" ? f.severity : "error",
+        message:
+          message.length > RECORD_LIMITS.message
+            ? `${message.slice(0, RECORD_LIMITS.message - 1)}…`
+            : message,
+        ...(typeof f.file === "string" && { file: text(f.file) }),
+        ...(attempt !== undefined && { attempt }),
+      };
+    };
+    // The step's own findings first, then the earlier attempts', latest first: what ended the step matters most.
+    const last = (e.findings ?? []).slice(0, RECORD_LIMITS.findings).map((f) => finding(f));
+    let total = e.findings?.length ?? 0;
+    const earlier: FindingRecord[] = [];
+    for (let i = e.attempts.length - 2; i >= 0; i--) {
+      const list = e.attempts[i]!.findings ?? [];
+      total += list.length;
+      for (const f of list)
+        if (last.length + earlier.length < RECORD_LIMITS.findings) earlier.push(finding(f, i + 1));
+    }
+    earlier.sort((a, b) => a.attempt! - b.attempt!);
+    const findings = [...earlier, ...last];
+    const artifacts = (e.artifacts ?? []).slice(0, RECORD_LIMITS.artifacts).map(
+      (a): ArtifactRecord => ({
+        path: text(resolve(a.path)),
+        ...(typeof a.kind === "string" && { kind: a.kind }),
+        ...(typeof a.size === "number" && { size: a.size }),
+      }),
+    );
+    const omittedFindings = total - findings.length;
+    const omittedArtifacts = (e.artifacts?.length ?? 0) - artifacts.length;
+    return {
+      ...(findings.length > 0 && { findings }),
+      ...(artifacts.length > 0 && { artifacts }),
+      ...((omittedFindings > 0 || omittedArtifacts > 0) && {
+        omitted: {
+          ...(omittedFindings > 0 && { findings: omittedFindings }),
+          ...(omittedArtifacts > 0 && { artifacts: omittedArtifacts }),
+        },
+      }),
+    };
   }
 
   /** Appends a run record: duration to the microsecond, the error as a short redacted message. */

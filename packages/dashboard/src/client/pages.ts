@@ -11,7 +11,7 @@ import type {
   UnitView,
 } from "../api-types.ts";
 import { load, ms, pct, when, withToken } from "./api.ts";
-import { Chart } from "./chart.ts";
+import { Chart, compact } from "./chart.ts";
 import type { Live } from "./main.ts";
 
 const html = htm.bind(h);
@@ -184,7 +184,8 @@ function Artifact({ a }: { a: NonNullable<UnitView["artifacts"]>[number] }) {
       : kind === "audio" || ["wav", "mp3", "m4a", "ogg", "opus", "flac"].includes(ext)
         ? html`<audio controls preload="metadata" src=${src}></audio>`
         : html`<a href=${src}>open</a>`;
-  return html`<li class="artifact"><span class="mono">${a.path}</span> ${player}</li>`;
+  const size = a.size === undefined ? "" : html` <span class="muted">${compact(a.size, "bytes")}</span>`;
+  return html`<li class="artifact"><span class="mono">${a.path}</span>${size} ${player}</li>`;
 }
 
 export function RunDetailPage({ live, runId }: P & { runId: string }) {
@@ -243,7 +244,7 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
     ${
       findings.length
         ? html`<table><thead><tr><th>unit</th><th>severity</th><th>check</th><th>file</th><th>message</th></tr></thead><tbody>
-          ${findings.map((f) => html`<tr><td class="mono">${f.path}</td><td>${f.severity}</td><td>${f.check ?? ""}</td><td class="mono">${f.file ?? ""}</td><td>${f.message}</td></tr>`)}
+          ${findings.map((f) => html`<tr><td class="mono">${f.path}${f.attempt ? html` <span class="muted">attempt ${f.attempt}</span>` : ""}</td><td>${f.severity}</td><td>${f.check ?? ""}</td><td class="mono">${f.file ?? ""}</td><td>${f.message}</td></tr>`)}
         </tbody></table>`
         : html`<p class="muted">no validation finding recorded</p>`
     }
