@@ -107,7 +107,10 @@ export function memoryBreakerStore(): BreakerStore {
     kind: "memory",
     attach(group, listener) {
       let g = groups.get(group);
-      if (!g) groups.set(group, (g = { keys: new Map(), listeners: new Set() }));
+      if (!g) {
+        g = { keys: new Map(), listeners: new Set() };
+        groups.set(group, g);
+      }
       const { keys, listeners } = g;
       listeners.add(listener);
       const tell = (key: string, state: SharedBreakerState | undefined) => {
