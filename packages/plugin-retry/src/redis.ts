@@ -162,6 +162,7 @@ class RedisStore implements RedisBreakerStore {
   #reason: string | undefined = "not connected yet";
   #id = `${process.pid.toString(36)}.${Math.random().toString(36).slice(2, 8)}.${(++stores).toString(36)}`;
   #attachments = 0;
+  #told = false;
 
   constructor(options: RedisBreakerStoreOptions, secret: string | undefined) {
     this.#options = options;
@@ -341,7 +342,9 @@ class RedisStore implements RedisBreakerStore {
     const was = this.#available;
     this.#available = available;
     if (!available) this.#reason = reason;
-    if (was === available) return;
+    // The first word (connected, or the first connection failed) is news; then only changes are.
+    if (was === available && this.#told) return;
+    this.#told = true;
     for (const set of [...this.#groups.values()])
       for (const a of [...set]) a.listener.availability(available, available ? undefined : reason);
     try {

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { isTaplineError } from "@tapline/core";
+import { createTapline, isTaplineError, type Logger } from "@tapline/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { circuitBreaker } from "../src/breaker.ts";
+import { retry } from "../src/plugin.ts";
 import { redisBreakerStore } from "../src/redis.ts";
 import { freePort, type RedisServer, startRedis } from "./redis-server.ts";
 
@@ -99,12 +100,14 @@ describe("breakers shared through Redis by three worker processes", () => {
   it("failures on A open the breaker; B and C reject calls within 100 ms of the opening", async () => {
     const [a, b, c] = workers as [Worker, Worker, Worker];
     const key = "open";
-    expect((await a.send("fail", key, { n: 3 })).results).toEqual(["failed", "failed", "failed"]);
+    const failed = await a.send("fail", key, { n: 3 });
+    expect(failed.results).toEqual(["failed", "failed", "failed"]);
     await waitFor(
       "B and C to hear the opening",
       () => opened(b, key).length > 0 && opened(c, key).length > 0,
     );
-    const tA = opened(a, key)[0]!.time as number;
+    // From just before A's tripping call (its publish goes out once the call failed) to B's and C's transitions.
+    const tA = failed.lastCallAt as number;
     const lag = [b, c].map((w) => (opened(w, key)[0]!.time as number) - tA);
     console.log(`open on A reached B in ${lag[0]} ms, C in ${lag[1]} ms`);
     for (const ms of lag) expect(ms).toBeLessThanOrEqual(100);
@@ -225,5 +228,60 @@ describe("redisBreakerStore() options", () => {
     await expect(breaker.execute(() => 1)).rejects.toThrow(/rejected the call/);
     await store.close();
     expect(statuses.join("\n")).not.toContain("hunter2");
+  });
+});
+
+describe("the plugin with a Redis store", () => {
+  /** A logger that keeps every line (message and fields), JSON-encoded. */
+  function capturingLogger(lines: string[]): Logger {
+    const at =
+      (level: string) =>
+      (obj: unknown, msg?: string): void => {
+        lines.push(`${level} ${msg ?? ""} ${JSON.stringify(obj)}`);
+      };
+    const logger: Logger = {
+      trace: at("trace"),
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      fatal: at("fatal"),
+      child: () => logger,
+    };
+    return logger;
+  }
+
+  it("Redis unreachable: the status part is degraded saying why, the log warns, no password anywhere", async () => {
+    const lines: string[] = [];
+    const port = await freePort();
+    const store = redisBreakerStore({ url: `redis://:hunter2@127.0.0.1:${port}` });
+    const app = createTapline({
+      logger: capturingLogger(lines),
+      plugins: [retry({ breakers: { tts: { store } } })],
+    });
+    await waitFor("the store to fail", () => /ECONNREFUSED|closed/.test(store.status.reason ?? ""));
+    await waitFor("the warning", () => lines.some((l) => l.startsWith("warn breaker store unreachable")));
+    const status = app.status();
+    expect(status.level).toBe("degraded");
+    expect(status.message).toMatch(
+      /shared state unavailable, deciding locally: tts \(redis: cannot reach the Redis at option "url"/,
+    );
+    expect(`${JSON.stringify(status)}\n${lines.join("\n")}`).not.toContain("hunter2");
+    await app.close();
+  });
+
+  it("shared and reachable: status ok; app.close() detaches the breakers and the store disconnects", async () => {
+    const store = redisBreakerStore({ url: redis.url, prefix: "test:plugin:" });
+    const app = createTapline({
+      logger: capturingLogger([]),
+      plugins: [retry({ breakers: { tts: { store } } })],
+    });
+    await waitFor("the store", () => store.status.available);
+    await waitFor("the group's subscription", () => app.status().level === "healthy");
+    expect(app.status().parts.find((p) => p.component === "retry")?.details).toMatchObject({
+      stores: { tts: { store: "redis", available: true } },
+    });
+    await app.close();
+    expect(store.status).toEqual({ available: false, reason: "the store was closed" });
   });
 });

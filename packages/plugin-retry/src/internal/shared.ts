@@ -29,6 +29,8 @@ export class SharedGroup {
   #available: boolean;
   #reason: string | undefined;
   #listeners = new Set<(a: SharedAvailability) => void>();
+  /** Whether listeners were told anything yet (the first word from the store is news either way). */
+  #told = false;
 
   constructor(store: BreakerStore, group: string, owner: SharedOwner) {
     this.store = store.kind;
@@ -83,7 +85,8 @@ export class SharedGroup {
     const was = this.#available;
     this.#available = available;
     this.#reason = available ? undefined : reason;
-    if (was !== available) for (const l of this.#listeners) safe(l, this.status);
+    if (was !== available || !this.#told) for (const l of this.#listeners) safe(l, this.status);
+    this.#told = true;
     if (available && !was) this.#resync().catch((e: unknown) => this.failed(e));
   }
 
