@@ -163,6 +163,7 @@ class RedisStore implements RedisBreakerStore {
   #id = `${process.pid.toString(36)}.${Math.random().toString(36).slice(2, 8)}.${(++stores).toString(36)}`;
   #attachments = 0;
   #told = false;
+  #unlisten: () => void = () => {};
 
   constructor(options: RedisBreakerStoreOptions, secret: string | undefined) {
     this.#options = options;
@@ -241,6 +242,7 @@ class RedisStore implements RedisBreakerStore {
     const sub = this.#sub;
     this.#cmd = this.#sub = undefined;
     this.#subscribed.clear();
+    if (cmd && !this.#ownsCmd) this.#unlisten();
     this.#setAvailable(false, "the store was closed");
     await Promise.all([sub && quit(sub), cmd && this.#ownsCmd && quit(cmd)]);
   }
@@ -274,12 +276,19 @@ class RedisStore implements RedisBreakerStore {
     }
     const cmd = this.#cmd;
     const sub = this.#sub;
-    for (const c of [cmd, sub]) {
-      // Without an error listener ioredis would crash the process; the reason is kept for the status.
-      c.on("error", (e: Error) => this.#setAvailable(false, this.#describe(e)));
-      c.on("close", () => this.#setAvailable(false, this.#describe(new Error("connection closed"))));
-      c.on("ready", () => this.#readyCheck());
-    }
+    // Without an error listener ioredis would crash the process; the reason is kept for the status.
+    const onError = (e: Error) => {
+      if (this.#cmd === cmd) this.#setAvailable(false, this.#describe(e));
+    };
+    const onClose = () => {
+      if (this.#cmd === cmd) this.#setAvailable(false, this.#describe(new Error("connection closed")));
+    };
+    const onReady = () => this.#readyCheck();
+    for (const c of [cmd, sub]) c.on("error", onError).on("close", onClose).on("ready", onReady);
+    // A client you passed in outlives the store: take our listeners off it on close().
+    this.#unlisten = () => {
+      cmd.off("error", onError).off("close", onClose).off("ready", onReady);
+    };
     sub.on("message", (channel: string, raw: string) => this.#deliver(channel, raw));
     const start = (c: Redis) => {
       if (c.status === "wait")

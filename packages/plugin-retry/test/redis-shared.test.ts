@@ -143,16 +143,26 @@ describe("breakers shared through Redis by three worker processes", () => {
   it("a closed breaker's check sends no Redis command", async () => {
     const probe = new Redis(redis.url, { lazyConnect: true });
     await probe.connect();
-    const processed = async () =>
-      Number(/total_commands_processed:(\d+)/.exec(await probe.info("stats"))![1]);
+    // Calls per command, from INFO commandstats (the other workers are idle meanwhile).
+    const calls = async () => {
+      const out: Record<string, number> = {};
+      for (const m of (await probe.info("commandstats")).matchAll(/cmdstat_([\w|]+):calls=(\d+)/g))
+        out[m[1]!] = Number(m[2]);
+      return out;
+    };
     const store = redisBreakerStore({ url: redis.url, prefix: "test:closed:" });
     const breaker = circuitBreaker({ name: "closed-path", store });
     await waitFor("the store", () => store.status.available);
-    await new Promise((r) => setTimeout(r, 50)); // let the re-sync read finish
-    const before = await processed();
+    const before = await calls();
     for (let i = 0; i < 1000; i++) await breaker.execute(() => 1);
-    const after = await processed();
-    expect(after - before).toBe(1); // the INFO of `before` itself
+    const after = await calls();
+    const sent = Object.entries(after)
+      .map(([cmd, n]) => [cmd, n - (before[cmd] ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    // Only the INFO that took `before`, and at most the one re-sync read made on connection (HGETALL).
+    expect(sent.filter(([cmd]) => cmd !== "info" && cmd !== "hgetall")).toEqual([]);
+    expect(Object.fromEntries(sent).info).toBe(1);
+    expect(Object.fromEntries(sent).hgetall ?? 0).toBeLessThanOrEqual(1);
     await store.close();
     await probe.quit();
   });
@@ -283,5 +293,24 @@ describe("the plugin with a Redis store", () => {
     });
     await app.close();
     expect(store.status).toEqual({ available: false, reason: "the store was closed" });
+  });
+});
+
+describe("redisBreakerStore({ connection })", () => {
+  it("uses your ioredis client for commands, subscribes on a duplicate, and leaves your client open on close()", async () => {
+    const client = new Redis(redis.url);
+    const store = redisBreakerStore({ connection: client, prefix: "test:connection:" });
+    const make = () => circuitBreaker({ name: "conn", store, trip: { kind: "consecutive", threshold: 1 } });
+    const [a, b] = [make(), make()];
+    // Available means subscribed: the store reports it once the subscription is in place.
+    await waitFor("the store", () => store.status.available);
+    await a.execute(() => Promise.reject(new Error("down"))).catch(() => {});
+    await waitFor("b to hear a's opening", () => b.state === "open");
+    const listeners = client.listenerCount("error");
+    await store.close();
+    expect(client.status).toBe("ready");
+    expect(client.listenerCount("error")).toBe(listeners - 1);
+    expect(await client.ping()).toBe("PONG");
+    await client.quit();
   });
 });
