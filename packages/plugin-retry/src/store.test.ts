@@ -105,6 +105,53 @@ describe("shared breaker state (memory store)", () => {
     expect(late!.state).toBe("open");
   });
 
+  it("a change arriving while a probe claim is in flight wins over the claim", async () => {
+    const clock = new FakeClock();
+    const inner = memoryBreakerStore();
+    let gate!: () => void;
+    const held = new Promise<void>((r) => {
+      gate = r;
+    });
+    // The store decides at once, but its answer reaches the breaker only after `gate()`.
+    const store: BreakerStore = {
+      kind: "slow",
+      attach(group, listener) {
+        const channel = inner.attach(group, listener);
+        return {
+          get available() {
+            return channel.available;
+          },
+          open: (k, st) => channel.open(k, st),
+          close: (k) => channel.close(k),
+          claimProbe: async (...args) => {
+            const answer = await channel.claimProbe(...args);
+            await held;
+            return answer;
+          },
+          probeDone: (...args) => channel.probeDone(...args),
+          states: () => channel.states(),
+          detach: () => channel.detach(),
+        };
+      },
+    };
+    const [a, b] = workers(store, clock);
+    await tick();
+    await outcome(a!, boom);
+    await outcome(a!, boom);
+    clock.time += 1000;
+    let called = false;
+    const pending = outcome(b!, async () => {
+      called = true;
+      return "ok";
+    });
+    await tick();
+    a!.isolate(); // reaches b while its claim (a probe slot) is still on the way
+    expect(b!.state).toBe("isolated");
+    gate();
+    expect(await pending).toBe("rejected");
+    expect(called).toBe(false);
+  });
+
   it("without a store, breakers of one name stay independent (today's behaviour)", async () => {
     const clock = new FakeClock();
     const make = () => circuitBreaker({ name: "tts", clock, trip: { kind: "consecutive", threshold: 1 } });

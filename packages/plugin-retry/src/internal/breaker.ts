@@ -250,6 +250,21 @@ export class BreakerImpl implements CircuitBreaker {
       return this.#localExecute(fn, signal);
     }
     if (claim.kind === "closed") return this.#localExecute(fn, signal); // the store lost it: probe locally
+    // Another process's change may have arrived while we waited for the store: it wins over this claim.
+    const later = this.#o.clock.now();
+    const giveBack = () => {
+      if (claim.kind === "probe")
+        shared.channel.probeDone(this.key, claim.episode, "release", this.#o.successThreshold).catch(noop);
+    };
+    const state = this.#state as BreakerState; // TypeScript does not see the await change it
+    if (state === "closed") {
+      giveBack();
+      return this.#localExecute(fn, signal);
+    }
+    if (state === "isolated" || (state === "open" && later < this.#openUntil)) {
+      giveBack();
+      throw this.#reject(later);
+    }
     if (claim.kind === "open") {
       this.applyShared(claim.state);
       throw this.#reject(now);
@@ -266,7 +281,9 @@ export class BreakerImpl implements CircuitBreaker {
       value = await fn();
     } catch (error) {
       const ignored = signal?.aborted || (this.#o.classify?.(error) ?? classifyError(error)) === "ignored";
-      if (ignored) {
+      if (permit !== this.#gen)
+        giveBack(); // stale (the state moved on): just hand the slot back
+      else if (ignored) {
         this.release(permit);
         shared.channel.probeDone(this.key, episode, "release", this.#o.successThreshold).catch(noop);
       } else this.failure(permit, error, timed ? performance.now() - t0 : 0);
