@@ -4,6 +4,7 @@ import { createTapline, isTaplineError, type Logger } from "@tapline/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { circuitBreaker } from "../src/breaker.ts";
+import { type KeyedBreakers, keyedBreakers } from "../src/keyed.ts";
 import { retry } from "../src/plugin.ts";
 import { redisBreakerStore } from "../src/redis.ts";
 import { freePort, type RedisServer, startRedis } from "./redis-server.ts";
@@ -165,6 +166,25 @@ describe("breakers shared through Redis by three worker processes", () => {
     expect(Object.fromEntries(sent).hgetall ?? 0).toBeLessThanOrEqual(1);
     await store.close();
     await probe.quit();
+  });
+
+  it("a 429 with Retry-After on one store's breaker pauses that key on another store's (another connection)", async () => {
+    const stores = [0, 1].map(() => redisBreakerStore({ url: redis.url, prefix: "test:429:" }));
+    const [x, y] = stores.map((store) =>
+      keyedBreakers({ name: "api", store, trip: { kind: "consecutive", threshold: 5 } }),
+    ) as [KeyedBreakers, KeyedBreakers];
+    await waitFor("both stores", () => stores.every((s) => s.status.available));
+    const limited = Object.assign(new Error("HTTP 429"), { status: 429, headers: { "retry-after": "30" } });
+    const t0 = Date.now();
+    await x
+      .get("tenant-1")
+      .execute(() => Promise.reject(limited))
+      .catch(() => {});
+    await waitFor("y to pause tenant-1", () => y.get("tenant-1").state === "open");
+    expect(y.get("tenant-1").openUntil).toBeGreaterThanOrEqual(t0 + 30_000);
+    expect(y.get("tenant-1").openUntil).toBeLessThanOrEqual(Date.now() + 30_000);
+    expect(y.get("tenant-2").state).toBe("closed");
+    await Promise.all(stores.map((s) => s.close()));
   });
 
   it("Redis stopped mid-way: workers report degraded with the reason and keep working locally; restarted: they recover and re-sync", async () => {
