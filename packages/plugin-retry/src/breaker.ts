@@ -4,7 +4,9 @@ import type { Clock } from "./clock.ts";
 import type { EffectSchedule } from "./effect-schedule.ts";
 import { type BrokenCircuitError, RetryConfigError } from "./errors.ts";
 import { BreakerImpl, normalizeBreaker } from "./internal/breaker.ts";
+import { SharedGroup } from "./internal/shared.ts";
 import { CircuitBreakerSchema } from "./schemas.ts";
+import type { BreakerStore } from "./store.ts";
 import type { TripPolicy, TripReason, WindowSnapshot } from "./trip.ts";
 
 /** Where a breaker stands. `isolated`: opened by hand, stays open until `reset()`. */
@@ -39,6 +41,12 @@ export interface CircuitBreakerOptions {
   clock?: Clock;
   /** State to resume from (a {@link BreakerSnapshot} from `snapshot()`, possibly of another process). */
   initialState?: BreakerSnapshot;
+  /**
+   * Shares the breaker's openings and half-open probes with every breaker of the same name on the store
+   * (other processes, through `redisBreakerStore()` from `@tapline/plugin-retry/redis`). Default: none, the
+   * state is this breaker's own, in memory. A closed breaker's check never asks the store. See {@link BreakerStore}.
+   */
+  store?: BreakerStore;
 }
 
 /** A state change, given to `onTransition` listeners. */
@@ -48,8 +56,20 @@ export interface BreakerTransition {
   readonly key: string;
   readonly from: BreakerState;
   readonly to: BreakerState;
-  /** Why: the trip reason, `probeFailed`, `probesSucceeded`, `openElapsed`, `manual` or `restored`. */
-  readonly reason: TripReason | "probeFailed" | "probesSucceeded" | "openElapsed" | "manual" | "restored";
+  /**
+   * Why: the trip reason, `probeFailed`, `probesSucceeded`, `openElapsed`, `manual`, `restored`, `retryAfter`
+   * (a 429 with a Retry-After hint paused a shared breaker) or `shared` (another process changed it, through
+   * the `store`).
+   */
+  readonly reason:
+    | TripReason
+    | "probeFailed"
+    | "probesSucceeded"
+    | "openElapsed"
+    | "manual"
+    | "restored"
+    | "retryAfter"
+    | "shared";
   /** Epoch ms. */
   readonly time: number;
   /** When `to` is `open`: epoch ms from which probes are admitted. */
@@ -134,5 +154,16 @@ export interface CircuitBreaker {
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   const result = checkOptions(CircuitBreakerSchema, options);
   if (result.issues) throw new RetryConfigError({ subject: "circuitBreaker()", issues: result.issues });
-  return new BreakerImpl(normalizeBreaker(result.value), "", result.value.initialState);
+  const { store, initialState, ...rest } = result.value;
+  const normalized = normalizeBreaker(rest);
+  if (!store) return new BreakerImpl(normalized, "", initialState);
+  // One key, "": another process's change of any other key of this name is not this breaker's.
+  let breaker: BreakerImpl | undefined;
+  const shared = new SharedGroup(store, normalized.name, {
+    get: (key) => (key === "" ? breaker! : new BreakerImpl(normalized, key)),
+    peek: (key) => (key === "" ? breaker : undefined),
+    entries: () => [["", breaker!]],
+  });
+  breaker = new BreakerImpl(normalized, "", initialState, shared);
+  return breaker;
 }

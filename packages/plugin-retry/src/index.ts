@@ -1,5 +1,5 @@
-// The main entry: nine values. `retry` (the plugin), `retryPolicy`, `circuitBreaker` and `keyedBreakers` (the
-// standalone policies), `nonRetryable`, `classifyError` and `httpStatusOf` (for your own classifiers),
+// The main entry: ten values. `retry` (the plugin), `retryPolicy`, `circuitBreaker` and `keyedBreakers` (the
+// standalone policies), `memoryBreakerStore` (breaker state shared in one process; Redis: the `/redis` subpath), `nonRetryable`, `classifyError` and `httpStatusOf` (for your own classifiers),
 // `retryAfterFromError` (a failure's server hint) and `getRetryHooks`. Everything else is a type: the classes
 // users never `new` (factories make them) and the errors (check them with core's `isTaplineError(e, code)`).
 // `@tapline/plugin-retry/effect` has the Effect API; `@tapline/plugin-retry/testing` the seeded random source.
@@ -52,4 +52,12 @@ export {
 } from "./plugin.ts";
 export { type Attempt, type RetryPolicy, retryPolicy } from "./retry.ts";
 export { retryAfterFromError } from "./retry-after.ts";
+export {
+  type BreakerStore,
+  type BreakerStoreChannel,
+  type BreakerStoreListener,
+  memoryBreakerStore,
+  type ProbeClaim,
+  type SharedBreakerState,
+} from "./store.ts";
 export type { SlowCallOptions, TripPolicy, TripReason, WindowSnapshot } from "./trip.ts";

@@ -9,7 +9,9 @@ import type {
 import type { BrokenCircuitError } from "./errors.ts";
 import { RetryConfigError } from "./errors.ts";
 import { BreakerImpl, normalizeBreaker } from "./internal/breaker.ts";
+import { SharedGroup } from "./internal/shared.ts";
 import { KeyedBreakersSchema } from "./schemas.ts";
+import type { BreakerStore } from "./store.ts";
 
 /** Options of {@link keyedBreakers}: one breaker policy, one state per key. */
 export interface KeyedBreakerOptions extends Omit<CircuitBreakerOptions, "initialState"> {
@@ -53,13 +55,27 @@ export class KeyedBreakersImpl implements KeyedBreakers {
   #lastSweep = 0;
   #listeners = new Set<(t: BreakerTransition) => void>();
   #rejectListeners = new Set<(e: BrokenCircuitError, key: string) => void>();
+  /** The link to the group's shared store, when it has one. */
+  readonly shared: SharedGroup | undefined;
 
   /** Use {@link keyedBreakers}. */
-  constructor(options: ReturnType<typeof normalizeBreaker>, idleMs: number, maxKeys: number) {
+  constructor(
+    options: ReturnType<typeof normalizeBreaker>,
+    idleMs: number,
+    maxKeys: number,
+    store?: BreakerStore,
+  ) {
     this.#options = options;
     this.name = options.name;
     this.#idleMs = idleMs;
     this.#maxKeys = maxKeys;
+    this.shared = store
+      ? new SharedGroup(store, options.name, {
+          get: (key) => this.get(key),
+          peek: (key) => this.#map.get(key),
+          entries: () => this.#map.entries(),
+        })
+      : undefined;
   }
 
   /** Number of keys held. */
@@ -78,7 +94,7 @@ export class KeyedBreakersImpl implements KeyedBreakers {
     } else {
       if (now - this.#lastSweep >= this.#idleMs / 2) this.#sweep(now);
       if (this.#map.size >= this.#maxKeys) this.#dropOldest(now);
-      breaker = new BreakerImpl(this.#options, key);
+      breaker = new BreakerImpl(this.#options, key, undefined, this.shared);
       for (const l of this.#listeners) breaker.onTransition(l);
       for (const l of this.#rejectListeners) breaker.onReject((e) => l(e, key));
       this.#map.set(key, breaker);
@@ -164,7 +180,7 @@ export function keyedBreakers(options: KeyedBreakerOptions = {}): KeyedBreakers 
 
 /** Fills in the defaults of keyed-breaker options already checked by `KeyedBreakersSchema`. */
 export function normalizeKeyed(options: KeyedBreakerOptions): () => KeyedBreakersImpl {
-  const { idleMs = 600_000, maxKeys = 10_000, ...rest } = options;
+  const { idleMs = 600_000, maxKeys = 10_000, store, ...rest } = options;
   const normalized = normalizeBreaker(rest);
-  return () => new KeyedBreakersImpl(normalized, idleMs, maxKeys);
+  return () => new KeyedBreakersImpl(normalized, idleMs, maxKeys, store);
 }

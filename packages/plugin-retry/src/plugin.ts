@@ -16,7 +16,7 @@ import type { Classifier } from "./classify.ts";
 import type { Clock, RandomSource } from "./clock.ts";
 import type { EffectSchedule } from "./effect-schedule.ts";
 import { guarded } from "./internal/attempt.ts";
-import { type KeyedBreakerOptions, type KeyedBreakers, normalizeKeyed } from "./keyed.ts";
+import { type KeyedBreakerOptions, type KeyedBreakersImpl, normalizeKeyed } from "./keyed.ts";
 import {
   type GiveUpEvent,
   type GiveUpReason,
@@ -191,7 +191,7 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
     };
 
     // Named breakers, one group per app; keyed per step when a step gives a key.
-    const breakers = new Map<string, KeyedBreakers>();
+    const breakers = new Map<string, KeyedBreakersImpl>();
     const firing = new Set<string>();
     for (const [name, options] of Object.entries(opts.breakers ?? {})) {
       const group = normalizeKeyed({ ...options, name, ...(opts.clock && { clock: opts.clock }) })();
@@ -222,6 +222,16 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
           });
         }
         call(own.breakerTransition, "breakerTransition", t);
+      });
+      // A shared store going away or coming back: said in the log (why, secrets redacted) and the status part.
+      group.shared?.onAvailability((a) => {
+        if (a.available)
+          api.log.info({ breaker: name, store: a.store }, "breaker store reachable: shared state synced");
+        else
+          api.log.warn(
+            { breaker: name, store: a.store, reason: api.redact.text(a.reason ?? "unknown") },
+            "breaker store unreachable: the breaker uses its local state",
+          );
       });
       group.onReject((_, key) => {
         api.metric("tapline_breaker_rejections_total", 1, key ? { breaker: name, key } : { breaker: name }, {
@@ -379,23 +389,37 @@ export const retry: PluginFactory<RetryPluginOptions | undefined> = definePlugin
       if (breakers.size === 0) return parts;
       const states: Record<string, Record<string, BreakerState>> = {};
       const broken: string[] = [];
+      const local: string[] = [];
+      const stores: Record<string, { store: string; available: boolean; reason?: string }> = {};
       for (const [name, group] of breakers) {
         states[name] = group.states();
         for (const [key, state] of Object.entries(states[name])) {
           if (state !== "closed") broken.push(`${name}${key ? `[${key}]` : ""} ${state}`);
         }
+        const shared = group.shared?.status;
+        if (shared) {
+          const reason = shared.reason && api.redact.text(shared.reason);
+          stores[name] = { store: shared.store, available: shared.available, ...(reason && { reason }) };
+          if (!shared.available) local.push(`${name} (${shared.store}: ${reason ?? "unavailable"})`);
+        }
       }
+      const message = [
+        broken.length ? `breakers not closed: ${broken.join(", ")}` : "all breakers closed",
+        ...(local.length ? [`shared state unavailable, deciding locally: ${local.join(", ")}`] : []),
+      ].join("; ");
       parts.push({
         component: "retry",
-        level: broken.length ? "degraded" : "ok",
-        message: broken.length ? `breakers not closed: ${broken.join(", ")}` : "all breakers closed",
-        details: { breakers: states },
+        level: broken.length || local.length ? "degraded" : "ok",
+        message,
+        details: { breakers: states, ...(Object.keys(stores).length && { stores }) },
       });
       return parts;
     });
 
     return () => {
       hooksByApp.delete(api.app);
+      // The store disconnects once no breaker uses it, so nothing keeps the process alive after app.close().
+      for (const group of breakers.values()) group.shared?.detach();
     };
   },
 });

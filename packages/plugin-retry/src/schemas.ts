@@ -16,6 +16,7 @@ import { BREAKER_STATES, JITTER_KINDS, type SameUnion } from "./internal/lists.t
 import type { KeyedBreakerOptions } from "./keyed.ts";
 import type { GiveUpEvent, RetryOptions, RetryScheduledEvent } from "./options.ts";
 import type { RetryPluginOptions, RetryStepOptions } from "./plugin.ts";
+import type { BreakerStore } from "./store.ts";
 import type { SlowCallOptions, TripPolicy } from "./trip.ts";
 
 /**
@@ -228,6 +229,12 @@ const breakerEntries = {
     }),
   ),
   classify: v.optional(ClassifySchema),
+  store: v.optional(
+    v.custom<BreakerStore>(
+      (x) => typeof (x as { attach?: unknown } | null)?.attach === "function",
+      "must be a breaker store (memoryBreakerStore(), or redisBreakerStore() from @tapline/plugin-retry/redis)",
+    ),
+  ),
 };
 const named = { name: v.optional(v.pipe(v.string(), v.minLength(1, "must be a non-empty string"))) };
 const keyedEntries = { idleMs: v.optional(positiveMs), maxKeys: v.optional(count) };

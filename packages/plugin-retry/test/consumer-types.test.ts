@@ -65,6 +65,32 @@ describe.skipIf(!built)(
       expect(importers).toEqual(["effect.d.mts"]);
     });
 
+    it("only the redis subpath's declarations import ioredis (users without Redis never need it)", () => {
+      const importers = readdirSync(join(pkgDir, "dist"))
+        .filter(
+          (f) =>
+            (f.endsWith(".d.mts") || f.endsWith(".mjs")) &&
+            /(?:from|import)\s*\(?\s*"ioredis[/"]/.test(readFileSync(join(pkgDir, "dist", f), "utf8")),
+        )
+        .sort();
+      expect(importers).toEqual(["redis.d.mts", "redis.mjs"]);
+    });
+
+    it("the redis subpath type-checks with skipLibCheck: false and no DOM", () => {
+      const diagnostics = consumer(
+        "with-redis",
+        ["ES2024"],
+        `import { Redis } from "ioredis";
+import { keyedBreakers } from "@tapline/plugin-retry";
+import { type RedisBreakerStore, redisBreakerStore } from "@tapline/plugin-retry/redis";
+const store: RedisBreakerStore = redisBreakerStore({ url: "redis://127.0.0.1:6379", prefix: "app:" });
+redisBreakerStore({ connection: new Redis({ lazyConnect: true }), onStatusChange: (s) => s.reason });
+export const group = keyedBreakers({ name: "tts", store });
+`,
+      );
+      expect(format(diagnostics)).toEqual([]);
+    });
+
     it("the main entry type-checks with skipLibCheck: false, lib ES2024 and no DOM (no effect types leak)", () => {
       const diagnostics = consumer(
         "no-dom",

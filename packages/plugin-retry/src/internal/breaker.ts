@@ -10,11 +10,13 @@ import type {
   CircuitBreakerOptions,
   OpenDuration,
 } from "../breaker.ts";
-import { type Classifier, classifyError } from "../classify.ts";
+import { type Classifier, classifyError, httpStatusOf } from "../classify.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { BrokenCircuitError } from "../errors.ts";
 import { retryAfterFromError } from "../retry-after.ts";
+import type { ProbeClaim, SharedBreakerState } from "../store.ts";
 import { compileTrip, type TripWindow } from "../trip.ts";
+import type { SharedGroup } from "./shared.ts";
 
 // The breaker behind the public `CircuitBreaker` interface (src/breaker.ts): users get it from
 // `circuitBreaker()` or `keyedBreakers().get(key)`, never construct it.
@@ -71,13 +73,20 @@ export class BreakerImpl implements CircuitBreaker {
     | ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>)
     | undefined;
   #listeners = new Set<(t: BreakerTransition) => void>();
+  /** The group's link to a shared store, when the breaker has one. */
+  #shared: SharedGroup | undefined;
+  /** Id of the current opening (shared with the store). */
+  #episode = "";
+  /** True while applying another process's change (not pushed back). */
+  #remote = false;
   #rejectListeners = new Set<(e: BrokenCircuitError) => void>();
   /** Epoch ms of the last call (for idle eviction). */
   lastUsed = 0;
 
   /** Use {@link circuitBreaker}. */
-  constructor(options: Normalized, key = "", initial?: BreakerSnapshot) {
+  constructor(options: Normalized, key = "", initial?: BreakerSnapshot, shared?: SharedGroup) {
     this.#o = options;
+    this.#shared = shared;
     this.name = options.name;
     this.key = key;
     this.#window = options.window();
@@ -131,13 +140,17 @@ export class BreakerImpl implements CircuitBreaker {
         return this.#gen;
       }
     }
+    throw this.#reject(now);
+  }
+
+  #reject(now: number): BrokenCircuitError {
     const error = new BrokenCircuitError({
       breaker: this.key ? `${this.name}[${this.key}]` : this.name,
       state: this.#state as "open" | "halfOpen" | "isolated",
       retryAt: this.#state === "isolated" ? undefined : this.#state === "open" ? this.#openUntil : now,
     });
     for (const l of this.#rejectListeners) safe(l, error);
-    throw error;
+    return error;
   }
 
   /** Records a successful call. `durationMs` matters only for slow-call policies. */
@@ -169,7 +182,18 @@ export class BreakerImpl implements CircuitBreaker {
     }
     if (permit !== this.#gen) return;
     if (this.#state === "closed") {
-      const reason = this.#window.record(true, durationMs >= this.#window.slowMs, this.#o.clock.now());
+      const now = this.#o.clock.now();
+      // Shared breakers: a 429 with a Retry-After hint pauses the key on every process until the hinted time.
+      if (this.#shared !== undefined && this.#o.honorRetryAfter && httpStatusOf(error) === 429) {
+        const hint = retryAfterFromError(error, now);
+        if (hint !== undefined && hint > 0) {
+          this.#openings++;
+          this.#openUntil = now + Math.min(hint, this.#o.maxOpen);
+          this.#transition("open", "retryAfter", now, error);
+          return;
+        }
+      }
+      const reason = this.#window.record(true, durationMs >= this.#window.slowMs, now);
       if (reason) this.#open(reason, error);
       return;
     }
@@ -186,7 +210,14 @@ export class BreakerImpl implements CircuitBreaker {
 
   // The one place that does a call's bookkeeping: standalone `execute()`, a retry policy's attempts and the
   // plugin's breaker stage all come here.
-  async execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+  execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    // A closed breaker never asks the store: other processes' openings are pushed to this one.
+    if (this.#shared !== undefined && this.#state !== "closed" && this.#shared.available)
+      return this.#sharedExecute(fn, signal);
+    return this.#localExecute(fn, signal);
+  }
+
+  async #localExecute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     const permit = this.acquire();
     // Only slow-call policies need the call's duration.
     const timed = this.#window.slowMs !== Number.POSITIVE_INFINITY;
@@ -201,6 +232,112 @@ export class BreakerImpl implements CircuitBreaker {
     }
     this.success(permit, timed ? performance.now() - t0 : 0);
     return value;
+  }
+
+  // Not closed, with a store: still open locally rejects at once; once the open time ended, the store hands out
+  // the `probes` slots across every process.
+  async #sharedExecute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const shared = this.#shared!;
+    const now = this.#o.clock.now();
+    this.lastUsed = now;
+    if (this.#state === "isolated" || (this.#state === "open" && now < this.#openUntil))
+      throw this.#reject(now);
+    let claim: ProbeClaim;
+    try {
+      claim = await shared.channel.claimProbe(this.key, now, this.#o.probes, this.#o.probeTimeout);
+    } catch (error) {
+      shared.failed(error);
+      return this.#localExecute(fn, signal);
+    }
+    if (claim.kind === "closed") return this.#localExecute(fn, signal); // the store lost it: probe locally
+    // Another process's change may have arrived while we waited for the store: it wins over this claim.
+    const later = this.#o.clock.now();
+    const giveBack = () => {
+      if (claim.kind === "probe")
+        shared.channel.probeDone(this.key, claim.episode, "release", this.#o.successThreshold).catch(noop);
+    };
+    const state = this.#state as BreakerState; // TypeScript does not see the await change it
+    if (state === "closed") {
+      giveBack();
+      return this.#localExecute(fn, signal);
+    }
+    if (state === "isolated" || (state === "open" && later < this.#openUntil)) {
+      giveBack();
+      throw this.#reject(later);
+    }
+    if (claim.kind === "open") {
+      this.applyShared(claim.state);
+      throw this.#reject(now);
+    }
+    if (this.#state === "open") this.#transition("halfOpen", "openElapsed", now);
+    if (claim.kind === "busy") throw this.#reject(now);
+    const permit = this.#gen;
+    const episode = claim.episode;
+    this.#probesInFlight++;
+    const timed = this.#window.slowMs !== Number.POSITIVE_INFINITY;
+    const t0 = timed ? performance.now() : 0;
+    let value: T;
+    try {
+      value = await fn();
+    } catch (error) {
+      const ignored = signal?.aborted || (this.#o.classify?.(error) ?? classifyError(error)) === "ignored";
+      if (permit !== this.#gen)
+        giveBack(); // stale (the state moved on): just hand the slot back
+      else if (ignored) {
+        this.release(permit);
+        shared.channel.probeDone(this.key, episode, "release", this.#o.successThreshold).catch(noop);
+      } else this.failure(permit, error, timed ? performance.now() - t0 : 0);
+      throw error;
+    }
+    if (permit !== this.#gen || this.#state !== "halfOpen") return value; // stale: state moved on meanwhile
+    this.#probesInFlight--;
+    if (timed && performance.now() - t0 >= this.#window.slowMs) {
+      this.#open("slowCalls", undefined);
+      return value;
+    }
+    let closed: boolean;
+    try {
+      closed = await shared.channel.probeDone(this.key, episode, "success", this.#o.successThreshold);
+    } catch (error) {
+      shared.failed(error);
+      closed = ++this.#probeSuccesses >= this.#o.successThreshold;
+    }
+    if (closed && permit === this.#gen) this.#transition("closed", "probesSucceeded", this.#o.clock.now());
+    return value;
+  }
+
+  /**
+   * @internal Applies another process's change (from the store): its opening, or `undefined` when it closed.
+   * Not pushed back.
+   */
+  applyShared(s: SharedBreakerState | undefined): void {
+    const now = this.#o.clock.now();
+    this.#remote = true;
+    try {
+      if (s === undefined) {
+        if (this.#state !== "closed") this.#transition("closed", "shared", now);
+        return;
+      }
+      if (s.episode === this.#episode && (this.#state === s.state || this.#state === "halfOpen")) return;
+      this.#episode = s.episode;
+      this.#openings = s.openings;
+      if (s.state === "isolated") this.#transition("isolated", "shared", now);
+      else {
+        this.#openUntil = s.openUntil;
+        this.#transition("open", "shared", now);
+      }
+    } finally {
+      this.#remote = false;
+    }
+  }
+
+  /** @internal This breaker's opening as the store shares it (undefined when closed or its open time ended). */
+  sharedView(): SharedBreakerState | undefined {
+    if (this.#state === "isolated")
+      return { state: "isolated", openUntil: 0, openings: this.#openings, episode: this.#episode };
+    if (this.#state === "open" && this.#openUntil > this.#o.clock.now())
+      return { state: "open", openUntil: this.#openUntil, openings: this.#openings, episode: this.#episode };
+    return undefined;
   }
 
   /** Opens the breaker until `reset()`: every call is rejected. */
@@ -280,7 +417,22 @@ export class BreakerImpl implements CircuitBreaker {
       this.#window.reset();
     }
     if (to === "isolated") this.#openUntil = Number.POSITIVE_INFINITY;
+    if (this.#shared !== undefined && !this.#remote) this.#share(to, reason);
     if (from !== to || to === "open") this.#emit(from, to, reason, now, error);
+  }
+
+  // Local openings and isolations are shared with every process; so is a manual close. A close by probes was
+  // decided by the store itself (it counted every process's probe successes).
+  #share(to: BreakerState, reason: BreakerTransition["reason"]): void {
+    if (to === "open" || to === "isolated") {
+      this.#episode = newEpisode();
+      this.#shared!.push(this.key, {
+        state: to,
+        openUntil: to === "open" ? this.#openUntil : 0,
+        openings: this.#openings,
+        episode: this.#episode,
+      });
+    } else if (to === "closed" && reason === "manual") this.#shared!.push(this.key, undefined);
   }
 
   #emit(
@@ -304,6 +456,15 @@ export class BreakerImpl implements CircuitBreaker {
     for (const l of this.#listeners) safe(l, t);
   }
 }
+
+let episodes = 0;
+const origin = Math.random().toString(36).slice(2, 10);
+/** A process-unique id per opening. */
+function newEpisode(): string {
+  return `${origin}.${(++episodes).toString(36)}`;
+}
+
+function noop(): void {}
 
 function safe<T>(listener: (v: T) => void, value: T): void {
   try {
