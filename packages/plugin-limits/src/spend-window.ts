@@ -26,6 +26,13 @@ export interface SpendBudgetOptions {
 
 /** Files kept per window kind (the current period and the ones before it); older ones are deleted. */
 const KEEP = 31;
+/**
+ * How stale another process's appends may be when a unit is checked (ms). This process's own spends are read
+ * back at once; re-reading the files before every unit would cost a `fstat` (µs) on every unit of every run.
+ */
+const REREAD_MS = 100;
+/** Every time zone's hours and days start on a quarter hour (UTC), so a period holds at least until the next one. */
+const QUARTER_HOUR = 900_000;
 const WINDOWS: readonly SpendWindow[] = ["hourly", "daily", "monthly"];
 
 /**
@@ -78,6 +85,11 @@ interface Journal {
   /** Bytes of the file already summed (always at a line end). */
   offset: number;
   totals: Record<string, number>;
+  /** `performance.now()` of the last read. */
+  readAt: number;
+  /** The clock's span (epoch ms) over which `period` is known to hold. */
+  from: number;
+  until: number;
 }
 
 /** @internal Where the app's window budget stands, per window (for `status`). */
@@ -155,7 +167,19 @@ export class SpendWindows {
 
   private open(kind: SpendWindow, limits: Costs, period: string): Journal {
     const fd = openSync(join(this.dir, `spend-${kind}-${period}.jsonl`), "a+");
-    const journal: Journal = { kind, limits, period, fd, offset: 0, totals: {} };
+    const t = this.now();
+    const from = Math.floor(t / QUARTER_HOUR) * QUARTER_HOUR;
+    const journal: Journal = {
+      kind,
+      limits,
+      period,
+      fd,
+      offset: 0,
+      totals: {},
+      readAt: 0,
+      from,
+      until: from + QUARTER_HOUR,
+    };
     this.read(journal);
     this.prune(kind);
     return journal;
@@ -176,6 +200,7 @@ export class SpendWindows {
    * its own, a torn one never swallows the record after it: it is skipped with a warning.
    */
   private read(j: Journal): void {
+    j.readAt = performance.now();
     const size = fstatSync(j.fd).size;
     if (size <= j.offset) return;
     const buffer = Buffer.alloc(size - j.offset);
@@ -198,16 +223,26 @@ export class SpendWindows {
     j.offset += end + 1;
   }
 
-  /** Opens the next period's journal when the clock has passed into it, and reads what others appended. */
-  private current(): readonly Journal[] {
+  /**
+   * Opens the next period's journal when the clock has passed into it, and reads what others appended
+   * (`fresh`: now; else when the last read is older than {@link REREAD_MS}).
+   */
+  private current(fresh = false): readonly Journal[] {
     const t = this.now();
+    const wall = performance.now();
     for (let i = 0; i < this.journals.length; i++) {
       const j = this.journals[i]!;
-      const period = this.periodOf(j.kind, t);
-      if (period !== j.period) {
-        closeSync(j.fd);
-        this.journals[i] = this.open(j.kind, j.limits, period);
-      } else this.read(j);
+      if (t < j.from || t >= j.until) {
+        const period = this.periodOf(j.kind, t);
+        if (period !== j.period) {
+          closeSync(j.fd);
+          this.journals[i] = this.open(j.kind, j.limits, period);
+          continue;
+        }
+        j.from = Math.floor(t / QUARTER_HOUR) * QUARTER_HOUR;
+        j.until = j.from + QUARTER_HOUR;
+      }
+      if (fresh || wall - j.readAt >= REREAD_MS) this.read(j);
     }
     return this.journals;
   }
@@ -291,7 +326,7 @@ export class SpendWindows {
   state(): Record<string, SpendWindowState> {
     const out: Record<string, SpendWindowState> = {};
     if (this.closed) return out;
-    for (const j of this.current())
+    for (const j of this.current(true))
       out[j.kind] = {
         period: j.period,
         spent: { ...j.totals },

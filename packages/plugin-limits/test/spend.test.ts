@@ -202,6 +202,23 @@ describe("the app's window budget", () => {
     expect((await running).status).toBe("success");
   });
 
+  it("two apps (two processes) on one data dir add up each other's spend", async () => {
+    const a = open({ budget: { daily: { usd: 1 } } });
+    const b = open({ budget: { daily: { usd: 1 } } });
+    expect((await paying(a, 0.9).run("a")).status).toBe("success");
+    // b re-reads the journal at most every 100 ms: poll until it has seen a's spend (its probe spends nothing).
+    const probe = b
+      .pipeline<string>("probe")
+      .step("p", (x: string) => x, { estimate: { usd: 0.2 } })
+      .build();
+    let report = await probe.run("x");
+    for (let i = 0; i < 200 && report.status === "success"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      report = await probe.run("x");
+    }
+    expect(report.error).toMatchObject({ spent: 0.9, estimate: 0.2, window: "daily" });
+  });
+
   it("checks its options once, with did-you-mean", () => {
     expect(() => open({ budget: { daly: { usd: 1 } } as never })).toThrow(/daly.*did you mean "daily"/s);
     expect(() => open({ budget: { daily: { usd: 1 }, timeZone: "Mars/Olympus" } })).toThrow(/IANA time zone/);
