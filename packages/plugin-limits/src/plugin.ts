@@ -16,7 +16,12 @@ import {
   systemClock,
 } from "./options.ts";
 import { LimitStepSchema, LimitsPluginSchema } from "./schemas.ts";
-import { type SpendBudgetOptions, SpendWindows, type WindowBudgetExceededError } from "./spend-window.ts";
+import {
+  type SpendBudgetOptions,
+  type SpendUpdate,
+  SpendWindows,
+  type WindowBudgetExceededError,
+} from "./spend-window.ts";
 
 declare module "@tapline/core" {
   interface StepOptions {
@@ -328,15 +333,53 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
         if (windows && sample.name === "tapline_cost_total") {
           const unit = sample.unit ?? sample.labels.unit;
           if (unit) {
-            windows.record(unit, sample.value, {
+            const updates = windows.record(unit, sample.value, {
               ...(sample.runId !== undefined && { run: sample.runId }),
               ...(sample.labels.pipeline !== undefined && { pipeline: sample.labels.pipeline }),
               ...(sample.labels.step !== undefined && { step: sample.labels.step }),
             });
+            for (const u of updates) spendUpdated(u);
           }
         }
       });
     }
+
+    // Each window's spend as a gauge; an alert (`budget_exhausted`) once a window's spend passes its limit,
+    // resolved by the first spend of the next period.
+    const exhausted = new Map<string, string>();
+    const spendUpdated = (u: SpendUpdate) => {
+      const labels = { window: u.window, unit: u.unit };
+      api.metric("tapline_budget_spent", u.spent, labels, { type: "gauge", unit: u.unit });
+      const id = `${u.window}\u0000${u.unit}`;
+      const firing = exhausted.get(id);
+      if (firing !== undefined && firing !== u.period) {
+        exhausted.delete(id);
+        api.raiseAlert({
+          rule: "budget_exhausted",
+          level: "warning",
+          state: "resolved",
+          labels,
+          message: `the app's ${u.window} budget has room again (${u.period}: ${u.spent} of ${u.limit} ${u.unit})`,
+          value: u.spent,
+        });
+      }
+      if (u.spent > u.limit && !exhausted.has(id)) {
+        exhausted.set(id, u.period);
+        const message = `the app's ${u.window} spend (${u.period}) reached ${Math.round(u.spent * 1e6) / 1e6} ${u.unit}, past its limit of ${u.limit} ${u.unit}: no unit starts until the next ${u.window === "hourly" ? "hour" : u.window === "daily" ? "day" : "month"}`;
+        api.log.warn(
+          { window: u.window, period: u.period, spent: u.spent, limit: u.limit, unit: u.unit },
+          message,
+        );
+        api.raiseAlert({
+          rule: "budget_exhausted",
+          level: "warning",
+          state: "firing",
+          labels,
+          message,
+          value: u.spent,
+        });
+      }
+    };
 
     if (windows) {
       // Runs a window stopped, so their report says why (`report.budgetExceeded`), as for core's own budget.

@@ -76,6 +76,15 @@ export class WindowBudgetExceededError extends BudgetExceededError {
 
 const fmt = (n: number) => String(Math.round(n * 1e6) / 1e6);
 
+/** @internal Where a window stands after a spend was recorded in it. */
+export interface SpendUpdate {
+  readonly window: SpendWindow;
+  readonly period: string;
+  readonly unit: string;
+  readonly spent: number;
+  readonly limit: number;
+}
+
 /** One window kind's journal for its current period: an append-only file of spends, summed. */
 interface Journal {
   readonly kind: SpendWindow;
@@ -248,16 +257,24 @@ export class SpendWindows {
   }
 
   /** Records a spend in every window that counts its unit (before anything else can check). */
-  record(unit: string, amount: number, meta: { run?: string; pipeline?: string; step?: string }): void {
-    if (this.closed || !this.units.has(unit) || !(amount > 0)) return;
+  record(
+    unit: string,
+    amount: number,
+    meta: { run?: string; pipeline?: string; step?: string },
+  ): readonly SpendUpdate[] {
+    if (this.closed || !this.units.has(unit) || !(amount > 0)) return [];
     const pool = meta.run === undefined ? undefined : this.inFlight.get(meta.run);
     if (pool) pool.spent[unit] = (pool.spent[unit] ?? 0) + amount;
     const line = `\n${JSON.stringify({ t: this.now(), unit, amount, ...meta })}\n`;
+    const updates: SpendUpdate[] = [];
     for (const j of this.current()) {
-      if (j.limits[unit] === undefined) continue;
+      const limit = j.limits[unit];
+      if (limit === undefined) continue;
       writeSync(j.fd, line);
       this.read(j);
+      updates.push({ window: j.kind, period: j.period, unit, spent: j.totals[unit] ?? 0, limit });
     }
+    return updates;
   }
 
   /** The error that stops a unit with this estimate, or `undefined` when it may start. */

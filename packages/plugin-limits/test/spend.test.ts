@@ -1,7 +1,15 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTapline, isTaplineError, type Logger, type StepContext, type TaplineApp } from "@tapline/core";
+import {
+  type AlertEvent,
+  createTapline,
+  definePlugin,
+  isTaplineError,
+  type Logger,
+  type StepContext,
+  type TaplineApp,
+} from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type LimitsPluginOptions, limits, WindowBudgetExceededError } from "../src/index.ts";
@@ -217,6 +225,48 @@ describe("the app's window budget", () => {
       report = await probe.run("x");
     }
     expect(report.error).toMatchObject({ spent: 0.9, estimate: 0.2, window: "daily" });
+  });
+
+  it("publishes each window's spend as a gauge, and alerts once when a window is spent (resolved the next day)", async () => {
+    const clock = manualClock(DAY);
+    const alerts: AlertEvent[] = [];
+    const gauges: number[] = [];
+    const watcher = definePlugin({
+      name: "watcher",
+      version: "1.0.0",
+      core: "^1.0.0",
+      setup({ hooks }) {
+        hooks.alert.tap("watcher", (e) => void alerts.push(e));
+        hooks.metric.tap("watcher", (m) => {
+          if (m.name === "tapline_budget_spent") gauges.push(m.value);
+        });
+      },
+    })();
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [watcher, limits({ budget: { daily: { usd: 1 } }, clock })],
+    });
+    apps.push(app);
+    const p = paying(app, 0.6, false);
+    await p.run("a");
+    await p.run("b"); // 1.2: past the limit
+    await p.run("c"); // stopped: no second alert
+    const part = app.status().parts.find((x) => x.component === "limits")!;
+    expect(part.level).toBe("degraded");
+    expect(part.message).toContain("daily budget spent: 1.2 of 1 usd (2026-12-01); no unit starts");
+    clock.t = DAY + 86_400_000;
+    await p.run("d");
+    await expect.poll(() => alerts.length).toBe(2);
+    expect(alerts.map((e) => [e.rule, e.state, e.labels])).toEqual([
+      ["budget_exhausted", "firing", { window: "daily", unit: "usd" }],
+      ["budget_exhausted", "resolved", { window: "daily", unit: "usd" }],
+    ]);
+    expect(alerts[0]!.message).toMatch(
+      /daily spend \(2026-12-01\) reached 1\.2 usd, past its limit of 1 usd/,
+    );
+    expect(gauges).toEqual([0.6, 1.2, 0.6]);
+    expect(app.status().parts.find((x) => x.component === "limits")?.level).toBe("ok");
   });
 
   it("checks its options once, with did-you-mean", () => {
