@@ -20,6 +20,7 @@ describe.skipIf(skip)("the demo's --budget", () => {
     run = await execa(
       process.execPath,
       [
+        "--conditions=@tapline/source",
         main,
         "--quick",
         "--budget",
@@ -66,7 +67,9 @@ describe.skipIf(skip)("the demo's --budget", () => {
   });
 
   it("rejects a budget that is not a number ≥ 0 (usage error, exit 2)", async () => {
-    const bad = await execa(process.execPath, [main, "--budget=-1"], { reject: false });
+    const bad = await execa(process.execPath, ["--conditions=@tapline/source", main, "--budget=-1"], {
+      reject: false,
+    });
     expect(bad.exitCode).toBe(2);
     expect(String(bad.stderr)).toContain('--budget got "-1"');
   });
