@@ -2,6 +2,9 @@
 // bottleneck configured the same (same concurrency; same limit per interval, never reached here), on the
 // standalone path (`bulkhead().run`, `rateLimit().run`) and through core (a step with `limit`). Ratios from one
 // run; target ≤ 1.0× each.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createTapline } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
 import { bulkhead, limits, rateLimit } from "@tapline/plugin-limits";
@@ -83,6 +86,17 @@ export default async function bench(): Promise<void> {
       }),
     ],
   });
+  // The app's window budget: every unit is checked (and one with an estimate reserves it), nothing is spent.
+  const spendDir = mkdtempSync(join(tmpdir(), "tapline-bench-spend-"));
+  const budgeted = createTapline({
+    dir: spendDir,
+    logger: silentLogger,
+    plugins: [limits({ budget: { daily: { usd: 1e9 } } })],
+  });
+  const withBudget = budgeted
+    .pipeline("budget")
+    .step("call", fn, { estimate: { usd: 0.01 } })
+    .build();
   const plain = bare.pipeline("p").step("call", fn).build();
   const withSlot = app.pipeline("slot").step("call", fn, { limit: "gpu" }).build();
   const withRate = app
@@ -105,10 +119,12 @@ export default async function bench(): Promise<void> {
       { name: "core step, limit: gpu (slot)", fn: () => withSlot.run(undefined) },
       { name: "core step calling bottleneck", fn: () => withB.run(undefined) },
       { name: "core step, limit: llm (rate + tokens)", fn: () => withRate.run(undefined) },
+      { name: "core step, app budget: daily usd (estimate)", fn: () => withBudget.run(undefined) },
     ],
     { time: 1000, iterations: 20 },
   );
-  const [base, pRun, slotRun, bRun, rateRun] = runs.map((r) => r.nsPerOp) as [
+  const [base, pRun, slotRun, bRun, rateRun, budgetRun] = runs.map((r) => r.nsPerOp) as [
+    number,
     number,
     number,
     number,
@@ -123,11 +139,13 @@ export default async function bench(): Promise<void> {
     `rate token vs bottleneck: ${(rateRows[2]!.nsPerOp / rateRows[0]!.nsPerOp).toFixed(4)}× (target ≤ 1.0; bottleneck dispatches each job on a timer); vs rate-limiter-flexible: ${(rateRows[2]!.nsPerOp / rateRows[1]!.nsPerOp).toFixed(2)}×`,
   );
   note(
-    `through core, added per unit: slot ${(slotRun - base).toFixed(0)} ns vs p-limit in the step ${(pRun - base).toFixed(0)} ns (${((slotRun - base) / (pRun - base)).toFixed(2)}×); rate ${(rateRun - base).toFixed(0)} ns vs bottleneck in the step ${(bRun - base).toFixed(0)} ns (${((rateRun - base) / (bRun - base)).toFixed(2)}×)`,
+    `through core, added per unit: slot ${(slotRun - base).toFixed(0)} ns vs p-limit in the step ${(pRun - base).toFixed(0)} ns (${((slotRun - base) / (pRun - base)).toFixed(2)}×); rate ${(rateRun - base).toFixed(0)} ns vs bottleneck in the step ${(bRun - base).toFixed(0)} ns (${((rateRun - base) / (bRun - base)).toFixed(2)}×); app window budget ${(budgetRun - base).toFixed(0)} ns`,
   );
   await bottleneck.stop({ dropWaitingJobs: true });
   await ours.close();
   await rate.close();
   await app.close();
   await bare.close();
+  await budgeted.close();
+  rmSync(spendDir, { recursive: true, force: true });
 }

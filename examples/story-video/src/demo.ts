@@ -30,6 +30,8 @@ export interface DemoOptions {
   output?: ProgressOutput;
   /** Plugins added after the demo's own. */
   plugins?: readonly TaplinePlugin[];
+  /** Most each story may spend, in USD (a run `budget`): a story that would pass it stops before the unit. */
+  budget?: number;
   /** Cancels the runs in flight. */
   signal?: AbortSignal;
 }
@@ -69,7 +71,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
   output.write(
     `${c.bold("Tapline story-video demo")}: ${count} ${count === 1 ? "story" : "stories"}, ${concurrency} at a time, seed ${seed}, failure rate ${failureRate}` +
-      `${quick ? ", quick" : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
+      `${options.budget !== undefined ? `, budget $${options.budget} a story` : ""}${quick ? ", quick" : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
   );
 
   const board = new ProgressBoard(output, ideas);
@@ -109,6 +111,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       id: idea.id,
       report: await pipeline.run(idea, {
         labels: { story: idea.id },
+        ...(options.budget !== undefined && { budget: { usd: options.budget } }),
         ...(options.signal && { signal: options.signal }),
       }),
     }));

@@ -17,6 +17,7 @@ Options:
   --quick               one short story (4 scenes), fast encoding
   --out <dir>           folder for the videos (default ./out)
   --dir <dir>           Tapline data folder: logs, metrics, alerts (default ./.tapline)
+  --budget <usd>        most each story may spend (e.g. 0.02): a story stops before the unit that would pass it
   -h, --help            show this help
 Exit status: 0 when every story rendered and passed validation, 1 when one did not, 2 on a usage error.`;
 
@@ -47,6 +48,7 @@ try {
       quick: { type: "boolean" },
       out: { type: "string" },
       dir: { type: "string" },
+      budget: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -82,6 +84,7 @@ try {
     quick: values.quick === true,
     out: values.out as string | undefined,
     dir: values.dir as string | undefined,
+    budget: number("budget", values.budget as string | undefined, (n) => n >= 0),
     signal: controller.signal,
   });
 } catch (error) {

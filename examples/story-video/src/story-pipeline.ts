@@ -6,6 +6,7 @@ import { checkOutputs, checkSceneImage, type FileCheck } from "./checks.ts";
 import { type FlakyOptions, FlakyService } from "./flaky-service.ts";
 import type { Llm, Script, StoryIdea } from "./llm.ts";
 import { encodeVoice, type MediaTools, probeDuration, renderVideo, speak, synthesise } from "./media.ts";
+import { bill, imageCost, llmCost, renderCost, tokensOf, ttsCost } from "./prices.ts";
 import { drawScene, type SceneImage, sceneTimings, splitIntoScenes } from "./scenes.ts";
 import { alignCues, toSrt } from "./subtitles.ts";
 
@@ -34,6 +35,15 @@ export type StoryUnit = (typeof UNIT_NAMES)[number];
 
 /** Name of the gauge the scene map's items function emits: how many scenes a story has (the board's total). */
 export const SCENES_METRIC = "story_scenes";
+
+/** What the `script` step sends the LLM (billed as input tokens). */
+export const scriptPrompt = (idea: StoryIdea): string =>
+  `You write very short stories for vertical videos. Write "${idea.title}": ${idea.hero}, on ${idea.place}, wants to ${idea.goal}. Plain sentences, no dialogue.`;
+/** What the `revise` step sends the LLM: the draft and the instruction. */
+export const revisePrompt = (draft: Script): string =>
+  `Revise this story: name the hero the same way throughout and tighten the wording.\n\n${draft.text}`;
+/** Output tokens the `script` step's estimate allows for (the stand-in's drafts are shorter). */
+const SCRIPT_TOKENS = 150;
 
 /** What {@link buildStoryPipeline} needs. */
 export interface StoryPipelineDeps {
@@ -123,8 +133,9 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     { script, dir, scriptFile }: RevisedScript,
     ctx: StepContext,
   ): Promise<Voiceover> => {
-    // The remote TTS API call (flaky), then the real synthesis on this machine.
+    // The remote TTS API call (flaky, billed per character), then the real synthesis on this machine.
     await tts.call(script.idea.id, ctx.signal);
+    bill(ctx, ttsCost(script.text));
     const wav = join(dir, "voiceover.wav");
     const audio = join(dir, "voiceover.m4a");
     if (deps.tools.espeak) await speak(deps.tools, scriptFile, wav, ctx.signal);
@@ -169,6 +180,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     const { script, dir } = ctx.outputs.revise as RevisedScript;
     // The remote image API call (flaky), then the real drawing with ffmpeg on this machine.
     await images.call(`${script.idea.id}:scene-${scene.index + 1}`, ctx.signal);
+    bill(ctx, imageCost());
     const drawn = await drawScene(deps.tools, scene, dir, ctx.signal);
     ctx.artifact(drawn.image, { kind: "image", meta: { scene: scene.index + 1, words: scene.words } });
     const findings = await checkSceneImage(deps.tools, drawn.image, undefined, ctx.signal);
@@ -186,13 +198,22 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     .pipeline<StoryIdea>("story-video")
     .step(
       "script",
-      (idea, ctx) => deps.llm.writeScript(idea, ctx.signal),
-      opt("script", { timeout: 30_000, description: "LLM writes a draft" }),
+      async (idea, ctx) => {
+        const draft = await deps.llm.writeScript(idea, ctx.signal);
+        bill(ctx, llmCost(scriptPrompt(idea), draft.text));
+        return draft;
+      },
+      opt("script", {
+        timeout: 30_000,
+        description: "LLM writes a draft",
+        estimate: (idea: StoryIdea) => llmCost(tokensOf(scriptPrompt(idea)), SCRIPT_TOKENS),
+      }),
     )
     .step(
       "revise",
       async (draft, ctx): Promise<RevisedScript> => {
         const script = await deps.llm.revise(draft, ctx.signal);
+        bill(ctx, llmCost(revisePrompt(draft), script.text));
         const dir = join(outDir, script.idea.id);
         await mkdir(dir, { recursive: true });
         const scriptFile = join(dir, "script.txt");
@@ -200,7 +221,11 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
         ctx.artifact(scriptFile, { kind: "text", meta: { words: script.text.split(/\s+/).length } });
         return { script, dir, scriptFile };
       },
-      opt("revise", { timeout: 30_000, description: "LLM revises the draft" }),
+      opt("revise", {
+        timeout: 30_000,
+        description: "LLM revises the draft",
+        estimate: (draft: Script) => llmCost(revisePrompt(draft), draft.text),
+      }),
     )
     .parallel("media", {
       voice: {
@@ -209,7 +234,11 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
             .step(
               "voiceover",
               voiceover,
-              opt("voiceover", { timeout: 60_000, description: "TTS speaks the script" }),
+              opt("voiceover", {
+                timeout: 60_000,
+                description: "TTS speaks the script",
+                estimate: (r: RevisedScript) => ttsCost(r.script.text),
+              }),
             )
             .step(
               "subtitles",
@@ -221,7 +250,11 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
         pipeline: (b) =>
           b.map("scenes", scenesOf, draw, {
             concurrency: deps.sceneConcurrency ?? 3,
-            ...opt("scenes", { timeout: 20_000, description: "ffmpeg draws a 1080x1920 card per scene" }),
+            ...opt("scenes", {
+              timeout: 20_000,
+              description: "an image API, then ffmpeg, draws a 1080x1920 card per scene",
+              estimate: imageCost(),
+            }),
           }),
       },
     })
@@ -243,6 +276,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
           },
           ctx.signal,
         );
+        bill(ctx, renderCost(voice.durationSeconds));
         ctx.artifact(video, {
           kind: "video",
           meta: { subtitles: burned ? "burned" : "muxed", scenes: cards.length },
@@ -252,6 +286,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
       opt("render", {
         timeout: 120_000,
         description: "ffmpeg joins the scenes into a 1080x1920 H.264/AAC mp4",
+        estimate: ({ voice }: { voice: Voiceover }) => renderCost(voice.durationSeconds),
       }),
     )
     .step(

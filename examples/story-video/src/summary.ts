@@ -1,5 +1,6 @@
 import type { AppStatus, RunReport, StepReport } from "@tapline/core";
 import type { Summary } from "@tapline/plugin-metrics/files";
+import { formatCost } from "./prices.ts";
 import { colours } from "./progress.ts";
 
 /** A run report reduced to what JSON can carry (errors become `{ name, message, code, status }`). */
@@ -10,6 +11,7 @@ export function serialiseReport(report: RunReport): Record<string, unknown> {
     status: report.status,
     durationMs: Math.round(report.durationMs),
     failedStep: report.failedStep,
+    cost: report.cost,
     error: report.error === undefined ? undefined : serialiseError(report.error),
     steps: report.steps.map(serialiseStep),
     pluginErrors: report.pluginErrors.map(serialiseError),
@@ -93,6 +95,9 @@ export function formatReports(
     );
     const out = report.output as { video?: string } | undefined;
     if (out?.video) lines.push(`  ${"".padEnd(14)} ${out.video}`);
+    lines.push(
+      `  ${"".padEnd(14)} cost ${formatCost(report.cost)}${report.budget?.usd !== undefined ? c.dim(` of a $${report.budget.usd} budget`) : ""}`,
+    );
     if (report.status !== "success") {
       const message = report.error instanceof Error ? report.error.message : String(report.error);
       lines.push(`  ${"".padEnd(14)} ${c.red(`${report.failedStep}: ${message}`)}`);

@@ -147,6 +147,11 @@ describe.skipIf(skip)("the demo, end to end (--quick)", () => {
   it("prints progress as plain lines, the reports and the status", async () => {
     expect(output.text).toContain("[lighthouse] render: success");
     expect(output.text).toContain("Run reports");
+    // Each video's cost, at the stand-ins' prices: LLM tokens, TTS characters, one image a scene, the render.
+    const { report } = result.reports[0]!;
+    expect(report.cost).toMatchObject({ images: report.output!.scenes });
+    expect(report.cost.usd).toBeGreaterThan(0.01);
+    expect(output.text).toContain(`cost $${report.cost.usd!.toFixed(4)} (`);
     expect(output.text).toMatch(/App status: (healthy|degraded)/);
     expect(output.text).not.toContain("\x1b[");
     const saved = JSON.parse(await readFile(join(result.outDir, "reports.json"), "utf8"));

@@ -13,6 +13,8 @@ export interface UnitView {
   /** Each attempt's duration, when there were several. */
   readonly attemptsMs?: readonly number[];
   readonly error?: string;
+  /** What the unit cost (a shape: every unit inside), by cost unit, when it recorded any. */
+  readonly cost?: Readonly<Record<string, number>>;
   readonly findings?: readonly FindingView[];
   readonly artifacts?: readonly ArtifactView[];
   readonly children?: readonly UnitView[];
@@ -51,6 +53,11 @@ export interface RunSummary {
   readonly steps: number;
   readonly failedStep?: string;
   readonly error?: string;
+  /**
+   * What the run cost, by cost unit (`{ usd: 0.026, tokens: 264 }`), when it recorded any: its run record's,
+   * or while it runs, its finished top-level steps' together.
+   */
+  readonly cost?: Readonly<Record<string, number>>;
 }
 
 export interface RunDetail extends RunSummary {
@@ -114,6 +121,23 @@ export interface Overview {
     readonly failures: number;
   }[];
   readonly firing: readonly AlertView[];
+  /** What the finished runs cost, by cost unit: all those read, the last hour's and the last 24 hours'. */
+  readonly spend: {
+    readonly total: Readonly<Record<string, number>>;
+    readonly lastHour: Readonly<Record<string, number>>;
+    readonly last24h: Readonly<Record<string, number>>;
+    /** The app's window budgets (`@tapline/plugin-limits`' status part), when it has any. */
+    readonly windows?: Readonly<
+      Record<
+        string,
+        {
+          readonly period: string;
+          readonly spent: Readonly<Record<string, number>>;
+          readonly limit: Readonly<Record<string, number>>;
+        }
+      >
+    >;
+  };
   /** Breaker name → key → state, from plugin-retry's status part. */
   readonly breakers: Record<string, Record<string, string>>;
   readonly pipelines: readonly string[];

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { redactSecrets } from "@tapline/core";
 import type { RunSummary } from "./api-types.ts";
-import { matches, type RunEntry, type RunFilter, summarize, type UnitRecord } from "./model.ts";
+import { costOf, matches, type RunEntry, type RunFilter, summarize, type UnitRecord } from "./model.ts";
 import { FolderTail } from "./tail.ts";
 
 // Runs older than the ones kept in memory are read back from the files on demand, streaming: memory holds one
@@ -71,6 +71,7 @@ function entryOf(r: UnitRecord): RunEntry {
     durationMs,
     ...(typeof r.failedStep === "string" && { failedStep: redactSecrets(r.failedStep) }),
     ...(typeof r.error === "string" && { error: redactSecrets(r.error) }),
+    ...(costOf(r.cost) && { cost: costOf(r.cost)! }),
     units: [],
   };
 }

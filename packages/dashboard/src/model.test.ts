@@ -83,3 +83,58 @@ describe("DashboardModel", () => {
     expect(tts!.topErrors).toEqual([{ message: "401 for [redacted]", count: 1 }]);
   });
 });
+
+describe("cost", () => {
+  const now = Date.UTC(2026, 11, 1, 12);
+  const H = 3_600_000;
+
+  it("each run's cost in its summary, each unit's in the tree; a running run shows its finished top-level steps'", () => {
+    const m = new DashboardModel("/x", 100);
+    m.addActivity(step("a", "script", now - 2000, { cost: { usd: 0.002, tokens: 400 } }));
+    m.addActivity(step("a", "scenes[0]", now - 1500, { cost: { usd: 0.003, images: 1 } }));
+    m.addActivity(step("a", "scenes", now - 1000, { cost: { usd: 0.003, images: 1 } }));
+    // Running: the top-level steps (script, scenes) only; scenes[0] is inside scenes.
+    expect(m.runs({ limit: 10 }).runs[0]!.cost).toEqual({ usd: 0.005, tokens: 400, images: 1 });
+    m.addActivity({ ...run("a", now), cost: { usd: 0.0051, tokens: 400, images: 1, bogus: "x" } });
+    expect(m.runs({ limit: 10 }).runs[0]!.cost).toEqual({ usd: 0.0051, tokens: 400, images: 1 });
+    const tree = unitTree(m.run("a")!.units, () => undefined);
+    expect(tree.map((u) => [u.path, u.cost])).toEqual([
+      ["script", { usd: 0.002, tokens: 400 }],
+      ["scenes", { usd: 0.003, images: 1 }],
+    ]);
+    expect(tree[1]!.children![0]!.cost).toEqual({ usd: 0.003, images: 1 });
+    // A run that cost nothing carries no cost.
+    m.addActivity(run("free", now));
+    expect(m.runs({ limit: 10 }).runs.find((r) => r.runId === "free")).not.toHaveProperty("cost");
+  });
+
+  it("the overview's spend: all runs read, the last hour's and the last 24 hours'; window budgets from plugin-limits", () => {
+    const m = new DashboardModel("/x", 100);
+    m.addActivity({ ...run("old", now - 30 * H), cost: { usd: 1 } });
+    m.addActivity({ ...run("day", now - 5 * H), cost: { usd: 0.25, tokens: 10 } });
+    m.addActivity({ ...run("hour", now - 10 * 60_000), cost: { usd: 0.5 } });
+    m.addActivity(run("none", now));
+    m.setStatus({
+      level: "healthy",
+      message: "",
+      time: now,
+      parts: [
+        {
+          component: "limits",
+          level: "ok",
+          message: "",
+          details: {
+            keys: {},
+            budget: { daily: { period: "2026-12-01", spent: { usd: 0.75 }, limit: { usd: 20 } } },
+          },
+        },
+      ],
+    });
+    expect(m.overview(now).spend).toEqual({
+      total: { usd: 1.75, tokens: 10 },
+      last24h: { usd: 0.75, tokens: 10 },
+      lastHour: { usd: 0.5 },
+      windows: { daily: { period: "2026-12-01", spent: { usd: 0.75 }, limit: { usd: 20 } } },
+    });
+  });
+});

@@ -30,6 +30,8 @@ export interface RunEntry {
   durationMs: number;
   failedStep?: string;
   error?: string;
+  /** From the run record. */
+  cost?: Record<string, number>;
   units: UnitRecord[];
 }
 
@@ -63,6 +65,22 @@ const ALERT_HISTORY = 1000;
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: unknown, d = 0): number => (typeof v === "number" && Number.isFinite(v) ? v : d);
 
+/** @internal A record's `cost` (`{ usd: 0.02 }`), finite numbers only; undefined when there is none. */
+export function costOf(v: unknown): Record<string, number> | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  const out: Record<string, number> = {};
+  let any = false;
+  for (const [unit, n] of Object.entries(v)) {
+    if (typeof n !== "number" || !Number.isFinite(n)) continue;
+    out[unit] = n;
+    any = true;
+  }
+  return any ? out : undefined;
+}
+function addCost(into: Record<string, number>, cost: Readonly<Record<string, number>>): void {
+  for (const [unit, n] of Object.entries(cost)) into[unit] = (into[unit] ?? 0) + n;
+}
+
 /** @internal `scenes[3].tts` → `scenes[].tts`: the label a unit's statistics are kept under. */
 export const definitionPathOf = (path: string): string => path.replace(/\[\d+\]/g, "[]");
 
@@ -85,6 +103,9 @@ export class DashboardModel {
   evicted = 0;
   totals = { runs: 0, successes: 0, failures: 0 };
   readonly #minutes = new Map<number, [number, number]>();
+  /** What finished runs cost: in all, and per minute (epoch s) for the last 24 hours. */
+  readonly #spend: Record<string, number> = {};
+  readonly #spendMinutes = new Map<number, Record<string, number>>();
   readonly #steps = new Map<string, StepAggregate>();
   readonly #series = new Map<string, SeriesEntry>();
   readonly #alertHistory: AlertView[] = [];
@@ -139,6 +160,8 @@ export class DashboardModel {
     run.failedStep = failedStep === undefined ? undefined : redactSecrets(failedStep);
     const error = str(record.error);
     run.error = error === undefined ? undefined : redactSecrets(error);
+    const cost = costOf(record.cost);
+    if (cost) run.cost = cost;
     if (!firstEnd) return;
     // Keep finished runs in end order: re-insert at the tail.
     this.#runs.delete(runId);
@@ -151,6 +174,14 @@ export class DashboardModel {
     bucket[status === "success" ? 0 : 1]++;
     this.#minutes.set(minute, bucket);
     if (this.#minutes.size > MINUTES_KEPT) this.#minutes.delete(this.#minutes.keys().next().value!);
+    if (cost) {
+      addCost(this.#spend, cost);
+      const spent = this.#spendMinutes.get(minute) ?? {};
+      addCost(spent, cost);
+      this.#spendMinutes.set(minute, spent);
+      if (this.#spendMinutes.size > MINUTES_KEPT)
+        this.#spendMinutes.delete(this.#spendMinutes.keys().next().value!);
+    }
     this.#evict();
   }
 
@@ -310,6 +341,15 @@ export class DashboardModel {
     for (const run of this.#runs.values()) if (run.status === "running") running++;
     const retry = this.status?.parts.find((p) => p.component === "retry");
     const breakers = (retry?.details?.breakers ?? {}) as Record<string, Record<string, string>>;
+    const lastHour: Record<string, number> = {};
+    const last24h: Record<string, number> = {};
+    for (const [m, cost] of this.#spendMinutes) {
+      if (m > minuteNow - 24 * 3600) addCost(last24h, cost);
+      if (m > minuteNow - 3600) addCost(lastHour, cost);
+    }
+    const budget = this.status?.parts.find((p) => p.component === "limits")?.details?.budget;
+    const windows =
+      budget && typeof budget === "object" ? (budget as Overview["spend"]["windows"]) : undefined;
     return {
       dir: this.dir,
       now,
@@ -324,6 +364,7 @@ export class DashboardModel {
         failures: a.failures,
       })),
       firing: [...this.#firing.values()].filter((a) => a.state === "firing"),
+      spend: { total: { ...this.#spend }, lastHour, last24h, ...(windows && { windows }) },
       breakers,
       pipelines: [...this.pipelines].sort(),
       warnings: this.warnings,
@@ -425,6 +466,16 @@ export function matches(
 export function summarize(run: RunEntry): RunSummary {
   let attempts = 0;
   for (const u of run.units) attempts += num(u.attempts, 1);
+  let cost = run.cost;
+  if (!cost && run.status === "running") {
+    // Not ended yet: what its finished top-level steps cost (a shape's record includes its units').
+    const sum: Record<string, number> = {};
+    for (const u of run.units) {
+      const c = parentPathOf(str(u.path) ?? u.step) === undefined ? costOf(u.cost) : undefined;
+      if (c) addCost(sum, c);
+    }
+    if (Object.keys(sum).length > 0) cost = sum;
+  }
   return {
     runId: run.runId,
     pipeline: run.pipeline,
@@ -436,6 +487,7 @@ export function summarize(run: RunEntry): RunSummary {
     steps: run.units.length,
     ...(run.failedStep !== undefined && { failedStep: run.failedStep }),
     ...(run.error !== undefined && { error: run.error }),
+    ...(cost && { cost }),
   };
 }
 
@@ -483,6 +535,7 @@ export function unitTree(
       attempts: num(u.attempts, 1),
       ...(Array.isArray(u.attemptsMs) && { attemptsMs: u.attemptsMs as number[] }),
       ...(str(u.error) && { error: str(u.error) }),
+      ...(costOf(u.cost) && { cost: costOf(u.cost) }),
       ...(findings && { findings }),
       ...(artifacts && { artifacts }),
       children: kids,

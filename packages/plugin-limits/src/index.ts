@@ -31,6 +31,7 @@ export type {
   RateWindow,
 } from "./options.ts";
 export { type LimitsPluginOptions, type LimitsReport, limits } from "./plugin.ts";
+export { type SpendBudgetOptions, type SpendWindow, WindowBudgetExceededError } from "./spend-window.ts";
 export {
   createMemoryStore,
   type LimitStore,

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   definePlugin,
   type OptionIssue,
@@ -7,8 +8,20 @@ import {
 } from "@tapline/core";
 import { formatOptionIssues, PipelineDefinitionError } from "@tapline/core/kit";
 import { amountsFor, type KeyState, LimiterImpl } from "./limiter.ts";
-import type { Costs, LimiterOptions, LimitStepOption, LimitStepOptions } from "./options.ts";
-import { LimiterSchema, LimitStepSchema } from "./schemas.ts";
+import {
+  type Costs,
+  type LimiterOptions,
+  type LimitStepOption,
+  type LimitStepOptions,
+  systemClock,
+} from "./options.ts";
+import { LimitStepSchema, LimitsPluginSchema } from "./schemas.ts";
+import {
+  type SpendBudgetOptions,
+  type SpendUpdate,
+  SpendWindows,
+  type WindowBudgetExceededError,
+} from "./spend-window.ts";
 
 declare module "@tapline/core" {
   interface StepOptions {
@@ -32,8 +45,21 @@ export interface LimitsReport {
   rateWaitMs: number;
 }
 
-/** Options of the {@link limits} plugin: the keys steps refer to, and optionally a shared store and a clock. */
-export type LimitsPluginOptions = LimiterOptions;
+/**
+ * Options of the {@link limits} plugin: the keys steps refer to, the app's spend per window, and optionally a
+ * shared store and a clock. At least one key or one window.
+ */
+export interface LimitsPluginOptions extends Omit<LimiterOptions, "keys"> {
+  /** The keys and their limits. Steps refer to them by name. */
+  keys?: LimiterOptions["keys"];
+  /**
+   * The app's spend limits per calendar window (`{ daily: { usd: 20 } }`), counted from every run's
+   * `ctx.cost()` and kept across restarts under `<dir>/limits/`. A unit whose estimate would pass a window's
+   * limit (or any unit, once the window's spend has passed it) does not start: it fails with
+   * `TAPLINE_ERR_BUDGET_EXCEEDED` (a `WindowBudgetExceededError`, with `window` and `period`).
+   */
+  budget?: SpendBudgetOptions;
+}
 
 /**
  * Stage of the bulkhead: outside every other wrapper (core's `WrapStage.timing` is 900), so a unit holds its slot across all its
@@ -45,6 +71,11 @@ const SLOT_STAGE = 1000;
  * the breaker (200), so a breaker's slow-call timing sees the real call, not the wait for a token.
  */
 const RATE_STAGE = 250;
+/**
+ * Stage of the app's window budget: inside the bulkhead, so it is checked when the unit really starts (after
+ * it queued for a slot, while others spent); outside timing and retry, so once per unit, like core's budget.
+ */
+const BUDGET_STAGE = 950;
 
 interface Entry {
   readonly key: string | ((input: unknown, ctx: StepContext) => string);
@@ -87,11 +118,21 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
   name: "@tapline/plugin-limits",
   version: "1.0.0",
   core: "^1.0.0",
-  options: LimiterSchema,
+  options: LimitsPluginSchema,
   stepOptions: { limit: LimitStepSchema },
   setup(api) {
-    const limiter = new LimiterImpl(api.options);
+    const { budget, keys = {}, ...rest } = api.options;
+    const limiter = new LimiterImpl({ ...rest, keys });
     const { hooks } = api;
+    const clock = rest.clock ?? systemClock;
+    const windows = budget
+      ? new SpendWindows(
+          join(api.dir, "limits"),
+          budget,
+          () => clock.now(),
+          (message, details) => api.log.warn(details, message),
+        )
+      : undefined;
 
     // Each unit's entries, normalised once per options object (once per step definition), never per run.
     const plans = new WeakMap<object, readonly Entry[] | null>();
@@ -285,9 +326,108 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
       };
     });
 
-    if (limiter.states.size > 0 && [...limiter.states.values()].some((k) => k.gauge)) {
+    const gauges = [...limiter.states.values()].some((k) => k.gauge);
+    if (gauges || windows) {
       hooks.metric.tap(api.name, (sample) => {
-        limiter.observe(sample);
+        if (gauges) limiter.observe(sample);
+        if (windows && sample.name === "tapline_cost_total") {
+          const unit = sample.unit ?? sample.labels.unit;
+          if (unit) {
+            const updates = windows.record(unit, sample.value, {
+              ...(sample.runId !== undefined && { run: sample.runId }),
+              ...(sample.labels.pipeline !== undefined && { pipeline: sample.labels.pipeline }),
+              ...(sample.labels.step !== undefined && { step: sample.labels.step }),
+            });
+            for (const u of updates) spendUpdated(u);
+          }
+        }
+      });
+    }
+
+    // Each window's spend as a gauge; an alert (`budget_exhausted`) once a window's spend passes its limit,
+    // resolved by the first spend of the next period.
+    const exhausted = new Map<string, string>();
+    const spendUpdated = (u: SpendUpdate) => {
+      const labels = { window: u.window, unit: u.unit };
+      api.metric("tapline_budget_spent", u.spent, labels, { type: "gauge", unit: u.unit });
+      const id = `${u.window}\u0000${u.unit}`;
+      const firing = exhausted.get(id);
+      if (firing !== undefined && firing !== u.period) {
+        exhausted.delete(id);
+        api.raiseAlert({
+          rule: "budget_exhausted",
+          level: "warning",
+          state: "resolved",
+          labels,
+          message: `the app's ${u.window} budget has room again (${u.period}: ${u.spent} of ${u.limit} ${u.unit})`,
+          value: u.spent,
+        });
+      }
+      if (u.spent > u.limit && !exhausted.has(id)) {
+        exhausted.set(id, u.period);
+        const message = `the app's ${u.window} spend (${u.period}) reached ${Math.round(u.spent * 1e6) / 1e6} ${u.unit}, past its limit of ${u.limit} ${u.unit}: no unit starts until the next ${u.window === "hourly" ? "hour" : u.window === "daily" ? "day" : "month"}`;
+        api.log.warn(
+          { window: u.window, period: u.period, spent: u.spent, limit: u.limit, unit: u.unit },
+          message,
+        );
+        api.raiseAlert({
+          rule: "budget_exhausted",
+          level: "warning",
+          state: "firing",
+          labels,
+          message,
+          value: u.spent,
+        });
+      }
+    };
+
+    if (windows) {
+      // Runs a window stopped, so their report says why (`report.budgetExceeded`), as for core's own budget.
+      const stopped = new Map<string, WindowBudgetExceededError>();
+      hooks.wrapStep.tap({ name: api.name, stage: BUDGET_STAGE }, (next, info) => {
+        const { ctx } = info;
+        const estimateOf = info.options.estimate;
+        return (input, signal) => {
+          let estimate: Costs | undefined;
+          try {
+            estimate = typeof estimateOf === "function" ? estimateOf(input) : estimateOf;
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          const stop = windows.check(estimate, ctx.path);
+          if (stop) {
+            if (!stopped.has(ctx.runId)) stopped.set(ctx.runId, stop);
+            ctx.log.warn({ window: stop.window, spent: stop.spent, limit: stop.limit }, stop.message);
+            return Promise.reject(stop);
+          }
+          if (!estimate) return next(input, signal);
+          const held = estimate;
+          windows.reserve(ctx.runId, held);
+          const done = () => windows.release(ctx.runId, held);
+          let pending: Promise<unknown>;
+          try {
+            pending = next(input, signal);
+          } catch (error) {
+            done();
+            throw error;
+          }
+          return pending.then(
+            (value) => {
+              done();
+              return value;
+            },
+            (error: unknown) => {
+              done();
+              throw error;
+            },
+          );
+        };
+      });
+      hooks.runEnd.tap(api.name, ({ report }) => {
+        const stop = stopped.get(report.runId);
+        if (!stop) return;
+        stopped.delete(report.runId);
+        report.budgetExceeded ??= stop;
       });
     }
 
@@ -300,15 +440,29 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
         if (s.queued > 0 || s.waitingForRate > 0)
           lines.push(`${name}: ${s.queued} waiting for a slot, ${s.waitingForRate} for the rate`);
       }
+      let level: "ok" | "degraded" = "ok";
+      const spend = windows?.state();
+      for (const [window, w] of Object.entries(spend ?? {})) {
+        for (const [unit, limit] of Object.entries(w.limit)) {
+          if ((w.spent[unit] ?? 0) < limit) continue;
+          level = "degraded";
+          lines.push(
+            `${window} budget spent: ${w.spent[unit]} of ${limit} ${unit} (${w.period}); no unit starts`,
+          );
+        }
+      }
       parts.push({
         component: "limits",
-        level: "ok",
+        level,
         message: lines.length ? lines.join("; ") : "no unit waiting",
-        details: { keys },
+        details: spend ? { keys, budget: spend } : { keys },
       });
       return parts;
     });
 
-    return () => limiter.close();
+    return async () => {
+      await limiter.close();
+      windows?.close();
+    };
   },
 });

@@ -10,6 +10,8 @@ import type {
   LimitStepOptions,
   RateWindow,
 } from "./options.ts";
+import type { LimitsPluginOptions } from "./plugin.ts";
+import type { SpendBudgetOptions } from "./spend-window.ts";
 import type { LimitStore } from "./store.ts";
 
 // Every option schema of the package (core's one mechanism: valibot strictObject, so an unknown key is a
@@ -99,6 +101,51 @@ export const LimiterSchema: v.GenericSchema<LimiterOptions> = v.strictObject({
   store: v.optional(StoreSchema),
   clock: v.optional(ClockSchema),
 });
+
+const WindowLimits = v.pipe(
+  v.record(name, positive),
+  v.check((c) => Object.keys(c).length > 0, "name at least one cost unit: { usd: 20 }"),
+);
+const SpendBudgetSchema = v.strictObject({
+  hourly: v.optional(WindowLimits),
+  daily: v.optional(WindowLimits),
+  monthly: v.optional(WindowLimits),
+  timeZone: v.optional(
+    v.pipe(
+      name,
+      v.check((tz) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone ("UTC", "Europe/Paris")'),
+    ),
+  ),
+}) satisfies v.GenericSchema<SpendBudgetOptions>;
+
+/** @internal Options of the limits() plugin: keys, or a window budget, or both. */
+export const LimitsPluginSchema: v.GenericSchema<LimitsPluginOptions> = v.pipe(
+  v.strictObject({
+    keys: v.optional(v.record(name, KeySchema)),
+    budget: v.optional(
+      v.pipe(
+        SpendBudgetSchema,
+        v.check(
+          (b) => b.hourly !== undefined || b.daily !== undefined || b.monthly !== undefined,
+          "needs a window: hourly, daily or monthly",
+        ),
+      ),
+    ),
+    store: v.optional(StoreSchema),
+    clock: v.optional(ClockSchema),
+  }),
+  v.check(
+    (o) => Object.keys(o.keys ?? {}).length > 0 || o.budget !== undefined,
+    "declare at least one key, or a budget",
+  ),
+);
 
 /** @internal One key's options alone (bulkhead(), rateLimit()). */
 export const KeyOptionsSchema: v.GenericSchema<KeyLimiterOptions> = v.pipe(

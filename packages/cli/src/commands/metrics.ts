@@ -1,4 +1,5 @@
 import type { Summary } from "@tapline/plugin-metrics/files";
+import { amount, type CostSummary, costUnits, summarizeCost } from "../cost.ts";
 import { clip, duration, percent, when } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { loadMetrics } from "../readers.ts";
@@ -7,7 +8,7 @@ import { type Command, defineCommand } from "./command.ts";
 const HELP = `Usage: tapline metrics [--dir <dir>] [--since <time>] [--pipeline <name>] [--json]
 
 Totals, success and failure rates, mean and p95 duration per operation (runs, steps, standalone operations),
-failure counts and the top errors, read from the run records a Tapline app with @tapline/plugin-metrics
+failure counts and the top errors, and what runs and steps cost (ctx.cost(), by cost unit), read from the run records a Tapline app with @tapline/plugin-metrics
 persisted under <dir>. Works while the app is stopped.
 
 Options:
@@ -22,7 +23,7 @@ Exit status: 0 (also when there is nothing to summarise), 2 on a usage error, 3 
 /** `tapline metrics`: the persisted run records summarised. */
 export const metricsCommand: Command = defineCommand({
   name: "metrics",
-  summary: "totals, success rates, mean/p95 durations and top errors per operation",
+  summary: "totals, success rates, mean/p95 durations, top errors and cost per operation",
   help: HELP,
   options: { pipeline: { type: "string" } },
   since: true,
@@ -30,19 +31,20 @@ export const metricsCommand: Command = defineCommand({
   async run({ values, since, dir, io, print }) {
     const { summarize } = await loadMetrics();
     // Torn or corrupt lines (a crash mid-write) are skipped by summarize and counted in skippedLines.
-    const summary = await summarize(dir, {
+    const selection = {
       ...(since !== undefined && { since }),
       ...(values.pipeline !== undefined && { pipeline: values.pipeline }),
-    });
+    };
+    const [summary, cost] = await Promise.all([summarize(dir, selection), summarizeCost(dir, selection)]);
     return print(
       0,
-      () => ({ dir, ...summary }),
-      () => formatSummary(summary, dir, io),
+      () => ({ dir, ...summary, cost }),
+      () => formatSummary(summary, cost, dir, io),
     );
   },
 });
 
-function formatSummary(summary: Summary, dir: string, io: CliIo): string {
+function formatSummary(summary: Summary, cost: CostSummary, dir: string, io: CliIo): string {
   const c = palette(io.stdout, io.env);
   if (summary.records === 0) return `No run records in ${dir} for this selection.\n`;
   const out: string[] = [];
@@ -83,6 +85,25 @@ function formatSummary(summary: Summary, dir: string, io: CliIo): string {
       out.push(
         `  ${String(e.count).padStart(5)}×  ${e.operation ? `${e.operation}: ` : ""}${clip(e.message, 100)}`,
       );
+  }
+  if (cost.rows.length > 0) {
+    const units = costUnits([cost.total, ...cost.rows.map((r) => r.cost)]);
+    const spent = units
+      .filter((u) => cost.total[u] !== undefined)
+      .map((u) => `${amount(cost.total[u]!)} ${u}`);
+    out.push("", `${c.bold("Cost")}: ${spent.join(", ") || "-"} over ${cost.runs} run(s)`);
+    out.push(
+      table(
+        ["operation", "kind", "count", ...units],
+        cost.rows.map((r) => [
+          r.name,
+          r.kind,
+          String(r.count),
+          ...units.map((u) => (r.cost[u] === undefined ? "" : amount(r.cost[u]!))),
+        ]),
+        new Set(Array.from({ length: units.length + 1 }, (_, i) => i + 2)),
+      ),
+    );
   }
   if (summary.skippedLines)
     out.push("", c.yellow(`${summary.skippedLines} torn or unreadable line(s) skipped`));

@@ -38,5 +38,14 @@ export const ms = (v: number): string =>
     : v >= 1000
       ? `${(v / 1000).toFixed(2)} s`
       : `${v.toFixed(v < 10 ? 2 : 0)} ms`;
+/** A cost for people: `$0.0263 · 264 tokens · 4 images` (usd first, other units rounded); `` when none. */
+export function money(cost: Readonly<Record<string, number>> | undefined): string {
+  if (!cost) return "";
+  const parts: string[] = [];
+  if (cost.usd !== undefined) parts.push(`$${cost.usd.toFixed(cost.usd >= 100 ? 2 : 4)}`);
+  for (const [unit, n] of Object.entries(cost))
+    if (unit !== "usd") parts.push(`${Math.round(n).toLocaleString("en-US")} ${unit}`);
+  return parts.join(" · ");
+}
 export const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 export const when = (t: number): string => new Date(t).toLocaleString();

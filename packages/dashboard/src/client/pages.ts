@@ -10,7 +10,7 @@ import type {
   StepStats,
   UnitView,
 } from "../api-types.ts";
-import { load, ms, pct, when, withToken } from "./api.ts";
+import { load, money, ms, pct, when, withToken } from "./api.ts";
 import { Chart, compact } from "./chart.ts";
 import type { Live } from "./main.ts";
 
@@ -55,6 +55,15 @@ export function OverviewPage({ live }: P) {
       <div class="card"><div class="big">${o.totals.failures}</div>failed</div>
       <div class="card"><div class="big">${o.totals.running}</div>running</div>
       <div class="card"><div class="big">${o.firing.length}</div>alerts firing</div>
+      <div class="card" data-testid="spend"><div class="big">${money(o.spend.last24h) || "–"}</div>spent (24 h)
+        <div class="muted">last hour ${money(o.spend.lastHour) || "–"} · all ${money(o.spend.total) || "–"}</div>
+        ${Object.entries(o.spend.windows ?? {}).map(
+          ([window, w]) =>
+            html`<div data-testid="spend-window">${window} budget (${w.period}): ${Object.entries(w.limit)
+              .map(([unit, limit]) => `${Math.round((w.spent[unit] ?? 0) * 1e4) / 1e4} of ${limit} ${unit}`)
+              .join(", ")}</div>`,
+        )}
+      </div>
     </section>
     <section>
       <h2>Status</h2>
@@ -147,13 +156,13 @@ export function RunsPage({ live, query }: P & { query: string }) {
       <label>search <input name="q" value=${q} placeholder="run id, step, error" onInput=${(e: Event) => setQ((e.target as HTMLInputElement).value)} /></label>
     </form>
     <table class="runs" data-testid="runs">
-      <thead><tr><th>run</th><th>pipeline</th><th>status</th><th>ended</th><th>duration</th><th>attempts</th><th>failed step</th><th>error</th></tr></thead>
+      <thead><tr><th>run</th><th>pipeline</th><th>status</th><th>ended</th><th>duration</th><th>attempts</th><th>cost</th><th>failed step</th><th>error</th></tr></thead>
       <tbody>
         ${rows.map(
           (r) => html`<tr data-run=${r.runId}>
             <td class="mono"><a href=${`#/runs/${encodeURIComponent(r.runId)}`}>${r.runId.slice(0, 8)}</a></td>
             <td>${r.pipeline}</td><td><${Status} s=${r.status} /></td><td>${when(r.time)}</td>
-            <td>${ms(r.durationMs)}</td><td>${r.attempts}</td><td class="mono">${r.failedStep ?? ""}</td><td class="err">${r.error ?? ""}</td>
+            <td>${ms(r.durationMs)}</td><td>${r.attempts}</td><td class="cost">${money(r.cost)}</td><td class="mono">${r.failedStep ?? ""}</td><td class="err">${r.error ?? ""}</td>
           </tr>`,
         )}
       </tbody>
@@ -206,7 +215,7 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
   const findings = rows.flatMap((r) => (r.unit.findings ?? []).map((f) => ({ ...f, path: r.unit.path })));
   const artifacts = rows.flatMap((r) => r.unit.artifacts ?? []);
   return html`<h1>Run <span class="mono">${run.runId}</span></h1>
-    <p><${Status} s=${run.status} /> ${run.pipeline} · ended ${when(run.time)} · ${ms(run.durationMs)} · ${run.attempts} attempts</p>
+    <p><${Status} s=${run.status} /> ${run.pipeline} · ended ${when(run.time)} · ${ms(run.durationMs)} · ${run.attempts} attempts${run.cost ? html` · cost <span data-testid="run-cost">${money(run.cost)}</span>` : ""}</p>
     ${run.error ? html`<p class="err">failed at <span class="mono">${run.failedStep ?? "?"}</span>: ${run.error}</p>` : ""}
     <h2>Timeline</h2>
     <div class="timeline" data-testid="timeline">
@@ -219,6 +228,7 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
           <div class="label" style=${`padding-left:${depth * 14 + 4}px`}>
             <span class="mono">${unit.path}</span> <${Status} s=${unit.status} />
             ${unit.attempts > 1 ? html`<span class="retries">${unit.attempts} attempts</span>` : ""}
+            ${unit.cost ? html`<span class="cost">${money(unit.cost)}</span>` : ""}
           </div>
           <div class="track">
             <div class=${`bar st-${unit.status}`} style=${`left:${left}%;width:${width}%`} title=${`${unit.path}: ${ms(unit.durationMs)}`}>
