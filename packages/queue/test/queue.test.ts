@@ -213,4 +213,56 @@ describe.skipIf(!present)("@tapline/queue on a real redis-server", () => {
     expect(got.attempts).toBe(1);
     expect(got.failedReason).toMatch(/no pipeline "unknown" \(it runs: known\)/);
   });
+
+  it("Redis stopped mid-run, then restarted: the worker reports degraded with the reason, nothing is lost, processing resumes", async () => {
+    const own = await startRedis({ persist: true });
+    closers.push(() => own.dispose());
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on("unhandledRejection", onRejection);
+    try {
+      const name = `restart-${Date.now()}`;
+      const queue = await createRunQueue({ connection: own.url, name, backoffMs: 100 });
+      closers.push(() => queue.close());
+      const a = createTapline({ logger: silentLogger, dir: `/tmp/tapline-queue-${name}` });
+      closers.push(() => a.close());
+      const done: string[] = [];
+      const p = a
+        .pipeline<number>("tick")
+        .step("work", async (n: number, ctx) => {
+          await new Promise((r) => setTimeout(r, 40));
+          done.push(ctx.runId);
+          return n * 2;
+        })
+        .build();
+      const worker = await createWorker(a, {
+        connection: own.url,
+        name,
+        pipelines: [p],
+        concurrency: 2,
+        lockDuration: 2000,
+        stalledInterval: 500,
+      });
+      closers.push(() => worker.close());
+      for (let i = 0; i < 20; i++) await queue.enqueue("tick", i, { runId: `t-${i}` });
+      await until("a few runs", () => done.length >= 4);
+      await own.stop();
+      await until("degraded", () => worker.status().level === "degraded");
+      expect(worker.status().message).toMatch(
+        /Redis unreachable: .*(ECONNREFUSED|Connection is closed|connect)/,
+      );
+      expect(a.status().level).toBe("degraded");
+      await own.start();
+      await until(
+        "every run completed",
+        async () => (await queue.counts().catch(() => ({ completed: 0 }))).completed === 20,
+        60_000,
+      );
+      await until("healthy again", () => worker.status().level === "ok");
+      for (let i = 0; i < 20; i++) expect((await queue.get(`t-${i}`)).report?.output).toBe(i * 2);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  }, 90_000);
 });
