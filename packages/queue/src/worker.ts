@@ -52,6 +52,8 @@ export interface RunWorker {
   status(): StatusPart;
   /** Runs in progress on this worker (their run ids). */
   readonly active: ReadonlySet<string>;
+  /** The underlying BullMQ worker, for its events (`completed`, `failed`...) and what this API does not cover. */
+  readonly bull: Worker<RunJobData, QueuedRunReport>;
   /**
    * Stops taking jobs, lets running runs finish within `graceMs`, hands the rest back to the queue, closes
    * the connections. Idempotent. Afterwards nothing of the worker keeps the process alive.
@@ -216,6 +218,7 @@ export async function createWorker(app: TaplineApp, options: WorkerOptions): Pro
   return {
     name: workerName,
     status,
+    bull: worker,
     get active() {
       return new Set(active.keys());
     },
