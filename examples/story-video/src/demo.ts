@@ -28,6 +28,8 @@ export interface DemoOptions {
   dir?: string;
   /** Where progress and the summary go. Default `process.stdout`. */
   output?: ProgressOutput;
+  /** Makes the voiceover step this many times slower (≥ 1), its audio unchanged: a regression to alert on. Default 1. */
+  slowVoice?: number;
   /** Plugins added after the demo's own. */
   plugins?: readonly TaplinePlugin[];
   /** Cancels the runs in flight. */
@@ -69,7 +71,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
   output.write(
     `${c.bold("Tapline story-video demo")}: ${count} ${count === 1 ? "story" : "stories"}, ${concurrency} at a time, seed ${seed}, failure rate ${failureRate}` +
-      `${quick ? ", quick" : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
+      `${quick ? ", quick" : ""}${options.slowVoice && options.slowVoice !== 1 ? `, voiceover ${options.slowVoice}× slower` : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
   );
 
   const board = new ProgressBoard(output, ideas);
@@ -98,6 +100,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     fps: quick ? 24 : 30,
     preset: "ultrafast",
     stepOptions: wiring.stepOptions,
+    ...(options.slowVoice !== undefined && { slowVoice: options.slowVoice }),
     ...(wiring.check && { check: wiring.check }),
   });
 
