@@ -176,6 +176,38 @@ describe("backtest()", () => {
     expect(result.rules[0]!.firingAtEnd).toBe(1);
   });
 
+  it("warns when a normalised regression rule saw steps but none with a size (it could never judge)", async () => {
+    const steps = (withSize: boolean): BacktestRecord[] =>
+      Array.from({ length: 12 }, (_, i) => ({
+        t: "step" as const,
+        time: at(i * 60),
+        runId: `r${i}`,
+        pipeline: "p",
+        step: "tts",
+        status: "success" as const,
+        durationMs: i < 8 ? 1000 : 3000,
+        ...(withSize && { size: 2 }),
+      }));
+    const rules: AlertRuleInput[] = [
+      {
+        name: "PerSecond",
+        kind: "regression",
+        normalize: true,
+        recent: 3,
+        minSamples: 3,
+        levels: { warning: 1.5 },
+      },
+    ];
+    const without = await backtest({ rules, records: steps(false) });
+    expect(without.rules[0]!.events).toEqual([]);
+    expect(without.warnings).toEqual([
+      'rule "PerSecond" (normalize: true) saw 12 steps, none with a size: it never judged (records from <dir>/runs carry no size)',
+    ]);
+    const withSize = await backtest({ rules, records: steps(true) });
+    expect(withSize.warnings).toEqual([]);
+    expect(withSize.rules[0]!.events.map((e) => e.state)).toEqual(["firing"]);
+  });
+
   it("a bad rule file is an AlertConfigError naming the file and the field", async () => {
     const dir = await mkdtemp(join(tmpdir(), "backtest-"));
     try {

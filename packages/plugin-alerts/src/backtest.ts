@@ -149,6 +149,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
   const replayed: Replayed[] = [];
   const counts = { samples: 0, steps: 0, runs: 0 };
   let skipped = 0;
+  let sized = 0;
   for await (const record of options.records as AsyncIterable<unknown>) {
     const events = classify(record);
     if (events === undefined || events.length === 0) {
@@ -159,7 +160,11 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     if (options.since !== undefined && last.at < options.since) continue;
     if (last.kind === "sample") counts.samples++;
     else if (last.kind === "run") counts.runs++;
-    else counts.steps++;
+    else {
+      counts.steps++;
+      const size = (last as { step: BacktestStepRecord }).step.size;
+      if (finite(size) && size > 0) sized++;
+    }
     for (const e of events) replayed.push(e);
   }
   // Stable: records of one time keep their recorded order (a step's start before its end).
@@ -259,6 +264,13 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     }
   }
 
+  // A normalised regression rule divides by the step's size: without one it is given nothing to judge.
+  if (counts.steps > 0 && sized === 0)
+    for (const r of prepared.rules)
+      if (r.kind === "regression" && r.normalize)
+        warnings.push(
+          `rule "${r.name}" (normalize: true) saw ${counts.steps} steps, none with a size: it never judged (records from <dir>/runs carry no size)`,
+        );
   const atEnd = new Map<string, number>();
   for (const rule of firing.values()) atEnd.set(rule, (atEnd.get(rule) ?? 0) + 1);
   return {
