@@ -120,6 +120,43 @@ describe("tapline alerts test", () => {
     expect(r.stdout).toMatch(new RegExp(`${iso.replace(/[.]/g, "\\.")}\\s+firing\\s+warning\\s+50\\s+`));
   });
 
+  it("takes a tapline run config: the rules of plugins.alerts, inline or as a rule file", async () => {
+    const inline = join(root, "tapline.yaml");
+    await writeFile(
+      inline,
+      `dir: ./.tapline\nplugins:\n  metrics: {}\n  alerts:\n    rules:\n${RULES.split("\n")
+        .slice(1)
+        .map((l) => `    ${l}`)
+        .join("\n")}`,
+    );
+    const byFile = join(root, "tapline-file.yaml");
+    await writeFile(byFile, "plugins:\n  alerts:\n    rules: ./rules.yaml\n");
+    const expected = JSON.parse(
+      (await tapline(["alerts", "test", rules, "--dir", dir, "--json"])).stdout,
+    ).rules;
+    for (const config of [inline, byFile]) {
+      const r = await tapline(["alerts", "test", config, "--dir", dir, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).rules).toEqual(expected);
+    }
+    const bad = join(root, "tapline-bad.yaml");
+    await writeFile(
+      bad,
+      "plugins:\n  alerts:\n    rules:\n      - { name: A, metric: m, levelz: { warning: 1 } }\n",
+    );
+    const r = await tapline(["alerts", "test", bad, "--dir", join(root, "nowhere")]);
+    expect(r.code).toBe(2); // the rules before the folder
+    expect(r.stderr).toContain(`invalid alert rules in ${bad}`);
+    expect(r.stderr).toContain(
+      'plugins.alerts.rules[0].levelz: unknown option "levelz"; did you mean "levels"?',
+    );
+    const none = join(root, "tapline-none.yaml");
+    await writeFile(none, "plugins:\n  metrics: {}\n");
+    const n = await tapline(["alerts", "test", none, "--dir", dir]);
+    expect(n.code).toBe(2);
+    expect(n.stderr).toContain("a tapline config without alert rules");
+  });
+
   it.each([
     [
       "an unknown key",

@@ -1,6 +1,8 @@
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { isTaplineError } from "@tapline/core";
-import type { BacktestResult } from "@tapline/plugin-alerts";
+import type { AlertRuleInput, BacktestResult } from "@tapline/plugin-alerts";
+import { parse as parseYaml } from "yaml";
 import { cliError, usage } from "../errors.ts";
 import { clip } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
@@ -14,6 +16,8 @@ Backtests alert rules: replays the history a Tapline app recorded under <dir> (t
 the rules of <rules.yaml>, with the same evaluation code as the live alerts plugin and the recorded times
 as its clock, and prints per rule when each alert would have fired and resolved (time, level, value,
 message), as \`promtool test rules\` does for Prometheus. Nothing is written and nobody is notified.
+<rules.yaml> is a rule file ({ rules: [...] }) or a \`tapline run\` config, whose plugins.alerts.rules
+(a list, or a rule file's path) are tested.
 
 Regression rules start from an empty baseline; gaps between records are replayed as if the app ran
 through them. Step records carry no size or run labels, so rules with \`normalize: true\` or matchers on
@@ -45,8 +49,15 @@ export const alertsTestCommand: Command = defineCommand({
     const file = resolve(io.cwd, positionals[0]!);
     const { backtest, loadAlertConfig } = await loadAlerts();
     // The rule file first: its problems are what to fix, whatever the folder holds.
-    const config = await loadAlertConfig(file).catch((error: unknown) => {
-      throw configError(error);
+    const rules = await readRules(file, loadAlertConfig);
+    // A rule file was checked as it was read; a tapline config's inline rules are checked here, naming the file.
+    await backtest({ rules, records: [] }).catch((error: unknown) => {
+      if (!isTaplineError(error, "TAPLINE_ERR_ALERTS_CONFIG")) throw error;
+      throw cliError(
+        "TAPLINE_ERR_CLI_CONFIG",
+        `tapline alerts test: invalid alert rules in ${file}:\n${error.issues.map((i) => `  - plugins.alerts.${i.path}: ${i.message}`).join("\n")}\nfix the fields listed and run again`,
+        { cause: error },
+      );
     });
     const dir = await dataDir(values.dir, io);
     const { readJsonl } = await loadMetrics();
@@ -61,7 +72,7 @@ export const alertsTestCommand: Command = defineCommand({
         }
     }
     const result = await backtest({
-      rules: config.rules,
+      rules,
       records: recorded(),
       ...(since !== undefined && { since }),
       ...(values.interval !== undefined && { evaluationInterval: values.interval }),
@@ -85,6 +96,46 @@ export const alertsTestCommand: Command = defineCommand({
     );
   },
 });
+
+/**
+ * The rules of a rule file (`{ rules, route?, ... }`), or of a `tapline run` config (`plugins.alerts.rules`: a
+ * list, or the path of a rule file relative to the config), so the rules an app runs can be tested as they are.
+ */
+async function readRules(
+  file: string,
+  load: (file: string) => Promise<{ rules: AlertRuleInput[] }>,
+): Promise<readonly AlertRuleInput[] | string> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  let doc: unknown;
+  try {
+    doc = text === undefined ? undefined : parseYaml(text);
+  } catch {
+    doc = undefined; // the rule-file loader reports bad YAML, naming the file
+  }
+  const plugins = (doc as { plugins?: unknown } | undefined)?.plugins;
+  if (typeof plugins !== "object" || plugins === null || "rules" in (doc as object))
+    return (
+      await load(file).catch((error: unknown) => {
+        throw configError(error);
+      })
+    ).rules;
+  const alerts = (plugins as Record<string, unknown>).alerts as { rules?: unknown } | undefined;
+  const rules = alerts?.rules;
+  if (typeof rules === "string") {
+    const ruleFile = resolve(dirname(file), rules);
+    return (
+      await load(ruleFile).catch((error: unknown) => {
+        throw configError(error);
+      })
+    ).rules;
+  }
+  if (!Array.isArray(rules))
+    throw cliError(
+      "TAPLINE_ERR_CLI_CONFIG",
+      `tapline alerts test: ${file} is a tapline config without alert rules: give plugins.alerts.rules (a list, or a rule file), or pass a rule file ({ rules: [...] })`,
+    );
+  return rules as AlertRuleInput[];
+}
 
 /** A rule-file problem as a config error: exit 2, with the file and every bad field (path, what to fix). */
 function configError(error: unknown): unknown {
