@@ -28,6 +28,8 @@ export interface DemoOptions {
   dir?: string;
   /** Where progress and the summary go. Default `process.stdout`. */
   output?: ProgressOutput;
+  /** Makes the voiceover step this many times slower (≥ 1), its audio unchanged: a regression to alert on. Default 1. */
+  slowVoice?: number;
   /** Plugins added after the demo's own. */
   plugins?: readonly TaplinePlugin[];
   /** Most each story may spend, in USD (a run `budget`): a story that would pass it stops before the unit. */
@@ -71,7 +73,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
   output.write(
     `${c.bold("Tapline story-video demo")}: ${count} ${count === 1 ? "story" : "stories"}, ${concurrency} at a time, seed ${seed}, failure rate ${failureRate}` +
-      `${options.budget !== undefined ? `, budget $${options.budget} a story` : ""}${quick ? ", quick" : ""}\n  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}\n  data: ${dir}\n  videos: ${outDir}\n\n`,
+      `${options.budget !== undefined ? `, budget $${options.budget} a story` : ""}${quick ? ", quick" : ""}${options.slowVoice && options.slowVoice !== 1 ? `, voiceover ${options.slowVoice}× slower` : ""}
+  voice: ${tools.espeak ? "espeak-ng" : "ffmpeg tone (espeak-ng not found)"}, subtitles: ${tools.burnSubtitles ? "burned (libass)" : "muxed (no libass)"}, scene cards: ${tools.drawText ? (tools.font ?? "fontconfig Sans") : "no text (no drawtext)"}
+  data: ${dir}
+  videos: ${outDir}
+
+`,
   );
 
   const board = new ProgressBoard(output, ideas);
@@ -100,6 +107,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     fps: quick ? 24 : 30,
     preset: "ultrafast",
     stepOptions: wiring.stepOptions,
+    ...(options.slowVoice !== undefined && { slowVoice: options.slowVoice }),
     ...(wiring.check && { check: wiring.check }),
   });
 

@@ -15,6 +15,8 @@ Options:
   --stories <n>         number of stories (default 4; 1 with --quick)
   --concurrency <n>     stories in flight at once (default 2)
   --quick               one short story (4 scenes), fast encoding
+  --slow-voice <x>      make the voiceover x times slower (1..10), its audio unchanged: trips the
+                        VoiceoverSlower regression alert after a few runs (default 1)
   --out <dir>           folder for the videos (default ./out)
   --dir <dir>           Tapline data folder: logs, metrics, alerts (default ./.tapline)
   --budget <usd>        most each story may spend (e.g. 0.02): a story stops before the unit that would pass it
@@ -46,6 +48,7 @@ try {
       stories: { type: "string" },
       concurrency: { type: "string" },
       quick: { type: "boolean" },
+      "slow-voice": { type: "string" },
       out: { type: "string" },
       dir: { type: "string" },
       budget: { type: "string" },
@@ -82,6 +85,7 @@ try {
       (n) => Number.isInteger(n) && n >= 1 && n <= 16,
     ),
     quick: values.quick === true,
+    slowVoice: number("slow-voice", values["slow-voice"] as string | undefined, (n) => n >= 1 && n <= 10),
     out: values.out as string | undefined,
     dir: values.dir as string | undefined,
     budget: number("budget", values.budget as string | undefined, (n) => n >= 0),

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { TaplinePlugin } from "@tapline/core";
-import { alerts, fileHandler, presets } from "@tapline/plugin-alerts";
+import { type AlertRuleInput, alerts, fileHandler, presets } from "@tapline/plugin-alerts";
 import { gpu } from "@tapline/plugin-gpu";
 import { metrics } from "@tapline/plugin-metrics";
 import { summarize } from "@tapline/plugin-metrics/files";
@@ -61,6 +61,22 @@ export function stepOptionsFor(
   return out as NonNullable<StoryPipelineDeps["stepOptions"]>;
 }
 
+/**
+ * The voiceover's regression rule: the median time per second of audio over the last 3 voiceovers against the
+ * median of the 50 before them (kept across restarts in `<dir>/alerts/baselines.json`). With `--slow-voice 1.5`
+ * it fires on the second slowed run once 3 baseline runs and 3 recent ones were seen (`test/slow-voice.test.ts`).
+ */
+export const VOICEOVER_REGRESSION = {
+  name: "VoiceoverSlower",
+  kind: "regression",
+  match: { step: "media.voice.voiceover" },
+  normalize: true,
+  recent: 3,
+  minSamples: 3,
+  baseline: 50,
+  levels: { warning: 1.25 },
+} as const satisfies AlertRuleInput;
+
 /** The validation profile every file is checked against. */
 export const PROFILE = "youtube-shorts";
 
@@ -81,7 +97,8 @@ export const checkWithValidate: NonNullable<StoryPipelineDeps["check"]> = async 
  * - metrics: step and run timings persisted as JSON lines, system samples, `status.json` on close;
  * - validate: each step's file checked against youtube-shorts inside its attempt (a bad file is a failed
  *   attempt that retry regenerates), and the final `validate` step runs `validateFile` on every file;
- * - alerts: step failure rate, validation failures and stuck steps, plus the retry plugin's `breaker_open`;
+ * - alerts: step failure rate, validation failures, stuck steps and a slower voiceover (a regression against its
+ *   baseline, per second of audio), plus the retry plugin's `breaker_open`;
  *   notifications appended to `<dir>/notifications.jsonl`;
  * - gpu: samples NVIDIA GPUs through nvidia-smi; without one it reports "unavailable" in the status.
  */
@@ -104,6 +121,7 @@ export function wirePlugins(settings: WiringSettings): DemoWiring {
         presets.stepFailureRate({ window: "5m" }),
         presets.validationFailures(),
         presets.stuckStep({ after: "2m" }),
+        VOICEOVER_REGRESSION,
       ],
       handlers: [fileHandler({ path: join(settings.dir, "notifications.jsonl") })],
     }),

@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { StepContext, StepOptions, TaplineApp } from "@tapline/core";
 import { StepValidationError } from "@tapline/core/kit";
 import { checkOutputs, checkSceneImage, type FileCheck } from "./checks.ts";
@@ -67,6 +68,12 @@ export interface StoryPipelineDeps {
    * Checks the finished files; defaults to the demo's own ffprobe checks. The demo passes
    * `@tapline/plugin-validate`'s `validateFile` with the youtube-shorts profile when it is installed.
    */
+  /**
+   * Makes the voiceover this many times slower (the demo's `--slow-voice 1.5`): once the voice is made, the step
+   * waits (factor − 1) × the time it took, so its duration is multiplied while the audio, and the size it
+   * reports (seconds of audio), stay what they are. For showing a regression alert. Default 1.
+   */
+  readonly slowVoice?: number;
   readonly check?: (
     files: { video: string; audio: string; subtitles: string; script: string },
     signal: AbortSignal,
@@ -133,6 +140,7 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     { script, dir, scriptFile }: RevisedScript,
     ctx: StepContext,
   ): Promise<Voiceover> => {
+    const started = performance.now();
     // The remote TTS API call (flaky, billed per character), then the real synthesis on this machine.
     await tts.call(script.idea.id, ctx.signal);
     bill(ctx, ttsCost(script.text));
@@ -144,6 +152,16 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     await rm(wav, { force: true });
     const durationSeconds = await probeDuration(deps.tools, audio, ctx.signal);
     ctx.artifact(audio, { kind: "audio", meta: { durationSeconds } });
+    // The work's size, for regression rules normalised per second of audio: a longer story is not slower.
+    ctx.annotate("size", { value: durationSeconds, unit: "seconds" });
+    const factor = deps.slowVoice ?? 1;
+    if (factor > 1) {
+      const workMs = performance.now() - started;
+      const addedMs = (factor - 1) * workMs;
+      // Said in the report, so a slowed run is never mistaken for a real regression.
+      ctx.annotate("slowVoice", { factor, workMs, addedMs });
+      await sleep(addedMs, undefined, { signal: ctx.signal });
+    }
     return {
       script,
       dir,

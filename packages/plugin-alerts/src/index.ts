@@ -4,6 +4,16 @@
  * with core's `isTaplineError(e, "TAPLINE_ERR_ALERTS_*")`. How a notification looks on the wire (webhook v4,
  * Alertmanager's API, the console line, fingerprints) is in `@tapline/plugin-alerts/formats`.
  */
+export {
+  type BacktestEvent,
+  type BacktestOptions,
+  type BacktestRecord,
+  type BacktestResult,
+  type BacktestRuleResult,
+  type BacktestRunRecord,
+  type BacktestStepRecord,
+  backtest,
+} from "./backtest.ts";
 export type { RouteInput } from "./dispatcher.ts";
 export type { Duration } from "./duration.ts";
 export type {

@@ -187,8 +187,20 @@ export function fileIssues(error: AlertConfigError): AlertConfigIssue[] {
 }
 
 /** @internal Creates a manager from options {@link prepare} already checked (the plugin checks at registration). */
-export function createPreparedManager(options: AlertManagerOptions, prepared: PreparedOptions): AlertManager {
-  return new Manager(options, prepared);
+export function createPreparedManager(
+  options: AlertManagerOptions,
+  prepared: PreparedOptions,
+  clock?: ReplayClock,
+): AlertManager {
+  return new Manager(options, prepared, clock);
+}
+
+/**
+ * @internal A manager's clock for a replay (the backtest): every "now" the manager reads comes from it, and no
+ * evaluation timer runs (the replay calls `tick()` at the evaluation times it steps through).
+ */
+export interface ReplayClock {
+  now(): number;
 }
 
 /** @internal Options validated and normalised once, for {@link Manager}. */
@@ -248,16 +260,19 @@ class Manager implements AlertManager {
   readonly #runners: HandlerRunner[];
   readonly #dispatcher: Dispatcher;
   readonly #silences: SilenceStore;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: NodeJS.Timeout | undefined;
   readonly #closeMs: number;
   readonly #component: string;
   readonly #onTransition: NonNullable<AlertManagerOptions["onTransition"]>;
   readonly #onError: (error: unknown) => void;
   readonly #onMetric: NonNullable<AlertManagerOptions["onMetric"]>;
   readonly #redact: (text: string) => string;
+  /** The manager's clock: `Date.now`, or a backtest's replayed time. */
+  readonly #now: () => number;
   #closing: Promise<void> | undefined;
 
-  constructor(options: AlertManagerOptions, prepared: ReturnType<typeof prepare>) {
+  constructor(options: AlertManagerOptions, prepared: ReturnType<typeof prepare>, clock?: ReplayClock) {
+    this.#now = clock?.now ?? Date.now;
     const { rules, route, inhibit, silences, evalMs, closeMs, retentionMs, redact } = prepared;
     // Label values and rendered texts repeat; a bounded cache keeps redaction off the hot path of transition storms.
     const cache = new Map<string, string>();
@@ -333,8 +348,9 @@ class Manager implements AlertManager {
         }),
     );
     this.#dispatcher = new Dispatcher(route, inhibit, silences, this.#runners);
-    this.#timer = setInterval(() => this.tick(), evalMs);
-    this.#timer.unref();
+    // A replay drives tick() itself, at its own times.
+    this.#timer = clock ? undefined : setInterval(() => this.tick(), evalMs);
+    this.#timer?.unref();
   }
 
   observe(sample: MetricSample): void {
@@ -342,7 +358,7 @@ class Manager implements AlertManager {
     if (index === undefined || this.#closing) return;
     if (typeof sample.value !== "number" || Number.isNaN(sample.value) || !sample.labels) return;
     const rules = index.candidates(sample.labels);
-    const now = Date.now();
+    const now = this.#now();
     let key: string | undefined;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
@@ -354,12 +370,12 @@ class Manager implements AlertManager {
 
   stepStarted(step: StepObservation): void {
     if (this.#closing) return;
-    this.#stuck.started(step, step.time ?? Date.now());
+    this.#stuck.started(step, step.time ?? this.#now());
   }
 
   stepEnded(step: StepResult): void {
     if (this.#closing) return;
-    const time = step.time ?? Date.now();
+    const time = step.time ?? this.#now();
     this.#stuck.ended(step, time);
     if (step.status === "skipped") return;
     const labels = { pipeline: step.pipeline, step: step.step, ...step.labels };
@@ -380,7 +396,7 @@ class Manager implements AlertManager {
       runId: step.runId,
       unit: "seconds",
     });
-    const now = Date.now();
+    const now = this.#now();
     for (const rule of this.#regressions) {
       if (!rule.matches(labels)) continue;
       const size = step.size;
@@ -391,7 +407,7 @@ class Manager implements AlertManager {
   }
 
   endRun(runId: string): void {
-    const now = Date.now();
+    const now = this.#now();
     for (const rule of this.#rules) if (rule.rule.scope === "run") rule.endRun(runId, now);
     this.#stuck.endRun(runId, now);
     for (const alert of [...this.#active.values()]) {
@@ -402,7 +418,7 @@ class Manager implements AlertManager {
 
   raise(alert: Omit<AlertEvent, "time"> & { readonly time?: number }): void {
     if (this.#closing) throw new AlertManagerClosedError({ what: `raise alert "${alert.rule}"` });
-    const time = alert.time ?? Date.now();
+    const time = alert.time ?? this.#now();
     const labels = { alertname: alert.rule, ...alert.labels };
     const id = labelKey(alert.runId === undefined ? labels : { ...labels, run_id: alert.runId });
     const previous = this.#active.get(id);
@@ -419,7 +435,7 @@ class Manager implements AlertManager {
   }
 
   active(): ActiveAlert[] {
-    const now = Date.now();
+    const now = this.#now();
     return [...this.#active.values()].map((a) => {
       const muted =
         a.state === "firing"
@@ -446,19 +462,19 @@ class Manager implements AlertManager {
   }
 
   silence(input: SilenceInput): Silence {
-    return this.#silences.add(input, Date.now());
+    return this.#silences.add(input, this.#now());
   }
 
   expireSilence(id: string): boolean {
-    return this.#silences.expire(id, Date.now());
+    return this.#silences.expire(id, this.#now());
   }
 
   silences(): Silence[] {
-    return this.#silences.list(Date.now());
+    return this.#silences.list(this.#now());
   }
 
   tick(): void {
-    const now = Date.now();
+    const now = this.#now();
     for (const rule of this.#rules) {
       try {
         rule.tick(now);
@@ -480,20 +496,20 @@ class Manager implements AlertManager {
   }
 
   async flush(): Promise<void> {
-    this.#dispatcher.flushAll(Date.now());
+    this.#dispatcher.flushAll(this.#now());
     await this.#history.flush();
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
-      this.#dispatcher.flushAll(Date.now());
+      this.#dispatcher.flushAll(this.#now());
       this.#dispatcher.close();
       await Promise.all(
         this.#runners.map((r) => r.close(this.#closeMs).catch((e: unknown) => this.#onError(e))),
       );
       await this.#history.flush();
-      await this.#saveBaselines(Date.now(), true);
+      await this.#saveBaselines(this.#now(), true);
     })();
     return this.#closing;
   }

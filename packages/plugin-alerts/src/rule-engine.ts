@@ -117,7 +117,7 @@ export class CompiledRule {
       case "regression":
         return new RegressionModel(
           r.windowMs,
-          Math.min(this.#maxSamples, 1000),
+          r.recent ?? Math.min(this.#maxSamples, 1000),
           r.baseline,
           r.minSamples,
           r.compare,

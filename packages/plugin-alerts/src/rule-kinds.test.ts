@@ -177,6 +177,46 @@ describe("kind: regression", () => {
     expect(firing()).toEqual([]);
   });
 
+  it("recent: N judges the newest N runs whatever their pace: a step that runs once a day", () => {
+    const daily = (m: AlertManager, seconds: number[]) =>
+      seconds.forEach((sec) => {
+        vi.setSystemTime(Date.now() + 86_400_000); // a day later (the evaluation timer's ticks change nothing here)
+        m.stepEnded({
+          runId: `r${Date.now()}`,
+          pipeline: "story",
+          step: "tts",
+          status: "success",
+          durationMs: sec * 1000,
+        });
+      });
+    // A time window of 2 h never holds more than one daily run: minSamples is never met.
+    const byTime = make({ rules: [{ ...rule, name: "ByTime" }] });
+    daily(byTime, [...noise(20, 3, 10, 0.5), 21, 22, 21, 22]);
+    expect(firing()).toEqual([]);
+    // The newest 3 runs, whenever they ran: fires on the second slow day (median of the last 3 is slow).
+    const { window: _w, ...countRule } = rule;
+    const byCount = make({ rules: [{ ...countRule, name: "ByCount", recent: 3 }] });
+    daily(byCount, noise(20, 3, 10, 0.5));
+    expect(firing()).toEqual([]);
+    daily(byCount, [21]);
+    expect(firing()).toEqual([]);
+    daily(byCount, [22]);
+    expect(firing().map((e) => e.rule)).toEqual(["ByCount"]);
+    expect(firing()[0]!.message).toMatch(/over the last 3 runs/);
+  });
+
+  it("recent must be a whole number of runs, at most 1000", () => {
+    const bad = (recent: unknown) => () =>
+      createAlertManager({ rules: [{ ...rule, recent } as unknown as AlertRuleInput] });
+    expect(bad(0)).toThrow(/rules\[0\]\.recent: (?!unknown)/);
+    expect(bad(2.5)).toThrow(/rules\[0\]\.recent: (?!unknown)/);
+    expect(bad(5000)).toThrow(/rules\[0\]\.recent: (?!unknown)/);
+    const { kind: _k, window: _w, minSamples: _m, ...threshold } = rule;
+    expect(() =>
+      createAlertManager({ rules: [{ ...threshold, metric: "m", recent: 3 } as AlertRuleInput] }),
+    ).toThrow(/recent: unknown option/);
+  });
+
   it("normalises by the size the step reports: a longer story is not a regression", () => {
     const m = make({ rules: [{ ...rule, normalize: true }] });
     const sizes = Array.from({ length: 80 }, (_, i) => (i < 60 ? 60 : 240)); // then stories 4× longer

@@ -115,6 +115,12 @@ export interface AlertRuleInput {
   readonly horizon?: Duration;
   /** Regression rules: baseline samples kept per (pipeline, step), the oldest dropped first. Default 200. */
   readonly baseline?: number;
+  /**
+   * Regression rules: the recent side as the newest N runs (≤ 1000) instead of a time span, so a step that
+   * runs a few times a day is judged on its last N runs, and an alert fires within a known number of slow runs.
+   * Without `window` the runs may be of any age; with it, both limits apply.
+   */
+  readonly recent?: number;
   /** Regression rules: levels are a `ratio` (default) of medians, or `mads` (robust standard deviations). */
   readonly compare?: RegressionCompare;
   /**
@@ -168,6 +174,8 @@ export interface NormalRule {
   readonly warmupMs: number;
   readonly horizonMs: number;
   readonly baseline: number;
+  /** Regression rules: at most this many recent runs (undefined: as many as the window holds, ≤ 1000). */
+  readonly recent: number | undefined;
   readonly compare: RegressionCompare;
   readonly normalize: boolean;
 }
@@ -189,7 +197,12 @@ export function normalizeRules(input: readonly AlertRuleInput[] | undefined): No
 function normalizeRule(r: AlertRuleInput): NormalRule {
   const kind = r.kind ?? "threshold";
   const aggregate = r.aggregate ?? "last";
-  const windowMs = ms(r.window, KIND_WINDOW[kind] ?? (aggregate === "last" ? 0 : 300_000));
+  // A regression rule counting its recent runs has no time limit unless a window is given too.
+  const byCount = kind === "regression" && r.recent !== undefined;
+  const windowMs = ms(
+    r.window,
+    byCount ? Number.POSITIVE_INFINITY : (KIND_WINDOW[kind] ?? (aggregate === "last" ? 0 : 300_000)),
+  );
   return {
     name: r.name,
     kind,
@@ -223,6 +236,7 @@ function normalizeRule(r: AlertRuleInput): NormalRule {
     warmupMs: ms(r.warmup, windowMs),
     horizonMs: ms(r.horizon, 0),
     baseline: r.baseline ?? 200,
+    recent: r.recent,
     compare: r.compare ?? "ratio",
     normalize: r.normalize ?? false,
   };

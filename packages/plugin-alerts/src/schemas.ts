@@ -296,6 +296,7 @@ const RegressionRule = withLevelChecks(
     by: v.optional(v.array(LabelName)),
     window: v.optional(PositiveDuration),
     baseline: v.optional(v.pipe(MaxSamples, v.maxValue(10_000))),
+    recent: v.optional(v.pipe(PositiveInt, v.maxValue(1000))),
     compare: v.optional(v.picklist(REGRESSION_COMPARES)),
     normalize: v.optional(v.boolean()),
     levels: Levels,

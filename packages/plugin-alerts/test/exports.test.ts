@@ -4,10 +4,11 @@ import * as handlers from "../src/handlers/index.ts";
 import * as main from "../src/index.ts";
 
 describe("public surface", () => {
-  it("the main entry names the plugin, the manager, handlers, history, rule files and presets (≤ 15 values)", () => {
+  it("the main entry names the plugin, the manager, handlers, history, rule files, backtest and presets (≤ 15 values)", () => {
     expect(Object.keys(main).sort()).toEqual(
       [
         "alertManagerOf",
+        "backtest",
         "alertmanagerForwarder",
         "alerts",
         "consoleHandler",

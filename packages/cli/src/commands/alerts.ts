@@ -2,9 +2,11 @@ import type { AlertHistoryEntry as AlertEntry } from "@tapline/plugin-alerts";
 import { clip, when } from "../format.ts";
 import { type CliIo, palette, table } from "../io.ts";
 import { loadAlerts } from "../readers.ts";
+import { alertsTestCommand } from "./alerts-test.ts";
 import { type Command, defineCommand } from "./command.ts";
 
 const HELP = `Usage: tapline alerts [--dir <dir>] [--active] [--since <time>] [--json]
+       tapline alerts test <rules.yaml> [--dir <dir>] [--since <time>] [--json]   (tapline alerts test --help)
 
 The alert history @tapline/plugin-alerts wrote under <dir>/alerts (every transition: pending, firing,
 resolved), or with --active only the alerts still firing or pending when the app last wrote.
@@ -18,10 +20,9 @@ Options:
 
 Exit status: 0, 2 on a usage error, 3 when <dir> does not exist.`;
 
-/** `tapline alerts`: the alert history and the active alerts. */
-export const alertsCommand: Command = defineCommand({
+const historyCommand = defineCommand({
   name: "alerts",
-  summary: "alert history, or the alerts still active",
+  summary: "alert history, the alerts still active, or a backtest of rules (alerts test)",
   help: HELP,
   options: { active: { type: "boolean" } },
   since: true,
@@ -44,6 +45,13 @@ export const alertsCommand: Command = defineCommand({
     );
   },
 });
+
+/** `tapline alerts`: the alert history and the active alerts; `tapline alerts test`: a backtest of rules. */
+export const alertsCommand: Command = {
+  ...historyCommand,
+  run: (argv, io) =>
+    argv[0] === "test" ? alertsTestCommand.run(argv.slice(1), io) : historyCommand.run(argv, io),
+};
 
 function formatAlerts(entries: readonly AlertEntry[], active: boolean, dir: string, io: CliIo): string {
   const c = palette(io.stdout, io.env);
