@@ -13,7 +13,7 @@ import { note, printTable } from "./harness.ts";
 
 const JOBS = 400;
 const CONCURRENCY = 8;
-const ROUNDS = 5;
+const ROUNDS = 7;
 const work = async (n: number) => n * 2;
 
 interface RedisServer {
@@ -37,22 +37,35 @@ export default async function bench(): Promise<void> {
     const base = median(times.bare!);
     const rows = [
       { name: "bullmq Worker (bare)", nsPerOp: (base * 1e6) / JOBS, ratio: 1 },
-      { name: "createWorker (core run)", nsPerOp: (median(times.tapline!) * 1e6) / JOBS, ratio: median(times.tapline!) / base },
+      {
+        name: "createWorker (core run)",
+        nsPerOp: (median(times.tapline!) * 1e6) / JOBS,
+        ratio: median(times.tapline!) / base,
+      },
       {
         name: "createWorker + durable(redisStore)",
         nsPerOp: (median(times.durable!) * 1e6) / JOBS,
         ratio: median(times.durable!) / base,
       },
     ];
-    printTable(`queue: ${JOBS} jobs, concurrency ${CONCURRENCY}, one worker (ns per job, median of ${ROUNDS})`, rows, "bullmq Worker (bare)");
-    note(`jobs/s: bare ${(JOBS / (base / 1000)).toFixed(0)}, createWorker ${(JOBS / (median(times.tapline!) / 1000)).toFixed(0)} (target overhead ≤ 1.3×: ${rows[1]!.ratio.toFixed(2)}×)`);
+    printTable(
+      `queue: ${JOBS} jobs, concurrency ${CONCURRENCY}, one worker (ns per job, median of ${ROUNDS})`,
+      rows,
+      "bullmq Worker (bare)",
+    );
+    note(
+      `jobs/s: bare ${(JOBS / (base / 1000)).toFixed(0)}, createWorker ${(JOBS / (median(times.tapline!) / 1000)).toFixed(0)} (target overhead ≤ 1.3×: ${rows[1]!.ratio.toFixed(2)}×)`,
+    );
   } finally {
     await redis.dispose();
   }
 }
 
 /** ms from the first job's start to the last job's completion, jobs added beforehand. */
-async function drain(add: () => Promise<void>, start: (onDone: () => void) => Promise<() => Promise<void>>): Promise<number> {
+async function drain(
+  add: () => Promise<void>,
+  start: (onDone: () => void) => Promise<() => Promise<void>>,
+): Promise<number> {
   await add();
   let done = 0;
   let resolve!: () => void;
@@ -73,10 +86,19 @@ async function bare(url: string, round: number): Promise<number> {
   const queue = new Queue(name, { connection });
   const ms = await drain(
     async () => {
-      await queue.addBulk(Array.from({ length: JOBS }, (_, i) => ({ name: "story", data: { input: i }, opts: { jobId: `b${i}` } })));
+      await queue.addBulk(
+        Array.from({ length: JOBS }, (_, i) => ({
+          name: "story",
+          data: { input: i },
+          opts: { jobId: `b${i}` },
+        })),
+      );
     },
     async (onDone) => {
-      const worker = new Worker(name, async (job) => work(job.data.input as number), { connection, concurrency: CONCURRENCY });
+      const worker = new Worker(name, async (job) => work(job.data.input as number), {
+        connection,
+        concurrency: CONCURRENCY,
+      });
       worker.on("completed", onDone);
       return () => worker.close();
     },
@@ -90,7 +112,11 @@ async function bare(url: string, round: number): Promise<number> {
 async function ours(url: string, round: number, withDurable: boolean): Promise<number> {
   const name = `tapline-${withDurable ? "d" : "p"}-${round}`;
   const store = withDurable ? await redisStore({ connection: url, prefix: `bench:${name}` }) : undefined;
-  const app = createTapline({ logger: silentLogger, plugins: store ? [durable({ store })] : [], dir: `/tmp/tapline-bench-${name}` });
+  const app = createTapline({
+    logger: silentLogger,
+    plugins: store ? [durable({ store })] : [],
+    dir: `/tmp/tapline-bench-${name}`,
+  });
   const pipeline = app.pipeline<number>("story").step("work", work).build();
   const queue = await createRunQueue({ connection: url, name });
   const ms = await drain(
@@ -104,7 +130,12 @@ async function ours(url: string, round: number, withDurable: boolean): Promise<n
       );
     },
     async (onDone) => {
-      const worker = await createWorker(app, { connection: url, name, pipelines: [pipeline], concurrency: CONCURRENCY });
+      const worker = await createWorker(app, {
+        connection: url,
+        name,
+        pipelines: [pipeline],
+        concurrency: CONCURRENCY,
+      });
       // The same event the bare case counts, from the BullMQ worker under createWorker.
       worker.bull.on("completed", onDone);
       return async () => {
