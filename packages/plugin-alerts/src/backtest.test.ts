@@ -201,7 +201,7 @@ describe("backtest()", () => {
     const without = await backtest({ rules, records: steps(false) });
     expect(without.rules[0]!.events).toEqual([]);
     expect(without.warnings).toEqual([
-      'rule "PerSecond" (normalize: true) saw 12 steps, none with a size: it never judged (records from <dir>/runs carry no size)',
+      'rule "PerSecond" (normalize: true) saw 12 steps, none with a size: it never judged (its step records carry no size: record them with a plugin-metrics that writes sizes, from steps that annotate one)',
     ]);
     const withSize = await backtest({ rules, records: steps(true) });
     expect(withSize.warnings).toEqual([]);

@@ -269,7 +269,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     for (const r of prepared.rules)
       if (r.kind === "regression" && r.normalize)
         warnings.push(
-          `rule "${r.name}" (normalize: true) saw ${counts.steps} steps, none with a size: it never judged (records from <dir>/runs carry no size)`,
+          `rule "${r.name}" (normalize: true) saw ${counts.steps} steps, none with a size: it never judged (its step records carry no size: record them with a plugin-metrics that writes sizes, from steps that annotate one)`,
         );
   const atEnd = new Map<string, number>();
   for (const rule of firing.values()) atEnd.set(rule, (atEnd.get(rule) ?? 0) + 1);

@@ -222,6 +222,8 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
           error: report.error,
           cost: report.cost,
           findings: report.findings,
+          size: sizeOf(report.extensions),
+          labels: ctx.labels,
           artifacts,
         });
       }
@@ -319,3 +321,9 @@ export const metrics: PluginFactory<MetricsPluginOptions | undefined> = definePl
     };
   },
 });
+
+/** A unit's reported size (`ctx.annotate("size", { value })`), when it is a number. */
+function sizeOf(extensions: Record<string, unknown>): number | undefined {
+  const value = (extensions.size as { value?: unknown } | undefined)?.value;
+  return typeof value === "number" ? value : undefined;
+}

@@ -45,6 +45,13 @@ export interface StepRecord {
   /** Set when a durable store replayed the unit (a resumed run): it did not execute; `cost` is what it saved. */
   readonly replayed?: true;
   /**
+   * The unit's size (`ctx.annotate("size", { value })`: seconds of audio, frames, tokens), when it reported
+   * one: size-normalised regression rules read it, in a backtest too.
+   */
+  readonly size?: number;
+  /** The unit's labels (the run's, plus the step's own), when it has any; redacted as every record is. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
    * Its findings, when any: those of earlier attempts (with `attempt`), then the step's own. At most
    * {@link RECORD_LIMITS}`.findings`; the last ones are kept first.
    */

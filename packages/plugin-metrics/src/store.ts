@@ -72,6 +72,10 @@ export interface StepEntry {
   readonly cost?: Readonly<Record<string, number>>;
   /** A replayed unit (durable runs): recorded as such, never as an execution. */
   readonly replayed?: boolean;
+  /** The unit's size (seconds of audio, frames...), when it reported one. */
+  readonly size?: number;
+  /** The unit's labels. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Epoch ms when it ended. Default now. */
   readonly time?: number;
 }
@@ -148,6 +152,11 @@ export class MetricsStore implements OperationSink {
       ...(!ok && e.error !== undefined && { error: errorMessage(e.error, this.#redact.text) }),
       ...(e.cost && Object.keys(e.cost).length > 0 && { cost: e.cost }),
       ...(e.replayed && { replayed: true as const }),
+      ...(typeof e.size === "number" && Number.isFinite(e.size) && { size: e.size }),
+      ...(e.labels &&
+        Object.keys(e.labels).length > 0 && {
+          labels: this.#redact.fields(e.labels) as Record<string, string>,
+        }),
       ...this.#evidence(e),
     } satisfies StepRecord);
   }

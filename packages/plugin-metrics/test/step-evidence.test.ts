@@ -119,3 +119,42 @@ describe("step records carry each unit's findings and artifacts", () => {
     expect(many!.findings![0]!.message.startsWith("0 ")).toBe(true);
   });
 });
+
+describe("step records carry the unit's size and labels (backtests of normalised regression rules read them)", () => {
+  it("size from ctx.annotate('size'), labels from the run and the step, secrets redacted", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createTapline } = await import("@tapline/core");
+    const { silentLogger } = await import("@tapline/core/kit");
+    const { metrics } = await import("../src/index.ts");
+    const { readJsonl } = await import("../src/files.ts");
+    const dir = await mkdtemp(join(tmpdir(), "tapline-size-"));
+    const app = createTapline({
+      dir,
+      logger: silentLogger,
+      plugins: [metrics({ prometheus: false, system: false })],
+    });
+    const p = app
+      .pipeline("story")
+      .step(
+        "voiceover",
+        (_: void, ctx) => {
+          ctx.annotate("size", { value: 12.5, unit: "seconds" } as never);
+          return 1;
+        },
+        { labels: { voice: "en-GB", token: "sk-live-abcdefghijklmnopqrstuvwx" } },
+      )
+      .build();
+    await p.run(undefined, { labels: { studio: "north" } });
+    await app.close();
+    const steps: Record<string, unknown>[] = [];
+    for await (const r of readJsonl(join(dir, "runs")))
+      if (r.t === "step") steps.push(r as Record<string, unknown>);
+    expect(steps).toHaveLength(1);
+    expect(steps[0]!.size).toBe(12.5);
+    expect(steps[0]!.labels).toMatchObject({ studio: "north", voice: "en-GB" });
+    expect(JSON.stringify(steps[0])).not.toContain("sk-live-abcdefghijklmnopqrstuvwx");
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -20,8 +20,9 @@ message), as \`promtool test rules\` does for Prometheus. Nothing is written and
 (a list, or a rule file's path) are tested.
 
 Regression rules start from an empty baseline; gaps between records are replayed as if the app ran
-through them. Step records carry no size or run labels, so rules with \`normalize: true\` or matchers on
-run labels see no step durations.
+through them. Step records carry the unit's size and labels (written by @tapline/plugin-metrics from this
+release on); records written before carry neither, so rules with \`normalize: true\` or matchers on labels
+see no step durations in them.
 
 Options:
   --dir <dir>            the app's data folder (default ./.tapline)
