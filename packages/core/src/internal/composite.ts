@@ -76,16 +76,19 @@ export async function executeComposite(
   const ctx = new StepCtx(run, place, def.options, controller.signal, report);
   // One race for all the shape's units: when the run gives up (grace period over), every unit still in
   // flight is reported cancelled and abandoned, and the shape stops waiting for them.
-  const inFlight = new Set<StepReport>();
+  // Indexed by the unit's index in the shape (a slot store and clear per unit, cheaper than a Set's add and
+  // delete: this is per map item).
+  const inFlight: (StepReport | undefined)[] = [];
   let giveUp!: (reason: unknown) => void;
   const gaveUp = new Promise<never>((_resolve, reject) => {
     giveUp = (reason) => {
       state.abandoners.delete(giveUp);
       for (const unit of inFlight) {
+        if (!unit) continue;
         state.givenUp.add(unit);
         abandonUnit(unit, reason);
       }
-      inFlight.clear();
+      inFlight.length = 0;
       reject(new CancelledError({ reason }));
     };
   });
@@ -135,10 +138,11 @@ export async function executeComposite(
       case "parallel": {
         const results = await unitsOf(
           settleAll(
-            def.branches.map(
-              (b, i) => () =>
-                run1(b, b.name, i, `${place.path}.${b.name}`, `${place.definitionPath}.${b.name}`, input),
-            ),
+            def.branches.length,
+            (i) => {
+              const b = def.branches[i]!;
+              return run1(b, b.name, i, `${place.path}.${b.name}`, `${place.definitionPath}.${b.name}`, input);
+            },
             def.branches.length,
             controller,
             true,
@@ -168,27 +172,26 @@ export async function executeComposite(
           const prefix = place.path;
           results = await unitsOf(
             settleAll(
-              list.map(
-                (item, i) => () =>
-                  executeUnit(
-                    state,
-                    run,
-                    def.unit,
-                    {
-                      step: place.step,
-                      index: i,
-                      path: `${prefix}[${i}]`,
-                      definitionPath: itemDefinitionPath,
-                      parent: ctx,
-                      signal: controller.signal,
-                      sink: children,
-                      inFlight,
-                      name: `[${i}]`,
-                    },
-                    item,
-                    hooks,
-                  ),
-              ),
+              list.length,
+              (i) =>
+                executeUnit(
+                  state,
+                  run,
+                  def.unit,
+                  {
+                    step: place.step,
+                    index: i,
+                    path: `${prefix}[${i}]`,
+                    definitionPath: itemDefinitionPath,
+                    parent: ctx,
+                    signal: controller.signal,
+                    sink: children,
+                    inFlight,
+                    name: `[${i}]`,
+                  },
+                  list[i],
+                  hooks,
+                ),
               def.concurrency,
               controller,
               def.onItemError === "fail",
@@ -325,31 +328,33 @@ function isCancelledChild(error: unknown): boolean {
  * unit's error; otherwise every unit runs and the results carry their statuses.
  */
 async function settleAll(
-  thunks: readonly (() => Promise<StepReport>)[],
+  count: number,
+  start: (index: number) => Promise<StepReport>,
   limit: number,
   controller: AbortController,
   failFast: boolean,
 ): Promise<(StepReport | undefined)[]> {
-  const results: (StepReport | undefined)[] = new Array(thunks.length);
+  const results: (StepReport | undefined)[] = new Array(count);
   let next = 0;
   let failure: StepReport | undefined;
+  const signal = controller.signal;
   const worker = async (): Promise<void> => {
-    while (next < thunks.length && !controller.signal.aborted) {
+    while (next < count && !signal.aborted) {
       const i = next++;
-      const result = await thunks[i]!();
+      const result = await start(i);
       results[i] = result;
       if (failFast && result.status !== "success" && !failure) {
         failure = result;
-        if (!controller.signal.aborted) {
+        if (!signal.aborted) {
           controller.abort(new SiblingFailedError({ path: result.path, cause: result.error }));
         }
       }
     }
   };
   const workers: Promise<void>[] = [];
-  for (let w = 0; w < Math.min(limit, thunks.length); w++) workers.push(worker());
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
   await Promise.all(workers);
   if (failure) throw childError(failure);
-  if (controller.signal.aborted) throw new CancelledError({ reason: controller.signal.reason });
+  if (signal.aborted) throw new CancelledError({ reason: signal.reason });
   return results;
 }

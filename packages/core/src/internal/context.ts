@@ -124,7 +124,7 @@ export interface UnitPlace {
    * The parent shape's units in flight. A shape stops waiting for all of them at once when the run gives up
    * (one race per shape, not one per unit), marking them cancelled and abandoned.
    */
-  readonly inFlight?: Set<StepReport>;
+  readonly inFlight?: (StepReport | undefined)[];
   /** The unit's name in its parent when it differs from its definition's (`[3]` for a map item). */
   readonly name?: string;
 }
@@ -150,6 +150,8 @@ export class StepCtx implements StepContext {
   readonly report: StepReport;
   /** @internal */
   current: AttemptReport | undefined;
+  /** @internal `performance.now()` when the last attempt ended (0 before any). */
+  lastEnd = 0;
   /** @internal Set once the unit called `suspend()`: no later attempt calls the step again. */
   suspended: RunSuspendedError | undefined = undefined;
   #log: Logger | undefined;

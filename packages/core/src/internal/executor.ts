@@ -276,7 +276,7 @@ async function executeStep(
     if (offer) return replay(state, ctx, report, offer, input, hooks, t0);
   }
   const inFlight = place.inFlight;
-  if (inFlight) inFlight.add(report);
+  if (inFlight) inFlight[place.index] = report;
   else state.current = report;
 
   let signal = runSignal;
@@ -326,7 +326,9 @@ async function executeStep(
       const info = { ctx, step: place.step, pipeline: run.pipeline, options: step.options };
       pending = hooks.wrapStep.call(innermost, info)(input, signal);
     } else {
-      pending = attempt(step, ctx, input, signal, hooks);
+      // Called directly: when no stepStart or input-validation tap ran, the attempt starts with the unit.
+      const direct = hooks.stepStart.taps.length === 0 && hooks.validateStepInput.taps.length === 0;
+      pending = attempt(step, ctx, input, signal, hooks, direct ? t0 : undefined);
     }
     // Only a top-level step of a run with a caller's signal, or a step with a timeout, races its own wait;
     // other top-level steps are covered by `detach`, units inside a shape by the shape's one race.
@@ -360,7 +362,7 @@ async function executeStep(
   } finally {
     if (abandonOwn) state.abandoners.delete(abandonOwn);
     if (state.current === report) state.current = undefined;
-    inFlight?.delete(report);
+    if (inFlight && inFlight[place.index] === report) inFlight[place.index] = undefined;
     if (stepController) {
       clearTimeout(timer);
       clearTimeout(graceTimer);
@@ -392,7 +394,9 @@ async function executeStep(
       delete report.output;
     }
   }
-  report.durationMs = performance.now() - t0;
+  // Without wrappers or a store, nothing ran after the last attempt ended: its end is the unit's.
+  const unwrapped = hooks.wrapStep.taps.length === 0 && hooks.saveUnit.taps.length === 0 && ctx.lastEnd > 0;
+  report.durationMs = (unwrapped ? ctx.lastEnd : performance.now()) - t0;
   if (hooks.stepEnd.taps.length > 0)
     await callSeries(
       hooks.stepEnd,
@@ -479,13 +483,16 @@ async function attempt(
   input: unknown,
   signal: AbortSignal,
   hooks: TaplineHooks,
+  startedAt?: number,
 ): Promise<unknown> {
   // Never call the step once its signal is aborted, or once it suspended the run, whatever the wrappers do.
   if (signal.aborted) throw signal.reason;
   if (ctx.suspended) throw ctx.suspended;
   const n = ++ctx.attempt;
   ctx.signal = signal;
-  const t0 = performance.now();
+  // A unit's first attempt called directly (nothing ran since the unit started) starts when the unit did:
+  // one clock read less per unit (a 1,000-item map reads the clock 2,000 times fewer).
+  const t0 = startedAt ?? performance.now();
   const record: AttemptReport = {
     attempt: n,
     status: "running",
@@ -512,7 +519,8 @@ async function attempt(
       );
     }
     record.status = "success";
-    record.durationMs = performance.now() - t0;
+    ctx.lastEnd = performance.now();
+    record.durationMs = ctx.lastEnd - t0;
     if (observed)
       hooks.stepAttempt.call({
         ctx,
@@ -526,7 +534,8 @@ async function attempt(
     if (ctx[RUN_STATE].detached) throw error;
     record.status = "failed";
     record.error = error;
-    record.durationMs = performance.now() - t0;
+    ctx.lastEnd = performance.now();
+    record.durationMs = ctx.lastEnd - t0;
     if (observed) {
       hooks.stepAttempt.call({
         ctx,
