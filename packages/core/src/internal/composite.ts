@@ -173,25 +173,27 @@ export async function executeComposite(
           results = await unitsOf(
             settleAll(
               list.length,
-              (i) =>
-                executeUnit(
+              (i) => {
+                const name = `[${i}]`;
+                return executeUnit(
                   state,
                   run,
                   def.unit,
                   {
                     step: place.step,
                     index: i,
-                    path: `${prefix}[${i}]`,
+                    path: prefix + name,
                     definitionPath: itemDefinitionPath,
                     parent: ctx,
                     signal: controller.signal,
                     sink: children,
                     inFlight,
-                    name: `[${i}]`,
+                    name,
                   },
                   list[i],
                   hooks,
-                ),
+                );
+              },
               def.concurrency,
               controller,
               def.onItemError === "fail",
