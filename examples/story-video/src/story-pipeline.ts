@@ -57,6 +57,12 @@ export interface StoryPipelineDeps {
    * Checks the finished files; defaults to the demo's own ffprobe checks. The demo passes
    * `@tapline/plugin-validate`'s `validateFile` with the youtube-shorts profile when it is installed.
    */
+  /**
+   * Suspends each story after its first draft (before the revision, the voice and the images are paid for)
+   * until it is approved: `app.resume(runId, { resumeData: { approved: true } })` or `tapline approve`.
+   * An approval of `{ approved: false }` fails the story.
+   */
+  readonly approveScripts?: boolean;
   readonly check?: (
     files: { video: string; audio: string; subtitles: string; script: string },
     signal: AbortSignal,
@@ -192,6 +198,17 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     .step(
       "revise",
       async (draft, ctx): Promise<RevisedScript> => {
+        // The approval gate: it stops before the revision's LLM call, so an approved story pays for it once.
+        const decision = ctx.resumeData as { approved?: boolean; note?: string } | undefined;
+        if (decision !== undefined && decision.approved === false)
+          throw new Error(
+            `the script of "${draft.title}" was rejected${decision.note ? `: ${decision.note}` : ""}`,
+          );
+        if (deps.approveScripts && decision === undefined)
+          return ctx.suspend({
+            reason: `approve the script of "${draft.title}"`,
+            data: { title: draft.title, script: draft.text },
+          });
         const script = await deps.llm.revise(draft, ctx.signal);
         const dir = join(outDir, script.idea.id);
         await mkdir(dir, { recursive: true });
