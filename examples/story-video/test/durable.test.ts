@@ -45,6 +45,8 @@ describe.skipIf(skip)("the demo's durable runs (child processes)", () => {
     expect(resumed.stdout).toMatch(
       /\[lighthouse\] success: replayed \d+ unit\(s\): script, revise, media\.voice\.voiceover, media\.voice\.subtitles, \d+ scene\(s\); ran 2: render, validate/,
     );
+    expect(resumed.stdout).toContain("[lighthouse] script: replayed (saved result, not executed)");
+    expect(resumed.stdout).not.toMatch(/\[lighthouse\] script: success in/);
     const [report] = JSON.parse(await readFile(join(out, "reports.json"), "utf8"));
     expect(report.status).toBe("success");
     expect((await stat(join(out, "lighthouse.mp4"))).size).toBeGreaterThan(0);
