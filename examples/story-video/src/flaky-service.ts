@@ -13,6 +13,8 @@ export interface FlakyOptions {
   requestTimeoutMs: number;
   /** `Retry-After` of a 429, seconds. */
   retryAfterSeconds: number;
+  /** Told of every call (a paid call, failed or not): the demo counts them to show what a resume saved. */
+  onCall?: (service: string, key: string) => void;
 }
 
 /** The kinds of failure a call can get. */
@@ -47,6 +49,7 @@ export class FlakyService {
   async call(key: string, signal?: AbortSignal): Promise<{ attempt: number }> {
     const n = (this.#calls.get(key) ?? 0) + 1;
     this.#calls.set(key, n);
+    this.options.onCall?.(this.service, key);
     const rng = rngFor(this.options.seed, `${this.service}:${key}:${n}`);
     const latency = this.options.latencyMs * (0.5 + rng());
     const fails = rng() < this.options.failureRate;

@@ -21,6 +21,12 @@ Options:
   --dir <dir>           Tapline data folder: logs, metrics, alerts (default ./.tapline)
   --budget <usd>        most each story may spend (e.g. 0.02): a story stops before the unit that would pass it
   -h, --help            show this help
+
+Durable runs (@tapline/plugin-durable, saved in <dir>/durable.sqlite):
+  --crash-at <unit>     kill this process (SIGKILL) inside that unit, e.g. render: a crash to resume from
+  --resume              finish every unfinished story in <dir> (failed, cancelled, or whose process died):
+                        what succeeded is replayed, not paid for again; prints the paid calls saved
+  --approve-scripts     suspend each story after its first draft until "tapline approve" (command printed)
 Exit status: 0 when every story rendered and passed validation, 1 when one did not, 2 on a usage error.`;
 
 function fail(message: string): never {
@@ -53,6 +59,11 @@ try {
       dir: { type: "string" },
       budget: { type: "string" },
       help: { type: "boolean", short: "h" },
+      // --- durable runs (issue 15): crash, resume, approve ---
+      "crash-at": { type: "string" },
+      resume: { type: "boolean" },
+      "approve-scripts": { type: "boolean" },
+      // --- end durable runs ---
     },
     strict: true,
   }));
@@ -90,6 +101,11 @@ try {
     dir: values.dir as string | undefined,
     budget: number("budget", values.budget as string | undefined, (n) => n >= 0),
     signal: controller.signal,
+    // --- durable runs (issue 15) ---
+    ...(values["crash-at"] !== undefined && { crashAt: values["crash-at"] as string }),
+    resume: values.resume === true,
+    approveScripts: values["approve-scripts"] === true,
+    // --- end durable runs ---
   });
 } catch (error) {
   // A missing ffmpeg is the likely failure here: its message says how to install it.
@@ -98,4 +114,9 @@ try {
   );
   process.exit(1);
 }
-process.exitCode = result.reports.every((r) => r.report.status === "success") ? 0 : 1;
+process.exitCode = result.reports.every(
+  (r) =>
+    r.report.status === "success" || (values["approve-scripts"] === true && r.report.status === "suspended"),
+)
+  ? 0
+  : 1;

@@ -158,6 +158,7 @@ export class ProgressBoard {
     durationMs: number,
     attempts: number,
     children?: number,
+    replayed = false,
   ): void {
     const s = this.#unit(id, path);
     const row = this.#rows.get(id);
@@ -167,9 +168,11 @@ export class ProgressBoard {
     const map = this.#isMap(row, path);
     if (children !== undefined && map) row.totals.set(path, children);
     const fanOut = map ? ` (${formatFanOut(lastName(path), this.#counts(row, path))})` : "";
-    this.#event(
-      `[${id}] ${path}: ${status} in ${(durationMs / 1000).toFixed(1)} s${attempts > 1 ? ` after ${attempts} attempts` : ""}${fanOut}`,
-    );
+    // A replayed unit (a resumed run) was not executed: its saved result was used, it took no time.
+    const how = replayed
+      ? "replayed (saved result, not executed)"
+      : `${status} in ${(durationMs / 1000).toFixed(1)} s${attempts > 1 ? ` after ${attempts} attempts` : ""}`;
+    this.#event(`[${id}] ${path}: ${how}${fanOut}`);
   }
 
   /**
@@ -363,7 +366,7 @@ export const progressPlugin = definePlugin<{ board: ProgressBoard }>({
         e.ctx.log.warn({ attempt: e.attempt, err: short(e.error) }, "attempt failed");
       }
     });
-    api.hooks.stepEnd.tap(api.name, ({ ctx, report }) =>
+    api.hooks.stepEnd.tap(api.name, ({ ctx, report, replayed }) =>
       board.stepEnded(
         story(ctx),
         report.path ?? path(ctx),
@@ -371,6 +374,7 @@ export const progressPlugin = definePlugin<{ board: ProgressBoard }>({
         report.durationMs,
         report.attempts.length,
         report.children?.length,
+        replayed,
       ),
     );
     api.hooks.runEnd.tap(api.name, ({ ctx, report }) => {

@@ -65,15 +65,21 @@ export interface StoryPipelineDeps {
   /** Extra step options per unit (plugin keys such as `retry`, `validate`); those of `scenes` apply per scene. */
   readonly stepOptions?: Partial<Record<StoryUnit, StepOptions>>;
   /**
-   * Checks the finished files; defaults to the demo's own ffprobe checks. The demo passes
-   * `@tapline/plugin-validate`'s `validateFile` with the youtube-shorts profile when it is installed.
-   */
-  /**
    * Makes the voiceover this many times slower (the demo's `--slow-voice 1.5`): once the voice is made, the step
    * waits (factor − 1) × the time it took, so its duration is multiplied while the audio, and the size it
    * reports (seconds of audio), stay what they are. For showing a regression alert. Default 1.
    */
   readonly slowVoice?: number;
+  /**
+   * Suspends each story after its first draft (before the revision, the voice and the images are paid for)
+   * until it is approved: `app.resume(runId, { resumeData: { approved: true } })` or `tapline approve`.
+   * An approval of `{ approved: false }` fails the story.
+   */
+  readonly approveScripts?: boolean;
+  /**
+   * Checks the finished files; defaults to the demo's own ffprobe checks. The demo passes
+   * `@tapline/plugin-validate`'s `validateFile` with the youtube-shorts profile when it is installed.
+   */
   readonly check?: (
     files: { video: string; audio: string; subtitles: string; script: string },
     signal: AbortSignal,
@@ -230,6 +236,17 @@ export function buildStoryPipeline(app: TaplineApp, deps: StoryPipelineDeps) {
     .step(
       "revise",
       async (draft, ctx): Promise<RevisedScript> => {
+        // The approval gate: it stops before the revision's LLM call, so an approved story pays for it once.
+        const decision = ctx.resumeData as { approved?: boolean; note?: string } | undefined;
+        if (decision !== undefined && decision.approved === false)
+          throw new Error(
+            `the script of "${draft.title}" was rejected${decision.note ? `: ${decision.note}` : ""}`,
+          );
+        if (deps.approveScripts && decision === undefined)
+          return ctx.suspend({
+            reason: `approve the script of "${draft.title}"`,
+            data: { title: draft.title, script: draft.text },
+          });
         const script = await deps.llm.revise(draft, ctx.signal);
         bill(ctx, llmCost(revisePrompt(draft), script.text));
         const dir = join(outDir, script.idea.id);

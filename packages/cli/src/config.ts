@@ -26,7 +26,7 @@ export interface RunConfig {
 
 /** One plugin of a config's list form. */
 export interface PluginEntry {
-  /** A short name (`retry`, `metrics`, `validate`, `alerts`, `gpu`), a package name, or a file path. */
+  /** A short name (`retry`, `metrics`, `validate`, `alerts`, `gpu`, `durable`), a package name, or a file path. */
   readonly plugin: string;
   /** The factory's export name; default: the short name's factory, else `default`. */
   readonly export?: string;
@@ -40,6 +40,7 @@ export const KNOWN_PLUGINS: Readonly<Record<string, { pkg: string; factory: stri
   validate: { pkg: "@tapline/plugin-validate", factory: "validate" },
   alerts: { pkg: "@tapline/plugin-alerts", factory: "alerts" },
   gpu: { pkg: "@tapline/plugin-gpu", factory: "gpu" },
+  durable: { pkg: "@tapline/plugin-durable", factory: "durable" },
 };
 
 const PluginEntrySchema = v.strictObject({

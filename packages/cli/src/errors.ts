@@ -6,7 +6,8 @@ export type CliErrorCode =
   | "TAPLINE_ERR_CLI_CONFIG"
   | "TAPLINE_ERR_CLI_MODULE"
   | "TAPLINE_ERR_CLI_MODULE_THREW"
-  | "TAPLINE_ERR_CLI_NO_DATA";
+  | "TAPLINE_ERR_CLI_NO_DATA"
+  | "TAPLINE_ERR_CLI_NO_DURABLE";
 
 /** Exit status of each error code. */
 export const EXIT_CODES = {
@@ -14,9 +15,23 @@ export const EXIT_CODES = {
   TAPLINE_ERR_CLI_CONFIG: 2,
   TAPLINE_ERR_CLI_MODULE: 2,
   TAPLINE_ERR_CLI_NO_DATA: 3,
+  // tapline resume/approve of an app without @tapline/plugin-durable: fix the config (like a bad config).
+  TAPLINE_ERR_CLI_NO_DURABLE: 2,
   // A bug in the user's module (its pipeline function threw), not a usage error and not a failed run.
   TAPLINE_ERR_CLI_MODULE_THREW: 4,
 } as const satisfies Record<CliErrorCode, number>;
+
+/**
+ * Exit status of the typed errors of other packages that a command lets through (their message already says
+ * what failed and what to do); any other typed error is 1. `app.resume()` of an unknown run is "no data" (3),
+ * an approval of a run that is not suspended, or of a pipeline the module does not build, a usage error (2);
+ * a run another resumer holds is 1 (plugin-durable's lock error), like a failed run.
+ */
+export const FOREIGN_EXIT_CODES: Readonly<Record<string, number>> = {
+  TAPLINE_ERR_RUN_NOT_FOUND: 3,
+  TAPLINE_ERR_RUN_NOT_SUSPENDED: 2,
+  TAPLINE_ERR_RESUME_PIPELINE: 2,
+};
 
 /** The whole message: each site words its own (what failed and what to do). */
 type Params = { message: string };
@@ -34,6 +49,10 @@ const CLI_ERRORS = {
   ),
   TAPLINE_ERR_CLI_MODULE_THREW: made("TAPLINE_ERR_CLI_MODULE_THREW", "fix the module at the frames shown"),
   TAPLINE_ERR_CLI_NO_DATA: made("TAPLINE_ERR_CLI_NO_DATA", "pass --dir: the dir given to createTapline"),
+  TAPLINE_ERR_CLI_NO_DURABLE: made(
+    "TAPLINE_ERR_CLI_NO_DURABLE",
+    "add durable to the config's plugins (plugins: { durable: {} }) or durable() to the module's app",
+  ),
 } as const;
 
 /**
@@ -51,6 +70,7 @@ declare module "@tapline/core" {
     TAPLINE_ERR_CLI_MODULE: CliError<"TAPLINE_ERR_CLI_MODULE">;
     TAPLINE_ERR_CLI_MODULE_THREW: CliError<"TAPLINE_ERR_CLI_MODULE_THREW">;
     TAPLINE_ERR_CLI_NO_DATA: CliError<"TAPLINE_ERR_CLI_NO_DATA">;
+    TAPLINE_ERR_CLI_NO_DURABLE: CliError<"TAPLINE_ERR_CLI_NO_DURABLE">;
   }
 }
 

@@ -4,16 +4,21 @@ import type { Command } from "./commands/command.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { reportCommand } from "./commands/report.ts";
+import { approveCommand, resumeCommand } from "./commands/resume.ts";
 import { runCommand } from "./commands/run.ts";
+import { runsCommand } from "./commands/runs.ts";
 import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
-import { EXIT_CODES, isCliError } from "./errors.ts";
+import { EXIT_CODES, FOREIGN_EXIT_CODES, isCliError } from "./errors.ts";
 import { type CliIo, palette, processIo } from "./io.ts";
 import { VERSION } from "./version.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
   runCommand,
+  runsCommand,
+  resumeCommand,
+  approveCommand,
   metricsCommand,
   statusCommand,
   alertsCommand,
@@ -37,8 +42,8 @@ Options:
   -v, --version  print the version
 
 Exit status: 0 success, 1 failure (a run failed, a file is invalid, the app is not healthy),
-2 usage error (also a bad config or module), 3 no data where the command looked,
-4 the module's pipeline function threw (tapline run).`;
+2 usage error (also a bad config or module), 3 no data where the command looked (also an unknown run id),
+4 the module's pipeline function threw (tapline run, resume, approve).`;
 }
 
 /**
@@ -82,7 +87,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     // A typed Tapline error already says what failed and what to do; anything else is a bug: show its stack.
     if (isTaplineError(error)) {
       fail(c.red("error:"), `tapline ${name}: ${error.message} [${error.code}]`);
-      return 1;
+      return FOREIGN_EXIT_CODES[error.code] ?? 1;
     }
     fail(c.red(`tapline ${name}: unexpected error:`), (error as Error)?.stack ?? String(error));
     return 1;

@@ -25,3 +25,5 @@ export const loadMetrics = () =>
 export const loadAlerts = () => load("@tapline/plugin-alerts", () => import("@tapline/plugin-alerts"));
 /** `@tapline/plugin-validate`: `validateFile`. */
 export const loadValidate = () => load("@tapline/plugin-validate", () => import("@tapline/plugin-validate"));
+/** `@tapline/plugin-durable`: `sqliteStore`, `decodeValue` (`tapline runs`). */
+export const loadDurable = () => load("@tapline/plugin-durable", () => import("@tapline/plugin-durable"));

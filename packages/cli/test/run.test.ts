@@ -128,7 +128,7 @@ describe("tapline run", () => {
     [
       "an unknown plugin name",
       "plugins:\n  nosuch: {}\n",
-      /neither a first-party plugin \(retry, metrics, validate, alerts, gpu\) nor an installed package/,
+      /neither a first-party plugin \(retry, metrics, validate, alerts, gpu, durable\) nor an installed package/,
     ],
     [
       "invalid options of a real plugin",

@@ -246,10 +246,10 @@ export const durable: PluginFactory<DurableOptions | undefined> = definePlugin<
           ...(report.suspended
             ? { suspended: encode(report.suspended, `the suspension data of run "${ctx.runId}"`, maxBytes) }
             : { clearSuspended: true }),
-          ...(report.error !== undefined &&
-            !isTaplineError(report.error, "TAPLINE_ERR_RUN_SUSPENDED") && {
-              error: api.redact.text(describeError(report.error)),
-            }),
+          // The error of this execution, or none: an earlier execution's error is not this one's.
+          ...(report.error !== undefined && !isTaplineError(report.error, "TAPLINE_ERR_RUN_SUSPENDED")
+            ? { error: api.redact.text(describeError(report.error)) }
+            : { clearError: true }),
           cost: report.cost,
           tree: JSON.stringify(report.steps.map(treeOf)),
           updatedAt: Date.now(),

@@ -114,6 +114,7 @@ export function sqliteStore(options: SqliteStoreOptions): DurableStore {
         if (patch.suspended !== undefined) set("suspended", patch.suspended);
         else if (patch.clearSuspended) set("suspended", null);
         if (patch.error !== undefined) set("error", patch.error);
+        else if (patch.clearError) set("error", null);
         if (patch.cost !== undefined) set("cost", json(patch.cost));
         if (patch.tree !== undefined) set("tree", patch.tree);
         if (patch.resumes !== undefined) set("resumes", patch.resumes);

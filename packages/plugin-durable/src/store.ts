@@ -59,7 +59,11 @@ export interface RunQuery {
 /** What may change on a run row. */
 export type RunPatch = Partial<
   Pick<RunRow, "status" | "suspended" | "error" | "cost" | "tree" | "resumes" | "updatedAt">
-> & { readonly clearSuspended?: boolean };
+> & {
+  readonly clearSuspended?: boolean;
+  /** Removes the saved error (a later execution that did not fail). */
+  readonly clearError?: boolean;
+};
 
 /**
  * Where durable runs are kept. `sqliteStore()` is the embedded default; a store for many workers (Redis)

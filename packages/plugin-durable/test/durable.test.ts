@@ -80,6 +80,25 @@ describe("durable(): resume, replay rules and faults on the SQLite store", () =>
     expect(second.steps[1]!.artifacts.map((x) => x.path)).toEqual([join(dir, "voice.wav")]);
   });
 
+  it("the saved run keeps the error of its last execution only: a resume that succeeds clears it", async () => {
+    const dir = temp();
+    const a = app(dir);
+    const broken = { render: true };
+    const { pipeline } = story(a, dir, broken);
+    await pipeline.run("owl", { runId: "e-1" });
+    const store = sqliteStore({ path: join(dir, "durable.sqlite") });
+    try {
+      expect((await store.getRun("e-1"))?.error).toContain("ffmpeg exited with code 1");
+      broken.render = false;
+      expect((await a.resume("e-1")).status).toBe("success");
+      const row = await store.getRun("e-1");
+      expect(row?.status).toBe("success");
+      expect(row?.error).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
   it("resume of an unknown run, and of a run that succeeded (returns its report, executes nothing)", async () => {
     const dir = temp();
     const a = app(dir);

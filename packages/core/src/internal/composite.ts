@@ -141,7 +141,14 @@ export async function executeComposite(
             def.branches.length,
             (i) => {
               const b = def.branches[i]!;
-              return run1(b, b.name, i, `${place.path}.${b.name}`, `${place.definitionPath}.${b.name}`, input);
+              return run1(
+                b,
+                b.name,
+                i,
+                `${place.path}.${b.name}`,
+                `${place.definitionPath}.${b.name}`,
+                input,
+              );
             },
             def.branches.length,
             controller,
