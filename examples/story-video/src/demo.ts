@@ -171,6 +171,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           })) as RunReport<StoryResult>)
         : await pipeline.run(idea, {
             labels: { story: idea.id },
+            ...(options.budget !== undefined && { budget: { usd: options.budget } }),
             ...(options.signal && { signal: options.signal }),
           });
       return { id: idea.id, report };
