@@ -3,6 +3,7 @@ import { alertsCommand } from "./commands/alerts.ts";
 import type { Command } from "./commands/command.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
 import { metricsCommand } from "./commands/metrics.ts";
+import { enqueueCommand, queueCommand, workerCommand } from "./commands/queue.ts";
 import { reportCommand } from "./commands/report.ts";
 import { approveCommand, resumeCommand } from "./commands/resume.ts";
 import { runCommand } from "./commands/run.ts";
@@ -25,6 +26,9 @@ export const COMMANDS: readonly Command[] = [
   validateCommand,
   dashboardCommand,
   reportCommand,
+  workerCommand,
+  enqueueCommand,
+  queueCommand,
 ];
 
 function help(): string {

@@ -27,3 +27,5 @@ export const loadAlerts = () => load("@tapline/plugin-alerts", () => import("@ta
 export const loadValidate = () => load("@tapline/plugin-validate", () => import("@tapline/plugin-validate"));
 /** `@tapline/plugin-durable`: `sqliteStore`, `decodeValue` (`tapline runs`). */
 export const loadDurable = () => load("@tapline/plugin-durable", () => import("@tapline/plugin-durable"));
+/** `@tapline/queue`: `createRunQueue`, `createWorker`. */
+export const loadQueue = () => load("@tapline/queue", () => import("@tapline/queue"));
