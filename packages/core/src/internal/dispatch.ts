@@ -6,10 +6,19 @@ import { RAW, type RawTap, type ReportPluginError } from "./attribution.ts";
 interface HookInternals {
   readonly taps: readonly { readonly [RAW]?: RawTap }[];
   readonly interceptors: readonly unknown[];
-  [DIRECT]?: { taps: number; interceptors: number; direct: boolean };
+  [DIRECT]?: Verdict;
 }
 
 const DIRECT: unique symbol = Symbol("tapline.direct");
+
+/** Whether a hook can be called in a plain loop, and (then) its taps' functions and plugins, in order. */
+interface Verdict {
+  readonly taps: number;
+  readonly interceptors: number;
+  readonly direct: boolean;
+  readonly fns: readonly ((event: unknown) => unknown)[];
+  readonly plugins: readonly string[];
+}
 
 /**
  * @internal
@@ -31,10 +40,14 @@ export async function callSeries<E>(
   // Taps are only ever added (tapable has no untap), so the verdict holds while the counts stay the same.
   let verdict = internals[DIRECT];
   if (verdict === undefined || verdict.taps !== taps.length || verdict.interceptors !== interceptors.length) {
+    const direct = interceptors.length === 1 && taps.every(isDirect);
     verdict = {
       taps: taps.length,
       interceptors: interceptors.length,
-      direct: interceptors.length === 1 && taps.every(isDirect),
+      direct,
+      // The raw functions in a plain array: the loop below reads no symbol-keyed property per tap.
+      fns: direct ? taps.map((t) => t[RAW]!.fn as (event: unknown) => unknown) : [],
+      plugins: direct ? taps.map((t) => t[RAW]!.plugin) : [],
     };
     internals[DIRECT] = verdict;
   }
@@ -42,18 +55,18 @@ export async function callSeries<E>(
     await hook.promise(event);
     return;
   }
-  for (let i = 0; i < taps.length; i++) {
-    const raw = taps[i]![RAW]!;
+  const { fns } = verdict;
+  for (let i = 0; i < fns.length; i++) {
     try {
-      const result = raw.fn(event);
+      const result = fns[i]!(event);
       if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") await result;
     } catch (error) {
-      if (family === "observe")
-        report(new PluginError({ plugin: raw.plugin, hook: hookName, cause: error }), event);
+      const plugin = verdict.plugins[i]!;
+      if (family === "observe") report(new PluginError({ plugin, hook: hookName, cause: error }), event);
       else
         throw isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION")
           ? error
-          : new PluginError({ plugin: raw.plugin, hook: hookName, cause: error });
+          : new PluginError({ plugin, hook: hookName, cause: error });
     }
   }
 }
