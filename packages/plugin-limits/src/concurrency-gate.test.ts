@@ -18,7 +18,13 @@ function slowSemaphore(capacity: number) {
       held -= weight;
     },
   };
-  return { sem, answer: () => pending.shift()?.(), get waiting() { return pending.length; } };
+  return {
+    sem,
+    answer: () => pending.shift()?.(),
+    get waiting() {
+      return pending.length;
+    },
+  };
 }
 
 describe("concurrency gate on a store that answers later", () => {
