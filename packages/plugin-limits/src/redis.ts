@@ -165,6 +165,8 @@ class RedisStore implements RedisLimitStore {
   #ownsCmd = false;
   #unlisten: () => void = () => {};
   #everReady = false;
+  /** A connection attempt has failed: commands fail at once until one succeeds. */
+  #tried = false;
   #available = false;
   #reason = "connecting to Redis";
   #told = false;
@@ -315,10 +317,14 @@ class RedisStore implements RedisLimitStore {
     const cmd = this.#cmd;
     // Without an error listener ioredis would crash the process; the reason is kept for the status.
     const onError = (e: Error) => {
-      if (this.#cmd === cmd) this.#setAvailable(false, this.#describe(e));
+      if (this.#cmd !== cmd) return;
+      this.#tried = true;
+      this.#setAvailable(false, this.#describe(e));
     };
     const onClose = () => {
-      if (this.#cmd === cmd) this.#setAvailable(false, this.#describe(new Error("connection closed")));
+      if (this.#cmd !== cmd) return;
+      this.#tried = true;
+      this.#setAvailable(false, this.#describe(new Error("connection closed")));
     };
     const onReady = () => {
       if (this.#cmd !== cmd) return;
@@ -378,7 +384,7 @@ class RedisStore implements RedisLimitStore {
     const cmd = this.#cmd;
     if (this.#closed || !cmd) return Promise.reject(new Error("the store was closed"));
     if (cmd.status !== "ready") {
-      if (this.#everReady) return Promise.reject(new Error(this.#reason));
+      if (this.#everReady || this.#tried) return Promise.reject(new Error(this.#reason));
       // Still connecting for the first time: wait for it (bounded), in call order.
       return this.#firstReady(cmd).then(() => this.eval(script, keys, args));
     }
@@ -402,13 +408,14 @@ class RedisStore implements RedisLimitStore {
     this.#waiting ??= new Promise<void>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
-        cmd.off("ready", done);
+        cmd.off("ready", done).off("error", done);
         this.#waiting = undefined;
         if (cmd.status === "ready") resolve();
         else reject(new Error(this.#reason));
       };
       const timer = setTimeout(done, COMMAND_TIMEOUT_MS);
       cmd.on("ready", done);
+      cmd.once("error", done);
     });
     return this.#waiting;
   }
