@@ -108,12 +108,13 @@ describe.skipIf(!present)("limits shared by three worker processes over Redis", 
     expect(inFlight).toBeLessThanOrEqual(2);
     // Each worker alone would run 2 at once: all three together still do.
     expect(inFlight).toBe(2);
-    // A call is stamped when its process hears Redis's yes, a few ms after Redis logged it: allow that
-    // delivery jitter (100 ms) off the window. Unshared, three workers would make 12 calls in a second.
-    expect(maxInWindow(calls, 1000 - 100)).toBeLessThanOrEqual(4);
+    // A call is stamped when its process hears Redis's yes, some ms after Redis logged it (more on a loaded
+    // machine): allow that delivery jitter (250 ms) off the window. Calls come in batches a second apart, so
+    // this still catches any sharing bug: unshared, three workers make 12 calls in a second.
+    expect(maxInWindow(calls, 1000 - 250)).toBeLessThanOrEqual(4);
     // 18 calls at 4 per second: the last batch cannot start before 4 full windows have passed.
     const span = Math.max(...calls) - Math.min(...calls);
-    expect(span).toBeGreaterThanOrEqual(4 * 1000 - 100);
+    expect(span).toBeGreaterThanOrEqual(4 * 1000 - 250);
     await Promise.all(
       workers.map((w) => {
         const exited = new Promise((r) => w.once("exit", r));
@@ -147,8 +148,9 @@ describe.skipIf(!present)("limits shared by three worker processes over Redis", 
       await run;
       const freedAfter = Date.now() - killedAt;
       expect(started).toBe(true);
-      // The lease was renewed up to the kill and runs out at most 1 s after (plus a wake-up margin).
-      expect(freedAfter).toBeLessThan(1000 + 2000);
+      // The lease was renewed up to the kill and runs out at most 1 s after (plus room for a loaded machine;
+      // without the expiry it would never come back).
+      expect(freedAfter).toBeLessThan(1000 + 4000);
     } finally {
       await limiter.close();
     }
