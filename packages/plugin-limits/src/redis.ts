@@ -362,6 +362,9 @@ class RedisStore implements RedisLimitStore {
     if (!available && reason) this.#reason = reason;
     if (was === available && this.#told) return;
     this.#told = true;
+    // Redis went away: units waiting for a slot ask again now and fail with the reason, rather than wait for
+    // a release or a lease expiry that no one will announce.
+    if (was && !available) for (const sem of this.#semaphores.values()) sem.wake();
     try {
       this.#options.onStatusChange?.(this.status);
     } catch {

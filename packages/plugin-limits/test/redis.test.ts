@@ -190,6 +190,34 @@ describe.skipIf(!present)("redisLimitStore(): Redis going away", () => {
     await app.close();
   });
 
+  it("a unit waiting for another process's slot fails at once when Redis goes away (not after the 10 s lease)", async () => {
+    const own = await startRedis();
+    try {
+      const a = redisLimitStore({ url: own.url, prefix: "lost:" });
+      const b = redisLimitStore({ url: own.url, prefix: "lost:" });
+      const one = createLimiter({ keys: { gpu: { concurrency: 1 } }, store: a });
+      const two = createLimiter({ keys: { gpu: { concurrency: 1 } }, store: b });
+      let started = false;
+      // Holds its slot for good (a unit still running when Redis goes away).
+      void one.run("gpu", () => {
+        started = true;
+        return new Promise(() => {});
+      });
+      await until(() => started, "the first unit to start");
+      const waiting = two.run("gpu", () => "ran").catch((e: unknown) => e);
+      await until(() => two.stats("gpu").queued === 1, "the second unit to queue");
+      await new Promise((r) => setTimeout(r, 50));
+      const stoppedAt = Date.now();
+      await own.stop();
+      const error = await waiting;
+      expect(error).toMatchObject({ code: "TAPLINE_ERR_LIMITS_STORE", key: "gpu", operation: "slot" });
+      expect(Date.now() - stoppedAt).toBeLessThan(5000);
+      await Promise.all([one.close(), two.close()]);
+    } finally {
+      await own.dispose();
+    }
+  }, 30_000);
+
   it("a Redis that stops fails units (no hang, no unhandled rejection), and they pass again once it is back", async () => {
     const own = await startRedis();
     try {
