@@ -3,6 +3,7 @@
 import { createServer } from "node:net";
 import { createTapline, isTaplineError } from "@tapline/core";
 import { silentLogger } from "@tapline/core/kit";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLimiter, limits } from "../src/index.ts";
 import { type RedisLimitStore, redisLimitStore } from "../src/redis.ts";
@@ -128,6 +129,53 @@ describe.skipIf(!present)("redisLimitStore(): state shared by processes", () => 
     await waiting;
     // The lease is 10 s: only the release message can have woken it this soon.
     expect(started - releasedAt).toBeLessThan(2000);
+  });
+
+  it("a unit that runs longer than leaseTtl keeps its slot: its process renews the lease", async () => {
+    const prefix = `t${++n}:`;
+    const mk = () =>
+      createLimiter({
+        keys: { gpu: { concurrency: 1 } },
+        store: (() => {
+          const s = redisLimitStore({ url: redis.url, prefix, leaseTtl: 300 });
+          stores.push(s);
+          return s;
+        })(),
+      });
+    const one = mk();
+    const two = mk();
+    let endedAt = 0;
+    let running = false;
+    const long = one.run("gpu", async () => {
+      running = true;
+      await new Promise((r) => setTimeout(r, 1200)); // four leases long
+      endedAt = Date.now();
+    });
+    await until(() => running, "the long unit to start");
+    let startedAt = 0;
+    await two.run("gpu", () => {
+      startedAt = Date.now();
+    });
+    await long;
+    expect(startedAt).toBeGreaterThanOrEqual(endedAt);
+  });
+
+  it("runs on an ioredis client you pass, and leaves it open on close()", async () => {
+    const client = new Redis(redis.url);
+    try {
+      const s = redisLimitStore({ connection: client, prefix: `t${++n}:` });
+      const limiter = createLimiter({
+        keys: { gpu: { concurrency: 1 }, api: { rate: { limit: 2, per: 1000 } } },
+        store: s,
+      });
+      expect(await limiter.run("gpu", () => "slot")).toBe("slot");
+      expect(await limiter.run("api", () => "rate")).toBe("rate");
+      expect(s.status).toEqual({ available: true });
+      await limiter.close();
+      expect(await client.ping()).toBe("PONG");
+    } finally {
+      await client.quit();
+    }
   });
 
   it("weights: units hold their weight of a shared capacity", async () => {
