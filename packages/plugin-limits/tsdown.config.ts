@@ -1,3 +1,3 @@
 import { preset } from "../../tsdown.preset.ts";
 
-export default preset({ entry: ["src/index.ts"] });
+export default preset({ entry: ["src/index.ts", "src/redis.ts"] });

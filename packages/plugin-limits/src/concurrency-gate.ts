@@ -15,6 +15,8 @@ export class ConcurrencyGate {
   private readonly waiters = new WaiterList<number>();
   private timer: unknown;
   private busy = false;
+  /** A drain was asked for while a shared store's answer was pending: ask the store again after it. */
+  private again = false;
   private closed = false;
   private readonly unsubscribe: (() => void) | undefined;
 
@@ -107,13 +109,20 @@ export class ConcurrencyGate {
   }
 
   private drain(): void {
-    while (!this.busy && this.waiters.first) {
+    if (this.busy) {
+      // A release (here or, through the store, elsewhere) may have landed after the store counted: a "no"
+      // now would otherwise wait for the next release.
+      this.again = true;
+      return;
+    }
+    while (this.waiters.first) {
       const w = this.waiters.first;
       const r = this.sem.tryAcquire(w.value, this.capacity);
       if (r === true) this.grant(w);
       else if (r === false) return;
       else {
         this.busy = true;
+        this.again = false;
         r.then(
           (ok) => {
             this.busy = false;
@@ -121,7 +130,7 @@ export class ConcurrencyGate {
               if (w.done) this.release(w.value);
               else this.grant(w);
             }
-            if (ok) this.drain();
+            if (ok || this.again) this.drain();
           },
           (error: unknown) => {
             this.busy = false;

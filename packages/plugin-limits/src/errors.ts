@@ -53,6 +53,15 @@ export const LimitKeyError = createError(
   "declare the key in limits({ keys }) / createLimiter({ keys }), or don't use the limiter after close()",
 );
 
+/** A shared store (Redis) could not answer for a key: the unit does not start, rather than run unlimited. */
+export const LimitStoreError = createError(
+  "TAPLINE_ERR_LIMITS_STORE",
+  "LimitStoreError",
+  (p: { key: string; operation: "slot" | "rate"; reason: string }) =>
+    `limit "${p.key}": the shared limit store could not ${p.operation === "slot" ? "take a concurrency slot" : "take room in the rate windows"} (${p.reason}); the unit did not start`,
+  "check that Redis is up and reachable (the store's `status` and the app's status say why); while it is away, units of shared keys fail instead of running unlimited, and plugin-retry may retry them",
+);
+
 declare module "@tapline/core" {
   interface TaplineErrorMap {
     TAPLINE_ERR_LIMITS_QUEUE_FULL: InstanceType<typeof LimitQueueFullError>;
@@ -60,5 +69,6 @@ declare module "@tapline/core" {
     TAPLINE_ERR_LIMITS_WAIT_EXCEEDED: InstanceType<typeof LimitWaitExceededError>;
     TAPLINE_ERR_LIMITS_COST_TOO_LARGE: InstanceType<typeof LimitCostTooLargeError>;
     TAPLINE_ERR_LIMITS_KEY: InstanceType<typeof LimitKeyError>;
+    TAPLINE_ERR_LIMITS_STORE: InstanceType<typeof LimitStoreError>;
   }
 }

@@ -451,11 +451,22 @@ export const limits: PluginFactory<LimitsPluginOptions> = definePlugin<
           );
         }
       }
+      const store = rest.store?.status;
+      if (store && !store.available) {
+        level = "degraded";
+        lines.unshift(
+          `shared store unavailable (${store.reason ?? "unknown"}): units of ${limiter.keys.join(", ") || "no key"} fail with TAPLINE_ERR_LIMITS_STORE until it is back`,
+        );
+      }
       parts.push({
         component: "limits",
         level,
         message: lines.length ? lines.join("; ") : "no unit waiting",
-        details: spend ? { keys, budget: spend } : { keys },
+        details: {
+          keys,
+          ...(spend && { budget: spend }),
+          ...(store && { store }),
+        },
       });
       return parts;
     });

@@ -40,6 +40,12 @@ export interface StoreRateWindows {
   pause(until: number): void | Promise<void>;
 }
 
+/** Whether a shared store reaches its backend; `reason` says why not (secrets redacted). */
+export interface LimitStoreStatus {
+  readonly available: boolean;
+  readonly reason?: string;
+}
+
 /** The state behind a limiter: memory by default; a Redis store shares it between workers. */
 export interface LimitStore {
   /**
@@ -51,6 +57,11 @@ export interface LimitStore {
   semaphore(key: string): StoreSemaphore;
   /** The rate state of `key` with its windows (called once per key, when the limiter is built). */
   rateWindows(key: string, windows: readonly RateWindowSpec[]): StoreRateWindows;
+  /**
+   * Whether a shared store reaches its backend now, and why not (the plugin's status part turns `degraded`
+   * while it does not). A memory store leaves it unset.
+   */
+  readonly status?: LimitStoreStatus;
   /** Releases connections; called by the limiter's `close()`. */
   close?(): void | Promise<void>;
 }
