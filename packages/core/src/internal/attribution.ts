@@ -172,23 +172,29 @@ function decide(type: string, fn: AnyFn, convert: (error: unknown) => unknown): 
 }
 
 function around(fn: AnyFn, plugin: string, hook: string) {
-  return (next: unknown, info: unknown) => {
-    let runner: unknown;
-    try {
-      runner = fn(next, info);
-    } catch (e) {
-      throw new PluginError({ plugin, hook, cause: e });
-    }
-    if (runner === undefined) return next;
-    if (typeof runner !== "function") {
-      throw new PluginError({
-        plugin,
-        hook,
-        cause: new TypeError("a wrapStep tap must return a runner function"),
-      });
-    }
-    return runner;
-  };
+  return (next: unknown, info: unknown) => wrapWith(fn, plugin, hook, next, info);
+}
+
+/**
+ * @internal One wrapStep tap applied to `next`: its runner, or `next` when it returns nothing; a tap that
+ * throws or returns something else than a function is a `PluginError` naming its plugin.
+ */
+export function wrapWith(fn: AnyFn, plugin: string, hook: string, next: unknown, info: unknown): unknown {
+  let runner: unknown;
+  try {
+    runner = fn(next, info);
+  } catch (e) {
+    throw new PluginError({ plugin, hook, cause: e });
+  }
+  if (runner === undefined) return next;
+  if (typeof runner !== "function") {
+    throw new PluginError({
+      plugin,
+      hook,
+      cause: new TypeError("a wrapStep tap must return a runner function"),
+    });
+  }
+  return runner;
 }
 
 function status(fn: AnyFn, plugin: string, onError: (error: unknown) => void) {

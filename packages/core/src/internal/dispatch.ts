@@ -1,6 +1,6 @@
 import type { AsyncSeriesHook } from "tapable";
 import { isTaplineError, PluginError } from "../errors.ts";
-import { RAW, type RawTap, type ReportPluginError } from "./attribution.ts";
+import { RAW, type RawTap, type ReportPluginError, wrapWith } from "./attribution.ts";
 
 /** What tapable keeps on a hook and does not declare in its types, plus our cached verdict. */
 interface HookInternals {
@@ -12,7 +12,7 @@ interface HookInternals {
 const DIRECT: unique symbol = Symbol("tapline.direct");
 
 /** Whether a hook can be called in a plain loop, and (then) its taps' functions and plugins, in order. */
-interface Verdict {
+export interface Verdict {
   readonly taps: number;
   readonly interceptors: number;
   readonly direct: boolean;
@@ -28,16 +28,13 @@ interface Verdict {
  * through the attribution wrappers). Observe: errors reported, remaining taps still run. Decide: the first
  * error stops the series and is rethrown attributed.
  */
-export async function callSeries<E>(
-  hook: AsyncSeriesHook<[E]>,
-  hookName: string,
-  family: "observe" | "decide",
-  event: E,
-  report: ReportPluginError,
-): Promise<void> {
+/**
+ * @internal The hook's taps as a plain array of functions when they can be called in a loop (no interceptor
+ * of anyone's, no callback-style tap), else `undefined` (call `hook.promise`). Cached until taps change.
+ */
+export function directTaps(hook: object): Verdict | undefined {
   const internals = hook as unknown as HookInternals;
   const { taps, interceptors } = internals;
-  // Taps are only ever added (tapable has no untap), so the verdict holds while the counts stay the same.
   let verdict = internals[DIRECT];
   if (verdict === undefined || verdict.taps !== taps.length || verdict.interceptors !== interceptors.length) {
     const direct = interceptors.length === 1 && taps.every(isDirect);
@@ -45,13 +42,88 @@ export async function callSeries<E>(
       taps: taps.length,
       interceptors: interceptors.length,
       direct,
-      // The raw functions in a plain array: the loop below reads no symbol-keyed property per tap.
+      // The raw functions in a plain array: callers read no symbol-keyed property per tap.
       fns: direct ? taps.map((t) => t[RAW]!.fn as (event: unknown) => unknown) : [],
       plugins: direct ? taps.map((t) => t[RAW]!.plugin) : [],
     };
     internals[DIRECT] = verdict;
   }
-  if (!verdict.direct) {
+  return verdict.direct ? verdict : undefined;
+}
+
+/** @internal An observe tap called in a direct loop threw: reported, attributed to its plugin. */
+export function observeFailed(
+  verdict: Verdict,
+  index: number,
+  hookName: string,
+  error: unknown,
+  event: unknown,
+  report: ReportPluginError,
+): void {
+  report(new PluginError({ plugin: verdict.plugins[index]!, hook: hookName, cause: error }), event);
+}
+
+/**
+ * @internal Composes the `wrapStep` taps around `innermost` in a plain loop (what tapable's waterfall does,
+ * without its compiled call and the attribution wrapper per tap), or `undefined` when the hook is not direct.
+ */
+export function composeDirect<R>(hook: object, innermost: R, info: unknown): R | undefined {
+  const verdict = directTaps(hook);
+  if (!verdict) return undefined;
+  let next: unknown = innermost;
+  for (let i = 0; i < verdict.fns.length; i++) {
+    next = wrapWith(
+      verdict.fns[i] as (...a: unknown[]) => unknown,
+      verdict.plugins[i]!,
+      "wrapStep",
+      next,
+      info,
+    );
+  }
+  return next as R;
+}
+
+/**
+ * @internal Calls a synchronous observe hook (`stepAttempt`): its taps in a loop when direct, each failure
+ * reported for its plugin; otherwise through tapable.
+ */
+export function callSync<E>(
+  hook: { call(event: E): void },
+  hookName: string,
+  event: E,
+  report: ReportPluginError,
+): void {
+  const verdict = directTaps(hook);
+  if (!verdict) {
+    hook.call(event);
+    return;
+  }
+  for (let i = 0; i < verdict.fns.length; i++) {
+    try {
+      verdict.fns[i]!(event);
+    } catch (error) {
+      observeFailed(verdict, i, hookName, error, event, report);
+    }
+  }
+}
+
+/** @internal A decide tap called in a direct loop threw: what to throw (a StepValidationError as it is). */
+export function decideFailed(verdict: Verdict, index: number, hookName: string, error: unknown): unknown {
+  return isTaplineError(error, "TAPLINE_ERR_STEP_VALIDATION")
+    ? error
+    : new PluginError({ plugin: verdict.plugins[index]!, hook: hookName, cause: error });
+}
+
+export async function callSeries<E>(
+  hook: AsyncSeriesHook<[E]>,
+  hookName: string,
+  family: "observe" | "decide",
+  event: E,
+  report: ReportPluginError,
+): Promise<void> {
+  // Taps are only ever added (tapable has no untap), so the verdict holds while the counts stay the same.
+  const verdict = directTaps(hook);
+  if (!verdict) {
     await hook.promise(event);
     return;
   }

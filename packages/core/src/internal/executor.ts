@@ -20,7 +20,7 @@ import {
   StepCtx,
   type UnitPlace,
 } from "./context.ts";
-import { callSeries } from "./dispatch.ts";
+import { callSeries, callSync, composeDirect, decideFailed, directTaps, observeFailed } from "./dispatch.ts";
 
 import type { LeafDef, StepDef, UnitDef } from "./units.ts";
 
@@ -303,28 +303,49 @@ async function executeStep(
   const stop = state.budget ? budgetStop(state, step, place, input) : undefined;
   try {
     if (stop) throw stop;
-    if (hooks.stepStart.taps.length > 0)
-      await callSeries(
-        hooks.stepStart,
-        "stepStart",
-        "observe",
-        { ctx, input, replayed: false },
-        state.app.reportPluginError,
-      );
+    if (hooks.stepStart.taps.length > 0) {
+      // The per-unit observe hooks are looped here, in this function, when their taps allow it: no async
+      // frame of a dispatcher per hook call (callSeries keeps the same policy for the other cases).
+      const event = { ctx, input, replayed: false };
+      const direct = directTaps(hooks.stepStart);
+      if (direct) {
+        for (let i = 0; i < direct.fns.length; i++) {
+          try {
+            const r = direct.fns[i]!(event);
+            if (r !== undefined && typeof (r as PromiseLike<unknown>).then === "function") await r;
+          } catch (error) {
+            observeFailed(direct, i, "stepStart", error, event, state.app.reportPluginError);
+          }
+        }
+      } else await callSeries(hooks.stepStart, "stepStart", "observe", event, state.app.reportPluginError);
+    }
     if (hooks.validateStepInput.taps.length > 0) {
-      await callSeries(
-        hooks.validateStepInput,
-        "validateStepInput",
-        "decide",
-        { ctx, input },
-        state.app.reportPluginError,
-      );
+      const event = { ctx, input };
+      const direct = directTaps(hooks.validateStepInput);
+      if (direct) {
+        for (let i = 0; i < direct.fns.length; i++) {
+          try {
+            const r = direct.fns[i]!(event);
+            if (r !== undefined && typeof (r as PromiseLike<unknown>).then === "function") await r;
+          } catch (error) {
+            throw decideFailed(direct, i, "validateStepInput", error);
+          }
+        }
+      } else
+        await callSeries(
+          hooks.validateStepInput,
+          "validateStepInput",
+          "decide",
+          event,
+          state.app.reportPluginError,
+        );
     }
     let pending: Promise<unknown>;
     if (hooks.wrapStep.taps.length > 0) {
       const innermost: StepRunner = (value, attemptSignal) => attempt(step, ctx, value, attemptSignal, hooks);
       const info = { ctx, step: place.step, pipeline: run.pipeline, options: step.options };
-      pending = hooks.wrapStep.call(innermost, info)(input, signal);
+      const runner = composeDirect(hooks.wrapStep, innermost, info) ?? hooks.wrapStep.call(innermost, info);
+      pending = runner(input, signal);
     } else {
       // Called directly: when no stepStart or input-validation tap ran, the attempt starts with the unit.
       const direct = hooks.stepStart.taps.length === 0 && hooks.validateStepInput.taps.length === 0;
@@ -397,14 +418,20 @@ async function executeStep(
   // Without wrappers or a store, nothing ran after the last attempt ended: its end is the unit's.
   const unwrapped = hooks.wrapStep.taps.length === 0 && hooks.saveUnit.taps.length === 0 && ctx.lastEnd > 0;
   report.durationMs = (unwrapped ? ctx.lastEnd : performance.now()) - t0;
-  if (hooks.stepEnd.taps.length > 0)
-    await callSeries(
-      hooks.stepEnd,
-      "stepEnd",
-      "observe",
-      { ctx, report, replayed: false },
-      state.app.reportPluginError,
-    );
+  if (hooks.stepEnd.taps.length > 0) {
+    const event = { ctx, report, replayed: false };
+    const direct = directTaps(hooks.stepEnd);
+    if (direct) {
+      for (let i = 0; i < direct.fns.length; i++) {
+        try {
+          const r = direct.fns[i]!(event);
+          if (r !== undefined && typeof (r as PromiseLike<unknown>).then === "function") await r;
+        } catch (error) {
+          observeFailed(direct, i, "stepEnd", error, event, state.app.reportPluginError);
+        }
+      }
+    } else await callSeries(hooks.stepEnd, "stepEnd", "observe", event, state.app.reportPluginError);
+  }
   return report;
 }
 
@@ -504,31 +531,43 @@ async function attempt(
   ctx.report.attempts.push(record);
   ctx.current = record;
   const observed = hooks.stepAttempt.taps.length > 0;
-  if (observed) hooks.stepAttempt.call({ ctx, attempt: n, phase: "start" });
+  const reportError = ctx[RUN_STATE].app.reportPluginError;
+  if (observed) callSync(hooks.stepAttempt, "stepAttempt", { ctx, attempt: n, phase: "start" }, reportError);
   try {
     const output = await step.fn(input, ctx);
     // The run stopped waiting for this attempt (cancelled, grace period over): leave its record as reported.
     if (ctx[RUN_STATE].detached) return output;
     if (hooks.validateStepOutput.taps.length > 0) {
-      await callSeries(
-        hooks.validateStepOutput,
-        "validateStepOutput",
-        "decide",
-        { ctx, output, artifacts: record.artifacts },
-        ctx[RUN_STATE].app.reportPluginError,
-      );
+      const event = { ctx, output, artifacts: record.artifacts };
+      const direct = directTaps(hooks.validateStepOutput);
+      if (direct) {
+        for (let i = 0; i < direct.fns.length; i++) {
+          try {
+            const r = direct.fns[i]!(event);
+            if (r !== undefined && typeof (r as PromiseLike<unknown>).then === "function") await r;
+          } catch (error) {
+            throw decideFailed(direct, i, "validateStepOutput", error);
+          }
+        }
+      } else
+        await callSeries(
+          hooks.validateStepOutput,
+          "validateStepOutput",
+          "decide",
+          event,
+          ctx[RUN_STATE].app.reportPluginError,
+        );
     }
     record.status = "success";
     ctx.lastEnd = performance.now();
     record.durationMs = ctx.lastEnd - t0;
     if (observed)
-      hooks.stepAttempt.call({
-        ctx,
-        attempt: n,
-        phase: "end",
-        status: "success",
-        durationMs: record.durationMs,
-      });
+      callSync(
+        hooks.stepAttempt,
+        "stepAttempt",
+        { ctx, attempt: n, phase: "end", status: "success", durationMs: record.durationMs },
+        reportError,
+      );
     return output;
   } catch (error) {
     if (ctx[RUN_STATE].detached) throw error;
@@ -537,14 +576,12 @@ async function attempt(
     ctx.lastEnd = performance.now();
     record.durationMs = ctx.lastEnd - t0;
     if (observed) {
-      hooks.stepAttempt.call({
-        ctx,
-        attempt: n,
-        phase: "end",
-        status: "failed",
-        durationMs: record.durationMs,
-        error,
-      });
+      callSync(
+        hooks.stepAttempt,
+        "stepAttempt",
+        { ctx, attempt: n, phase: "end", status: "failed", durationMs: record.durationMs, error },
+        reportError,
+      );
     }
     throw error;
   }
