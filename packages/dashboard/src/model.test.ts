@@ -67,7 +67,7 @@ describe("DashboardModel", () => {
     expect(runs.map((r) => r.runId)).toContain("long");
     expect(runs.map((r) => r.runId)).not.toContain("r0");
     expect(m.evicted + runs.length).toBe(21);
-    expect(m.totals).toEqual({ runs: 20, successes: 15, failures: 5 });
+    expect(m.totals).toEqual({ runs: 20, successes: 15, failures: 5, suspended: 0 });
     expect(m.overview().totals.running).toBe(1);
   });
 
