@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { redactSecrets } from "@tapline/core";
 import { redactFields } from "@tapline/core/kit";
@@ -16,6 +16,20 @@ export interface DurableSnapshot {
 }
 
 const LIMIT = 200;
+const SQLITE_HEADER = "SQLite format 3\u0000";
+
+/** The file's first 16 bytes (latin1); undefined when there is no such file. */
+async function headerOf(file: string): Promise<string | undefined> {
+  const handle = await open(file, "r").catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const buffer = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(buffer, 0, 16, 0);
+    return buffer.subarray(0, bytesRead).toString("latin1");
+  } finally {
+    await handle.close();
+  }
+}
 const DEFAULT_APPROVAL = '{"approved":true}';
 
 /** @internal Quotes a word for a POSIX shell when it needs it: what the page shows can be pasted as is. */
@@ -47,7 +61,11 @@ export class DurableReader {
   async read(now = Date.now()): Promise<DurableSnapshot | undefined> {
     if (!this.#store) {
       if (this.#failed !== undefined) return this.#broken(this.#failed);
-      if (!existsSync(this.#file)) return undefined;
+      // Opening a file that is not (yet) a database would make it one: the store is never written to.
+      const header = await headerOf(this.#file);
+      if (header === undefined || header.length === 0) return undefined;
+      if (header !== SQLITE_HEADER)
+        return this.#broken(`${this.#file} is not a SQLite database: it was left as it is`);
       try {
         this.#module ??= await this.#load();
       } catch (error) {

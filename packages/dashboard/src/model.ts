@@ -41,6 +41,8 @@ export interface RunEntry {
   /** Resumed: the ended executions' durations together, and when the current one began. */
   endedMs?: number;
   execStart?: number;
+  /** The minute (epoch s) it first ended: where runs per minute count it. */
+  minute?: number;
 }
 
 /** @internal A run entry with no record yet. */
@@ -225,15 +227,21 @@ export class DashboardModel {
     }
     this.#count(run.counted, -1);
     this.#count(status, 1);
+    // Runs per minute: under the minute it first ended, with its latest outcome (a suspended run is neither).
+    const minute = firstEnd ? Math.floor(time / 60_000) * 60 : run.minute!;
+    const bucket = this.#minutes.get(minute) ?? [0, 0];
+    if (!firstEnd && run.counted !== "suspended") bucket[run.counted === "success" ? 0 : 1]--;
+    if (status !== "suspended") bucket[status === "success" ? 0 : 1]++;
     run.counted = status;
-    if (!firstEnd) return;
+    run.minute = minute;
+    if (!firstEnd) {
+      if (this.#minutes.has(minute)) this.#minutes.set(minute, bucket);
+      return;
+    }
     // Keep finished runs in end order: re-insert at the tail.
     this.#runs.delete(runId);
     this.#runs.set(runId, run);
     this.totals.runs++;
-    const minute = Math.floor(time / 60_000) * 60;
-    const bucket = this.#minutes.get(minute) ?? [0, 0];
-    bucket[status === "success" ? 0 : 1]++;
     this.#minutes.set(minute, bucket);
     if (this.#minutes.size > MINUTES_KEPT) this.#minutes.delete(this.#minutes.keys().next().value!);
     this.#evict();

@@ -83,6 +83,9 @@ describe("durable runs in the dashboard's API", () => {
     expect(list.find((r) => r.runId === "owl-run-1")?.resumed).toBeUndefined();
     const o = await get<Overview>("api/overview");
     expect(o.totals).toMatchObject({ runs: 2, successes: 1, failures: 0, suspended: 1 });
+    // Runs per minute count the resumed run as the success it became, and the suspended one as neither.
+    const perMinute = o.perMinute.reduce((t, m) => [t[0]! + m[1], t[1]! + m[2]], [0, 0]);
+    expect(perMinute).toEqual([1, 0]);
     const suspended = await get<{ runs: RunSummary[] }>("api/runs?status=suspended");
     expect(suspended.runs.map((r) => r.runId)).toEqual(["owl-run-1"]);
   });
