@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildClient } from "../scripts/build-client.mjs";
 import type { Overview, RunDetail, RunSummary, StepStats, UnitView } from "../src/api-types.ts";
-import { type Dashboard, serveDashboard } from "../src/index.ts";
+import { type Dashboard, renderReport, serveDashboard } from "../src/index.ts";
+import { gatherReport } from "../src/report-data.ts";
 import { type DurableRuns, makeDurableRuns, makeInterruptedRun, until } from "./durable-app.ts";
 
 const flat = (units: readonly UnitView[]): UnitView[] => units.flatMap((u) => [u, ...flat(u.children ?? [])]);
@@ -127,5 +128,25 @@ describe("durable runs in the dashboard's API", () => {
     }
     const after = await stat(file);
     expect([after.size, after.mtimeMs]).toEqual([before.size, before.mtimeMs]);
+  });
+
+  it("tapline report counts a resumed run once, by its outcome, and leaves replayed units out of the step figures", async () => {
+    const data = await gatherReport(dir, 0, Date.now() + 1);
+    expect(data.runs).toEqual({
+      count: 2,
+      successes: 1,
+      failures: 0,
+      cancelled: 0,
+      suspended: 1,
+      resumed: 1,
+    });
+    const of = (step: string) => data.steps.find((s) => s.step === step)!;
+    expect(of("script")).toMatchObject({ replayed: 1, failures: 0 });
+    expect(of("script").durations.count).toBe(2);
+    expect(of("script").durations.min).toBeGreaterThanOrEqual(10);
+    expect(of("scenes")).toMatchObject({ replayed: 1 });
+    expect(of("render")).toMatchObject({ replayed: 0, failures: 1 });
+    const md = await renderReport({ dir, format: "md" });
+    expect(md).toContain("2 runs, success rate 100.0%, 0 failed, 0 cancelled, 1 suspended, 1 resumed");
   });
 });
