@@ -20,8 +20,14 @@ export interface DurableRuns {
   readonly paidCalls: number;
 }
 
-/** Runs the stories on `dir` and closes the app. */
-export async function makeDurableRuns(dir: string): Promise<DurableRuns> {
+/** Runs the stories on `dir` (with these run ids) and closes the app. */
+export async function makeDurableRuns(
+  dir: string,
+  ids: { readonly resumed: string; readonly suspended: string } = {
+    resumed: "fox-run-1",
+    suspended: "owl-run-1",
+  },
+): Promise<DurableRuns> {
   const app = createTapline({
     dir,
     logger: silentLogger,
@@ -63,9 +69,9 @@ export async function makeDurableRuns(dir: string): Promise<DurableRuns> {
     })
     .build();
   try {
-    const failed = await story.run({ id: "fox", approval: false }, { runId: "fox-run-1" });
-    const resumed = await app.resume("fox-run-1");
-    const suspended = await story.run({ id: "owl", approval: true }, { runId: "owl-run-1" });
+    const failed = await story.run({ id: "fox", approval: false }, { runId: ids.resumed });
+    const resumed = await app.resume(ids.resumed);
+    const suspended = await story.run({ id: "owl", approval: true }, { runId: ids.suspended });
     return { failed, resumed, suspended, paidCalls };
   } finally {
     await app.close();

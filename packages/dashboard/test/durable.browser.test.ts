@@ -110,4 +110,18 @@ describe.skipIf(!haveChromium)("durable runs on the pages (Debian chromium)", ()
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("a run that suspends while the Overview is open joins the waiting list within 2 s", async () => {
+    const { page, errors } = await open("#/");
+    const waiting = page.getByTestId("waiting").locator("tbody tr");
+    await expect.poll(() => waiting.count()).toBe(1);
+    await makeDurableRuns(dir, { resumed: "cat-run-1", suspended: "newt-run-1" });
+    const appeared = Date.now();
+    await page.getByTestId("waiting").locator('tr[data-run="newt-run-1"]').waitFor({ timeout: 2000 });
+    expect(Date.now() - appeared).toBeLessThan(2000);
+    expect(await waiting.count()).toBe(2);
+    expect(await page.getByTestId("suspended-runs").textContent()).toBe("2");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
