@@ -75,6 +75,13 @@ export function endExecution(e: RunExecutions, end: ExecutionEnd, index: number)
   next(e, index);
 }
 
+/** @internal How many executions have units or an end (without copying the units, unlike {@link executionsOf}). */
+export function executionCount(e: RunExecutions, units: number): number {
+  let n = 0;
+  for (let i = 0; i < e.starts.length; i++) if ((e.starts[i + 1] ?? units) > e.starts[i]! || e.ends[i]) n++;
+  return n;
+}
+
 /** @internal The executions that have units or an end, oldest first: their records and end. */
 export function executionsOf<T>(
   e: RunExecutions,

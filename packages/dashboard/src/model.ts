@@ -10,7 +10,7 @@ import type {
   StepStats,
   UnitView,
 } from "./api-types.ts";
-import { endExecution, executionsOf, fileUnit, newExecutions, type RunExecutions } from "./executions.ts";
+import { endExecution, executionCount, fileUnit, newExecutions, type RunExecutions } from "./executions.ts";
 import { quantile, Ring } from "./ring.ts";
 
 /** @internal A step (unit) record as read from `runs/*.jsonl`, redacted. */
@@ -575,7 +575,7 @@ export function summarize(run: RunEntry, interrupted?: ReadonlySet<string>): Run
     }
     if (Object.keys(sum).length > 0) cost = sum;
   }
-  const executions = executionsOf(run.exec, run.units).length;
+  const executions = executionCount(run.exec, run.units.length);
   const resumed = executions > 1 || run.exec.replayed.size > 0;
   let replayed = 0;
   for (const u of run.exec.replayed) if ((u as UnitRecord).replayed === true) replayed++;
