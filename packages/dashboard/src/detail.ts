@@ -1,5 +1,5 @@
 import type { ExecutionView, RunDetail } from "./api-types.ts";
-import { executionsOf } from "./executions.ts";
+import { executionsOf, replayedOf } from "./executions.ts";
 import { type RunEntry, summarize, unitTree } from "./model.ts";
 
 /**
@@ -26,12 +26,12 @@ export function runDetail(
       durationMs: end?.durationMs ?? lastTime - firstStart,
       ...(end?.failedStep !== undefined && { failedStep: end.failedStep }),
       ...(end?.error !== undefined && { error: end.error }),
-      units: unitTree(units, artifactUrl, run.exec.replayed),
+      units: unitTree(units, artifactUrl, replayedOf(run.exec)),
     };
   });
   return {
     ...summarize(run, interrupted),
-    units: unitTree(last?.units ?? [], artifactUrl, run.exec.replayed),
+    units: unitTree(last?.units ?? [], artifactUrl, replayedOf(run.exec)),
     ...(earlier.length > 0 && { earlier }),
   };
 }

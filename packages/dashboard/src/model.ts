@@ -10,7 +10,15 @@ import type {
   StepStats,
   UnitView,
 } from "./api-types.ts";
-import { endExecution, executionCount, fileUnit, newExecutions, type RunExecutions } from "./executions.ts";
+import {
+  beganExecution,
+  endExecution,
+  executionCount,
+  fileUnit,
+  newExecutions,
+  type RunExecutions,
+  replayedOf,
+} from "./executions.ts";
 import { quantile, Ring } from "./ring.ts";
 
 /** @internal A step (unit) record as read from `runs/*.jsonl`, redacted. */
@@ -170,17 +178,18 @@ export class DashboardModel {
     }
     this.#changed.add(runId);
     if (t === "step") {
-      const replayed = fileUnit(run.exec, record, run.units.length);
+      const replayed = fileUnit(run.exec, record, run.units);
+      const began = beganExecution(run.exec, run.units.length);
       run.units.push(record);
-      const began = time - num(record.durationMs);
+      const startedAt = time - num(record.durationMs);
       // A unit after the run ended: the run was resumed and runs again.
-      if (run.counted !== undefined && run.exec.current.size === 1) {
+      if (run.counted !== undefined && began) {
         run.status = "running";
-        run.execStart = began;
+        run.execStart = startedAt;
       }
       run.time = Math.max(run.time, time);
-      run.startTime = Math.min(run.startTime, began);
-      if (run.execStart !== undefined) run.execStart = Math.min(run.execStart, began);
+      run.startTime = Math.min(run.startTime, startedAt);
+      if (run.execStart !== undefined) run.execStart = Math.min(run.execStart, startedAt);
       if (run.status === "running")
         run.durationMs =
           run.execStart === undefined
@@ -576,9 +585,9 @@ export function summarize(run: RunEntry, interrupted?: ReadonlySet<string>): Run
     if (Object.keys(sum).length > 0) cost = sum;
   }
   const executions = executionCount(run.exec, run.units.length);
-  const resumed = executions > 1 || run.exec.replayed.size > 0;
+  const resumed = executions > 1 || replayedOf(run.exec).size > 0;
   let replayed = 0;
-  for (const u of run.exec.replayed) if ((u as UnitRecord).replayed === true) replayed++;
+  for (const u of replayedOf(run.exec)) if ((u as UnitRecord).replayed === true) replayed++;
   return {
     runId: run.runId,
     pipeline: run.pipeline,

@@ -135,7 +135,8 @@ export async function gatherReport(dir: string, from: number, to: number): Promi
   // A resumed run has a run record per execution: each run is counted once, by its last outcome.
   const ended = new Map<string, { pipeline: string; status: string; executions: number }>();
   // Executions in progress, to tell a replayed shape (all its units replayed) from an executed one.
-  const executing = new Map<string, RunExecutions>();
+  // (their records until their run record: a run's current execution, nothing older)
+  const executing = new Map<string, { exec: RunExecutions; units: Record<string, unknown>[] }>();
   const steps = new Map<
     string,
     {
@@ -169,13 +170,13 @@ export async function gatherReport(dir: string, from: number, to: number): Promi
     }
     if (r.t !== "step") return;
     const runId = str(r.runId) ?? "?";
-    let exec = executing.get(runId);
-    if (!exec) {
-      exec = newExecutions();
-      executing.set(runId, exec);
+    let run = executing.get(runId);
+    if (!run) {
+      run = { exec: newExecutions(), units: [] };
+      executing.set(runId, run);
     }
-    const replayed = fileUnit(exec, r, 0);
-    exec.replayed.clear(); // only the verdict is needed here
+    const replayed = fileUnit(run.exec, r, run.units);
+    run.units.push(r);
     const step = str(r.definitionPath) ?? definitionPathOf(str(r.path) ?? str(r.step) ?? "?");
     const key = `${pipeline}\u0000${step}`;
     let s = steps.get(key);
