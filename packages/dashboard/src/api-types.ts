@@ -15,6 +15,13 @@ export interface UnitView {
   readonly error?: string;
   /** What the unit cost (a shape: every unit inside), by cost unit, when it recorded any. */
   readonly cost?: Readonly<Record<string, number>>;
+  /**
+   * Set when a durable store replayed the unit (a resumed run): it was not executed (its duration is the
+   * replay's, not a run's); a shape is replayed when every unit inside it was.
+   */
+  readonly replayed?: true;
+  /** A replayed unit's: what its first execution cost, which the replay saved. */
+  readonly savedCost?: Readonly<Record<string, number>>;
   readonly findings?: readonly FindingView[];
   readonly artifacts?: readonly ArtifactView[];
   readonly children?: readonly UnitView[];
@@ -58,10 +65,30 @@ export interface RunSummary {
    * or while it runs, its finished top-level steps' together.
    */
   readonly cost?: Readonly<Record<string, number>>;
+  /** Set when the run was resumed (`@tapline/plugin-durable`): executed more than once, or units replayed. */
+  readonly resumed?: true;
+  /** A resumed run's: how many times it was executed, and how many units were replayed (not executed). */
+  readonly executions?: number;
+  readonly replayed?: number;
+}
+
+/** One earlier execution of a resumed run. */
+export interface ExecutionView {
+  /** How it ended (`failed`, `suspended`...), or `interrupted` when its process died. */
+  readonly status: string;
+  /** Epoch ms when it ended (its last unit's end when it has no run record). */
+  readonly time: number;
+  readonly durationMs: number;
+  readonly failedStep?: string;
+  readonly error?: string;
+  readonly units: readonly UnitView[];
 }
 
 export interface RunDetail extends RunSummary {
+  /** The unit tree of its last execution. */
   readonly units: readonly UnitView[];
+  /** A resumed run's earlier executions, oldest first. */
+  readonly earlier?: readonly ExecutionView[];
 }
 
 export interface StepStats {
@@ -69,6 +96,8 @@ export interface StepStats {
   readonly step: string;
   readonly count: number;
   readonly failures: number;
+  /** Units replayed rather than executed (durable runs): not in `count`, `failures` or the durations. */
+  readonly replayed?: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly retries: number;
@@ -109,6 +138,8 @@ export interface Overview {
     readonly runs: number;
     readonly successes: number;
     readonly failures: number;
+    /** Runs waiting in `suspended` (they count as neither success nor failure). */
+    readonly suspended: number;
     readonly running: number;
   };
   /** Last 60 minutes: [epoch s of the minute, successes, failures]. */
@@ -119,6 +150,7 @@ export interface Overview {
     readonly p95Ms: number;
     readonly count: number;
     readonly failures: number;
+    readonly replayed?: number;
   }[];
   readonly firing: readonly AlertView[];
   /** What the finished runs cost, by cost unit: all those read, the last hour's and the last 24 hours'. */
@@ -138,6 +170,8 @@ export interface Overview {
       >
     >;
   };
+  /** What `<dir>/durable.sqlite` (`@tapline/plugin-durable`) holds, when the folder has one. */
+  readonly durable?: DurableView;
   /** Breaker name → key → state, from plugin-retry's status part. */
   readonly breakers: Record<string, Record<string, string>>;
   readonly pipelines: readonly string[];
@@ -166,4 +200,37 @@ export interface UpdateMessage {
   /** Something changed in metrics or alerts. */
   readonly series: boolean;
   readonly alerts: boolean;
+}
+
+/** A suspended durable run, waiting for `tapline approve`. */
+export interface WaitingRun {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** The unit that suspended it, its reason and data (redacted). */
+  readonly unit?: string;
+  readonly reason: string;
+  readonly data?: unknown;
+  /** Epoch ms when it suspended. */
+  readonly since: number;
+  /** The command that approves it (the pipeline module is the user's: `<module>` stands for it). */
+  readonly approve: string;
+}
+
+/** A durable run saved as running whose lease ran out: its process died; `tapline resume` continues it. */
+export interface InterruptedRun {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** Epoch ms of its last saved change. */
+  readonly since: number;
+  readonly resume: string;
+}
+
+/** What the durable store holds, for the Overview. */
+export interface DurableView {
+  /** The store file. */
+  readonly store: string;
+  /** Why it cannot be read (plugin-durable missing, a damaged file...): then the lists are empty. */
+  readonly error?: string;
+  readonly waiting: readonly WaitingRun[];
+  readonly interrupted: readonly InterruptedRun[];
 }

@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { DurableReader } from "./durable.ts";
 import type { DashboardModel } from "./model.ts";
 import { FolderTail } from "./tail.ts";
 
@@ -19,6 +20,8 @@ export class DataDirFollower {
   readonly #metrics: FolderTail;
   readonly #alerts: FolderTail;
   readonly #onChange: () => void;
+  readonly #durable: DurableReader | undefined;
+  #durableRead = 0;
   #statusMtime = -1;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -26,7 +29,8 @@ export class DataDirFollower {
   #again = false;
   #closed = false;
 
-  constructor(dir: string, model: DashboardModel, onChange: () => void) {
+  constructor(dir: string, model: DashboardModel, onChange: () => void, durable?: DurableReader) {
+    this.#durable = durable;
     this.#dir = dir;
     this.#model = model;
     this.#runs = new FolderTail(join(dir, "runs"), JSONL);
@@ -88,6 +92,12 @@ export class DataDirFollower {
         }
       }
     }
+    // The durable store changes with every saved unit: read at most every 250 ms (the poll comes back to it).
+    if (this.#durable && Date.now() - this.#durableRead >= 250) {
+      this.#durableRead = Date.now();
+      const snapshot = await this.#durable.read();
+      m.setDurable(snapshot?.view, snapshot?.interrupted ?? new Set());
+    }
     if (m.hasChanges) this.#onChange();
   }
 
@@ -96,5 +106,6 @@ export class DataDirFollower {
     this.#watcher?.close();
     if (this.#timer) clearInterval(this.#timer);
     await this.#running;
+    await this.#durable?.close();
   }
 }

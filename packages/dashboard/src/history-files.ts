@@ -1,7 +1,16 @@
 import { join } from "node:path";
 import { redactSecrets } from "@tapline/core";
 import type { RunSummary } from "./api-types.ts";
-import { costOf, matches, type RunEntry, type RunFilter, summarize, type UnitRecord } from "./model.ts";
+import { newExecutions } from "./executions.ts";
+import {
+  costOf,
+  DashboardModel,
+  matches,
+  type RunEntry,
+  type RunFilter,
+  summarize,
+  type UnitRecord,
+} from "./model.ts";
 import { FolderTail } from "./tail.ts";
 
 // Runs older than the ones kept in memory are read back from the files on demand, streaming: memory holds one
@@ -25,6 +34,9 @@ export async function readRunsFromFiles(dir: string, filter: RunFilter): Promise
     if (r.t !== "run" || typeof r.runId !== "string" || typeof r.pipeline !== "string") return;
     const run = entryOf(r as UnitRecord);
     if (!matches(run, filter)) return;
+    // A resumed run has a record per execution: the page keeps its last.
+    const again = page.findIndex((p) => p.runId === run.runId);
+    if (again >= 0) page.splice(again, 1);
     page.push(run);
     if (page.length > filter.limit * 4) page.splice(0, page.length - filter.limit);
     if (steps.size > 100_000) steps.clear(); // bounded: the count is cosmetic for paged runs
@@ -37,27 +49,12 @@ export async function readRunsFromFiles(dir: string, filter: RunFilter): Promise
 
 /** @internal One run and its units, read from the files (a run no longer in memory). */
 export async function readRunFromFiles(dir: string, runId: string): Promise<RunEntry | undefined> {
-  let run: RunEntry | undefined;
-  const units: UnitRecord[] = [];
+  // The same model the live pages use, for this one run: its executions and replayed units alike.
+  const model = new DashboardModel(dir, 1);
   await scan(dir, (r) => {
-    if (r.runId !== runId) return;
-    const record = r as UnitRecord; // redacted by unitTree on the way out
-    if (r.t === "step") units.push(record);
-    else if (r.t === "run") run = entryOf(record);
+    if (r.runId === runId) model.addActivity(r); // redacted by unitTree on the way out
   });
-  if (!run && units.length === 0) return undefined;
-  const first = units[0];
-  run ??= {
-    runId,
-    pipeline: first?.pipeline ?? "?",
-    status: "running",
-    time: first?.time ?? 0,
-    startTime: first?.time ?? 0,
-    durationMs: 0,
-    units: [],
-  };
-  run.units = units;
-  return run;
+  return model.run(runId);
 }
 
 function entryOf(r: UnitRecord): RunEntry {
@@ -73,5 +70,6 @@ function entryOf(r: UnitRecord): RunEntry {
     ...(typeof r.error === "string" && { error: redactSecrets(r.error) }),
     ...(costOf(r.cost) && { cost: costOf(r.cost)! }),
     units: [],
+    exec: newExecutions(),
   };
 }

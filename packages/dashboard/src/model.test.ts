@@ -67,7 +67,7 @@ describe("DashboardModel", () => {
     expect(runs.map((r) => r.runId)).toContain("long");
     expect(runs.map((r) => r.runId)).not.toContain("r0");
     expect(m.evicted + runs.length).toBe(21);
-    expect(m.totals).toEqual({ runs: 20, successes: 15, failures: 5 });
+    expect(m.totals).toEqual({ runs: 20, successes: 15, failures: 5, suspended: 0 });
     expect(m.overview().totals.running).toBe(1);
   });
 
@@ -136,5 +136,48 @@ describe("cost", () => {
       lastHour: { usd: 0.5 },
       windows: { daily: { period: "2026-12-01", spent: { usd: 0.75 }, limit: { usd: 20 } } },
     });
+  });
+});
+
+describe("durable runs: executions and replayed units", () => {
+  it("a run resumed after its process died (no run record between) splits where a path comes again; a map of 40 replayed items makes its shape replayed", () => {
+    const m = new DashboardModel("/x", 100);
+    const n = 40;
+    // First execution: the script, 40 scene items, then the process died (no scenes record, no run record).
+    m.addActivity(step("r", "script", 1, { durationMs: 30 }));
+    for (let i = 0; i < n; i++) m.addActivity(step("r", `scenes[${i}]`, 2 + i, { durationMs: 20 }));
+    // Resumed: everything replays, the shape's record has no attempt of its own, the render runs.
+    m.addActivity(
+      step("r", "script", 100, { replayed: true, attempts: 0, durationMs: 0.3, cost: { usd: 1 } }),
+    );
+    for (let i = 0; i < n; i++)
+      m.addActivity(step("r", `scenes[${i}]`, 101 + i, { replayed: true, attempts: 0, durationMs: 0.2 }));
+    m.addActivity(step("r", "scenes", 150, { attempts: 0, durationMs: 0.9 }));
+    m.addActivity(step("r", "render", 160, { durationMs: 5 }));
+    m.addActivity(run("r", 161));
+    const summary = m.runs({ limit: 1 }).runs[0]!;
+    expect(summary).toMatchObject({ status: "success", resumed: true, executions: 2, replayed: n + 1 });
+    const stats = Object.fromEntries(m.steps().map((s) => [s.step, s]));
+    expect(stats.script).toMatchObject({ count: 1, replayed: 1, p50Ms: 30 });
+    expect(stats["scenes[]"]).toMatchObject({ count: n, replayed: n, p50Ms: 20 });
+    expect(stats.scenes).toMatchObject({ count: 0, replayed: 1 });
+    expect(stats.render).toMatchObject({ count: 1 });
+    expect(stats.render!.replayed).toBeUndefined();
+  });
+
+  it("a shape with one executed unit inside is an execution, not a replay", () => {
+    const m = new DashboardModel("/x", 100);
+    m.addActivity(step("r", "scenes[0]", 1));
+    m.addActivity(step("r", "scenes[1]", 2, { status: "failed" }));
+    m.addActivity(step("r", "scenes", 3, { attempts: 0, status: "failed" }));
+    m.addActivity(run("r", 4, "failed"));
+    m.addActivity(step("r", "scenes[0]", 10, { replayed: true, attempts: 0 }));
+    m.addActivity(step("r", "scenes[1]", 11));
+    m.addActivity(step("r", "scenes", 12, { attempts: 0 }));
+    m.addActivity(run("r", 13));
+    const stats = Object.fromEntries(m.steps().map((s) => [s.step, s]));
+    expect(stats.scenes).toMatchObject({ count: 2, failures: 1 });
+    expect(stats.scenes!.replayed).toBeUndefined();
+    expect(m.totals).toEqual({ runs: 1, successes: 1, failures: 0, suspended: 0 });
   });
 });

@@ -10,6 +10,15 @@ import type {
   StepStats,
   UnitView,
 } from "./api-types.ts";
+import {
+  beganExecution,
+  endExecution,
+  executionCount,
+  fileUnit,
+  newExecutions,
+  type RunExecutions,
+  replayedOf,
+} from "./executions.ts";
 import { quantile, Ring } from "./ring.ts";
 
 /** @internal A step (unit) record as read from `runs/*.jsonl`, redacted. */
@@ -30,10 +39,31 @@ export interface RunEntry {
   durationMs: number;
   failedStep?: string;
   error?: string;
-  /** From the run record. */
+  /** From the run records (every execution's, summed). */
   cost?: Record<string, number>;
   units: UnitRecord[];
+  /** Its executions (more than one when it was resumed) and its replayed units. */
+  exec: RunExecutions;
+  /** The status its totals count it under, once it ended. */
+  counted?: string;
+  /** Resumed: the ended executions' durations together, and when the current one began. */
+  endedMs?: number;
+  execStart?: number;
+  /** The minute (epoch s) it first ended: where runs per minute count it. */
+  minute?: number;
 }
+
+/** @internal A run entry with no record yet. */
+export const newRunEntry = (runId: string, pipeline: string, time: number): RunEntry => ({
+  runId,
+  pipeline,
+  status: "running",
+  time,
+  startTime: time,
+  durationMs: 0,
+  units: [],
+  exec: newExecutions(),
+});
 
 interface StepAggregate {
   readonly pipeline: string;
@@ -41,6 +71,8 @@ interface StepAggregate {
   count: number;
   failures: number;
   retries: number;
+  /** Units replayed (not executed): kept out of count, durations and failures. */
+  replayed: number;
   readonly durations: Ring;
   readonly errors: Map<string, number>;
   /** minute (epoch s) → [durations, failures] */
@@ -101,7 +133,10 @@ export class DashboardModel {
   readonly #runs = new Map<string, RunEntry>();
   /** Runs dropped from memory (their records stay in the files). */
   evicted = 0;
-  totals = { runs: 0, successes: 0, failures: 0 };
+  totals = { runs: 0, successes: 0, failures: 0, suspended: 0 };
+  /** Runs `@tapline/plugin-durable`'s store holds as running with an expired lease (their process died). */
+  #interrupted: ReadonlySet<string> = new Set();
+  durable: Overview["durable"];
   readonly #minutes = new Map<number, [number, number]>();
   /** What finished runs cost: in all, and per minute (epoch s) for the last 24 hours. */
   readonly #spend: Record<string, number> = {};
@@ -138,51 +173,114 @@ export class DashboardModel {
     this.pipelines.add(pipeline);
     let run = this.#runs.get(runId);
     if (!run) {
-      run = { runId, pipeline, status: "running", time, startTime: time, durationMs: 0, units: [] };
+      run = newRunEntry(runId, pipeline, time);
       this.#runs.set(runId, run);
     }
     this.#changed.add(runId);
     if (t === "step") {
+      const replayed = fileUnit(run.exec, record, run.units);
+      const began = beganExecution(run.exec, run.units.length);
       run.units.push(record);
+      const startedAt = time - num(record.durationMs);
+      // A unit after the run ended: the run was resumed and runs again.
+      if (run.counted !== undefined && began) {
+        run.status = "running";
+        run.execStart = startedAt;
+      }
       run.time = Math.max(run.time, time);
-      run.startTime = Math.min(run.startTime, time - num(record.durationMs));
-      if (run.status === "running") run.durationMs = run.time - run.startTime;
-      this.#addStep(record, time);
+      run.startTime = Math.min(run.startTime, startedAt);
+      if (run.execStart !== undefined) run.execStart = Math.min(run.execStart, startedAt);
+      if (run.status === "running")
+        run.durationMs =
+          run.execStart === undefined
+            ? run.time - run.startTime
+            : (run.endedMs ?? 0) + run.time - run.execStart;
+      this.#addStep(record, time, replayed);
       return;
     }
     const status = str(record.status) ?? "failed";
-    const firstEnd = run.status === "running";
+    const firstEnd = run.counted === undefined;
     run.status = status;
     run.time = time;
-    run.durationMs = num(record.durationMs);
-    run.startTime = time - run.durationMs;
     const failedStep = str(record.failedStep);
     run.failedStep = failedStep === undefined ? undefined : redactSecrets(failedStep);
     const error = str(record.error);
     run.error = error === undefined ? undefined : redactSecrets(error);
+    endExecution(
+      run.exec,
+      {
+        status,
+        time,
+        durationMs: num(record.durationMs),
+        ...(run.failedStep !== undefined && { failedStep: run.failedStep }),
+        ...(run.error !== undefined && { error: run.error }),
+      },
+      run.units.length,
+    );
+    // A resumed run's executions each add their duration and their cost.
+    run.endedMs = (run.endedMs ?? 0) + num(record.durationMs);
+    run.durationMs = run.endedMs;
+    run.execStart = undefined;
+    if (firstEnd) run.startTime = time - run.durationMs;
     const cost = costOf(record.cost);
-    if (cost) run.cost = cost;
-    if (!firstEnd) return;
-    // Keep finished runs in end order: re-insert at the tail.
-    this.#runs.delete(runId);
-    this.#runs.set(runId, run);
-    this.totals.runs++;
-    if (status === "success") this.totals.successes++;
-    else this.totals.failures++;
-    const minute = Math.floor(time / 60_000) * 60;
-    const bucket = this.#minutes.get(minute) ?? [0, 0];
-    bucket[status === "success" ? 0 : 1]++;
-    this.#minutes.set(minute, bucket);
-    if (this.#minutes.size > MINUTES_KEPT) this.#minutes.delete(this.#minutes.keys().next().value!);
     if (cost) {
+      run.cost = run.cost && !firstEnd ? { ...run.cost } : {};
+      addCost(run.cost, cost);
       addCost(this.#spend, cost);
+      const minute = Math.floor(time / 60_000) * 60;
       const spent = this.#spendMinutes.get(minute) ?? {};
       addCost(spent, cost);
       this.#spendMinutes.set(minute, spent);
       if (this.#spendMinutes.size > MINUTES_KEPT)
         this.#spendMinutes.delete(this.#spendMinutes.keys().next().value!);
     }
+    this.#count(run.counted, -1);
+    this.#count(status, 1);
+    // Runs per minute: under the minute it first ended, with its latest outcome (a suspended run is neither).
+    const minute = firstEnd ? Math.floor(time / 60_000) * 60 : run.minute!;
+    const bucket = this.#minutes.get(minute) ?? [0, 0];
+    if (!firstEnd && run.counted !== "suspended") bucket[run.counted === "success" ? 0 : 1]--;
+    if (status !== "suspended") bucket[status === "success" ? 0 : 1]++;
+    run.counted = status;
+    run.minute = minute;
+    if (!firstEnd) {
+      if (this.#minutes.has(minute)) this.#minutes.set(minute, bucket);
+      return;
+    }
+    // Keep finished runs in end order: re-insert at the tail.
+    this.#runs.delete(runId);
+    this.#runs.set(runId, run);
+    this.totals.runs++;
+    this.#minutes.set(minute, bucket);
+    if (this.#minutes.size > MINUTES_KEPT) this.#minutes.delete(this.#minutes.keys().next().value!);
     this.#evict();
+  }
+
+  /** A resumed run counts under its latest status: success, suspended, or a failure. */
+  #count(status: string | undefined, by: 1 | -1): void {
+    if (status === undefined) return;
+    if (status === "success") this.totals.successes += by;
+    else if (status === "suspended") this.totals.suspended += by;
+    else this.totals.failures += by;
+  }
+
+  /** What `@tapline/plugin-durable`'s store says (waiting and interrupted runs), read by the server. */
+  setDurable(view: Overview["durable"], interrupted: ReadonlySet<string>): void {
+    const before = this.#interrupted;
+    this.#interrupted = interrupted;
+    for (const id of new Set([...before, ...interrupted]))
+      if (before.has(id) !== interrupted.has(id) && this.#runs.has(id)) this.#changed.add(id);
+    if (JSON.stringify(view) !== JSON.stringify(this.durable)) this.statusChanged = true;
+    this.durable = view;
+  }
+
+  get interrupted(): ReadonlySet<string> {
+    return this.#interrupted;
+  }
+
+  /** A run as the pages show it (`interrupted` when the store says its process died). */
+  summary(run: RunEntry): RunSummary {
+    return summarize(run, this.#interrupted);
   }
 
   #evict(): void {
@@ -198,7 +296,7 @@ export class DashboardModel {
     }
   }
 
-  #addStep(record: UnitRecord, time: number): void {
+  #addStep(record: UnitRecord, time: number, replayed: boolean): void {
     const path = str(record.path) ?? record.step;
     const def = str(record.definitionPath) ?? definitionPathOf(path);
     const key = `${record.pipeline}\u0000${def}`;
@@ -210,11 +308,17 @@ export class DashboardModel {
         count: 0,
         failures: 0,
         retries: 0,
+        replayed: 0,
         durations: new Ring(2048),
         errors: new Map(),
         minutes: new Map(),
       };
       this.#steps.set(key, agg);
+    }
+    if (replayed) {
+      // Not executed: no duration, no attempt, no failure (a replay is never a 0 ms execution).
+      agg.replayed++;
+      return;
     }
     const duration = num(record.durationMs);
     const failed = record.status === "failed";
@@ -318,7 +422,7 @@ export class DashboardModel {
     const runs: RunSummary[] = [];
     for (const id of this.#changed) {
       const run = this.#runs.get(id);
-      if (run) runs.push(summarize(run));
+      if (run) runs.push(this.summary(run));
     }
     const out = { runs, series: this.seriesChanged, alerts: this.alertsChanged, status: this.statusChanged };
     this.#changed.clear();
@@ -362,10 +466,12 @@ export class DashboardModel {
         p95Ms: quantile(a.durations.sorted(), 0.95),
         count: a.count,
         failures: a.failures,
+        ...(a.replayed > 0 && { replayed: a.replayed }),
       })),
       firing: [...this.#firing.values()].filter((a) => a.state === "firing"),
       spend: { total: { ...this.#spend }, lastHour, last24h, ...(windows && { windows }) },
       breakers,
+      ...(this.durable && { durable: this.durable }),
       pipelines: [...this.pipelines].sort(),
       warnings: this.warnings,
     };
@@ -377,7 +483,8 @@ export class DashboardModel {
     const all = [...this.#runs.values()];
     for (let i = all.length - 1; i >= 0 && out.length < filter.limit; i--) {
       const run = all[i]!;
-      if (matches(run, filter)) out.push(summarize(run));
+      const summary = this.summary(run);
+      if (matches(summary, filter)) out.push(summary);
     }
     out.sort((a, b) => b.time - a.time);
     return { runs: out, complete: out.length >= filter.limit || this.evicted === 0 };
@@ -396,6 +503,7 @@ export class DashboardModel {
         count: a.count,
         failures: a.failures,
         retries: a.retries,
+        ...(a.replayed > 0 && { replayed: a.replayed }),
         p50Ms: quantile(sorted, 0.5),
         p95Ms: quantile(sorted, 0.95),
         topErrors: [...a.errors]
@@ -463,7 +571,7 @@ export function matches(
 }
 
 /** @internal */
-export function summarize(run: RunEntry): RunSummary {
+export function summarize(run: RunEntry, interrupted?: ReadonlySet<string>): RunSummary {
   let attempts = 0;
   for (const u of run.units) attempts += num(u.attempts, 1);
   let cost = run.cost;
@@ -476,10 +584,14 @@ export function summarize(run: RunEntry): RunSummary {
     }
     if (Object.keys(sum).length > 0) cost = sum;
   }
+  const executions = executionCount(run.exec, run.units.length);
+  const resumed = executions > 1 || replayedOf(run.exec).size > 0;
+  let replayed = 0;
+  for (const u of replayedOf(run.exec)) if ((u as UnitRecord).replayed === true) replayed++;
   return {
     runId: run.runId,
     pipeline: run.pipeline,
-    status: run.status,
+    status: run.status === "running" && interrupted?.has(run.runId) ? "interrupted" : run.status,
     time: run.time,
     startTime: run.startTime,
     durationMs: run.durationMs,
@@ -488,6 +600,7 @@ export function summarize(run: RunEntry): RunSummary {
     ...(run.failedStep !== undefined && { failedStep: run.failedStep }),
     ...(run.error !== undefined && { error: run.error }),
     ...(cost && { cost }),
+    ...(resumed && { resumed: true, executions, replayed }),
   };
 }
 
@@ -498,10 +611,11 @@ export function summarize(run: RunEntry): RunSummary {
 export function unitTree(
   records: readonly UnitRecord[],
   artifactUrl: (path: string) => string | undefined,
+  replayed: ReadonlySet<object> = new Set(),
 ): UnitView[] {
   // Records are kept as read: redacted here, on the way out.
   const units = records.map((r) => redactFields(r) as UnitRecord);
-  const view = (u: Record<string, unknown>): UnitView & { children: UnitView[] } => {
+  const view = (u: Record<string, unknown>, i?: number): UnitView & { children: UnitView[] } => {
     const path = str(u.path) ?? str(u.step) ?? "?";
     const kids = Array.isArray(u.children) ? (u.children as Record<string, unknown>[]).map(view) : [];
     const findings = Array.isArray(u.findings)
@@ -526,6 +640,9 @@ export function unitTree(
             };
           })
       : undefined;
+    // A replayed unit's record carries, as `cost`, what its first execution cost: what the replay saved.
+    const wasReplayed = i !== undefined && replayed.has(records[i]!);
+    const cost = costOf(u.cost);
     return {
       path,
       step: str(u.step) ?? path,
@@ -535,7 +652,8 @@ export function unitTree(
       attempts: num(u.attempts, 1),
       ...(Array.isArray(u.attemptsMs) && { attemptsMs: u.attemptsMs as number[] }),
       ...(str(u.error) && { error: str(u.error) }),
-      ...(costOf(u.cost) && { cost: costOf(u.cost) }),
+      ...(wasReplayed && { replayed: true as const }),
+      ...(cost && (wasReplayed ? { savedCost: cost } : { cost })),
       ...(findings && { findings }),
       ...(artifacts && { artifacts }),
       children: kids,
@@ -543,7 +661,7 @@ export function unitTree(
   };
   const byPath = new Map<string, UnitView & { children: UnitView[] }>();
   const roots: (UnitView & { children: UnitView[] })[] = [];
-  const views = units.map(view);
+  const views = units.map((u, i) => view(u, i));
   for (const v of views) byPath.set(v.path, v);
   for (const v of views) {
     let parent: string | undefined = parentPathOf(v.path);
@@ -556,5 +674,13 @@ export function unitTree(
       if (!host.children.some((c) => c.path === v.path)) host.children.push(v);
     } else roots.push(v);
   }
-  return roots;
+  // A replayed shape's record has no cost of its own: it saved what its units did.
+  const saved = (v: UnitView & { children: UnitView[] }): UnitView => {
+    const children = v.children.map((c) => saved(c as UnitView & { children: UnitView[] }));
+    if (!v.replayed || v.savedCost || children.length === 0) return { ...v, children };
+    const sum: Record<string, number> = {};
+    for (const c of children) if (c.savedCost) addCost(sum, c.savedCost);
+    return { ...v, children, ...(Object.keys(sum).length > 0 && { savedCost: sum }) };
+  };
+  return roots.map(saved);
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { redactSecrets } from "@tapline/core";
 import { redactFields } from "@tapline/core/kit";
+import { fileUnit, newExecutions, type RunExecutions } from "./executions.ts";
 import { definitionPathOf, QUALITY } from "./model.ts";
 import { quantile } from "./ring.ts";
 import { FolderTail } from "./tail.ts";
@@ -27,6 +28,10 @@ export interface ReportData {
     readonly successes: number;
     readonly failures: number;
     readonly cancelled: number;
+    /** Waiting for approval (durable runs): neither a success nor a failure. */
+    readonly suspended: number;
+    /** Runs executed more than once (resumed, `@tapline/plugin-durable`): counted once, by their last outcome. */
+    readonly resumed: number;
   };
   readonly pipelines: readonly {
     readonly pipeline: string;
@@ -40,6 +45,8 @@ export interface ReportData {
     readonly retries: number;
     /** Units that succeeded after more than one attempt. */
     readonly healed: number;
+    /** Units replayed by a durable store (not executed): not in the durations or the failure rate. */
+    readonly replayed: number;
     readonly durations: Distribution;
   }[];
   readonly failures: readonly {
@@ -125,11 +132,22 @@ class Values {
 /** @internal Reads the folder's records of the period (streaming, bounded memory) into a report's figures. */
 export async function gatherReport(dir: string, from: number, to: number): Promise<ReportData> {
   const inPeriod = (t: unknown) => typeof t === "number" && t >= from && t < to;
-  const runs = { count: 0, successes: 0, failures: 0, cancelled: 0 };
-  const pipelines = new Map<string, { count: number; successes: number }>();
+  // A resumed run has a run record per execution: each run is counted once, by its last outcome.
+  const ended = new Map<string, { pipeline: string; status: string; executions: number }>();
+  // Executions in progress, to tell a replayed shape (all its units replayed) from an executed one.
+  // (their records until their run record: a run's current execution, nothing older)
+  const executing = new Map<string, { exec: RunExecutions; units: Record<string, unknown>[] }>();
   const steps = new Map<
     string,
-    { pipeline: string; step: string; failures: number; retries: number; healed: number; d: Values }
+    {
+      pipeline: string;
+      step: string;
+      failures: number;
+      retries: number;
+      healed: number;
+      replayed: number;
+      d: Values;
+    }
   >();
   const failures = new Map<string, { pipeline: string; step: string; error: string; count: number }>();
   const findingsByFile = new Map<
@@ -140,24 +158,35 @@ export async function gatherReport(dir: string, from: number, to: number): Promi
     if (!inPeriod(r.time)) return;
     const pipeline = str(r.pipeline) ?? "?";
     if (r.t === "run") {
-      runs.count++;
-      const p = pipelines.get(pipeline) ?? { count: 0, successes: 0 };
-      p.count++;
-      if (r.status === "success") {
-        runs.successes++;
-        p.successes++;
-      } else if (r.status === "cancelled") runs.cancelled++;
-      else runs.failures++;
-      pipelines.set(pipeline, p);
+      const runId = str(r.runId) ?? "?";
+      const before = ended.get(runId);
+      ended.set(runId, {
+        pipeline,
+        status: str(r.status) ?? "failed",
+        executions: (before?.executions ?? 0) + 1,
+      });
+      executing.delete(runId);
       return;
     }
     if (r.t !== "step") return;
+    const runId = str(r.runId) ?? "?";
+    let run = executing.get(runId);
+    if (!run) {
+      run = { exec: newExecutions(), units: [] };
+      executing.set(runId, run);
+    }
+    const replayed = fileUnit(run.exec, r, run.units);
+    run.units.push(r);
     const step = str(r.definitionPath) ?? definitionPathOf(str(r.path) ?? str(r.step) ?? "?");
     const key = `${pipeline}\u0000${step}`;
     let s = steps.get(key);
     if (!s) {
-      s = { pipeline, step, failures: 0, retries: 0, healed: 0, d: new Values() };
+      s = { pipeline, step, failures: 0, retries: 0, healed: 0, replayed: 0, d: new Values() };
       steps.set(key, s);
+    }
+    if (replayed) {
+      s.replayed++;
+      return;
     }
     const attempts = num(r.attempts) ?? 1;
     s.d.add(num(r.durationMs) ?? 0);
@@ -226,6 +255,21 @@ export async function gatherReport(dir: string, from: number, to: number): Promi
     alerts.set(k, a);
   });
 
+  const runs = { count: 0, successes: 0, failures: 0, cancelled: 0, suspended: 0, resumed: 0 };
+  const pipelines = new Map<string, { count: number; successes: number }>();
+  for (const run of ended.values()) {
+    runs.count++;
+    if (run.executions > 1) runs.resumed++;
+    const p = pipelines.get(run.pipeline) ?? { count: 0, successes: 0 };
+    p.count++;
+    if (run.status === "success") {
+      runs.successes++;
+      p.successes++;
+    } else if (run.status === "cancelled") runs.cancelled++;
+    else if (run.status === "suspended") runs.suspended++;
+    else runs.failures++;
+    pipelines.set(run.pipeline, p);
+  }
   const perRun = [...energy]
     .map(([runId, joules]) => ({ runId, joules }))
     .sort((a, b) => b.joules - a.joules);

@@ -75,7 +75,7 @@ function html(d: ReportData): string {
   const done = d.runs.successes + d.runs.failures + d.runs.cancelled;
   const sections = [
     `<h1>Tapline quality report</h1><p class="muted">${esc(d.dir)} · ${esc(iso(d.from))} → ${esc(iso(d.to))} · generated ${esc(iso(d.generated))}</p>`,
-    `<h2>Runs</h2><div class="cards"><div><b>${d.runs.count}</b> runs</div><div><b>${pct(d.runs.successes, done)}</b> success rate</div><div><b>${d.runs.failures}</b> failed</div><div><b>${d.runs.cancelled}</b> cancelled</div></div>`,
+    `<h2>Runs</h2><div class="cards"><div><b>${d.runs.count}</b> runs</div><div><b>${pct(d.runs.successes, done)}</b> success rate</div><div><b>${d.runs.failures}</b> failed</div><div><b>${d.runs.cancelled}</b> cancelled</div>${d.runs.suspended ? `<div><b>${d.runs.suspended}</b> suspended</div>` : ""}${d.runs.resumed ? `<div><b>${d.runs.resumed}</b> resumed</div>` : ""}</div>`,
     table(
       ["pipeline", "runs", "success rate"],
       d.pipelines.map((p) => [esc(p.pipeline), String(p.count), pct(p.successes, p.count)]),
@@ -90,6 +90,7 @@ function html(d: ReportData): string {
         "p95",
         "max",
         "failure rate",
+        "replayed",
         "retries",
         "healed by retry",
         "durations",
@@ -102,6 +103,7 @@ function html(d: ReportData): string {
         ms(s.durations.p95),
         ms(s.durations.max),
         pct(s.failures, s.durations.count),
+        String(s.replayed),
         String(s.retries),
         String(s.healed),
         histogram(s.durations, `${s.step} durations (ms)`),
@@ -173,14 +175,25 @@ function markdown(d: ReportData): string {
   const done = d.runs.successes + d.runs.failures + d.runs.cancelled;
   return [
     `# Tapline quality report\n\n${md(d.dir)} · ${iso(d.from)} → ${iso(d.to)} · generated ${iso(d.generated)}\n`,
-    `## Runs\n\n${d.runs.count} runs, success rate ${pct(d.runs.successes, done)}, ${d.runs.failures} failed, ${d.runs.cancelled} cancelled\n`,
+    `## Runs\n\n${d.runs.count} runs, success rate ${pct(d.runs.successes, done)}, ${d.runs.failures} failed, ${d.runs.cancelled} cancelled${d.runs.suspended ? `, ${d.runs.suspended} suspended` : ""}${d.runs.resumed ? `, ${d.runs.resumed} resumed` : ""}\n`,
     table(
       ["pipeline", "runs", "success rate"],
       d.pipelines.map((p) => [md(p.pipeline), String(p.count), pct(p.successes, p.count)]),
     ),
     "## Steps: durations, failures, retries\n",
     table(
-      ["pipeline", "step", "count", "p50", "p95", "max", "failure rate", "retries", "healed by retry"],
+      [
+        "pipeline",
+        "step",
+        "count",
+        "p50",
+        "p95",
+        "max",
+        "failure rate",
+        "replayed",
+        "retries",
+        "healed by retry",
+      ],
       d.steps.map((s) => [
         md(s.pipeline),
         md(s.step),
@@ -189,6 +202,7 @@ function markdown(d: ReportData): string {
         ms(s.durations.p95),
         ms(s.durations.max),
         pct(s.failures, s.durations.count),
+        String(s.replayed),
         String(s.retries),
         String(s.healed),
       ]),

@@ -7,10 +7,12 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunDetail, UpdateMessage } from "./api-types.ts";
 import type { DashboardOptions } from "./dashboard-options.ts";
+import { runDetail } from "./detail.ts";
+import { DurableReader } from "./durable.ts";
 import { DashboardStartError, DashboardTokenRequiredError } from "./errors.ts";
 import { DataDirFollower } from "./follow.ts";
 import { readRunFromFiles, readRunsFromFiles } from "./history-files.ts";
-import { DashboardModel, type RunEntry, summarize, unitTree } from "./model.ts";
+import { DashboardModel, type RunEntry } from "./model.ts";
 import { isLoopback, normalizeOptions } from "./options.ts";
 import { contentTypeOf, resolveServedFile } from "./safe-path.ts";
 
@@ -78,7 +80,7 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
       for (const c of clients) c.write(frame);
     }, wait);
   };
-  const follower = new DataDirFollower(dir, model, push);
+  const follower = new DataDirFollower(dir, model, push, new DurableReader(dir));
   await follower.start(o.pollIntervalMs);
 
   const artifactUrl = (path: string): string | undefined => {
@@ -86,10 +88,7 @@ export async function serveDashboard(options: DashboardOptions): Promise<Dashboa
     const ok = roots.some((r) => abs === r || abs.startsWith(r.endsWith("/") ? r : `${r}/`));
     return ok ? `/files?path=${encodeURIComponent(abs)}` : undefined;
   };
-  const detail = (run: RunEntry): RunDetail => ({
-    ...summarize(run),
-    units: unitTree(run.units, artifactUrl),
-  });
+  const detail = (run: RunEntry): RunDetail => runDetail(run, artifactUrl, model.interrupted);
 
   const authorized = (req: IncomingMessage, url: URL): boolean => {
     if (!tokenDigest) return true;

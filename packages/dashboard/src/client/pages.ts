@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import type {
   AlertsView,
   AlertView,
+  DurableView,
   RunDetail,
   RunSummary,
   SeriesView,
@@ -37,6 +38,65 @@ function AlertTable({ alerts, empty }: { alerts: readonly AlertView[]; empty: st
   </table>`;
 }
 
+/** Copies a command; where the clipboard is refused (no permission), the text stays selected to copy by hand. */
+function Copy({ text }: { text: string }) {
+  const [done, setDone] = useState(false);
+  const copy = (e: Event) => {
+    const code = (e.target as HTMLElement).previousElementSibling;
+    if (code) getSelection()?.selectAllChildren(code);
+    navigator.clipboard?.writeText(text).then(
+      () => setDone(true),
+      () => {},
+    );
+  };
+  return html`<button type="button" onClick=${copy}>${done ? "copied" : "copy"}</button>`;
+}
+
+const waited = (ms: number): string =>
+  ms >= 86_400_000
+    ? `${(ms / 86_400_000).toFixed(1)} d`
+    : ms >= 3_600_000
+      ? `${(ms / 3_600_000).toFixed(1)} h`
+      : ms >= 60_000
+        ? `${Math.floor(ms / 60_000)} min`
+        : `${Math.max(0, Math.floor(ms / 1000))} s`;
+
+/** The durable store's runs that need someone: suspended ones (with the approve command) and interrupted ones. */
+function DurableRuns({ d, now }: { d: DurableView; now: number }) {
+  return html`<section class="waiting" data-testid="durable">
+    <h2>Waiting for approval</h2>
+    ${d.error ? html`<p class="err" data-testid="durable-error">${d.error}</p>` : ""}
+    ${
+      d.waiting.length === 0
+        ? html`<p class="muted">no suspended run in ${d.store}</p>`
+        : html`<table data-testid="waiting"><thead><tr><th>run</th><th>pipeline</th><th>unit</th><th>reason</th><th>waiting</th><th>to approve</th></tr></thead>
+          <tbody>${d.waiting.map(
+            (w) => html`<tr data-run=${w.runId}>
+              <td class="mono"><a href=${`#/runs/${encodeURIComponent(w.runId)}`}>${w.runId}</a></td><td>${w.pipeline}</td>
+              <td class="mono">${w.unit ?? ""}</td><td>${w.reason}</td>
+              <td title=${`since ${when(w.since)}`}>${waited(now - w.since)}</td>
+              <td><code data-testid="approve">${w.approve}</code><${Copy} text=${w.approve} /></td>
+            </tr>`,
+          )}</tbody></table>
+          <p class="muted"><code>${"<module>"}</code> is the pipeline module that ran it, with the --config it ran with, as for tapline run.</p>`
+    }
+    ${
+      d.interrupted.length === 0
+        ? ""
+        : html`<h2>Interrupted</h2>
+          <p class="muted">saved as running, but no process holds them any more (it died): resume them.</p>
+          <table data-testid="interrupted"><thead><tr><th>run</th><th>pipeline</th><th>last saved</th><th>to resume</th></tr></thead>
+          <tbody>${d.interrupted.map(
+            (r) => html`<tr data-run=${r.runId}>
+              <td class="mono"><a href=${`#/runs/${encodeURIComponent(r.runId)}`}>${r.runId}</a></td><td>${r.pipeline}</td>
+              <td title=${when(r.since)}>${waited(now - r.since)} ago</td>
+              <td><code>${r.resume}</code><${Copy} text=${r.resume} /></td>
+            </tr>`,
+          )}</tbody></table>`
+    }
+  </section>`;
+}
+
 export function OverviewPage({ live }: P) {
   const o = live.overview;
   if (!o) return html`<p class="muted">loading…</p>`;
@@ -54,6 +114,7 @@ export function OverviewPage({ live }: P) {
       <div class="card"><div class="big" data-testid="success-rate">${done ? pct(o.totals.successes / done) : "–"}</div>success rate</div>
       <div class="card"><div class="big">${o.totals.failures}</div>failed</div>
       <div class="card"><div class="big">${o.totals.running}</div>running</div>
+      ${o.durable || o.totals.suspended ? html`<div class="card"><div class="big" data-testid="suspended-runs">${o.totals.suspended}</div>suspended</div>` : ""}
       <div class="card"><div class="big">${o.firing.length}</div>alerts firing</div>
       <div class="card" data-testid="spend"><div class="big">${money(o.spend.last24h) || "–"}</div>spent (24 h)
         <div class="muted">last hour ${money(o.spend.lastHour) || "–"} · all ${money(o.spend.total) || "–"}</div>
@@ -65,6 +126,7 @@ export function OverviewPage({ live }: P) {
         )}
       </div>
     </section>
+    ${o.durable ? html`<${DurableRuns} d=${o.durable} now=${o.now} />` : ""}
     <section>
       <h2>Status</h2>
       ${
@@ -148,7 +210,7 @@ export function RunsPage({ live, query }: P & { query: string }) {
   return html`<h1>Runs</h1>
     <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <label>status <select name="status" value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)}>
-        ${["", "success", "failed", "cancelled", "running"].map((s) => html`<option value=${s}>${s || "any"}</option>`)}
+        ${["", "success", "failed", "cancelled", "running", "suspended", "interrupted"].map((s) => html`<option value=${s}>${s || "any"}</option>`)}
       </select></label>
       <label>pipeline <select name="pipeline" value=${pipeline} onChange=${(e: Event) => setPipeline((e.target as HTMLSelectElement).value)}>
         <option value="">any</option>${pipelines.map((p) => html`<option value=${p}>${p}</option>`)}
@@ -161,7 +223,11 @@ export function RunsPage({ live, query }: P & { query: string }) {
         ${rows.map(
           (r) => html`<tr data-run=${r.runId}>
             <td class="mono"><a href=${`#/runs/${encodeURIComponent(r.runId)}`}>${r.runId.slice(0, 8)}</a></td>
-            <td>${r.pipeline}</td><td><${Status} s=${r.status} /></td><td>${when(r.time)}</td>
+            <td>${r.pipeline}</td><td><${Status} s=${r.status} />${
+              r.resumed
+                ? html` <span class="resumed" data-testid="resumed" title=${`resumed: ${r.executions ?? 1} executions, ${r.replayed ?? 0} units replayed`}>↺ resumed</span>`
+                : ""
+            }</td><td>${when(r.time)}</td>
             <td>${ms(r.durationMs)}</td><td>${r.attempts}</td><td class="cost">${money(r.cost)}</td><td class="mono">${r.failedStep ?? ""}</td><td class="err">${r.error ?? ""}</td>
           </tr>`,
         )}
@@ -197,29 +263,35 @@ function Artifact({ a }: { a: NonNullable<UnitView["artifacts"]>[number] }) {
   return html`<li class="artifact"><span class="mono">${a.path}</span>${size} ${player}</li>`;
 }
 
-export function RunDetailPage({ live, runId }: P & { runId: string }) {
-  const [run, setRun] = useState<RunDetail | undefined>();
-  const [missing, setMissing] = useState(false);
-  const changed = live.pushed.find((r) => r.runId === runId);
-  useEffect(() => {
-    load<RunDetail>(`api/runs/${encodeURIComponent(runId)}`, setRun, (e) => {
-      if (!(e instanceof TypeError)) setMissing(true);
-    });
-  }, [runId, changed?.time, changed?.status, changed?.steps, live.epoch]);
-  if (missing) return html`<p>no run ${runId} in this folder</p>`;
-  if (!run) return html`<p class="muted">loading…</p>`;
-  const rows = flatten(run.units);
-  const start = rows.reduce((m, r) => Math.min(m, r.unit.time - r.unit.durationMs), run.startTime);
-  const end = rows.reduce((m, r) => Math.max(m, r.unit.time), run.time);
+/** One execution's units as a timeline; a replayed unit is a hatched marker labelled with what it saved. */
+function Timeline({
+  units,
+  startTime,
+  time,
+  testid,
+}: {
+  units: readonly UnitView[];
+  startTime?: number;
+  time: number;
+  testid: string;
+}) {
+  const rows = flatten(units);
+  const start = rows.reduce((m, r) => Math.min(m, r.unit.time - r.unit.durationMs), startTime ?? time);
+  const end = rows.reduce((m, r) => Math.max(m, r.unit.time), time);
   const span = Math.max(1, end - start);
-  const findings = rows.flatMap((r) => (r.unit.findings ?? []).map((f) => ({ ...f, path: r.unit.path })));
-  const artifacts = rows.flatMap((r) => r.unit.artifacts ?? []);
-  return html`<h1>Run <span class="mono">${run.runId}</span></h1>
-    <p><${Status} s=${run.status} /> ${run.pipeline} · ended ${when(run.time)} · ${ms(run.durationMs)} · ${run.attempts} attempts${run.cost ? html` · cost <span data-testid="run-cost">${money(run.cost)}</span>` : ""}</p>
-    ${run.error ? html`<p class="err">failed at <span class="mono">${run.failedStep ?? "?"}</span>: ${run.error}</p>` : ""}
-    <h2>Timeline</h2>
-    <div class="timeline" data-testid="timeline">
+  return html`<div class="timeline" data-testid=${testid}>
       ${rows.map(({ unit, depth }) => {
+        if (unit.replayed)
+          return html`<div class="unit replayed" data-path=${unit.path} data-replayed="true">
+          <div class="label" style=${`padding-left:${depth * 14 + 4}px`}>
+            <span class="mono">${unit.path}</span> <span class="replayed-tag" data-testid="replayed">replayed</span>
+            ${unit.savedCost ? html`<span class="cost" data-testid="saved">saved ${money(unit.savedCost)}</span>` : ""}
+          </div>
+          <div class="track">
+            <div class="bar replayed" style=${`left:${((unit.time - start) / span) * 100}%`} title=${`${unit.path}: replayed from the durable store, not executed`}></div>
+          </div>
+          <div class="dur replayed">replayed</div>
+        </div>`;
         const left = ((unit.time - unit.durationMs - start) / span) * 100;
         const width = Math.max(0.4, (unit.durationMs / span) * 100);
         const attempts = unit.attemptsMs ?? [];
@@ -249,7 +321,38 @@ export function RunDetailPage({ live, runId }: P & { runId: string }) {
           ${unit.error ? html`<div class="err unit-error">${unit.error}</div>` : ""}
         </div>`;
       })}
-    </div>
+    </div>`;
+}
+
+export function RunDetailPage({ live, runId }: P & { runId: string }) {
+  const [run, setRun] = useState<RunDetail | undefined>();
+  const [missing, setMissing] = useState(false);
+  const changed = live.pushed.find((r) => r.runId === runId);
+  useEffect(() => {
+    load<RunDetail>(`api/runs/${encodeURIComponent(runId)}`, setRun, (e) => {
+      if (!(e instanceof TypeError)) setMissing(true);
+    });
+  }, [runId, changed?.time, changed?.status, changed?.steps, live.epoch]);
+  if (missing) return html`<p>no run ${runId} in this folder</p>`;
+  if (!run) return html`<p class="muted">loading…</p>`;
+  const rows = [...(run.earlier ?? []).flatMap((e) => flatten(e.units)), ...flatten(run.units)];
+  const findings = rows.flatMap((r) => (r.unit.findings ?? []).map((f) => ({ ...f, path: r.unit.path })));
+  const artifacts = rows.flatMap((r) => r.unit.artifacts ?? []);
+  return html`<h1>Run <span class="mono">${run.runId}</span></h1>
+    <p><${Status} s=${run.status} />${run.resumed ? html` <span class="resumed">↺ resumed: ${run.executions} executions, ${run.replayed} units replayed</span>` : ""} ${run.pipeline} · ended ${when(run.time)} · ${ms(run.durationMs)} · ${run.attempts} attempts${run.cost ? html` · cost <span data-testid="run-cost">${money(run.cost)}</span>` : ""}</p>
+    ${run.error ? html`<p class="err">failed at <span class="mono">${run.failedStep ?? "?"}</span>: ${run.error}</p>` : ""}
+    <h2>Timeline${run.earlier ? " (last execution)" : ""}</h2>
+    <${Timeline} units=${run.units} startTime=${run.earlier ? undefined : run.startTime} time=${run.time} testid="timeline" />
+    ${(run.earlier ?? [])
+      .map((e, i) => ({ e, n: i + 1 }))
+      .reverse()
+      .map(
+        ({ e, n }) => html`<section class="execution" data-testid="earlier">
+          <h2>Execution ${n} <${Status} s=${e.status} /> <span class="muted">ended ${when(e.time)} · ${ms(e.durationMs)}</span></h2>
+          ${e.error ? html`<p class="err">failed at <span class="mono">${e.failedStep ?? "?"}</span>: ${e.error}</p>` : ""}
+          <${Timeline} units=${e.units} time=${e.time} testid="timeline-earlier" />
+        </section>`,
+      )}
     <h2>Findings</h2>
     ${
       findings.length
@@ -272,11 +375,11 @@ export function StepsPage({ live }: P) {
   );
   return html`<h1>Steps</h1>
     <table>
-      <thead><tr><th>pipeline</th><th>step</th><th>count</th><th>failure rate</th><th>retries</th><th>p50</th><th>p95</th><th>top errors</th></tr></thead>
+      <thead><tr><th>pipeline</th><th>step</th><th>count</th><th>failure rate</th><th>retries</th><th title="units replayed from a durable store: not counted in the rest">replayed</th><th>p50</th><th>p95</th><th>top errors</th></tr></thead>
       <tbody>${steps.map(
         (s) => html`<tr data-step=${s.step}>
           <td>${s.pipeline}</td><td class="mono">${s.step}</td><td>${s.count}</td><td>${pct(s.count ? s.failures / s.count : 0)}</td>
-          <td>${s.retries}</td><td>${ms(s.p50Ms)}</td><td>${ms(s.p95Ms)}</td>
+          <td>${s.retries}</td><td class="replayed-count">${s.replayed ?? 0}</td><td>${ms(s.p50Ms)}</td><td>${ms(s.p95Ms)}</td>
           <td class="err">${s.topErrors.map((e) => html`<div>${e.count}× ${e.message}</div>`)}</td>
         </tr>`,
       )}</tbody>
