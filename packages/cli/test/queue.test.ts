@@ -45,74 +45,83 @@ describe.skipIf(!present)("tapline worker, enqueue and queue (a real redis-serve
       ],
       { reject: false, env: { NO_COLOR: "1" } },
     );
-    let err = "";
-    await new Promise<void>((resolve, reject) => {
-      worker.stderr!.on("data", (d: Buffer) => {
-        err += d.toString();
-        if (err.includes("tapline worker w-cli:")) resolve();
+    // Stopped in `finally` whatever happens: a worker outlives its Redis (it waits for it to come back).
+    let exited = false;
+    void worker.then(() => {
+      exited = true;
+    });
+    try {
+      let err = "";
+      await new Promise<void>((resolve, reject) => {
+        worker.stderr!.on("data", (d: Buffer) => {
+          err += d.toString();
+          if (err.includes("tapline worker w-cli:")) resolve();
+        });
+        void worker.then((r) => reject(new Error(`worker exited early (${r.exitCode}): ${err}`)));
       });
-      void worker.then((r) => reject(new Error(`worker exited early (${r.exitCode}): ${err}`)));
-    });
-    expect(err).toMatch(/pipeline "story", queue cli, concurrency 2/);
+      expect(err).toMatch(/pipeline "story", queue cli, concurrency 2/);
 
-    const ok = await tapline([
-      "enqueue",
-      "story",
-      "--input",
-      '{"idea":"a fox"}',
-      "--run-id",
-      "cli-1",
-      "--wait",
-      "--json",
-      "--redis",
-      redis.url,
-      "--name",
-      "cli",
-    ]);
-    expect(ok.code).toBe(0);
-    const run = JSON.parse(ok.stdout);
-    expect(run).toMatchObject({
-      runId: "cli-1",
-      state: "completed",
-      report: { status: "success", output: "A STORY ABOUT A FOX", worker: "w-cli" },
-    });
+      const ok = await tapline([
+        "enqueue",
+        "story",
+        "--input",
+        '{"idea":"a fox"}',
+        "--run-id",
+        "cli-1",
+        "--wait",
+        "--json",
+        "--redis",
+        redis.url,
+        "--name",
+        "cli",
+      ]);
+      expect(ok.code).toBe(0);
+      const run = JSON.parse(ok.stdout);
+      expect(run).toMatchObject({
+        runId: "cli-1",
+        state: "completed",
+        report: { status: "success", output: "A STORY ABOUT A FOX", worker: "w-cli" },
+      });
 
-    const bad = await tapline([
-      "enqueue",
-      "story",
-      "--input",
-      '{"idea":"broken"}',
-      "--wait",
-      "--redis",
-      redis.url,
-      "--name",
-      "cli",
-    ]);
-    expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/failed at render: ffmpeg exited with code 1/);
+      const bad = await tapline([
+        "enqueue",
+        "story",
+        "--input",
+        '{"idea":"broken"}',
+        "--wait",
+        "--redis",
+        redis.url,
+        "--name",
+        "cli",
+      ]);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/failed at render: ffmpeg exited with code 1/);
 
-    const id = await tapline([
-      "enqueue",
-      "story",
-      "--input",
-      '{"idea":"owls"}',
-      "--redis",
-      redis.url,
-      "--name",
-      "cli",
-    ]);
-    expect(id.code).toBe(0);
-    expect(id.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/);
+      const id = await tapline([
+        "enqueue",
+        "story",
+        "--input",
+        '{"idea":"owls"}',
+        "--redis",
+        redis.url,
+        "--name",
+        "cli",
+      ]);
+      expect(id.code).toBe(0);
+      expect(id.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/);
 
-    const counts = await tapline(["queue", "--json", "--redis", redis.url, "--name", "cli"]);
-    expect(counts.code).toBe(0);
-    expect(JSON.parse(counts.stdout)).toMatchObject({ workers: 1, workerNames: ["w-cli"] });
-    expect(JSON.parse(counts.stdout).completed).toBeGreaterThanOrEqual(1);
+      const counts = await tapline(["queue", "--json", "--redis", redis.url, "--name", "cli"]);
+      expect(counts.code).toBe(0);
+      expect(JSON.parse(counts.stdout)).toMatchObject({ workers: 1, workerNames: ["w-cli"] });
+      expect(JSON.parse(counts.stdout).completed).toBeGreaterThanOrEqual(1);
 
-    process.kill(worker.pid!, "SIGTERM");
-    const ended = await worker;
-    expect(ended.exitCode).toBe(0);
-    expect(ended.stderr).toMatch(/shutting down/);
+      process.kill(worker.pid!, "SIGTERM");
+      const ended = await worker;
+      expect(ended.exitCode).toBe(0);
+      expect(ended.stderr).toMatch(/shutting down/);
+    } finally {
+      if (!exited) worker.kill("SIGKILL");
+    }
   }, 60_000);
 
   it("a bad or silent Redis URL is a usage error (exit 2) naming it, its password redacted", async () => {
