@@ -1,10 +1,7 @@
 // Shared breakers (issue #16): the closed-path check of a breaker on the Redis store against one without a
 // store (in-memory state, today's path) and one on memoryBreakerStore(), and the time an opening takes to reach another process (median, max).
 // Starts Debian's redis-server on 127.0.0.1 and a free port (no persistence, a temp dir), stops it by PID.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -16,12 +13,17 @@ const BATCH = 100;
 const OPENINGS = 60;
 
 export default async function bench(): Promise<void> {
+  // The repo's one redis-server helper (packages/queue/test), loaded at run time.
+  const helper = join(import.meta.dirname, "../../packages/queue/test/redis-server.ts");
+  const { startRedis } = (await import(helper)) as {
+    startRedis(): Promise<{ url: string; dispose(): Promise<void> }>;
+  };
   const redis = await startRedis();
   try {
     await closedPath(redis.url);
     await propagation(redis.url);
   } finally {
-    await redis.stop();
+    await redis.dispose();
   }
 }
 
@@ -95,54 +97,4 @@ async function until(predicate: () => boolean, ms = 15_000): Promise<void> {
     if (Date.now() > end) throw new Error("breakers bench: timed out waiting");
     await new Promise((r) => setTimeout(r, 2));
   }
-}
-
-async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port: p } = srv.address() as { port: number };
-      srv.close(() => resolve(p));
-    });
-  });
-  const dir = mkdtempSync(join(tmpdir(), "tapline-bench-redis-"));
-  const args = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    dir,
-  ];
-  const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
-  const exited = new Promise((r) => child.once("exit", r));
-  const pong = () =>
-    new Promise<boolean>((resolve) => {
-      const s = createConnection({ host: "127.0.0.1", port });
-      s.on("error", () => resolve(false));
-      s.on("connect", () => s.write("PING\r\n"));
-      s.on("data", (d) => {
-        s.destroy();
-        resolve(d.toString().startsWith("+PONG"));
-      });
-    });
-  const end = Date.now() + 15_000;
-  while (!(await pong())) {
-    if (Date.now() > end || child.exitCode !== null)
-      throw new Error("breakers bench: redis-server did not start");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      process.kill(child.pid!, "SIGTERM");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
