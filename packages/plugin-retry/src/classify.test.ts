@@ -7,6 +7,14 @@ import { AttemptTimeoutError, BrokenCircuitError } from "./errors.ts";
 const http = (status: number) => Object.assign(new Error(`HTTP ${status}`), { status });
 
 describe("classifyError", () => {
+  it("a unit that suspended its run (ctx.suspend) is never retried nor counted by breakers", () => {
+    const suspended = Object.assign(new Error('"review" suspended the run: approve'), {
+      isTaplineError: true,
+      code: "TAPLINE_ERR_RUN_SUSPENDED",
+    });
+    expect(classifyError(suspended)).toBe("ignored");
+  });
+
   it("classifies HTTP and AI provider statuses", () => {
     for (const s of [408, 425, 429, 500, 502, 503, 504, 529])
       expect(classifyError(http(s)), String(s)).toBe("retryable");

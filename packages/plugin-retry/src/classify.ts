@@ -115,7 +115,8 @@ export function isFetchNetworkError(error: unknown): boolean {
 
 /**
  * The built-in classifier for HTTP services and AI providers. In order: the {@link nonRetryable} mark;
- * core's `StepValidationError` by its `retryable` field; this package's own errors; HTTP statuses
+ * core's `StepValidationError` by its `retryable` field; this package's own errors and a suspended run
+ * (`ctx.suspend()`: ignored); HTTP statuses
  * (408/425/429/5xx-transient/529 retryable, other 5xx non-retryable, other 4xx ignored); network codes
  * (ECONNRESET, ETIMEDOUT, undici's...) and fetch's network `TypeError`: retryable; `AbortError`: ignored;
  * programming errors (`TypeError`, `RangeError`, `ReferenceError`, `SyntaxError`): non-retryable;
@@ -127,6 +128,8 @@ export function classifyError(error: unknown): Classification {
     return error.retryable ? "retryable" : "nonRetryable";
   if (isTaplineError(error, "TAPLINE_ERR_RETRY_ATTEMPT_TIMEOUT")) return "retryable";
   if (isTaplineError(error, "TAPLINE_ERR_RETRY_BROKEN_CIRCUIT")) return "ignored";
+  // ctx.suspend(): the run waits for a person; retrying is pointless and the dependency did nothing wrong.
+  if (isTaplineError(error, "TAPLINE_ERR_RUN_SUSPENDED")) return "ignored";
   if (isTaplineError(error, "TAPLINE_ERR_RETRY_DEADLINE")) return "nonRetryable";
   const status = httpStatusOf(error);
   if (status !== undefined) {
