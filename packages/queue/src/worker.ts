@@ -182,9 +182,6 @@ export async function createWorker(app: TaplineApp, options: WorkerOptions): Pro
   });
   worker.on("error", noteError);
   opened.redis.on("error", noteError);
-  opened.redis.on("ready", () => {
-    problem = undefined;
-  });
 
   // Cancellations reach every worker; the one running the run aborts it.
   const subscriber = opened.duplicate();
@@ -199,14 +196,21 @@ export async function createWorker(app: TaplineApp, options: WorkerOptions): Pro
     }
   });
 
-  const status = (): StatusPart =>
-    problem
-      ? { component: "queue", level: "degraded", message: `worker ${workerName}: ${problem.message}` }
-      : {
-          component: "queue",
-          level: "ok",
-          message: `worker ${workerName} on ${opened.url} queue ${name}: ${active.size} run(s) in progress`,
-        };
+  // Read live, not latched: degraded while either of our connections is not ready, or for a moment after any
+  // error (BullMQ's own blocking connection reports through the worker's "error" event); ok again by itself.
+  const status = (): StatusPart => {
+    const down = [opened.redis, subscriber].find((c) => c.status !== "ready");
+    const recent = problem !== undefined && Date.now() - problem.time < 2000;
+    if (down || recent) {
+      const reason = recent ? problem!.message : `Redis unreachable: connection ${down!.status}`;
+      return { component: "queue", level: "degraded", message: `worker ${workerName}: ${reason}` };
+    }
+    return {
+      component: "queue",
+      level: "ok",
+      message: `worker ${workerName} on ${opened.url} queue ${name}: ${active.size} run(s) in progress`,
+    };
+  };
   app.hooks.status.tap("@tapline/queue", (parts) => {
     parts.push(status());
     return parts;
