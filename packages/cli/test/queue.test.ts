@@ -75,7 +75,7 @@ describe.skipIf(!present)("tapline worker, enqueue and queue (a real redis-serve
         "--name",
         "cli",
       ]);
-      expect(ok.code).toBe(0);
+      expect(ok.code, `stdout: ${ok.stdout}\nstderr: ${ok.stderr}`).toBe(0);
       const run = JSON.parse(ok.stdout);
       expect(run).toMatchObject({
         runId: "cli-1",

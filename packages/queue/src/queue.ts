@@ -175,6 +175,9 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       return { runId };
     },
     async get(runId) {
+      // The state first, then the job: a job read before its state could complete in between, and then say
+      // "completed" with no report (it was read before the report was written).
+      const state = (await bull.getJobState(runId)) as QueuedRun["state"];
       const job = (await bull.getJob(runId)) as
         | {
             data: RunJobData;
@@ -182,11 +185,9 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
             attemptsStarted?: number;
             attemptsMade: number;
             failedReason?: string;
-            getState(): Promise<string>;
           }
         | undefined;
-      if (!job) return { runId, pipeline: "", state: "unknown", attempts: 0 };
-      const state = (await job.getState()) as QueuedRun["state"];
+      if (!job || state === "unknown") return { runId, pipeline: "", state: "unknown", attempts: 0 };
       const report = state === "completed" ? (job.returnvalue ?? job.data.report) : job.data.report;
       return {
         runId,

@@ -249,7 +249,7 @@ describe.skipIf(!present)("@tapline/queue on a real redis-server", () => {
       await own.stop();
       await until("degraded", () => worker.status().level === "degraded");
       expect(worker.status().message).toMatch(
-        /Redis unreachable: .*(ECONNREFUSED|Connection is closed|connect)/,
+        /Redis unreachable: .*(ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|connect)/,
       );
       expect(a.status().level).toBe("degraded");
       await own.start();
